@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+# The environment (.venv) is created on first use; torch stays pinned (requirements/constraints.txt).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.repvideo-eval-installed
+PIN    := -c requirements/constraints.txt
+TORCH  ?= torch==2.14.1 torchvision==0.29.1
+export RAY_AUTH_MODE ?= disabled
+export RAY_USAGE_STATS_ENABLED ?= 0
+export HF_HUB_DISABLE_TELEMETRY ?= 1
+
+.PHONY: env demo test test-slow bench clean-env
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/constraints.txt requirements/vbench-nodeps.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q $(PIN) $(TORCH)
+	$(PIP) install -q $(PIN) -e ".[test]"
+	$(PIP) install -q $(PIN) --no-deps -r requirements/vbench-nodeps.txt
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) run_eval.py --model cogvideox-tiny,repvideo-tiny --suite smoke --output-dir results/runs/demo
+
+test: $(STAMP)
+	$(PY) -m pytest -m "not slow" -q
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -m slow -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/repvideo_overhead.py
+	$(PY) benchmarks/ray_scaling.py
+	$(PY) benchmarks/scoring_throughput.py
+
+clean-env:
+	rm -rf $(VENV)
