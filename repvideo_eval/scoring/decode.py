@@ -1,0 +1,120 @@
+"""Decode a video file once per decoder and hand the same pixels to every scorer.
+
+vbench reads frames with two libraries, and each dimension must see what vbench's code sees:
+
+* OpenCV (`cv2.VideoCapture`, BGR uint8, read until the first failed `read()`):
+  temporal_flickering (kept BGR), motion_smoothness and dynamic_degree (converted to RGB);
+  dynamic_degree also reads `CAP_PROP_FPS` from OpenCV.
+* decord (`VideoReader(num_threads=1).get_batch(range(len))`, RGB uint8): subject_consistency,
+  background_consistency, aesthetic_quality, imaging_quality (all through `vbench.utils.load_video`).
+
+On H.264 yuv420p files both give bit-identical RGB frames (checked in tests/scoring), but other
+codecs or damaged files may differ in frame count, so each decoder runs at most once per video
+and only when a requested dimension needs it.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+Decoder = Literal["cv2", "decord"]
+
+
+class VideoDecodeError(Exception):
+    """The file cannot be decoded into frames; the message is the per-video error reason."""
+
+
+class DecodedVideo:
+    """Lazily decoded frames of one file, cached per decoder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._cv2: np.ndarray | None = None
+        self._cv2_fps: float | None = None
+        self._decord: np.ndarray | None = None
+        self._decord_fps: float | None = None
+
+    def _check_file(self) -> None:
+        if not self.path.is_file():
+            raise VideoDecodeError(f"file not found: {self.path}")
+        if self.path.stat().st_size == 0:
+            raise VideoDecodeError("empty file (0 bytes)")
+
+    def cv2_bgr(self) -> np.ndarray:
+        """All frames as OpenCV returns them: (T, H, W, 3) uint8, BGR order."""
+        if self._cv2 is None:
+            self._check_file()
+            import cv2
+
+            capture = cv2.VideoCapture(str(self.path))
+            try:
+                fps = float(capture.get(cv2.CAP_PROP_FPS))
+                frames = []
+                while capture.isOpened():
+                    ok, frame = capture.read()
+                    if not ok:
+                        break
+                    frames.append(frame)
+            finally:
+                capture.release()
+            if not frames:
+                raise VideoDecodeError("no decodable frames (OpenCV read 0 frames; corrupt or not a video)")
+            shapes = {f.shape for f in frames}
+            if len(shapes) > 1:
+                raise VideoDecodeError(f"frames change size within the video: {sorted(shapes)}")
+            self._cv2 = np.stack(frames)
+            self._cv2_fps = fps
+        return self._cv2
+
+    def cv2_rgb(self) -> np.ndarray:
+        """OpenCV frames converted BGR->RGB (what `cv2.cvtColor(COLOR_BGR2RGB)` gives)."""
+        return self.cv2_bgr()[..., ::-1]
+
+    def cv2_fps(self) -> float:
+        """The container frame rate as OpenCV reports it (dynamic_degree's frame stride)."""
+        self.cv2_bgr()
+        assert self._cv2_fps is not None
+        return self._cv2_fps
+
+    def decord_rgb(self) -> np.ndarray:
+        """All frames as decord returns them: (T, H, W, 3) uint8, RGB order."""
+        if self._decord is None:
+            self._check_file()
+            try:
+                import decord
+
+                decord.bridge.set_bridge("native")
+                reader = decord.VideoReader(str(self.path), num_threads=1)
+                count = len(reader)
+                if count == 0:
+                    raise VideoDecodeError("the video has zero frames")
+                self._decord = reader.get_batch(list(range(count))).asnumpy().astype(np.uint8)
+                self._decord_fps = float(reader.get_avg_fps())
+                del reader
+            except VideoDecodeError:
+                raise
+            except Exception as exc:  # decord raises its own DECORDError / RuntimeError types
+                first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise VideoDecodeError(f"decord cannot read the file: {first_line[:200]}") from None
+        return self._decord
+
+    def frames(self, decoder: Decoder) -> np.ndarray:
+        """Frames from the named decoder: cv2 -> BGR, decord -> RGB (as vbench has them)."""
+        return self.cv2_bgr() if decoder == "cv2" else self.decord_rgb()
+
+    def fps(self) -> float:
+        """Frame rate from whichever decoder already ran (OpenCV preferred)."""
+        if self._cv2_fps is not None:
+            return self._cv2_fps
+        if self._decord_fps is not None:
+            return self._decord_fps
+        return self.cv2_fps()
+
+
+def valid_fps(fps: float) -> bool:
+    """A usable frame rate: finite and positive (broken headers give 0 or NaN)."""
+    return math.isfinite(fps) and fps > 0

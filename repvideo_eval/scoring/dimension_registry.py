@@ -1,0 +1,61 @@
+"""Which module implements which dimension. Adding a dimension = one module + one line here.
+
+Entries are import strings so that heavy dependencies (pyiqa, clip, RAFT, AMT) load only when a
+dimension that needs them is requested.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from repvideo_eval.errors import UserError
+from repvideo_eval.scoring.scorer import Scorer
+from repvideo_eval.scoring.vbench_constants import ALL_DIMENSIONS
+
+SCORER_CLASSES: dict[str, str] = {
+    "subject_consistency": "repvideo_eval.scoring.dimensions.subject_consistency:SubjectConsistency",
+    "background_consistency": "repvideo_eval.scoring.dimensions.background_consistency:BackgroundConsistency",
+    "temporal_flickering": "repvideo_eval.scoring.dimensions.temporal_flickering:TemporalFlickering",
+    "motion_smoothness": "repvideo_eval.scoring.dimensions.motion_smoothness:MotionSmoothness",
+    "dynamic_degree": "repvideo_eval.scoring.dimensions.dynamic_degree:DynamicDegree",
+    "aesthetic_quality": "repvideo_eval.scoring.dimensions.aesthetic_quality:AestheticQuality",
+    "imaging_quality": "repvideo_eval.scoring.dimensions.imaging_quality:ImagingQuality",
+}
+
+
+def implemented_dimensions() -> tuple[str, ...]:
+    """The dimensions this build can score, in VBench order."""
+    return tuple(d for d in ALL_DIMENSIONS if d in SCORER_CLASSES and _module_exists(d))
+
+
+def _module_exists(dimension: str) -> bool:
+    module_name = SCORER_CLASSES[dimension].split(":")[0]
+    return importlib.util.find_spec(module_name) is not None
+
+
+def validate_dimensions(dimensions: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Check names, drop duplicates (keeping order); UserError lists the valid names otherwise."""
+    if isinstance(dimensions, str):
+        dimensions = [d for d in dimensions.split(",") if d.strip()]
+    names = tuple(dict.fromkeys(d.strip() for d in dimensions))
+    if not names:
+        raise UserError("No dimension requested.", f"Choose from: {', '.join(implemented_dimensions())}.")
+    unknown = [d for d in names if d not in ALL_DIMENSIONS]
+    if unknown:
+        raise UserError(
+            f"Unknown dimension(s): {', '.join(unknown)}.",
+            f"Valid dimensions: {', '.join(implemented_dimensions())}.",
+        )
+    missing = [d for d in names if d not in implemented_dimensions()]
+    if missing:
+        raise UserError(
+            f"Dimension(s) not implemented yet: {', '.join(missing)}.",
+            f"Implemented dimensions: {', '.join(implemented_dimensions())}.",
+        )
+    return names
+
+
+def scorer_class(dimension: str) -> type[Scorer]:
+    """Import and return the scorer class of a (validated) dimension."""
+    module_name, class_name = SCORER_CLASSES[dimension].split(":")
+    return getattr(importlib.import_module(module_name), class_name)

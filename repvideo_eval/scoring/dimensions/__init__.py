@@ -1,0 +1,1 @@
+"""One module per VBench dimension; see `repvideo_eval.scoring.dimension_registry`."""

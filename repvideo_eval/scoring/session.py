@@ -1,0 +1,124 @@
+"""Score many videos on several dimensions with models loaded once and each video decoded once.
+
+`ScoringSession` is the long-lived worker (one per process or Ray actor): it builds every
+requested scorer up front, then for each video decodes the frames each decoder needs once and
+passes them to all scorers. A bad video never stops the session: it becomes error records.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from typing import Sequence
+
+from repvideo_eval.errors import UserError
+from repvideo_eval.scoring.decode import DecodedVideo, VideoDecodeError
+from repvideo_eval.scoring.dimension_registry import scorer_class, validate_dimensions
+from repvideo_eval.scoring.records import ScoreRecord, VideoToScore
+from repvideo_eval.scoring.scorer import BACKEND, Scorer, ScorerContext, VideoRejected
+
+logger = logging.getLogger(__name__)
+
+WEIGHT_MODES = ("official", "local", "tiny-random")
+
+
+def _parse_weights(weights: str) -> tuple[str, int]:
+    """'tiny-random' or 'tiny-random:seed=3' -> (mode, seed); validates the mode."""
+    mode, _, option = weights.partition(":")
+    seed = 0
+    if option:
+        name, _, value = option.partition("=")
+        if mode != "tiny-random" or name != "seed" or not value.lstrip("-").isdigit():
+            raise UserError(f"Invalid weights option {weights!r}.", "Use e.g. 'tiny-random:seed=0'.")
+        seed = int(value)
+    if mode not in WEIGHT_MODES:
+        raise UserError(f"Unknown weights mode {weights!r}.", f"Choose one of: {', '.join(WEIGHT_MODES)}.")
+    return mode, seed
+
+
+def _check_device(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"Device {device!r} requested but CUDA is not available.", "Use --device cpu.")
+
+
+class ScoringSession:
+    """Loads the scorers of `dimensions` once and scores videos one at a time."""
+
+    def __init__(
+        self,
+        dimensions: Sequence[str],
+        *,
+        device: str = "cpu",
+        weights: str = "official",
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.dimensions = validate_dimensions(list(dimensions))
+        mode, seed = _parse_weights(weights)
+        _check_device(device)
+        self.context = ScorerContext(
+            device=device, weights=mode, cache_dir=Path(cache_dir) if cache_dir else None, seed=seed
+        )
+        self.scorers: dict[str, Scorer] = {d: scorer_class(d)(self.context) for d in self.dimensions}
+
+    def score(self, video: VideoToScore) -> list[ScoreRecord]:
+        """One record per requested dimension for this video (errors included, never raises)."""
+        decoded = DecodedVideo(video.path)
+        records = []
+        for dimension, scorer in self.scorers.items():
+            records.append(self._score_one(scorer, decoded, video))
+        return records
+
+    def _score_one(self, scorer: Scorer, decoded: DecodedVideo, video: VideoToScore) -> ScoreRecord:
+        def record(score: float | None, weight: float, error: str | None, details: dict) -> ScoreRecord:
+            return ScoreRecord(
+                video=str(video.path),
+                prompt=video.prompt,
+                dimension=scorer.dimension,
+                score=score,
+                weight=weight,
+                error=error,
+                backend=BACKEND,
+                weights_id=scorer.weights_id,
+                details=details,
+                key=dict(video.key),
+            )
+
+        try:
+            frames = decoded.frames(scorer.decoder)
+            if len(frames) < scorer.min_frames:
+                raise VideoRejected(
+                    f"{scorer.dimension} needs at least {scorer.min_frames} frames, the video has {len(frames)}"
+                )
+            result = scorer.score(frames, decoded, video)
+            if not math.isfinite(result.score):
+                raise VideoRejected(f"non-finite score ({result.score})")
+            return record(float(result.score), float(result.weight), None, dict(result.details))
+        except (VideoDecodeError, VideoRejected) as exc:
+            return record(None, 0.0, str(exc), {})
+        except UserError:
+            raise
+        except Exception as exc:  # a model failing on an unusual input must not stop the run
+            logger.warning("%s failed on %s: %r", scorer.dimension, video.path, exc)
+            return record(None, 0.0, f"{type(exc).__name__}: {str(exc)[:300]}", {})
+
+
+def score_videos(
+    videos: Sequence[VideoToScore],
+    dimensions: Sequence[str],
+    *,
+    device: str = "cpu",
+    weights: str = "official",
+    cache_dir: Path | None = None,
+    progress: bool = True,
+) -> list[ScoreRecord]:
+    """Score every video on every dimension; records come video by video, dimensions in order."""
+    session = ScoringSession(dimensions, device=device, weights=weights, cache_dir=cache_dir)
+    from tqdm.auto import tqdm
+
+    records: list[ScoreRecord] = []
+    for video in tqdm(videos, desc="scoring", unit="video", disable=not progress):
+        records.extend(session.score(video))
+    return records
