@@ -1,2 +1,74 @@
-def main() -> int:
-    return 0
+"""Command-line entry point: `repvideo-eval` / `python run_eval.py`.
+
+Without a subcommand it evaluates (`--model ... --suite ...`); subcommands live in one module each
+(`add_arguments` + `execute`) and are imported only when used, so `--help` and `list` stay fast.
+A `UserError` anywhere becomes one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from types import ModuleType
+from typing import Sequence
+
+from repvideo_eval.errors import EXIT_USER_ERROR, UserError
+
+# command name -> module implementing it (first docstring line is its help text)
+COMMANDS: dict[str, str] = {
+    "run": "repvideo_eval.cli.run",
+    "list": "repvideo_eval.cli.list_command",
+}
+DEFAULT_COMMAND = "run"
+
+
+def _load(command: str) -> ModuleType:
+    return importlib.import_module(COMMANDS[command])
+
+
+def _summary(module: ModuleType) -> str:
+    return (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
+
+
+class _OneLineErrors(argparse.ArgumentParser):
+    """argparse already prints one line and exits 2 for bad flags; keep its usage line short."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message}. See --help.\n")
+
+
+def build_parser(command: str) -> argparse.ArgumentParser:
+    module = _load(command)
+    prog = "run_eval.py" if command == DEFAULT_COMMAND else f"run_eval.py {command}"
+    parser = _OneLineErrors(
+        prog=prog,
+        description=(module.__doc__ or "").strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if command == DEFAULT_COMMAND:
+        others = ", ".join(name for name in COMMANDS if name != DEFAULT_COMMAND)
+        parser.epilog = f"Other commands: {others} (run_eval.py COMMAND --help)."
+    module.add_arguments(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command = DEFAULT_COMMAND
+    if args_list and args_list[0] in COMMANDS:
+        command = args_list.pop(0)
+    try:
+        parser = build_parser(command)
+        args = parser.parse_args(args_list)
+        return int(_load(command).execute(args) or 0)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

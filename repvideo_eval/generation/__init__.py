@@ -1,0 +1,1 @@
+"""Generation: pipelines for real and tiny models, work items, video writing, seeds."""

@@ -1,0 +1,44 @@
+"""A T5-style tokenizer built in memory, so tiny models need no download.
+
+The vocabulary is characters plus word-initial characters, with SentencePiece-style `▁` word
+boundaries and `</s>` appended, which is all the tiny T5 encoder needs: the same prompt always
+gives the same ids, and different prompts give different ids.
+"""
+
+from __future__ import annotations
+
+import functools
+import string
+
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+from transformers import PreTrainedTokenizerFast, T5TokenizerFast
+
+PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
+
+
+@functools.lru_cache(maxsize=1)
+def _backend() -> Tokenizer:
+    specials = [(PAD, 0.0), (EOS, 0.0), (UNK, 0.0)]
+    characters = string.ascii_lowercase + string.digits + string.punctuation
+    word_starts = ["▁" + c for c in string.ascii_lowercase + string.digits]
+    pieces = ["▁", *word_starts, *characters]
+    vocab = specials + [(piece, -1.0 - 0.01 * i) for i, piece in enumerate(pieces)]
+    backend = Tokenizer(models.Unigram(vocab, unk_id=2, byte_fallback=False))
+    backend.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
+    backend.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    backend.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    backend.post_processor = processors.TemplateProcessing(
+        single=f"$A {EOS}", pair=f"$A {EOS} $B {EOS}", special_tokens=[(EOS, 1)]
+    )
+    return backend
+
+
+def build_tiny_t5_tokenizer() -> PreTrainedTokenizerFast:
+    """A fresh tokenizer instance (pipelines may mutate settings such as padding side)."""
+    return T5TokenizerFast(
+        tokenizer_object=_backend(), eos_token=EOS, unk_token=UNK, pad_token=PAD, extra_ids=0
+    )
+
+
+def tiny_vocab_size() -> int:
+    return _backend().get_vocab_size()

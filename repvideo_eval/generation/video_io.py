@@ -1,0 +1,65 @@
+"""Writing and reading generated videos and their sidecars, atomically.
+
+A video is complete iff its mp4 and its JSON sidecar both exist under their final names: both are
+written to temporary names in the same folder and renamed, sidecar last, so a crash never leaves a
+file that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import imageio.v2 as imageio
+import numpy as np
+
+
+def frames_to_uint8(frames: np.ndarray) -> np.ndarray:
+    """(T, H, W, 3) floats in [0, 1] -> uint8, rounding as diffusers' export does (x * 255, round)."""
+    if frames.dtype == np.uint8:
+        return frames
+    return np.clip(np.round(frames * 255.0), 0, 255).astype(np.uint8)
+
+
+def _temp_path(final: Path, suffix: str) -> Path:
+    handle, name = tempfile.mkstemp(prefix=".partial-", suffix=suffix, dir=final.parent)
+    os.close(handle)
+    return Path(name)
+
+
+def write_video_atomic(frames: np.ndarray, path: Path, fps: int) -> None:
+    """H.264 yuv420p mp4 (what VBench's sampled videos use), written to a temp name then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = _temp_path(path, ".mp4")
+    try:
+        imageio.mimwrite(
+            temp,
+            list(frames_to_uint8(frames)),
+            fps=fps,
+            codec="libx264",
+            macro_block_size=16,
+            pixelformat="yuv420p",
+            output_params=["-crf", "18"],
+            format="FFMPEG",
+        )
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def write_json_atomic(data: Mapping[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = _temp_path(path, ".json")
+    try:
+        temp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def read_video_frames(path: Path) -> np.ndarray:
+    """All frames as uint8 (T, H, W, 3) RGB."""
+    return np.stack(list(imageio.mimread(path, memtest=False, format="FFMPEG")))

@@ -1,0 +1,64 @@
+"""The generation worker: loads one model once, then turns work items into mp4 + sidecar pairs.
+
+The Ray layer constructs one of these per GPU (or per CPU worker) and feeds it items; it knows
+nothing about Ray itself, so it also runs in-process in tests.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from repvideo_eval.config import ModelCard
+from repvideo_eval.generation.items import GenerationItem
+from repvideo_eval.generation.pipelines import load_pipeline, sample_video
+from repvideo_eval.generation.provenance import device_description, package_versions
+from repvideo_eval.generation.video_io import write_json_atomic, write_video_atomic
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+class VideoGenerator:
+    """Holds a loaded pipeline; `process` writes the item's video, then its sidecar."""
+
+    def __init__(self, card: Mapping[str, Any], device: str = "auto") -> None:
+        from repvideo_eval.registry import card_from_dict
+
+        self.card: ModelCard = card_from_dict(dict(card))
+        self.device = resolve_device(device)
+        self.pipe = load_pipeline(self.card, self.device)
+        self.versions = package_versions()
+        self.device_text = device_description(self.device)
+
+    def process(self, item: GenerationItem) -> dict[str, Any]:
+        if item.card_hash != self.card.card_hash:
+            raise ValueError(f"item {item.key} belongs to card {item.card_hash}, worker holds {self.card.card_hash}")
+        started = time.perf_counter()
+        frames, sampler_info = sample_video(self.pipe, self.card, item.prompt, item.seed)
+        write_video_atomic(frames, Path(item.video_path), fps=self.card.sampler.fps)
+        seconds = time.perf_counter() - started
+        sidecar = {
+            "prompt": item.prompt,
+            "prompt_index": item.prompt_index,
+            "sample": item.sample,
+            "seed": item.seed,
+            "model": self.card.name,
+            "card_hash": self.card.card_hash,
+            "settings": self.card.generation_dict(),
+            "sampler_trace": sampler_info,
+            "frames": int(frames.shape[0]),
+            "height": int(frames.shape[1]),
+            "width": int(frames.shape[2]),
+            "versions": self.versions,
+            "device": self.device_text,
+            "seconds": round(seconds, 3),
+        }
+        write_json_atomic(sidecar, Path(item.sidecar_path))
+        return {"seconds": seconds, "video": item.video_path}

@@ -1,0 +1,312 @@
+"""Lazy registries of model cards, suites and scoring dimensions.
+
+Cards and suites are declarative YAML files in the repository's `models/` and `prompts/` folders;
+parsing is strict (unknown or missing fields are errors that name the file and the fix), and nothing
+heavy is imported until a model or scorer is actually used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from repvideo_eval.config import ModelCard, PromptEntry, RepVideoSettings, SamplerSettings, Suite
+from repvideo_eval.errors import UserError
+
+PROJECT_ROOT = Path(os.environ.get("REPVIDEO_EVAL_HOME", Path(__file__).resolve().parent.parent))
+MODELS_DIR = PROJECT_ROOT / "models"
+SAMPLERS_DIR = MODELS_DIR / "samplers"
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
+
+CARD_FIELDS = {f.name for f in dataclasses.fields(ModelCard)}
+REQUIRED_CARD_FIELDS = ("name", "family", "source", "weights", "dtype", "sampler")
+SAMPLER_FIELDS = {f.name for f in dataclasses.fields(SamplerSettings)}
+REPVIDEO_FIELDS = {f.name for f in dataclasses.fields(RepVideoSettings)}
+VBENCH_SAMPLES_PER_PROMPT = 5
+
+
+# ----------------------------------------------------------------------------------------- YAML
+
+
+def _read_yaml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UserError(f"cannot read {what} {path}: {error.strerror}", "Check the path.") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise UserError(f"{what} {path} is not valid YAML{where}", "Fix the syntax.") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{what} {path} must be a YAML mapping of fields", "See models/cogvideox-2b.yaml.")
+    return data
+
+
+# ---------------------------------------------------------------------------------------- cards
+
+
+def list_models() -> list[str]:
+    return sorted(path.stem for path in MODELS_DIR.glob("*.yaml") if path.stem != "aliases")
+
+
+def _sampler_from(value: Any, origin: str) -> SamplerSettings:
+    """A sampler is a preset name (a file in models/samplers/) or a mapping, optionally with `preset`."""
+    if isinstance(value, str):
+        value = {"preset": value}
+    if not isinstance(value, dict):
+        raise UserError(f"{origin}: 'sampler' must be a preset name or a mapping", "See models/samplers/.")
+    fields = dict(value)
+    preset = fields.pop("preset", None)
+    base: dict[str, Any] = {}
+    if preset is not None:
+        preset_path = SAMPLERS_DIR / f"{preset}.yaml"
+        if not preset_path.is_file():
+            known = ", ".join(sorted(p.stem for p in SAMPLERS_DIR.glob("*.yaml")))
+            raise UserError(f"{origin}: unknown sampler preset {preset!r}", f"Use one of: {known}.")
+        base = _read_yaml(preset_path, "sampler preset")
+    base.update(fields)
+    unknown = sorted(set(base) - SAMPLER_FIELDS)
+    if unknown:
+        raise UserError(f"{origin}: unknown sampler field(s) {', '.join(unknown)}", f"Valid: {', '.join(sorted(SAMPLER_FIELDS))}.")
+    try:
+        return SamplerSettings(**base)
+    except (TypeError, ValueError) as error:
+        raise UserError(f"{origin}: {error}", "Fix the sampler settings.") from None
+
+
+def list_aliases() -> dict[str, list[str]]:
+    path = MODELS_DIR / "aliases.yaml"
+    if not path.is_file():
+        return {}
+    data = _read_yaml(path, "alias file")
+    return {str(alias): [str(name) for name in names] for alias, names in data.items()}
+
+
+def resolve_model_names(text: str) -> list[str]:
+    """`--model a,b` with aliases expanded (e.g. `repvideo` = baseline + RepVideo), order kept."""
+    names: list[str] = []
+    aliases = list_aliases()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        for name in aliases.get(part, [part]):
+            if name not in names:
+                names.append(name)
+    if not names:
+        raise UserError("--model is empty", f"Name one or more models: {', '.join(list_models())}.")
+    return names
+
+
+def card_from_dict(data: Mapping[str, Any], origin: str = "model card") -> ModelCard:
+    """Validate a card mapping (from YAML or from `ModelCard.to_dict()`) into a ModelCard."""
+    fields = dict(data)
+    missing = [name for name in REQUIRED_CARD_FIELDS if fields.get(name) in (None, "")]
+    if missing:
+        raise UserError(
+            f"{origin} is incomplete: missing {', '.join(missing)}",
+            "Add the field(s); models/cogvideox-2b.yaml is a complete example.",
+        )
+    unknown = sorted(set(fields) - CARD_FIELDS)
+    if unknown:
+        raise UserError(f"{origin} has unknown field(s) {', '.join(unknown)}", f"Valid fields: {', '.join(sorted(CARD_FIELDS))}.")
+    fields["sampler"] = _sampler_from(fields["sampler"], origin)
+    repvideo = fields.get("repvideo")
+    if repvideo is not None:
+        if not isinstance(repvideo, dict):
+            raise UserError(f"{origin}: 'repvideo' must be a mapping", "See models/repvideo-2b.yaml.")
+        bad = sorted(set(repvideo) - REPVIDEO_FIELDS)
+        if bad:
+            raise UserError(f"{origin}: unknown repvideo field(s) {', '.join(bad)}", f"Valid: {', '.join(sorted(REPVIDEO_FIELDS))}.")
+        try:
+            fields["repvideo"] = RepVideoSettings(**repvideo)
+        except (TypeError, ValueError) as error:
+            raise UserError(f"{origin}: {error}", "Fix the repvideo settings.") from None
+    try:
+        return ModelCard(**fields)
+    except (TypeError, ValueError) as error:
+        raise UserError(f"{origin}: {error}", "Fix the card.") from None
+
+
+def load_card(name_or_path: str) -> ModelCard:
+    """A registered card by name (models/<name>.yaml) or a card file by path."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return card_from_dict(_read_yaml(path, "model card"), f"model card {path}")
+    registered = MODELS_DIR / f"{name_or_path}.yaml"
+    if not registered.is_file():
+        raise UserError(
+            f"unknown model {name_or_path!r}",
+            f"Use one of: {', '.join(list_models())} (see `python run_eval.py list`), or a path to a card YAML.",
+        )
+    card = card_from_dict(_read_yaml(registered, "model card"), f"model card {registered.name}")
+    if card.name != registered.stem:
+        raise UserError(f"model card {registered.name} says name {card.name!r}", f"Set name: {registered.stem}.")
+    return card
+
+
+# --------------------------------------------------------------------------------------- suites
+
+
+@lru_cache(maxsize=1)
+def vbench_full_info() -> tuple[dict[str, Any], ...]:
+    """The 946 entries of the VBench_full_info.json that ships inside the vbench package."""
+    try:
+        source = resources.files("vbench") / "VBench_full_info.json"
+        return tuple(json.loads(source.read_text(encoding="utf-8")))
+    except (ModuleNotFoundError, FileNotFoundError):
+        raise UserError(
+            "the vbench package (which ships the VBench prompt suite) is not installed",
+            "Run `make env`, or `pip install --no-deps vbench==0.1.5`.",
+        ) from None
+
+
+def _vbench_entry(entry: Mapping[str, Any]) -> PromptEntry:
+    return PromptEntry(
+        text=entry["prompt_en"],
+        dimensions=tuple(entry.get("dimension", ())),
+        auxiliary_info_json=json.dumps(entry.get("auxiliary_info", {}), sort_keys=True),
+    )
+
+
+def vbench_dimensions_in_suite() -> list[str]:
+    seen: list[str] = []
+    for entry in vbench_full_info():
+        for dimension in entry.get("dimension", ()):
+            if dimension not in seen:
+                seen.append(dimension)
+    return seen
+
+
+def _vbench_suite(dimension: str | None) -> Suite:
+    entries = [e for e in vbench_full_info() if dimension is None or dimension in e.get("dimension", ())]
+    if not entries:
+        known = ", ".join(f"vbench/{d}" for d in vbench_dimensions_in_suite())
+        raise UserError(f"unknown suite vbench/{dimension}", f"Use vbench or one of: {known}.")
+    name = "vbench" if dimension is None else f"vbench/{dimension}"
+    dimensions = tuple(vbench_dimensions_in_suite()) if dimension is None else (dimension,)
+    return Suite(
+        name=name,
+        prompts=tuple(_vbench_entry(e) for e in entries),
+        samples_per_prompt=VBENCH_SAMPLES_PER_PROMPT,
+        dimensions=dimensions,
+        description="VBench prompt suite (VBench_full_info.json shipped in vbench 0.1.5)",
+    )
+
+
+def _suite_from_yaml(path: Path, default_name: str) -> Suite:
+    data = _read_yaml(path, "suite")
+    allowed = {"name", "description", "samples_per_prompt", "dimensions", "base_seed", "prompts"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise UserError(f"suite {path} has unknown field(s) {', '.join(unknown)}", f"Valid: {', '.join(sorted(allowed))}.")
+    raw_prompts = data.get("prompts") or []
+    prompts: list[PromptEntry] = []
+    for item in raw_prompts:
+        if isinstance(item, str):
+            prompts.append(PromptEntry(text=item))
+        elif isinstance(item, dict) and isinstance(item.get("prompt"), str):
+            aux = item.get("auxiliary_info", {})
+            prompts.append(
+                PromptEntry(
+                    text=item["prompt"],
+                    dimensions=tuple(item.get("dimensions", ())),
+                    auxiliary_info_json=json.dumps(aux, sort_keys=True),
+                )
+            )
+        else:
+            raise UserError(f"suite {path}: each prompt must be a string or a mapping with 'prompt'", "Fix the prompts list.")
+    try:
+        samples = int(data.get("samples_per_prompt", 1))
+        base_seed = int(data.get("base_seed", 0))
+    except (TypeError, ValueError):
+        raise UserError(f"suite {path}: samples_per_prompt and base_seed must be integers", "Fix them.") from None
+    if samples < 1:
+        raise UserError(f"suite {path}: samples_per_prompt must be >= 1", "Fix it.")
+    return Suite(
+        name=str(data.get("name", default_name)),
+        prompts=tuple(prompts),
+        samples_per_prompt=samples,
+        dimensions=tuple(data.get("dimensions", ())),
+        base_seed=base_seed,
+        description=str(data.get("description", "")),
+    )
+
+
+def _suite_from_text(path: Path) -> Suite:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"cannot read prompt file {path}: {error}", "Give a UTF-8 text file, one prompt per line.") from None
+    prompts = tuple(PromptEntry(text=line.strip()) for line in lines if line.strip())
+    return Suite(name=path.stem, prompts=prompts, samples_per_prompt=1, description=f"prompts from {path}")
+
+
+def list_suites() -> list[str]:
+    builtin = sorted(path.stem for path in PROMPTS_DIR.glob("*.yaml"))
+    return builtin + ["vbench"] + [f"vbench/{d}" for d in vbench_dimensions_in_suite()]
+
+
+def load_suite(name_or_path: str) -> Suite:
+    """A built-in suite (prompts/<name>.yaml, vbench, vbench/<dimension>) or a .txt/.yaml path."""
+    if name_or_path == "vbench":
+        suite = _vbench_suite(None)
+    elif name_or_path.startswith("vbench/") and not Path(name_or_path).exists():
+        suite = _vbench_suite(name_or_path.split("/", 1)[1])
+    elif (PROMPTS_DIR / f"{name_or_path}.yaml").is_file():
+        suite = _suite_from_yaml(PROMPTS_DIR / f"{name_or_path}.yaml", name_or_path)
+    else:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise UserError(
+                f"unknown suite {name_or_path!r}",
+                "Use a built-in suite (see `python run_eval.py list`), a .txt file with one prompt per line, or a suite .yaml.",
+            )
+        suite = _suite_from_yaml(path, path.stem) if path.suffix in (".yaml", ".yml") else _suite_from_text(path)
+    if not suite.prompts:
+        raise UserError(f"suite {name_or_path!r} has no prompts", "Add at least one prompt.")
+    return suite
+
+
+# ----------------------------------------------------------------------------------- dimensions
+
+
+def all_dimensions() -> tuple[str, ...]:
+    from repvideo_eval.scoring import ALL_DIMENSIONS
+
+    return tuple(ALL_DIMENSIONS)
+
+
+def implemented_dimensions() -> tuple[str, ...]:
+    from repvideo_eval.scoring import implemented_dimensions as implemented
+
+    return tuple(implemented())
+
+
+def parse_dimensions(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Comma-separated names (or 'all'); unknown or not-yet-implemented names are user errors."""
+    if not text:
+        requested = default
+    elif text.strip() == "all":
+        requested = all_dimensions()
+    else:
+        requested = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not requested:
+        raise UserError("no dimensions to score", "Pass --dimensions a,b or a suite that names its dimensions.")
+    known, ready = set(all_dimensions()), set(implemented_dimensions())
+    unknown = [d for d in requested if d not in known]
+    if unknown:
+        raise UserError(f"unknown dimension(s) {', '.join(unknown)}", f"Valid: {', '.join(all_dimensions())}.")
+    missing = [d for d in requested if d not in ready]
+    if missing:
+        raise UserError(
+            f"dimension(s) {', '.join(missing)} are not implemented in this version",
+            f"Choose from: {', '.join(implemented_dimensions())}.",
+        )
+    return tuple(dict.fromkeys(requested))
