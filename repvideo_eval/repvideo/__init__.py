@@ -1,0 +1,56 @@
+"""RepVideo (arXiv 2501.08994) on diffusers video transformers.
+
+The method: before each DiT block, mix its input with the mean of the block outputs cached in
+the current window, ``h = g[i] * mean(cache) + (1 - g[i]) * h`` (the official code's convention),
+with one learnable gate per block. This package converts diffusers transformers in place,
+sets gates for ablations, and converts the official SAT checkpoint. See docs/repvideo.md.
+
+Heavy modules (torch, diffusers) load on first use of the names that need them, so importing
+this package to call ``inactive_layers`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from repvideo_eval.repvideo.schedule import (
+    PAPER_CACHE_WINDOW,
+    PAPER_GATE_INIT,
+    active_layers,
+    cache_sizes,
+    inactive_layers,
+)
+
+_LAZY = {
+    "apply_repvideo": "repvideo_eval.repvideo.apply",
+    "is_repvideo": "repvideo_eval.repvideo.apply",
+    "supported_classes": "repvideo_eval.repvideo.apply",
+    "configure_repvideo": "repvideo_eval.repvideo.gates",
+    "disable_repvideo": "repvideo_eval.repvideo.gates",
+    "enable_repvideo": "repvideo_eval.repvideo.gates",
+    "get_gates": "repvideo_eval.repvideo.gates",
+    "set_cache_window": "repvideo_eval.repvideo.gates",
+    "set_gates": "repvideo_eval.repvideo.gates",
+    "set_gates_constant": "repvideo_eval.repvideo.gates",
+    "load_repvideo": "repvideo_eval.repvideo.loading",
+    "ensure_converted": "repvideo_eval.repvideo.sat_convert",
+    "convert_sat_checkpoint": "repvideo_eval.repvideo.sat_convert",
+}
+
+__all__ = [
+    "PAPER_CACHE_WINDOW",
+    "PAPER_GATE_INIT",
+    "active_layers",
+    "cache_sizes",
+    "inactive_layers",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

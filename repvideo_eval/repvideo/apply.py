@@ -1,0 +1,84 @@
+"""Turn a stock diffusers video transformer into RepVideo, in place.
+
+The conversion swaps the object's class for the family's RepVideo subclass (same modules, same
+weights, same parameter names) and registers one gate vector. Nothing is copied, so the caller's
+references (a pipeline holding the transformer, an optimizer over its parameters) stay valid;
+add ``repvideo_gates`` to an existing optimizer yourself if you train the gates.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import torch
+
+from repvideo_eval.repvideo.model_state import RepVideoMixin
+from repvideo_eval.repvideo.schedule import PAPER_CACHE_WINDOW, PAPER_GATE_INIT, validate_cache_window
+
+#: stock class name -> (module of its adapter, RepVideo subclass name, name of the block list)
+_FAMILIES: dict[str, tuple[str, str, str]] = {
+    "CogVideoXTransformer3DModel": (
+        "repvideo_eval.repvideo.cogvideox",
+        "RepVideoCogVideoXTransformer3DModel",
+        "transformer_blocks",
+    ),
+    "WanTransformer3DModel": ("repvideo_eval.repvideo.wan", "RepVideoWanTransformer3DModel", "blocks"),
+}
+
+
+def supported_classes() -> list[str]:
+    """Names of the stock diffusers transformer classes apply_repvideo accepts."""
+    return sorted(_FAMILIES)
+
+
+def is_repvideo(transformer: object) -> bool:
+    """True when ``transformer`` has been converted by apply_repvideo (or loaded by load_repvideo)."""
+    return isinstance(transformer, RepVideoMixin)
+
+
+def repvideo_class_for(base_class_name: str) -> type:
+    """The RepVideo subclass for a stock class name; TypeError for unsupported families."""
+    if base_class_name not in _FAMILIES:
+        raise TypeError(
+            f"RepVideo has no adapter for {base_class_name}; supported transformer classes: "
+            f"{', '.join(supported_classes())}"
+        )
+    module_name, class_name, _ = _FAMILIES[base_class_name]
+    return getattr(import_module(module_name), class_name)
+
+
+def _reference_parameter(transformer: torch.nn.Module) -> torch.Tensor:
+    return next(transformer.parameters())
+
+
+def apply_repvideo(
+    transformer: torch.nn.Module,
+    cache_window: int = PAPER_CACHE_WINDOW,
+    gate_init: float = PAPER_GATE_INIT,
+) -> torch.nn.Module:
+    """Make ``transformer`` a RepVideo model in place and return it.
+
+    Adds ``transformer.repvideo_gates`` (one ``nn.Parameter`` of shape ``(num_layers,)``, every
+    entry ``gate_init``, same dtype and device as the weights), ``repvideo_cache_window`` and
+    ``repvideo_enabled = True``. Dispatches on the exact stock class: CogVideoX (all versions)
+    and Wan 2.1 are supported; anything else raises TypeError. Converting twice raises
+    ValueError (use ``configure_repvideo`` to change gates or the window).
+    """
+    if is_repvideo(transformer):
+        raise ValueError(
+            "transformer is already RepVideo; change it with configure_repvideo() instead of apply_repvideo()"
+        )
+    validate_cache_window(cache_window)
+    base_name = type(transformer).__name__
+    subclass = repvideo_class_for(base_name)
+    if type(transformer) is not subclass.repvideo_base_class:
+        raise TypeError(f"RepVideo adapts {subclass.repvideo_base_class.__module__}.{base_name}, not {type(transformer)}")
+    blocks = getattr(transformer, _FAMILIES[base_name][2])
+    ref = _reference_parameter(transformer)
+    gates = torch.nn.Parameter(torch.full((len(blocks),), float(gate_init), dtype=ref.dtype, device=ref.device))
+
+    transformer.__class__ = subclass
+    transformer.register_parameter("repvideo_gates", gates)
+    transformer.repvideo_cache_window = cache_window
+    transformer.repvideo_enabled = True
+    return transformer

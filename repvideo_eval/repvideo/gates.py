@@ -1,0 +1,110 @@
+"""Set and read RepVideo gates and the cache window for ablations.
+
+Ablations sweep the gates over {learned (from a checkpoint), a fixed constant, off} and the
+cache window. "off" switches the stock block loop back on (bit for bit the unmodified model)
+while keeping the gate values, so switching RepVideo on again restores them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from repvideo_eval.errors import UserError
+from repvideo_eval.repvideo.apply import is_repvideo
+from repvideo_eval.repvideo.schedule import validate_cache_window
+
+#: Gate settings understood by configure_repvideo besides a number or a list of numbers.
+LEARNED = "learned"
+OFF = "off"
+
+GateSetting = str | float | int | Sequence[float] | torch.Tensor
+
+
+def _require_repvideo(transformer: torch.nn.Module) -> None:
+    if not is_repvideo(transformer):
+        raise TypeError("not a RepVideo transformer: call apply_repvideo() or load_repvideo() first")
+
+
+def get_gates(transformer: torch.nn.Module) -> list[float]:
+    """The current gate values as floats (whatever ``repvideo_enabled`` says)."""
+    _require_repvideo(transformer)
+    return [float(v) for v in transformer.repvideo_gates.detach().float().cpu().tolist()]
+
+
+def set_gates(transformer: torch.nn.Module, values: Sequence[float] | torch.Tensor) -> None:
+    """Copy ``values`` (one per block) into the gates and switch RepVideo on."""
+    _require_repvideo(transformer)
+    gates: torch.nn.Parameter = transformer.repvideo_gates
+    new = torch.as_tensor(values, dtype=torch.float32).flatten()
+    if new.shape != gates.shape:
+        raise UserError(
+            f"RepVideo needs {gates.shape[0]} gate values (one per block), got {new.shape[0]}",
+            "Give one value per transformer block, or a single constant.",
+        )
+    if not torch.isfinite(new).all():
+        raise UserError("RepVideo gate values must be finite numbers", "Remove inf/NaN from the gate list.")
+    with torch.no_grad():
+        gates.copy_(new.to(gates.dtype))
+    transformer.repvideo_enabled = True
+
+
+def set_gates_constant(transformer: torch.nn.Module, value: float) -> None:
+    """Set every gate to ``value`` (training-free ablation) and switch RepVideo on."""
+    _require_repvideo(transformer)
+    set_gates(transformer, [float(value)] * transformer.repvideo_gates.shape[0])
+
+
+def disable_repvideo(transformer: torch.nn.Module) -> None:
+    """Run the stock block loop (no cache, no mix) while keeping the gate values."""
+    _require_repvideo(transformer)
+    transformer.repvideo_enabled = False
+
+
+def enable_repvideo(transformer: torch.nn.Module) -> None:
+    """Run the RepVideo block loop again with the current gate values."""
+    _require_repvideo(transformer)
+    transformer.repvideo_enabled = True
+
+
+def set_cache_window(transformer: torch.nn.Module, cache_window: int) -> None:
+    """Change the cache size (the official code's 6)."""
+    _require_repvideo(transformer)
+    transformer.repvideo_cache_window = validate_cache_window(cache_window)
+
+
+def configure_repvideo(
+    transformer: torch.nn.Module,
+    gates: GateSetting = LEARNED,
+    cache_window: int | None = None,
+) -> torch.nn.Module:
+    """Apply one ablation setting and return the transformer.
+
+    ``gates``: ``"learned"`` keeps the current values (e.g. loaded from a checkpoint) and switches
+    RepVideo on; ``"off"`` runs the stock loop; a number sets every gate to it; a sequence or
+    tensor sets one value per block. ``cache_window`` (optional) changes the cache size.
+    """
+    _require_repvideo(transformer)
+    if cache_window is not None:
+        set_cache_window(transformer, cache_window)
+    if isinstance(gates, str):
+        if gates == OFF:
+            disable_repvideo(transformer)
+        elif gates == LEARNED:
+            enable_repvideo(transformer)
+        else:
+            raise UserError(
+                f"unknown RepVideo gate setting {gates!r}",
+                f"Use {LEARNED!r}, {OFF!r}, a number, or one number per block.",
+            )
+    elif isinstance(gates, (int, float)) and not isinstance(gates, bool):
+        set_gates_constant(transformer, float(gates))
+    elif isinstance(gates, (Sequence, torch.Tensor)):
+        set_gates(transformer, gates)
+    else:
+        raise UserError(
+            f"unknown RepVideo gate setting {gates!r}",
+            f"Use {LEARNED!r}, {OFF!r}, a number, or one number per block.",
+        )
+    return transformer

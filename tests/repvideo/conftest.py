@@ -1,0 +1,23 @@
+"""Shared fixtures: tiny stock transformers and inputs, built once per test module."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from repvideo_eval.repvideo.tiny_configs import build_tiny_transformer, tiny_inputs
+
+
+@pytest.fixture(scope="module")
+def tiny_2b() -> torch.nn.Module:
+    return build_tiny_transformer("cogvideox-2b", seed=0)
+
+
+@pytest.fixture(scope="module")
+def inputs_2b() -> dict:
+    return tiny_inputs("cogvideox-2b", seed=1)
+
+
+def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
+    """Norm of the difference relative to the norm of the expected tensor."""
+    return float((actual.double() - expected.double()).norm() / expected.double().norm())
