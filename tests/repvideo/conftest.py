@@ -17,7 +17,3 @@ def tiny_2b() -> torch.nn.Module:
 def inputs_2b() -> dict:
     return tiny_inputs("cogvideox-2b", seed=1)
 
-
-def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
-    """Norm of the difference relative to the norm of the expected tensor."""
-    return float((actual.double() - expected.double()).norm() / expected.double().norm())

@@ -102,3 +102,8 @@ def stock_with_loop(stock_model: torch.nn.Module, loop_cls: type, gates: torch.T
     loop = loop_cls(getattr(model, attr), gates.detach().clone(), window)
     setattr(model, attr, torch.nn.ModuleList([loop]))
     return model
+
+
+def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
+    """Norm of the difference relative to the norm of the expected tensor."""
+    return float((actual.double() - expected.double()).norm() / expected.double().norm())
