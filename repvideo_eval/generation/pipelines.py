@@ -125,6 +125,12 @@ def sample_video(pipe: Any, card: ModelCard, prompt: str, seed: int) -> tuple[np
     if do_cfg and s.negative_prompt == "":
         negative_embeds = torch.zeros_like(prompt_embeds)
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
+    applied: list[float] = []
+
+    def record_guidance(pipeline: Any, step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+        applied.append(float(pipeline.guidance_scale))
+        return {}
+
     with torch.inference_mode():
         result = pipe(
             prompt_embeds=prompt_embeds,
@@ -138,6 +144,7 @@ def sample_video(pipe: Any, card: ModelCard, prompt: str, seed: int) -> tuple[np
             generator=generator,
             output_type="np",
             max_sequence_length=max_len,
+            callback_on_step_end=record_guidance,
         )
     frames = np.asarray(result.frames[0], dtype=np.float32)
     timesteps = [float(t) for t in pipe.scheduler.timesteps]
@@ -149,6 +156,7 @@ def sample_video(pipe: Any, card: ModelCard, prompt: str, seed: int) -> tuple[np
     info = {
         "timesteps": timesteps,
         "guidance_schedule": schedule,
+        "guidance_applied": applied,
         "uncond": "zero-embeddings" if do_cfg and s.negative_prompt == "" else "negative-prompt",
     }
     return frames, info

@@ -1,0 +1,94 @@
+"""Evaluate models on a suite: generate every video, score it with VBench, write leaderboards.
+
+Examples:
+  python run_eval.py --model repvideo --suite vbench                 # RepVideo-2B vs CogVideoX-2B, GPUs
+  python run_eval.py --model cogvideox-tiny,repvideo-tiny --suite smoke   # offline, CPU, seconds
+  python run_eval.py --model repvideo-2b --suite vbench/spatial_relationship --num-gpus 8
+
+Outputs go to --output-dir (default results/runs/<run id>/); rerunning the same command resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from repvideo_eval import registry
+from repvideo_eval.config import RunSpec
+from repvideo_eval.errors import UserError
+
+SCORING_WEIGHTS = ("auto", "official", "tiny-random")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from repvideo_eval.distributed.cli_args import add_ray_arguments
+
+    parser.add_argument("--model", required=True, help="card name(s), comma-separated, or an alias (repvideo, tiny); see `list`")
+    parser.add_argument("--suite", default="smoke", help="smoke, vbench, vbench/<dimension>, or a .txt/.yaml path (default: smoke)")
+    parser.add_argument("--dimensions", default=None, help="comma-separated VBench dimensions, or 'all' (default: the suite's)")
+    parser.add_argument("--output-dir", type=Path, default=None, help="run folder (default: results/runs/<run id>)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cuda or cpu")
+    parser.add_argument(
+        "--scoring-weights",
+        choices=SCORING_WEIGHTS,
+        default="auto",
+        help="official VBench weights, or tiny random ones that test the path offline (auto: tiny for tiny models)",
+    )
+    parser.add_argument("--vbench-cache-dir", default=None, help="VBench weight cache (default $VBENCH_CACHE_DIR or ~/.cache/vbench)")
+    parser.add_argument("--limit-prompts", type=int, default=None, help="only the first N prompts of the suite (quick checks)")
+    parser.add_argument("--samples-per-prompt", type=int, default=None, help="override the suite's samples per prompt")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_ray_arguments(parser)
+
+
+def build_spec(args: argparse.Namespace) -> RunSpec:
+    """Validate every input into a RunSpec; raises UserError before anything touches the disk."""
+    import dataclasses
+
+    cards = tuple(registry.load_card(name) for name in registry.resolve_model_names(args.model))
+    suite = registry.load_suite(args.suite)
+    if args.limit_prompts is not None:
+        if args.limit_prompts < 1:
+            raise UserError("--limit-prompts must be >= 1", "Pass a positive number of prompts.")
+        suite = dataclasses.replace(suite, prompts=suite.prompts[: args.limit_prompts])
+    if args.samples_per_prompt is not None:
+        if args.samples_per_prompt < 1:
+            raise UserError("--samples-per-prompt must be >= 1", "Pass a positive number of samples.")
+        suite = dataclasses.replace(suite, samples_per_prompt=args.samples_per_prompt)
+    default_dims = tuple(d for d in suite.dimensions if d in registry.implemented_dimensions())
+    skipped = [d for d in suite.dimensions if d not in default_dims]
+    if skipped and not args.dimensions:
+        print(f"note: suite {suite.name} names dimensions not implemented yet, skipped: {', '.join(skipped)}", file=sys.stderr)
+    dimensions = registry.parse_dimensions(args.dimensions, default_dims) if (args.dimensions or default_dims) else ()
+    weights = args.scoring_weights
+    if weights == "auto":
+        weights = "tiny-random" if all(card.is_tiny for card in cards) else "official"
+    return RunSpec(models=cards, suite=suite, dimensions=dimensions, scoring_weights=weights, device=args.device)
+
+
+def execute(args: argparse.Namespace) -> int:
+    from repvideo_eval.distributed.cli_args import resources_from_args
+    from repvideo_eval.evaluation import DEFAULT_RUNS_DIR, evaluate, prepare_output_dir
+    from repvideo_eval.generation.preflight import check_model_can_run
+
+    spec = build_spec(args)
+    for card in spec.models:
+        check_model_can_run(card, args.device)
+    resources = resources_from_args(args)
+    run_dir = prepare_output_dir(args.output_dir or DEFAULT_RUNS_DIR / spec.run_id)
+    print(f"run {spec.run_id}: {len(spec.models)} model(s) x {len(spec.suite.prompts)} prompt(s) x "
+          f"{spec.suite.samples_per_prompt} sample(s); dimensions: {', '.join(spec.dimensions) or 'none'}; output: {run_dir}")
+    outcome = evaluate(spec, run_dir, resources, device=args.device, progress=not args.no_progress, vbench_cache_dir=args.vbench_cache_dir)
+    if outcome.report_markdown:
+        print()
+        print(outcome.report_markdown)
+    if outcome.random_scoring_weights:
+        print("\nNOTE: scores above come from tiny RANDOM scorer weights: they test the pipeline, not the models.")
+    print(f"\nper-video records: {outcome.per_video_csv}")
+    if outcome.failures:
+        print(f"{len(outcome.failures)} item(s) failed (details in {run_dir / 'failures.json'}):", file=sys.stderr)
+        for key, error in outcome.failures[:10]:
+            print(f"  {key}: {error}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,214 @@
+"""One evaluation run, end to end: generate every video, score it, write records and reports.
+
+The run folder is the unit of resumption: every stage skips what is already complete in it, so
+rerunning the same command after a crash finishes the remaining work and nothing else.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from repvideo_eval.config import ModelCard, RunSpec
+from repvideo_eval.errors import UserError
+from repvideo_eval.generation.items import GenerationItem, generation_complete, generation_items
+from repvideo_eval.generation.provenance import package_versions
+from repvideo_eval.generation.video_io import write_json_atomic
+from repvideo_eval.stages import ScoringWorker, read_score_record, score_record_path, scoring_complete, scoring_items
+
+PER_VIDEO_COLUMNS = (
+    "model",
+    "card_hash",
+    "prompt",
+    "prompt_index",
+    "sample",
+    "seed",
+    "video",
+    "dimension",
+    "score",
+    "weight",
+    "error",
+    "backend",
+    "weights_id",
+    "vbench_mode",
+)
+DEFAULT_RUNS_DIR = Path("results") / "runs"
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    per_video_csv: Path
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    report_markdown: str = ""
+    random_scoring_weights: bool = False
+
+
+def prepare_output_dir(path: Path) -> Path:
+    """Create `path` if needed and prove it is writable, before any work starts."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UserError(f"output folder {path} cannot be written ({reason})", "Choose another --output-dir.") from None
+    return path
+
+
+def write_text_atomic(text: str, path: Path) -> None:
+    handle, temp = tempfile.mkstemp(prefix=".partial-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(temp, path)
+    finally:
+        Path(temp).unlink(missing_ok=True)
+
+
+def run_metadata(spec: RunSpec, device: str) -> dict[str, Any]:
+    return {
+        "run_id": spec.run_id,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "suite": spec.suite.name,
+        "samples_per_prompt": spec.suite.samples_per_prompt,
+        "num_prompts": len(spec.suite.prompts),
+        "dimensions": list(spec.dimensions),
+        "vbench_mode": spec.vbench_mode,
+        "scoring_weights": spec.scoring_weights,
+        "models": {card.name: {"card_hash": card.card_hash, "card": card.to_dict()} for card in spec.models},
+        "versions": package_versions(),
+        "device": device,
+    }
+
+
+def _generate(card: ModelCard, items: list[GenerationItem], run_dir: Path, resources: Any, device: str, progress: bool):
+    from repvideo_eval.distributed import run_stage
+
+    from repvideo_eval.generation.worker import VideoGenerator
+
+    return run_stage(
+        f"generate {card.name}",
+        items,
+        VideoGenerator,
+        {"card": card.to_dict(), "device": device},
+        manifest_path=run_dir / "manifests" / f"generate-{card.card_hash}.jsonl",
+        resources=resources,
+        is_complete=generation_complete,
+        progress=progress,
+    )
+
+
+def _score(spec: RunSpec, generated: list[GenerationItem], run_dir: Path, resources: Any, device: str, progress: bool, cache_dir: str | None):
+    from repvideo_eval.distributed import run_stage
+
+    aux = {entry.text: entry.auxiliary_info_json for entry in spec.suite.prompts}
+    items = scoring_items(generated, aux, spec.dimensions, run_dir, spec.scoring_weights)
+    return run_stage(
+        "score",
+        items,
+        ScoringWorker,
+        {"dimensions": list(spec.dimensions), "device": device, "weights": spec.scoring_weights, "cache_dir": cache_dir},
+        manifest_path=run_dir / "manifests" / f"score-{spec.scoring_weights.replace(':', '_')}.jsonl",
+        resources=resources,
+        is_complete=scoring_complete,
+        progress=progress,
+    )
+
+
+def collect_records(spec: RunSpec, items_by_card: dict[str, list[GenerationItem]], run_dir: Path) -> list[dict[str, Any]]:
+    """The long-form per-video table, one row per (model, video, dimension)."""
+    rows: list[dict[str, Any]] = []
+    for card in spec.models:
+        for item in items_by_card[card.name]:
+            for dimension in spec.dimensions:
+                record = read_score_record(score_record_path(run_dir, spec.scoring_weights, item, dimension))
+                if record is None:
+                    record = {"score": None, "weight": 0.0, "error": "not scored (generation or scoring failed)", "backend": "", "weights_id": ""}
+                score = record.get("score")
+                rows.append(
+                    {
+                        "model": card.name,
+                        "card_hash": card.card_hash,
+                        "prompt": item.prompt,
+                        "prompt_index": item.prompt_index,
+                        "sample": item.sample,
+                        "seed": item.seed,
+                        "video": os.path.relpath(item.video_path, run_dir),
+                        "dimension": dimension,
+                        "score": "" if score is None or (isinstance(score, float) and math.isnan(score)) else repr(float(score)),
+                        "weight": record.get("weight", 0.0),
+                        "error": record.get("error") or "",
+                        "backend": record.get("backend", ""),
+                        "weights_id": record.get("weights_id", ""),
+                        "vbench_mode": spec.vbench_mode,
+                    }
+                )
+    return rows
+
+
+def write_per_video_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
+    handle, temp = tempfile.mkstemp(prefix=".partial-", suffix=".csv", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            writer = csv.DictWriter(stream, fieldnames=PER_VIDEO_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(temp, path)
+    finally:
+        Path(temp).unlink(missing_ok=True)
+
+
+def evaluate(
+    spec: RunSpec,
+    run_dir: Path,
+    resources: Any,
+    *,
+    device: str = "auto",
+    progress: bool = True,
+    vbench_cache_dir: str | None = None,
+    reports: bool = True,
+) -> RunOutcome:
+    """Generate, score and report `spec` into `run_dir` (already validated and writable)."""
+    write_json_atomic(run_metadata(spec, device), run_dir / "run.json")
+    items_by_card = {card.name: generation_items(card, spec.suite, run_dir) for card in spec.models}
+    failures: list[tuple[str, str]] = []
+    generated: list[GenerationItem] = []
+    for card in spec.models:
+        summary = _generate(card, items_by_card[card.name], run_dir, resources, device, progress)
+        failures.extend(summary.failed)
+        generated.extend(item for item in items_by_card[card.name] if generation_complete(item))
+    if spec.dimensions and generated:
+        summary = _score(spec, generated, run_dir, resources, device, progress, vbench_cache_dir)
+        failures.extend(summary.failed)
+    rows = collect_records(spec, items_by_card, run_dir)
+    per_video = run_dir / "per_video.csv"
+    write_per_video_csv(rows, per_video)
+    outcome = RunOutcome(run_dir=run_dir, per_video_csv=per_video, failures=failures)
+    outcome.random_scoring_weights = any(str(r["weights_id"]).startswith("tiny-random") for r in rows)
+    if reports:
+        from repvideo_eval.reporting import write_reports
+
+        paths = write_reports([run_dir], run_dir, gallery=True, plots=True)
+        outcome.report_markdown = getattr(paths, "markdown", "")
+    _write_failures(failures, run_dir)
+    return outcome
+
+
+def _write_failures(failures: list[tuple[str, str]], run_dir: Path) -> None:
+    path = run_dir / "failures.json"
+    if failures:
+        write_json_atomic({"failed": [{"item": key, "error": error} for key, error in failures]}, path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def load_run_metadata(run_dir: Path) -> dict[str, Any]:
+    return json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
