@@ -291,22 +291,12 @@ def implemented_dimensions() -> tuple[str, ...]:
 
 def parse_dimensions(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     """Comma-separated names (or 'all'); unknown or not-yet-implemented names are user errors."""
+    from repvideo_eval.scoring.dimension_registry import validate_dimensions
+
     if not text:
-        requested = default
+        requested: tuple[str, ...] = default
     elif text.strip() == "all":
         requested = all_dimensions()
     else:
         requested = tuple(part.strip() for part in text.split(",") if part.strip())
-    if not requested:
-        raise UserError("no dimensions to score", "Pass --dimensions a,b or a suite that names its dimensions.")
-    known, ready = set(all_dimensions()), set(implemented_dimensions())
-    unknown = [d for d in requested if d not in known]
-    if unknown:
-        raise UserError(f"unknown dimension(s) {', '.join(unknown)}", f"Valid: {', '.join(all_dimensions())}.")
-    missing = [d for d in requested if d not in ready]
-    if missing:
-        raise UserError(
-            f"dimension(s) {', '.join(missing)} are not implemented in this version",
-            f"Choose from: {', '.join(implemented_dimensions())}.",
-        )
-    return tuple(dict.fromkeys(requested))
+    return tuple(validate_dimensions(requested))

@@ -88,7 +88,7 @@ def test_suite_from_text_and_yaml_paths(tmp_path: Path) -> None:
 
 
 def test_unknown_dimension_is_a_user_error() -> None:
-    with pytest.raises(UserError, match="unknown dimension"):
+    with pytest.raises(UserError, match="Unknown dimension"):
         registry.parse_dimensions("temporal_flickering,warp_factor", ())
 
 

@@ -48,7 +48,7 @@ def test_unknown_suite(capsys, tmp_path: Path) -> None:
 def test_unknown_dimension(capsys, tmp_path: Path) -> None:
     out = tmp_path / "out"
     code, err = run_cli(capsys, "--model", "cogvideox-tiny", "--dimensions", "warp_factor", "--output-dir", str(out))
-    assert_one_line_error(code, err, "unknown dimension(s) warp_factor", "Valid:")
+    assert_one_line_error(code, err, "Unknown dimension(s): warp_factor", "Valid dimensions:")
     assert not out.exists()
 
 
