@@ -62,7 +62,7 @@ def _md_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def _md_table(header: list[str], body: Iterable[list[str]]) -> list[str]:
+def md_table(header: list[str], body: Iterable[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(_md_escape(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_md_escape(c) for c in line) + " |" for line in body]
     return lines
@@ -88,18 +88,18 @@ def to_markdown(board: Leaderboard, title: str = "Leaderboard") -> str:
     for ref in board.reference:
         body.append([reference_label(ref), "reported", MISSING, *(number(ref.values.get(s)) for s in summaries),
                      *(number(ref.values.get(d)) for d in board.dimensions)])
-    lines += _md_table(header, body) + [""]
+    lines += md_table(header, body) + [""]
     lines += ["## Video counts", ""]
-    lines += _md_table(["Row", "Dimension", "Videos", "Prompts", "Errors"],
+    lines += md_table(["Row", "Dimension", "Videos", "Prompts", "Errors"],
                        ([row.label, label_of(d), str(c.n_videos), str(c.n_prompts), str(c.n_errors)]
                         for row in board.rows for d, c in row.cells.items())) + [""]
     if board.comparisons:
         lines += ["## Paired differences (same prompts and seeds)", ""]
-        lines += _md_table(["A", "B", "Metric", "A − B (points)", "CI", "p", "Prompts"],
+        lines += md_table(["A", "B", "Metric", "A − B (points)", "CI", "p", "Prompts"],
                            ([c.a, c.b, label_of(c.metric), number(c.difference), f"[{number(c.low)}, {number(c.high)}]",
-                             _p_text(c.p_value, c.exact), str(c.n_prompts)] for c in board.comparisons)) + [""]
+                             p_text(c.p_value, c.exact), str(c.n_prompts)] for c in board.comparisons)) + [""]
     lines += ["## Settings", ""]
-    lines += _md_table(["Row", "Card hash", *SETTING_COLUMNS, "Runs"],
+    lines += md_table(["Row", "Card hash", *SETTING_COLUMNS, "Runs"],
                        ([row.label, row.card_hash, *(row.settings.get(k, "") for k in SETTING_COLUMNS), ", ".join(row.run_ids)]
                         for row in board.rows)) + [""]
     if board.reference:
@@ -112,7 +112,7 @@ def to_markdown(board: Leaderboard, title: str = "Leaderboard") -> str:
     return "\n".join(lines)
 
 
-def _p_text(p_value: float, exact: bool) -> str:
+def p_text(p_value: float, exact: bool) -> str:
     if not math.isfinite(p_value):
         return MISSING
     return f"{p_value:.3g}" + (" (exact)" if exact else "")

@@ -42,7 +42,7 @@ def plot_dimension_bars(board: Leaderboard, stem: Path) -> list[Path]:
     """Grouped bars per dimension (one bar per measured row) with 95% interval error bars."""
     dims = board.dimensions
     rows = board.rows
-    figure = Figure(figsize=(max(6.0, 1.1 * len(dims) * max(1, len(rows)) ** 0.5 + 2), 4.5))
+    figure = Figure(figsize=(max(6.0, 1.1 * len(dims) * max(1, len(rows)) ** 0.5 + 2), 4.5), layout="constrained")
     axes = figure.add_subplot(1, 1, 1)
     width = 0.8 / max(1, len(rows))
     x = np.arange(len(dims))
@@ -68,7 +68,7 @@ def plot_radar(board: Leaderboard, stem: Path) -> list[Path]:
     different dimensions sit on very different ranges; with one row every axis runs 0-100.
     """
     dims = board.dimensions
-    figure = Figure(figsize=(6.5, 6.5))
+    figure = Figure(figsize=(6.5, 6.5), layout="constrained")
     axes = figure.add_subplot(1, 1, 1, projection="polar")
     angles = np.linspace(0, 2 * math.pi, num=max(len(dims), 1), endpoint=False)
     matrix = np.array([[row.cells[d].value if d in row.cells else np.nan for d in dims] for row in board.rows])
@@ -99,13 +99,14 @@ def plot_curves(series: Mapping[str, Mapping[str, Sequence[tuple[float, float, f
                 xlabel: str, title: str, random_weights: bool) -> list[Path]:
     """One panel per metric; per panel one line per series of (x, value, low, high) points.
 
-    A series with a single point and x = NaN (e.g. gates off, where cache size does not apply)
+    A series named "... (baseline)" is drawn as a star marker on top of the others. A series with
+    a single point and x = NaN (e.g. gates off, where cache size does not apply)
     is drawn as a horizontal dashed line across the panel.
     """
     metrics = list(series)
     columns = min(3, max(1, len(metrics)))
     rows = math.ceil(len(metrics) / columns) if metrics else 1
-    figure = Figure(figsize=(4.5 * columns, 3.5 * rows))
+    figure = Figure(figsize=(4.5 * columns, 3.5 * rows + 0.8), layout="constrained")
     for index, metric in enumerate(metrics):
         axes = figure.add_subplot(rows, columns, index + 1)
         for name, points in series[metric].items():
@@ -115,12 +116,15 @@ def plot_curves(series: Mapping[str, Mapping[str, Sequence[tuple[float, float, f
             lows = np.array([p[2] for p in points], dtype=float)
             highs = np.array([p[3] for p in points], dtype=float)
             if np.all(np.isnan(xs)):
-                line = axes.axhline(ys[0], linestyle="--", label=name)
+                line = axes.axhline(ys[0], linestyle="--", color="gray", label=name)
                 if np.isfinite(lows[0]) and np.isfinite(highs[0]):
                     axes.axhspan(lows[0], highs[0], alpha=0.1, color=line.get_color())
                 continue
             errors = np.vstack([np.nan_to_num(ys - lows), np.nan_to_num(highs - ys)])
-            axes.errorbar(xs, ys, yerr=errors, marker="o", capsize=3, label=name)
+            if name.endswith("(baseline)"):
+                axes.plot(xs, ys, linestyle="none", marker="*", markersize=14, color="black", label=name, zorder=5)
+            else:
+                axes.errorbar(xs, ys, yerr=errors, marker="o", capsize=3, label=name)
         axes.set_title(_label(metric), fontsize="medium")
         axes.set_xlabel(xlabel)
         axes.set_ylabel("score (%)")
