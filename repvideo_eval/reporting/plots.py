@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -29,7 +30,9 @@ def save_figure(figure: Figure, stem: Path) -> list[Path]:
     paths = []
     for fmt in FORMATS:
         target = stem.with_suffix(f".{fmt}")
-        write_with_atomic(target, lambda tmp, fmt=fmt: figure.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight"))
+        # SVG keeps text as text (searchable, smaller) instead of glyph outlines.
+        with matplotlib.rc_context({"svg.fonttype": "none"}):
+            write_with_atomic(target, lambda tmp, fmt=fmt: figure.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight"))
         paths.append(target)
     return paths
 
