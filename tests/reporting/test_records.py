@@ -1,0 +1,81 @@
+"""Loading and merging run folders; malformed inputs are UserErrors that name the fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from repvideo_eval.errors import UserError
+from repvideo_eval.reporting.records import load_records
+
+
+def test_merges_runs_of_different_models(tmp_path: Path, run_builder, card_factory) -> None:
+    run_builder(tmp_path / "a", [card_factory("cogvideox-tiny")])
+    run_builder(tmp_path / "b", [card_factory("repvideo-tiny", repvideo={"cache_window": 6, "gates": "learned", "gate_value": None})])
+    records = load_records([tmp_path / "a", tmp_path / "b"])
+    assert records.rows == ["cogvideox-tiny", "repvideo-tiny"]
+    assert records.cards["repvideo-tiny"]["repvideo"]["cache_window"] == 6
+    assert records.run_ids == {"cogvideox-tiny": ["a"], "repvideo-tiny": ["b"]}
+    assert len(records.rows_table("cogvideox-tiny")) == 4 * 2 * 2  # prompts x samples x dimensions
+    assert records.random_weights()
+
+
+def test_same_model_with_two_cards_gets_two_labelled_rows(tmp_path: Path, run_builder, card_factory) -> None:
+    run_builder(tmp_path / "a", [card_factory("cogvideox-tiny")])
+    run_builder(tmp_path / "b", [card_factory("cogvideox-tiny", num_inference_steps=4)])
+    records = load_records([tmp_path / "a", tmp_path / "b"])
+    assert len(records.rows) == 2
+    assert all(label.startswith("cogvideox-tiny [") for label in records.rows)
+
+
+def test_duplicate_records_keep_the_newest_run(tmp_path: Path, run_builder, card_factory) -> None:
+    card = card_factory("cogvideox-tiny")
+    run_builder(tmp_path / "old", [card], score=lambda *a: 0.1, created="2026-01-01T00:00:00Z")
+    run_builder(tmp_path / "new", [card], score=lambda *a: 0.9, created="2026-02-01T00:00:00Z")
+    records = load_records([tmp_path / "new", tmp_path / "old"])
+    assert len(records.table) == 4 * 2 * 2
+    assert set(records.table["score"]) == {0.9}
+    assert any("duplicate" in note for note in records.notes)
+
+
+def test_empty_score_without_error_counts_as_error(tmp_path: Path, run_builder, card_factory) -> None:
+    run = run_builder(tmp_path / "a", [card_factory("m")], errors={("m", 0, 0, "subject_consistency")})
+    csv_path = run / "per_video.csv"
+    csv_path.write_text(csv_path.read_text().replace("decode failed: synthetic", ""))
+    records = load_records([run])
+    assert (records.table["error"] == "no score recorded").sum() == 1
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda run: (run / "per_video.csv").unlink(), "per_video.csv is missing"),
+        (lambda run: (run / "run.json").write_text("{not json"), "not valid JSON"),
+        (lambda run: (run / "per_video.csv").write_text("model,prompt\nm,p\n"), "lacks columns"),
+        (lambda run: _edit_csv(run, ",0.75,", ",1.5,"), "outside 0..1"),
+        (lambda run: _edit_csv(run, ",1.0,", ",-1,"), "positive number"),
+        (lambda run: _edit_csv(run, ",1.0,", ",abc,"), "positive number"),
+        (lambda run: (run / "run.json").write_text(json.dumps({"run_id": "x", "models": {}})), "run.json does not describe"),
+    ],
+)
+def test_malformed_runs_raise_user_errors(tmp_path: Path, run_builder, card_factory, mutate, message) -> None:
+    run = run_builder(tmp_path / "a", [card_factory("m")], score=lambda *a: 0.75)
+    mutate(run)
+    with pytest.raises(UserError, match=message):
+        load_records([run])
+
+
+def _edit_csv(run: Path, old: str, new: str) -> None:
+    path = run / "per_video.csv"
+    lines = path.read_text().splitlines()
+    lines[1] = lines[1].replace(old, new, 1)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_missing_folder_and_no_folder(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="does not exist"):
+        load_records([tmp_path / "nope"])
+    with pytest.raises(UserError, match="no run folder"):
+        load_records([])
