@@ -79,11 +79,12 @@ def build_run(
     created: str = "2026-11-25T08:00:00Z",
     versions: dict[str, str] | None = None,
     prompt_dimensions: Callable[[int], Sequence[str]] | None = None,
+    seed_offset: int = 0,
 ) -> Path:
     """Write a run folder; `score(model, prompt_index, sample, dimension)` gives each score.
 
     Seeds follow VBench's scheme 100000 * prompt_index + sample, so two models built with the
-    same prompts and samples are paired. `errors` lists (model, prompt_index, sample, dimension)
+    same prompts and samples are paired (`seed_offset` breaks the pairing). `errors` lists (model, prompt_index, sample, dimension)
     records that failed.
     """
     run_dir = Path(run_dir)
@@ -108,7 +109,7 @@ def build_run(
                     failed = (card["name"], p_index, sample, dim) in errors
                     rows.append({
                         "model": card["name"], "card_hash": digest, "prompt": prompt, "prompt_index": p_index,
-                        "sample": sample, "seed": 100000 * p_index + sample, "video": rel, "dimension": dim,
+                        "sample": sample, "seed": 100000 * p_index + sample + seed_offset, "video": rel, "dimension": dim,
                         "score": "" if failed else repr(float(score(card["name"], p_index, sample, dim))),
                         "weight": repr(float(weight(card["name"], p_index, sample, dim))),
                         "error": "decode failed: synthetic" if failed else "", "backend": "vbench-0.1.5",
