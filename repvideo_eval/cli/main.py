@@ -19,8 +19,20 @@ from repvideo_eval.errors import EXIT_USER_ERROR, UserError
 COMMANDS: dict[str, str] = {
     "run": "repvideo_eval.cli.run",
     "list": "repvideo_eval.cli.list_command",
+    "ablate": "repvideo_eval.cli.ablate",
+    "report": "repvideo_eval.cli.report",
+    "score": "repvideo_eval.cli.score",
+    "fetch-weights": "repvideo_eval.cli.fetch_weights",
+    "convert-repvideo": "repvideo_eval.cli.convert_repvideo",
 }
 DEFAULT_COMMAND = "run"
+
+
+def available_commands() -> list[str]:
+    """Commands whose module is present (each package ships its own command module)."""
+    import importlib.util
+
+    return [name for name, module in COMMANDS.items() if importlib.util.find_spec(module) is not None]
 
 
 def _load(command: str) -> ModuleType:
@@ -47,7 +59,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     if command == DEFAULT_COMMAND:
-        others = ", ".join(name for name in COMMANDS if name != DEFAULT_COMMAND)
+        others = ", ".join(name for name in available_commands() if name != DEFAULT_COMMAND)
         parser.epilog = f"Other commands: {others} (run_eval.py COMMAND --help)."
     module.add_arguments(parser)
     return parser
@@ -56,7 +68,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     command = DEFAULT_COMMAND
-    if args_list and args_list[0] in COMMANDS:
+    if args_list and args_list[0] in available_commands():
         command = args_list.pop(0)
     try:
         parser = build_parser(command)

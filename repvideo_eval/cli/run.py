@@ -11,23 +11,28 @@ Outputs go to --output-dir (default results/runs/<run id>/); rerunning the same 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from repvideo_eval import registry
-from repvideo_eval.config import RunSpec
+from repvideo_eval.config import ModelCard, RunSpec, Suite
 from repvideo_eval.errors import UserError
+
+if TYPE_CHECKING:
+    from repvideo_eval.evaluation import RunOutcome
 
 SCORING_WEIGHTS = ("auto", "official", "tiny-random")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by `run` and `ablate`: suite, dimensions, output, devices, scoring weights, Ray."""
     from repvideo_eval.distributed.cli_args import add_ray_arguments
 
-    parser.add_argument("--model", required=True, help="card name(s), comma-separated, or an alias (repvideo, tiny); see `list`")
     parser.add_argument("--suite", default="smoke", help="smoke, vbench, vbench/<dimension>, or a .txt/.yaml path (default: smoke)")
     parser.add_argument("--dimensions", default=None, help="comma-separated VBench dimensions, or 'all' (default: the suite's)")
-    parser.add_argument("--output-dir", type=Path, default=None, help="run folder (default: results/runs/<run id>)")
+    parser.add_argument("--output-dir", type=Path, default=None, help="run folder (default: under results/runs/)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cuda or cpu")
     parser.add_argument(
         "--scoring-weights",
@@ -42,11 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_ray_arguments(parser)
 
 
-def build_spec(args: argparse.Namespace) -> RunSpec:
-    """Validate every input into a RunSpec; raises UserError before anything touches the disk."""
-    import dataclasses
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="card name(s), comma-separated, or an alias (repvideo, tiny); see `list`")
+    add_common_arguments(parser)
 
-    cards = tuple(registry.load_card(name) for name in registry.resolve_model_names(args.model))
+
+def build_suite(args: argparse.Namespace) -> Suite:
     suite = registry.load_suite(args.suite)
     if args.limit_prompts is not None:
         if args.limit_prompts < 1:
@@ -56,6 +62,14 @@ def build_spec(args: argparse.Namespace) -> RunSpec:
         if args.samples_per_prompt < 1:
             raise UserError("--samples-per-prompt must be >= 1", "Pass a positive number of samples.")
         suite = dataclasses.replace(suite, samples_per_prompt=args.samples_per_prompt)
+    return suite
+
+
+def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = None) -> RunSpec:
+    """Validate every input into a RunSpec; raises UserError before anything touches the disk."""
+    if cards is None:
+        cards = tuple(registry.load_card(name) for name in registry.resolve_model_names(args.model))
+    suite = build_suite(args)
     default_dims = tuple(d for d in suite.dimensions if d in registry.implemented_dimensions())
     skipped = [d for d in suite.dimensions if d not in default_dims]
     if skipped and not args.dimensions:
@@ -67,19 +81,23 @@ def build_spec(args: argparse.Namespace) -> RunSpec:
     return RunSpec(models=cards, suite=suite, dimensions=dimensions, scoring_weights=weights, device=args.device)
 
 
-def execute(args: argparse.Namespace) -> int:
+def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tuple[int, "RunOutcome"]:
+    """Preflight, prepare the folder, evaluate, print the leaderboard; returns (exit code, outcome)."""
     from repvideo_eval.distributed.cli_args import resources_from_args
-    from repvideo_eval.evaluation import DEFAULT_RUNS_DIR, evaluate, prepare_output_dir
+    from repvideo_eval.evaluation import evaluate, prepare_output_dir
     from repvideo_eval.generation.preflight import check_model_can_run
 
-    spec = build_spec(args)
     for card in spec.models:
         check_model_can_run(card, args.device)
     resources = resources_from_args(args)
-    run_dir = prepare_output_dir(args.output_dir or DEFAULT_RUNS_DIR / spec.run_id)
-    print(f"run {spec.run_id}: {len(spec.models)} model(s) x {len(spec.suite.prompts)} prompt(s) x "
-          f"{spec.suite.samples_per_prompt} sample(s); dimensions: {', '.join(spec.dimensions) or 'none'}; output: {run_dir}")
-    outcome = evaluate(spec, run_dir, resources, device=args.device, progress=not args.no_progress, vbench_cache_dir=args.vbench_cache_dir)
+    run_dir = prepare_output_dir(args.output_dir or default_dir)
+    print(
+        f"run {spec.run_id}: {len(spec.models)} model(s) x {len(spec.suite.prompts)} prompt(s) x "
+        f"{spec.suite.samples_per_prompt} sample(s); dimensions: {', '.join(spec.dimensions) or 'none'}; output: {run_dir}"
+    )
+    outcome = evaluate(
+        spec, run_dir, resources, device=args.device, progress=not args.no_progress, vbench_cache_dir=args.vbench_cache_dir
+    )
     if outcome.report_markdown:
         print()
         print(outcome.report_markdown)
@@ -90,5 +108,13 @@ def execute(args: argparse.Namespace) -> int:
         print(f"{len(outcome.failures)} item(s) failed (details in {run_dir / 'failures.json'}):", file=sys.stderr)
         for key, error in outcome.failures[:10]:
             print(f"  {key}: {error}", file=sys.stderr)
-        return 1
-    return 0
+        return 1, outcome
+    return 0, outcome
+
+
+def execute(args: argparse.Namespace) -> int:
+    from repvideo_eval.evaluation import DEFAULT_RUNS_DIR
+
+    spec = build_spec(args)
+    code, _ = run_spec(spec, args, DEFAULT_RUNS_DIR / spec.run_id)
+    return code
