@@ -1,0 +1,11 @@
+"""Representation diagnostics: the RepVideo paper's analysis figures (Figs. 3, 4, 5, 12) as a tool.
+
+During normal sampling, read-only probes on the transformer blocks and a wrapping attention
+processor reduce, per block and per chosen sampler step, the conditional CFG branch's features and
+attention to small statistics: adjacent-latent-frame cosine similarity (token-matched and
+mean-pooled), the frames x frames attention mass (plus the mass on text tokens), the attention
+map of one frame's queries, and RepVideo's gates. Full attention matrices are never stored.
+
+Entry points: ``run_analysis`` (``repvideo_eval.analysis.runner``) and the ``analyze`` CLI command.
+The pure reductions live in ``similarity`` and ``attention_stats`` and need only torch.
+"""

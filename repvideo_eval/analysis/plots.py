@@ -1,0 +1,164 @@
+"""Figures in the style of the paper's analysis figures, from the tidy statistics tables.
+
+- ``similarity_by_layer``: Figs. 5 and 12: mean adjacent-frame cosine similarity against layer,
+  one panel per sampler step, one line per model (baseline and RepVideo on the same axes);
+- ``frame_attention_heatmaps``: Fig. 3: per block, the frames x (text + frames) attention mass;
+- ``attention_maps``: Fig. 4: the chosen query frame's attention over every key frame's token
+  grid, one row per block;
+- ``gate_values``: RepVideo's gate per block, inactive blocks hatched.
+
+Every figure is written as PNG and SVG (temp name, then rename). Values are averaged over the
+prompts (and over adjacent pairs for similarities). Layers are numbered from 1, as in the paper
+(layer = block index + 1).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+FORMATS = ("png", "svg")
+MAX_HEATMAP_BLOCKS = 6
+
+
+def save_figure(figure: Any, stem: Path) -> list[Path]:
+    """Save ``figure`` as ``stem.png`` and ``stem.svg`` atomically and close it."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    try:
+        for fmt in FORMATS:
+            final = stem.with_name(f"{stem.name}.{fmt}")
+            handle, name = tempfile.mkstemp(prefix=".partial-", suffix=f".{fmt}", dir=stem.parent)
+            os.close(handle)
+            try:
+                figure.savefig(name, format=fmt, dpi=120, bbox_inches="tight")
+                os.replace(name, final)
+            finally:
+                Path(name).unlink(missing_ok=True)
+            written.append(final)
+    finally:
+        plt.close(figure)
+    return written
+
+
+def pick_blocks(blocks: list[int], limit: int = MAX_HEATMAP_BLOCKS) -> list[int]:
+    """Up to ``limit`` blocks spread evenly over ``blocks`` (first and last included)."""
+    blocks = sorted(set(blocks))
+    if len(blocks) <= limit:
+        return blocks
+    picks = np.linspace(0, len(blocks) - 1, limit).round().astype(int)
+    return [blocks[i] for i in sorted(set(picks.tolist()))]
+
+
+def similarity_by_layer(stats: Any, statistic: str, tensor: str, stem: Path, title: str) -> list[Path]:
+    """One panel per step; x = layer, y = mean adjacent-frame similarity; one line per model."""
+    data = stats[(stats["statistic"] == statistic) & (stats["tensor"] == tensor)]
+    if data.empty:
+        return []
+    means = data.groupby(["model", "step", "block"], sort=True)["value"].mean().reset_index()
+    steps = sorted(int(s) for s in means["step"].unique())
+    models = list(dict.fromkeys(data["model"]))
+    figure, axes = plt.subplots(1, len(steps), figsize=(3.4 * len(steps), 3.0), sharey=True, squeeze=False)
+    for ax, step in zip(axes[0], steps):
+        for model in models:
+            line = means[(means["model"] == model) & (means["step"] == step)]
+            ax.plot(line["block"].astype(int) + 1, line["value"], marker="o", markersize=3, label=model)
+        ax.set_title(f"Step {step}")
+        ax.set_xlabel("Layer")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("Similarity")
+    axes[0][-1].legend(fontsize=8)
+    figure.suptitle(title, fontsize=10, y=1.04)
+    return save_figure(figure, stem)
+
+
+def frame_attention_heatmaps(stats: Any, model: str, step: int, stem: Path) -> list[Path]:
+    """Fig. 3 style: per chosen block, query frame (rows) x [text, key frames] (columns) mass."""
+    rows = stats[(stats["model"] == model) & (stats["step"] == step) & (stats["tensor"] == "attention")]
+    if rows.empty:
+        return []
+    blocks = pick_blocks([int(b) for b in rows["block"].unique()])
+    frames = int(rows["frame_i"].max()) + 1
+    figure, axes = plt.subplots(1, len(blocks), figsize=(2.8 * len(blocks), 2.8), squeeze=False)
+    image = None
+    for ax, block in zip(axes[0], blocks):
+        matrix = np.zeros((frames, frames + 1))
+        here = rows[rows["block"] == block]
+        text = here[here["statistic"] == "attention_text_mass"].groupby("frame_i")["value"].mean()
+        mass = here[here["statistic"] == "attention_frame_mass"].groupby(["frame_i", "frame_j"])["value"].mean()
+        for i, value in text.items():
+            matrix[int(i), 0] = value
+        for (i, j), value in mass.items():
+            matrix[int(i), int(j) + 1] = value
+        image = ax.imshow(matrix, vmin=0.0, vmax=1.0, cmap="viridis")
+        ax.set_title(f"Layer {block + 1}", fontsize=9)
+        ax.set_xticks(range(frames + 1), ["T"] + [str(j) for j in range(frames)], fontsize=7)
+        ax.set_yticks(range(frames), [str(i) for i in range(frames)], fontsize=7)
+        ax.set_xlabel("key (T = text, else frame)", fontsize=8)
+    axes[0][0].set_ylabel("query frame", fontsize=8)
+    if image is not None:
+        figure.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="attention mass")
+    figure.suptitle(f"{model}: attention mass per frame, step {step}", fontsize=10)
+    return save_figure(figure, stem)
+
+
+def attention_maps(maps: Any, model: str, step: int, stem: Path) -> list[Path]:
+    """Fig. 4 style: rows = chosen blocks, columns = key frames, each a token-grid heatmap."""
+    rows = maps[(maps["model"] == model) & (maps["step"] == step) & (maps["statistic"] == "attention_map")]
+    if rows.empty:
+        return []
+    blocks = pick_blocks([int(b) for b in rows["block"].unique()])
+    frames = int(rows["frame_j"].max()) + 1
+    height, width = int(rows["y"].max()) + 1, int(rows["x"].max()) + 1
+    query_frame = int(rows["frame_i"].iloc[0])
+    figure, axes = plt.subplots(len(blocks), frames, figsize=(1.6 * frames + 1, 1.5 * len(blocks) + 0.6), squeeze=False)
+    for r, block in enumerate(blocks):
+        here = rows[rows["block"] == block].groupby(["frame_j", "y", "x"])["value"].mean()
+        grid = np.zeros((frames, height, width))
+        for (j, y, x), value in here.items():
+            grid[int(j), int(y), int(x)] = value
+        for j in range(frames):
+            ax = axes[r][j]
+            ax.imshow(grid[j], vmin=0.0, vmax=float(grid.max()) or 1.0, cmap="magma")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(f"frame {j}" + (" (query)" if j == query_frame else ""), fontsize=8)
+        axes[r][0].set_ylabel(f"Layer {block + 1}", fontsize=8)
+    figure.suptitle(f"{model}: attention of frame {query_frame}'s tokens, step {step}", fontsize=10)
+    return save_figure(figure, stem)
+
+
+def gate_values(stats: Any, stem: Path) -> list[Path]:
+    """RepVideo gates per layer, one bar group per model; blocks whose mix is a no-op are hatched."""
+    gates = stats[stats["statistic"] == "gate"]
+    if gates.empty:
+        return []
+    active = stats[stats["statistic"] == "mix_active"]
+    models = list(dict.fromkeys(gates["model"]))
+    figure, ax = plt.subplots(figsize=(max(5.0, 0.3 * gates["block"].nunique() * len(models)), 3.0))
+    width = 0.8 / len(models)
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=f"C{k}", label=model) for k, model in enumerate(models)]
+    handles.append(Patch(facecolor="white", edgecolor="black", hatch="//", label="mix is a no-op"))
+    for k, model in enumerate(models):
+        values = gates[gates["model"] == model].sort_values("block")
+        flags = active[active["model"] == model].set_index("block")["value"]
+        for block, value in zip(values["block"].astype(int), values["value"]):
+            mixes = bool(flags.get(block, 1.0))
+            ax.bar(block + 1 + (k - (len(models) - 1) / 2) * width, value, width, color=f"C{k}",
+                   hatch=None if mixes else "//", alpha=1.0 if mixes else 0.4)
+    ax.set_xlabel("Layer")
+    ax.set_ylabel("gate g")
+    ax.set_title("RepVideo gates per layer", fontsize=10)
+    ax.legend(handles=handles, fontsize=8)
+    return save_figure(figure, stem)

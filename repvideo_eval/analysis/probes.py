@@ -1,0 +1,283 @@
+"""Read-only probes that reduce a CogVideoX transformer's features and attention while it samples.
+
+Installed for one video, removed afterwards:
+
+- a forward pre-hook on the transformer counts its calls; the pipeline calls it once per sampler
+  step, so call ``k`` is step ``k`` (1-based). Only the chosen steps are reduced;
+- a forward pre-hook and a forward hook on every block see the block's video-stream input and
+  output. Hooks on blocks work for the stock loop and RepVideo's loop alike, and under RepVideo
+  the input is the *mixed* tensor (the block's real input, F_enh in the paper);
+- every block's attention processor is wrapped: the wrapper first calls the original processor
+  (so the attention output is the stock computation, untouched), then recomputes the conditional
+  branch's queries and keys exactly as ``CogVideoXAttnProcessor2_0`` does and reduces them with
+  ``frame_attention``.
+
+Nothing is written into the model's tensors, so the sampled video is identical with and without
+the probes (tested). Only the conditional CFG branch is analysed (see ``branch``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from repvideo_eval.analysis.attention_stats import DEFAULT_CHUNK_ELEMENTS, FrameAttention, frame_attention
+from repvideo_eval.analysis.branch import conditional_row
+from repvideo_eval.analysis.layout import TokenLayout, cogvideox_layout
+from repvideo_eval.analysis.similarity import AdjacentSimilarity, adjacent_frame_similarity
+from repvideo_eval.errors import UserError
+
+#: Block tensors whose adjacent-frame similarity is recorded.
+BLOCK_INPUT = "block_input"
+BLOCK_OUTPUT = "block_output"
+SUPPORTED_PROCESSOR = "CogVideoXAttnProcessor2_0"
+
+
+@dataclass(frozen=True)
+class SimilarityCapture:
+    """Adjacent-frame similarity of one block tensor at one step."""
+
+    step: int
+    block: int
+    tensor: str
+    similarity: AdjacentSimilarity
+
+
+@dataclass(frozen=True)
+class AttentionCapture:
+    """Frame-reduced attention of one block at one step."""
+
+    step: int
+    block: int
+    attention: FrameAttention
+
+
+@dataclass
+class Captures:
+    """Everything the probes recorded for one video."""
+
+    layout: TokenLayout | None = None
+    timesteps: dict[int, float] = field(default_factory=dict)
+    similarities: list[SimilarityCapture] = field(default_factory=list)
+    attentions: list[AttentionCapture] = field(default_factory=list)
+    calls: int = 0
+
+
+def _argument(args: tuple[Any, ...], kwargs: dict[str, Any], name: str, position: int) -> Any:
+    """A forward argument passed either by keyword or by position."""
+    if name in kwargs:
+        return kwargs[name]
+    return args[position] if len(args) > position else None
+
+
+def cogvideox_query_key(
+    attn: Any,
+    hidden_states: torch.Tensor,
+    encoder_hidden_states: torch.Tensor,
+    image_rotary_emb: tuple[torch.Tensor, torch.Tensor] | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Queries and keys (heads, L, head_dim) of one batch row, as CogVideoXAttnProcessor2_0 forms them.
+
+    ``hidden_states`` / ``encoder_hidden_states`` are that row's video and text inputs of the
+    attention (batch of one). Text tokens come first; rotary embeddings touch video tokens only.
+    """
+    text_len = encoder_hidden_states.size(1)
+    sequence = torch.cat([encoder_hidden_states, hidden_states], dim=1)
+    query = attn.to_q(sequence)
+    key = attn.to_k(sequence)
+    head_dim = key.shape[-1] // attn.heads
+    query = query.view(1, -1, attn.heads, head_dim).transpose(1, 2)
+    key = key.view(1, -1, attn.heads, head_dim).transpose(1, 2)
+    if attn.norm_q is not None:
+        query = attn.norm_q(query)
+    if attn.norm_k is not None:
+        key = attn.norm_k(key)
+    if image_rotary_emb is not None:
+        from diffusers.models.embeddings import apply_rotary_emb
+
+        query = query.clone()
+        query[:, :, text_len:] = apply_rotary_emb(query[:, :, text_len:], image_rotary_emb)
+        if not attn.is_cross_attention:
+            key = key.clone()
+            key[:, :, text_len:] = apply_rotary_emb(key[:, :, text_len:], image_rotary_emb)
+    return query[0], key[0]
+
+
+class _ProbingProcessor:
+    """Calls the original processor, then reduces the conditional branch's attention on the side."""
+
+    def __init__(self, inner: Any, probe: "RepresentationProbe", block: int) -> None:
+        self.inner = inner
+        self.probe = probe
+        self.block = block
+
+    def __call__(
+        self,
+        attn: Any,
+        hidden_states: torch.Tensor,
+        encoder_hidden_states: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        image_rotary_emb: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> Any:
+        output = self.inner(
+            attn,
+            hidden_states,
+            encoder_hidden_states,
+            attention_mask=attention_mask,
+            image_rotary_emb=image_rotary_emb,
+        )
+        if self.probe.active:
+            self.probe._record_attention(self.block, attn, hidden_states, encoder_hidden_states, attention_mask, image_rotary_emb)
+        return output
+
+
+class RepresentationProbe:
+    """Context manager that records diagnostics of a CogVideoX transformer for one sampled video.
+
+    ``steps``: 1-based sampler steps to reduce. ``guided``: whether the pipeline batches
+    (uncond, cond) for classifier-free guidance. ``query_frame``: the frame whose attention map
+    is kept (None keeps none). ``chunk_elements`` bounds the attention chunk (see attention_stats).
+    """
+
+    def __init__(
+        self,
+        transformer: torch.nn.Module,
+        steps: set[int] | frozenset[int],
+        guided: bool,
+        query_frame: int | None = 0,
+        chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
+        attention: bool = True,
+    ) -> None:
+        blocks = getattr(transformer, "transformer_blocks", None)
+        if blocks is None:
+            raise UserError(
+                f"representation diagnostics support CogVideoX transformers, not {type(transformer).__name__}",
+                "Analyse a model card of family cogvideox.",
+            )
+        self.transformer = transformer
+        self.blocks = blocks
+        self.steps = frozenset(int(s) for s in steps)
+        self.guided = guided
+        self.query_frame = query_frame
+        self.chunk_elements = int(chunk_elements)
+        self.attention = attention
+        self.captures = Captures()
+        self.active = False
+        self._row = 0
+        self._handles: list[Any] = []
+        self._original_processors: list[Any] = []
+
+    # ------------------------------------------------------------------ install / remove
+
+    def __enter__(self) -> "RepresentationProbe":
+        if self.attention:
+            for block in self.blocks:
+                name = type(block.attn1.processor).__name__
+                if name != SUPPORTED_PROCESSOR:
+                    raise UserError(
+                        f"attention diagnostics need diffusers' {SUPPORTED_PROCESSOR}, block uses {name}",
+                        "Unfuse QKV projections / remove custom attention processors before analysing.",
+                    )
+        self._handles.append(self.transformer.register_forward_pre_hook(self._on_transformer, with_kwargs=True))
+        for index, block in enumerate(self.blocks):
+            self._handles.append(block.register_forward_pre_hook(self._block_input_hook(index), with_kwargs=True))
+            self._handles.append(block.register_forward_hook(self._block_output_hook(index), with_kwargs=True))
+            if self.attention:
+                self._original_processors.append(block.attn1.processor)
+                block.attn1.processor = _ProbingProcessor(block.attn1.processor, self, index)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+        for block, processor in zip(self.blocks, self._original_processors):
+            block.attn1.processor = processor
+        self._original_processors.clear()
+        self.active = False
+
+    # ------------------------------------------------------------------ hooks
+
+    def _on_transformer(self, module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.captures.calls += 1
+        step = self.captures.calls
+        self.active = step in self.steps
+        if not self.active:
+            return
+        latents = _argument(args, kwargs, "hidden_states", 0)
+        text = _argument(args, kwargs, "encoder_hidden_states", 1)
+        timestep = _argument(args, kwargs, "timestep", 2)
+        self._row = conditional_row(latents.shape[0], self.guided)
+        self.captures.layout = cogvideox_layout(module.config, tuple(latents.shape), text.shape[1])
+        if timestep is not None:
+            t = torch.as_tensor(timestep).flatten()
+            self.captures.timesteps[step] = float(t[min(self._row, t.numel() - 1)])
+
+    def _record_similarity(self, block: int, tensor: str, video: torch.Tensor) -> None:
+        layout = self.captures.layout
+        assert layout is not None
+        frames = video[self._row].detach().reshape(layout.frames, layout.tokens_per_frame, -1)
+        self.captures.similarities.append(
+            SimilarityCapture(self.captures.calls, block, tensor, adjacent_frame_similarity(frames))
+        )
+
+    def _block_input_hook(self, index: int) -> Any:
+        def hook(module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+            if self.active:
+                self._record_similarity(index, BLOCK_INPUT, _argument(args, kwargs, "hidden_states", 0))
+
+        return hook
+
+    def _block_output_hook(self, index: int) -> Any:
+        def hook(module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any) -> None:
+            if self.active:
+                self._record_similarity(index, BLOCK_OUTPUT, output[0])
+
+        return hook
+
+    def _record_attention(
+        self,
+        block: int,
+        attn: Any,
+        hidden_states: torch.Tensor,
+        encoder_hidden_states: torch.Tensor,
+        attention_mask: torch.Tensor | None,
+        image_rotary_emb: tuple[torch.Tensor, torch.Tensor] | None,
+    ) -> None:
+        layout = self.captures.layout
+        assert layout is not None
+        if attention_mask is not None:
+            raise UserError("attention diagnostics do not support attention masks", "Sample without an attention mask.")
+        row = slice(self._row, self._row + 1)
+        with torch.no_grad():
+            query, key = cogvideox_query_key(attn, hidden_states[row], encoder_hidden_states[row], image_rotary_emb)
+            reduced = frame_attention(query, key, layout, self.query_frame, chunk_elements=self.chunk_elements)
+        self.captures.attentions.append(AttentionCapture(self.captures.calls, block, reduced))
+
+
+@dataclass(frozen=True)
+class GateInfo:
+    """One RepVideo gate: its value and whether the block's input mix does anything."""
+
+    block: int
+    gate: float
+    mixes: bool
+
+
+def repvideo_gates(transformer: torch.nn.Module) -> list[GateInfo]:
+    """Gate values and effective mixing per block; empty for a model without RepVideo.
+
+    A block mixes when RepVideo is enabled, its cache holds more than one tensor (see
+    ``repvideo.inactive_layers``) and its gate is not exactly 0 (the loop then skips the mix).
+    """
+    gates = getattr(transformer, "repvideo_gates", None)
+    if gates is None:
+        return []
+    from repvideo_eval.repvideo import inactive_layers
+
+    values = [float(v) for v in gates.detach().float().cpu().tolist()]
+    inactive = set(inactive_layers(len(values), int(transformer.repvideo_cache_window)))
+    enabled = bool(getattr(transformer, "repvideo_enabled", True))
+    return [GateInfo(i, v, enabled and i not in inactive and v != 0.0) for i, v in enumerate(values)]

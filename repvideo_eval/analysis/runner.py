@@ -1,0 +1,193 @@
+"""Run the diagnostics: sample each prompt with each model under the probes, write tables and plots.
+
+Every model samples every prompt with the same seed and its own card's sampler, exactly as the
+evaluation does (``generation.pipelines.sample_video``); the probes only read. Outputs in the
+output folder (each written to a temp name, then renamed):
+
+- ``statistics.csv``: similarities, frame attention masses and gates, tidy long form (records.py);
+- ``attention_maps.csv``: the query frame's attention over every key token, same columns;
+- ``analysis.json``: what was run (cards and their hashes, prompts, seed, steps, query frame,
+  token layout, timesteps per step, CFG branch, software versions);
+- ``figures/``: PNG and SVG plots (plots.py); ``videos/`` with ``save_videos``.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from repvideo_eval.analysis.attention_stats import DEFAULT_CHUNK_ELEMENTS
+from repvideo_eval.analysis.options import check_query_frame, latent_frames
+from repvideo_eval.config import ModelCard
+from repvideo_eval.errors import UserError
+
+STATISTICS_CSV = "statistics.csv"
+MAPS_CSV = "attention_maps.csv"
+METADATA_JSON = "analysis.json"
+FIGURES_DIR = "figures"
+VIDEOS_DIR = "videos"
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """What to analyse. ``query_frame`` None means the middle latent frame."""
+
+    cards: tuple[ModelCard, ...]
+    prompts: tuple[str, ...]
+    steps: tuple[int, ...]
+    seed: int = 42
+    query_frame: int | None = None
+    attention: bool = True
+    chunk_elements: int = DEFAULT_CHUNK_ELEMENTS
+    device: str = "cpu"
+    save_videos: bool = False
+
+
+@dataclass
+class AnalysisOutputs:
+    """Paths of everything written."""
+
+    output_dir: Path
+    statistics_csv: Path
+    maps_csv: Path | None
+    metadata_json: Path
+    figures: list[Path] = field(default_factory=list)
+    videos: list[Path] = field(default_factory=list)
+
+
+def _write_json_atomic(data: dict[str, Any], path: Path) -> None:
+    handle, name = tempfile.mkstemp(prefix=".partial-", suffix=".json", dir=path.parent)
+    os.close(handle)
+    try:
+        Path(name).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(name, path)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _token_frames(pipe: Any, card: ModelCard) -> int:
+    config = pipe.transformer.config
+    return latent_frames(card, int(getattr(pipe, "vae_scale_factor_temporal", 4)), getattr(config, "patch_size_t", None))
+
+
+def analyse_card(
+    request: AnalysisRequest,
+    card: ModelCard,
+    log: Callable[[str], None],
+    video_dir: Path | None,
+) -> dict[str, Any]:
+    """Sample every prompt with one model under the probes; rows, map rows and metadata."""
+    from repvideo_eval.analysis.probes import RepresentationProbe, repvideo_gates
+    from repvideo_eval.analysis.records import capture_rows, gate_rows, map_rows
+    from repvideo_eval.generation.pipelines import load_pipeline, sample_video
+
+    pipe = load_pipeline(card, request.device)
+    query_frame = check_query_frame(request.query_frame, _token_frames(pipe, card))
+    guided = card.sampler.guidance_scale > 1.0
+    rows: list[dict[str, Any]] = list(gate_rows(repvideo_gates(pipe.transformer), card.name))
+    maps: list[dict[str, Any]] = []
+    videos: list[Path] = []
+    meta: dict[str, Any] = {"card_hash": card.card_hash, "query_frame": query_frame, "prompts": []}
+    for index, prompt in enumerate(request.prompts):
+        log(f"{card.name}: prompt {index + 1}/{len(request.prompts)}: {prompt}")
+        probe = RepresentationProbe(
+            pipe.transformer, set(request.steps), guided, query_frame, request.chunk_elements, request.attention
+        )
+        with probe:
+            frames, info = sample_video(pipe, card, prompt, request.seed)
+        captures = probe.captures
+        if captures.calls != card.sampler.num_inference_steps:
+            raise RuntimeError(
+                f"{card.name}: the transformer ran {captures.calls} times for {card.sampler.num_inference_steps} "
+                "sampler steps, so calls cannot be read as steps"
+            )
+        rows.extend(capture_rows(captures, card.name, prompt, request.seed))
+        if request.attention:
+            maps.extend(map_rows(captures, card.name, prompt, request.seed, query_frame))
+        layout = captures.layout
+        meta["layout"] = None if layout is None else vars(layout)
+        meta["timesteps"] = {str(k): v for k, v in sorted(captures.timesteps.items())}
+        meta["prompts"].append({"prompt": prompt, "uncond": info["uncond"]})
+        if video_dir is not None:
+            from repvideo_eval.generation.video_io import write_video_atomic
+
+            path = video_dir / card.name / f"{index:04d}.mp4"
+            write_video_atomic(frames, path, card.sampler.fps)
+            videos.append(path)
+    del pipe
+    gc.collect()
+    return {"rows": rows, "maps": maps, "meta": meta, "videos": videos}
+
+
+def write_figures(stats: Any, maps: Any, figures_dir: Path) -> list[Path]:
+    """Every figure the tables support (see plots.py)."""
+    from repvideo_eval.analysis import plots
+
+    written: list[Path] = []
+    for statistic, label in (("adjacent_cosine_token", "token-matched"), ("adjacent_cosine_pooled", "mean-pooled")):
+        for tensor in ("block_output", "block_input"):
+            stem = figures_dir / f"similarity_{label}_{tensor}"
+            title = f"Adjacent-frame cosine similarity ({label}, {tensor.replace('_', ' ')}, conditional branch)"
+            written += plots.similarity_by_layer(stats, statistic, tensor, stem, title)
+    attention = stats[stats["tensor"] == "attention"]
+    for model in dict.fromkeys(attention["model"]):
+        for step in sorted(int(s) for s in attention[attention["model"] == model]["step"].unique()):
+            written += plots.frame_attention_heatmaps(stats, model, step, figures_dir / f"frame_attention_{model}_step{step}")
+            if maps is not None:
+                written += plots.attention_maps(maps, model, step, figures_dir / f"attention_map_{model}_step{step}")
+    written += plots.gate_values(stats, figures_dir / "gates")
+    return written
+
+
+def run_analysis(request: AnalysisRequest, output_dir: Path, log: Callable[[str], None] = print) -> AnalysisOutputs:
+    """Analyse every (model, prompt) pair and write tables, metadata and figures to ``output_dir``."""
+    from repvideo_eval.analysis.records import rows_to_frame, write_csv_atomic
+    from repvideo_eval.generation.provenance import package_versions
+
+    if not request.cards or not request.prompts or not request.steps:
+        raise UserError("nothing to analyse", "Give at least one model, one prompt and one step.")
+    names = [card.name for card in request.cards]
+    if len(set(names)) != len(names):
+        raise UserError(f"model {names} listed twice", "Name each model once.")
+    for card in request.cards:
+        if card.family != "cogvideox":
+            raise UserError(f"{card.name}: diagnostics support CogVideoX models only", "Pick a cogvideox card.")
+        check_query_frame(request.query_frame, latent_frames(card))
+    rows: list[dict[str, Any]] = []
+    maps: list[dict[str, Any]] = []
+    meta: dict[str, Any] = {}
+    videos: list[Path] = []
+    video_dir = output_dir / VIDEOS_DIR if request.save_videos else None
+    for card in request.cards:
+        result = analyse_card(request, card, log, video_dir)
+        rows += result["rows"]
+        maps += result["maps"]
+        meta[card.name] = result["meta"]
+        videos += result["videos"]
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    stats = rows_to_frame(rows)
+    stats_path = write_csv_atomic(stats, output_dir / STATISTICS_CSV)
+    map_frame = rows_to_frame(maps) if request.attention else None
+    maps_path = write_csv_atomic(map_frame, output_dir / MAPS_CSV) if map_frame is not None else None
+    figures = write_figures(stats, map_frame, output_dir / FIGURES_DIR)
+    metadata = {
+        "models": {card.name: {"card": card.to_dict(), **meta[card.name]} for card in request.cards},
+        "prompts": list(request.prompts),
+        "seed": request.seed,
+        "steps": list(request.steps),
+        "cfg_branch": "conditional (second half of diffusers' [uncond, cond] batch)",
+        "frames": "latent frames (token frames), not RGB frames",
+        "attention": "softmax(QK^T / sqrt(head_dim)) after QK-norm and rotary, averaged over heads and query tokens",
+        "device": request.device,
+        "versions": package_versions(),
+    }
+    metadata_path = output_dir / METADATA_JSON
+    _write_json_atomic(metadata, metadata_path)
+    return AnalysisOutputs(output_dir, stats_path, maps_path, metadata_path, figures, videos)
