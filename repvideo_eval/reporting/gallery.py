@@ -85,17 +85,31 @@ def _leaderboard_table(board: Leaderboard) -> list[str]:
 def _video_scores(frame: pd.DataFrame) -> dict[tuple, dict[str, str]]:
     """(row, prompt_index, prompt, sample, seed) -> {dimension: score text or error}."""
     scores: dict[tuple, dict[str, str]] = defaultdict(dict)
-    for record in frame.itertuples(index=False):
-        key = (record.row, int(record.prompt_index), str(record.prompt), int(record.sample), int(record.seed))
-        if record.error:
-            scores[key][record.dimension] = f"error: {record.error}"
+    columns = ["row", "prompt_index", "prompt", "sample", "seed", "dimension", "score", "error"]
+    for row, p_index, prompt, sample, seed, dimension, score, error in frame[columns].itertuples(index=False, name=None):
+        key = (row, int(p_index), str(prompt), int(sample), int(seed))
+        if error:
+            scores[key][dimension] = f"error: {error}"
         else:
-            scores[key][record.dimension] = number(100 * float(record.score)) if math.isfinite(record.score) else MISSING
+            scores[key][dimension] = number(100 * float(score)) if math.isfinite(score) else MISSING
     return scores
 
 
-def _video_cell(video_path: Path, page_dir: Path, scores: dict[str, str], preload: str) -> str:
-    url = relative_url(video_path, page_dir)
+class _UrlMaker:
+    """Relative, quoted URLs of videos; the run-folder prefix is resolved once per run."""
+
+    def __init__(self, page_dir: Path) -> None:
+        self.page_dir = page_dir
+        self.prefixes: dict[str, str] = {}
+
+    def __call__(self, run_dir: str, video: str) -> str:
+        if run_dir not in self.prefixes:
+            self.prefixes[run_dir] = relative_url(Path(run_dir), self.page_dir)
+        tail = "/".join(quote(part, safe="") for part in Path(video).parts)
+        return f"{self.prefixes[run_dir]}/{tail}" if self.prefixes[run_dir] not in ("", ".") else tail
+
+
+def _video_cell(video_path: Path, url: str, scores: dict[str, str], preload: str) -> str:
     parts = []
     if not video_path.is_file():
         parts.append(f'<p class="missing">missing file: {esc(url)}</p>')
@@ -130,22 +144,25 @@ def render_gallery(board: Leaderboard, records: RecordSet, page_dir: Path, links
     if board.notes:
         out.append("<ul id='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in board.notes) + "</ul>")
     out += ["</section>", '<section id="prompts">', "<h2>Videos by prompt</h2>"]
-    for (p_index, prompt), group in videos.groupby(["prompt_index", "prompt"], sort=True):
-        out.append(f'<article class="prompt" data-prompt-index="{int(p_index)}">')
-        out.append(f'<h3>#{int(p_index)}: <span class="prompt-text">{esc(prompt)}</span></h3>')
+    by_prompt: dict[tuple[int, str], dict[tuple[int, int], dict[str, tuple[str, str]]]] = defaultdict(lambda: defaultdict(dict))
+    for label, p_index, prompt, sample, seed, run_dir, video in videos[
+            ["row", "prompt_index", "prompt", "sample", "seed", "run_dir", "video"]].itertuples(index=False, name=None):
+        by_prompt[(int(p_index), str(prompt))][(int(sample), int(seed))][label] = (run_dir, video)
+    make_url = _UrlMaker(page_dir)
+    for (p_index, prompt) in sorted(by_prompt):
+        out.append(f'<article class="prompt" data-prompt-index="{p_index}">')
+        out.append(f'<h3>#{p_index}: <span class="prompt-text">{esc(prompt)}</span></h3>')
         out.append('<table class="videos"><thead><tr><th>sample / seed</th>' + "".join(f"<th>{esc(r)}</th>" for r in rows) + "</tr></thead><tbody>")
-        for (sample, seed), per_sample in group.groupby(["sample", "seed"], sort=True):
-            by_row = {r.row: r for r in per_sample.itertuples(index=False)}
+        for (sample, seed), by_row in sorted(by_prompt[(p_index, prompt)].items()):
             cells = []
             for label in rows:
-                record = by_row.get(label)
-                if record is None:
+                if label not in by_row:
                     cells.append(f"<td>{MISSING}</td>")
                     continue
-                key = (label, int(p_index), str(prompt), int(sample), int(seed))
-                path = Path(record.run_dir) / record.video
-                cells.append(f"<td>{_video_cell(path, page_dir, scores.get(key, {}), preload)}</td>")
-            out.append(f"<tr><th>sample {int(sample)}, seed {int(seed)}</th>{''.join(cells)}</tr>")
+                run_dir, video = by_row[label]
+                key = (label, p_index, prompt, sample, seed)
+                cells.append(f"<td>{_video_cell(Path(run_dir) / video, make_url(run_dir, video), scores.get(key, {}), preload)}</td>")
+            out.append(f"<tr><th>sample {sample}, seed {seed}</th>{''.join(cells)}</tr>")
         out.append("</tbody></table></article>")
     out += ["</section>", f"<script>{SCRIPT}</script>", "</body>", "</html>", ""]
     return "\n".join(out)
