@@ -77,9 +77,13 @@ def test_every_format_says_random_weights(two_model_report) -> None:
 
 
 def test_real_weights_carry_no_warning(tmp_path: Path, run_builder, card_factory) -> None:
-    run = run_builder(tmp_path / "run", [card_factory("cogvideox-2b")], weights_id="vbench-0.1.5:official")
+    card = {**card_factory("cogvideox-2b"), "weights": "THUDM/CogVideoX-2b"}
+    run = run_builder(tmp_path / "run", [card], weights_id="vbench-0.1.5:official")
     paths = write_reports([run], tmp_path / "report", n_resamples=RESAMPLES, gallery=False, plots=False)
     assert "RANDOM" not in paths.markdown_text and "RANDOM" not in paths.json.read_text(encoding="utf-8")
+    # Random generator weights alone (real scorer) are enough for the warning.
+    tiny = run_builder(tmp_path / "tiny", [card_factory("cogvideox-tiny")], weights_id="vbench-0.1.5:official")
+    assert "RANDOM WEIGHTS" in write_reports([tiny], tmp_path / "tiny-report", n_resamples=RESAMPLES, gallery=False, plots=False).markdown_text
 
 
 def test_paired_differences_and_their_absence_without_shared_seeds(tmp_path: Path, two_model_report, run_builder, card_factory) -> None:
