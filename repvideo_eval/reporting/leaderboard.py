@@ -87,10 +87,6 @@ class Leaderboard:
     random_weights: bool
     run_ids: list[str] = field(default_factory=list)
 
-    @property
-    def has_summary(self) -> bool:
-        return any(row.summary for row in self.rows)
-
 
 def ordered_dimensions(names: Sequence[str]) -> list[str]:
     """VBench's order for known dimensions, then unknown ones alphabetically."""

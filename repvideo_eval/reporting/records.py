@@ -8,7 +8,6 @@ dimensions) are merged; a leaderboard row is one (model card name, card hash) pa
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -216,7 +215,3 @@ def _attach_run_metadata(record_set: RecordSet) -> None:
         record_set.devices[row] = devices
         record_set.run_ids[row] = [by_dir[d].run_id for d in run_dirs]
 
-
-def finite(value: float | None) -> bool:
-    """True for a real number (not None, not NaN or infinite)."""
-    return value is not None and isinstance(value, (int, float)) and math.isfinite(value)
