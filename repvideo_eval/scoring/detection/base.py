@@ -1,0 +1,36 @@
+"""The detector interface shared by the GRiT and OWLv2 backends."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar, Literal, Sequence
+
+import numpy as np
+
+from repvideo_eval.scoring.semantic_rules import FrameDetections
+
+#: GRiT's two test tasks: "ObjectDet" (region text = object label) for object_class,
+#: multiple_objects and spatial_relationship; "DenseCap" (region text = dense caption) for color.
+Task = Literal["ObjectDet", "DenseCap"]
+
+
+class Detector(ABC):
+    """Turns one frame into VBench-style detections.
+
+    `name` ("grit" or "owlv2") goes into every record's `weights_id` and details, so scores from
+    two backends can never be averaged together unnoticed: they are different measurements.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.weights_id = "none"
+
+    @abstractmethod
+    def detect(self, frame: np.ndarray, vocabulary: Sequence[str]) -> FrameDetections:
+        """Detections of one (H, W, 3) RGB frame, values 0..255 (uint8 or float32).
+
+        `vocabulary` lists the words the dimension looks for; closed-set or generative detectors
+        (GRiT) ignore it, open-vocabulary ones (OWLv2) add it to their text queries.
+        """

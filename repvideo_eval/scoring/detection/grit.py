@@ -1,0 +1,62 @@
+"""GRiT, VBench's own detector, run through vbench's `DenseCaptioning` wrapper.
+
+Needs detectron2, which is not on PyPI (see docs/semantic_dimensions.md for the install line).
+The model is vbench's (`vbench.third_party.grit_model`); only the conversion of its output to
+`FrameDetections` is ours. VBench's settings come with it: GRiT-B DenseCap+ObjectDet weights,
+score threshold 0.5, NMS 0.5, beam 1, at most 256 detections, and the frame fed as RGB at native
+size (vbench's `SingleDefaultPredictor` computes a resize but feeds `original_image`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Sequence
+
+import numpy as np
+
+from repvideo_eval.scoring.detection.base import Detector, Task
+from repvideo_eval.scoring.semantic_rules import FrameDetections, Region
+
+
+def grit_available() -> bool:
+    """True when detectron2 is installed, i.e. vbench's GRiT wrapper can be imported."""
+    return importlib.util.find_spec("detectron2") is not None
+
+
+def detections_from_grit(output: Sequence[tuple]) -> FrameDetections:
+    """`dense_pred_to_caption_tuple` output -> FrameDetections.
+
+    Each tuple is (description, [x0, y0, x1, y1] ints, det_obj); det_obj is the same list of
+    ObjectDet labels for every region of a frame, so it is read once (from the first region).
+    """
+    if not output:
+        return FrameDetections()
+    regions = tuple(Region(str(text), tuple(int(v) for v in box)) for text, box, _ in output)  # type: ignore[misc]
+    return FrameDetections(regions, tuple(str(label) for label in output[0][2]))
+
+
+class GritDetector(Detector):
+    """vbench's GRiT in the given task mode ("ObjectDet" or "DenseCap")."""
+
+    name = "grit"
+
+    def __init__(self, task: Task, *, device: str, weight_path: str, weights_id: str) -> None:
+        super().__init__(task)
+        import torch
+
+        from vbench.third_party.grit_model import DenseCaptioning
+
+        # vbench reads `device.type`, so it must be a torch.device, not a string.
+        self.model = DenseCaptioning(torch.device(device))
+        if task == "ObjectDet":
+            self.model.initialize_model_det(model_weight=weight_path)
+        else:
+            self.model.initialize_model(model_weight=weight_path)
+        self.weights_id = f"grit:{weights_id}"
+
+    def detect(self, frame: np.ndarray, vocabulary: Sequence[str]) -> FrameDetections:
+        import torch
+
+        with torch.no_grad():
+            output, _ = self.model.run_caption_tensor(frame)
+        return detections_from_grit(output)

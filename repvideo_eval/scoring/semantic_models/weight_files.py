@@ -1,0 +1,45 @@
+"""Weight files of the semantic dimensions, registered into B's `weights` tables.
+
+B's `weights.WEIGHT_FILES` / `DIMENSION_FILES` are the single source for downloads and checks;
+these entries belong there (TODO for the owner: move them into the table). Until then they are
+added on import of this module, which every semantic loader imports. No publisher gives a
+checksum for these files, so `weights.verify` applies trust-on-first-download (lock file).
+"""
+
+from __future__ import annotations
+
+from repvideo_eval.scoring.weights import DIMENSION_FILES, WEIGHT_FILES, WeightFile
+
+_HF = "https://huggingface.co/OpenGVLab/VBench_Used_Models/resolve/main"
+
+SEMANTIC_WEIGHT_FILES: tuple[WeightFile, ...] = (
+    WeightFile("viclip_internvid_10m_flt", "ViCLIP/ViClip-InternVid-10M-FLT.pth",
+               f"{_HF}/ViClip-InternVid-10M-FLT.pth", approx_size="1.71 GB"),
+    WeightFile("umt_l16_k400", "umt_model/l16_ptk710_ftk710_ftk400_f16_res224.pth",
+               f"{_HF}/l16_ptk710_ftk710_ftk400_f16_res224.pth", approx_size="607 MB"),
+    WeightFile("grit_b", "grit_model/grit_b_densecap_objectdet.pth",
+               f"{_HF}/grit_b_densecap_objectdet.pth", approx_size="417 MB"),
+)
+
+SEMANTIC_DIMENSION_FILES: dict[str, tuple[str, ...]] = {
+    "appearance_style": ("clip_vit_b32",),
+    "temporal_style": ("viclip_internvid_10m_flt",),
+    "overall_consistency": ("viclip_internvid_10m_flt",),
+    "human_action": ("umt_l16_k400",),
+    # GRiT only when detectron2 is installed; the OWLv2 backend downloads through the HF hub.
+    "object_class": ("grit_b",),
+    "multiple_objects": ("grit_b",),
+    "color": ("grit_b",),
+    "spatial_relationship": ("grit_b",),
+}
+
+
+def register() -> None:
+    """Add the entries above unless the tables already have them (idempotent)."""
+    for spec in SEMANTIC_WEIGHT_FILES:
+        WEIGHT_FILES.setdefault(spec.name, spec)
+    for dimension, names in SEMANTIC_DIMENSION_FILES.items():
+        DIMENSION_FILES.setdefault(dimension, names)
+
+
+register()
