@@ -20,6 +20,14 @@ SCORER_CLASSES: dict[str, str] = {
     "dynamic_degree": "repvideo_eval.scoring.dimensions.dynamic_degree:DynamicDegree",
     "aesthetic_quality": "repvideo_eval.scoring.dimensions.aesthetic_quality:AestheticQuality",
     "imaging_quality": "repvideo_eval.scoring.dimensions.imaging_quality:ImagingQuality",
+    "object_class": "repvideo_eval.scoring.dimensions.object_class:ObjectClass",
+    "multiple_objects": "repvideo_eval.scoring.dimensions.multiple_objects:MultipleObjects",
+    "human_action": "repvideo_eval.scoring.dimensions.human_action:HumanAction",
+    "color": "repvideo_eval.scoring.dimensions.color:Color",
+    "spatial_relationship": "repvideo_eval.scoring.dimensions.spatial_relationship:SpatialRelationship",
+    "appearance_style": "repvideo_eval.scoring.dimensions.appearance_style:AppearanceStyle",
+    "temporal_style": "repvideo_eval.scoring.dimensions.temporal_style:TemporalStyle",
+    "overall_consistency": "repvideo_eval.scoring.dimensions.overall_consistency:OverallConsistency",
 }
 
 
