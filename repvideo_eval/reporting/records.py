@@ -125,11 +125,13 @@ def read_records(run_dir: Path) -> pd.DataFrame:
         raise UserError(f"{path} line {bad + 2}: score {score.iloc[bad]} is outside 0..1", "Scores are fractions; fix or regenerate the file.")
     table["score"] = score.astype(float)
     weight = pd.to_numeric(table["weight"].replace("", np.nan), errors="coerce")
-    bad_weight = weight.isna() | ~(weight > 0) | ~np.isfinite(weight.fillna(0))
+    # Failed records never enter an aggregate, so their weight may be empty.
+    failed = (table["error"] != "") | table["score"].isna()
+    bad_weight = ~failed & (weight.isna() | ~(weight > 0) | ~np.isfinite(weight.fillna(0)))
     if bad_weight.any():
         bad = int(np.flatnonzero(bad_weight)[0])
         raise UserError(f"{path} line {bad + 2}: weight {table['weight'].iloc[bad]!r} must be a positive number", "Fix or regenerate the file.")
-    table["weight"] = weight.astype(float)
+    table["weight"] = weight.astype(float).where(~failed, 0.0)
     # A row without a score but without an error message is still an error for aggregation.
     no_score = table["score"].isna() & (table["error"] == "")
     table.loc[no_score, "error"] = "no score recorded"

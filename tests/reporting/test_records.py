@@ -79,3 +79,14 @@ def test_missing_folder_and_no_folder(tmp_path: Path) -> None:
         load_records([tmp_path / "nope"])
     with pytest.raises(UserError, match="no run folder"):
         load_records([])
+
+
+def test_failed_record_may_have_an_empty_weight(tmp_path: Path, run_builder, card_factory) -> None:
+    run = run_builder(tmp_path / "a", [card_factory("m")], errors={("m", 0, 0, "subject_consistency")})
+    path = run / "per_video.csv"
+    lines = path.read_text().splitlines()
+    failed = next(i for i, line in enumerate(lines) if "decode failed" in line)
+    lines[failed] = lines[failed].replace(",1.0,decode failed", ",,decode failed")
+    path.write_text("\n".join(lines) + "\n")
+    records = load_records([run])
+    assert (records.table["error"] != "").sum() == 1
