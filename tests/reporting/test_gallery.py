@@ -100,3 +100,12 @@ def test_gallery_renders_in_headless_chromium_over_http_and_file(gallery_site, c
     result = _chromium(chromium_path, tmp_path / "profile-file", "--dump-dom", paths.gallery.resolve().as_uri())
     assert result.returncode == 0, result.stderr[-2000:]
     _check_dom(result.stdout)
+
+
+def test_report_written_into_the_run_folder_links_videos_directly(tmp_path: Path, run_builder, card_factory) -> None:
+    run = run_builder(tmp_path / "run", [card_factory("cogvideox-tiny")], videos=True, prompts=["a b#c"], samples=1)
+    paths = write_reports([run], run, n_resamples=200, plots=False)
+    sources = re.findall(r'<video [^>]*src="([^"]+)"', paths.gallery.read_text(encoding="utf-8"))
+    assert len(sources) == 1
+    assert sources[0].startswith("videos/cogvideox-tiny-") and sources[0].endswith("/a%20b%23c-0.mp4")
+    assert (run / unquote(sources[0])).is_file()
