@@ -1,0 +1,26 @@
+"""Ray distribution: a generic, resumable, fault-tolerant stage executor.
+
+The lead plugs a generation worker and a scoring worker into `run_stage`; this package knows
+nothing about diffusers or VBench. See docs/distributed.md.
+"""
+
+from .executor import WorkerStartError, run_stage, split_complete
+from .manifest import ItemState, read_manifest
+from .planning import WorkerPlan, plan_workers
+from .session import ray_session
+from .types import Resources, StageSummary, Worker, WorkItem
+
+__all__ = [
+    "ItemState",
+    "Resources",
+    "StageSummary",
+    "WorkItem",
+    "Worker",
+    "WorkerPlan",
+    "WorkerStartError",
+    "plan_workers",
+    "ray_session",
+    "read_manifest",
+    "run_stage",
+    "split_complete",
+]

@@ -1,0 +1,61 @@
+"""run_stage on a local Ray: every item once, workers built once, load balanced, resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dist_workers import FileWorker, Item, count, expected_text, is_complete
+from repvideo_eval.distributed import Resources, read_manifest, run_stage
+
+
+def _items(n: int) -> list[Item]:
+    return [Item(key=f"item{i:03d}", value=i) for i in range(n)]
+
+
+def test_every_item_processed_once_with_one_worker_per_gpu(ray_local, tmp_path: Path) -> None:
+    items = _items(12)
+    manifest = tmp_path / "generate.jsonl"
+    summary = run_stage(
+        "generate", items, FileWorker, {"out_dir": str(tmp_path), "delay": 0.05},
+        manifest_path=manifest, resources=Resources(num_gpus=2), is_complete=is_complete(tmp_path),
+        progress=False,
+    )  # fmt: skip
+    assert (summary.total, summary.done, summary.skipped, summary.failed) == (12, 12, 0, [])
+    assert summary.num_workers == 2 and summary.ok
+    for item in items:
+        assert (tmp_path / f"{item.key}.txt").read_text() == expected_text(item)
+        assert count(tmp_path / "_attempts", item.key) == 1
+    # one worker construction per actor, and both actors got work (no static split needed)
+    inits = list((tmp_path / "_inits").iterdir())
+    assert len(inits) == 2
+    states = read_manifest(manifest)
+    assert set(states) == {i.key for i in items}
+    assert {states[i.key].metadata["square"] for i in items} == {i.value**2 for i in items}
+    assert all(s.status == "done" and s.attempts == 1 and s.seconds >= 0.05 for s in states.values())
+    pids = {s.metadata["pid"] for s in states.values()}
+    assert len(pids) == 2
+    gpus = {tuple(s.metadata["gpus"]) for s in states.values()}
+    assert len(gpus) == 2 and all(len(g) == 1 for g in gpus)  # one distinct GPU per actor
+
+
+def test_rerun_skips_complete_items_and_redoes_missing_or_partial(ray_local, tmp_path: Path) -> None:
+    items = _items(6)
+    kwargs = {"out_dir": str(tmp_path)}
+    manifest = tmp_path / "m.jsonl"
+    check = is_complete(tmp_path)
+    common = dict(manifest_path=manifest, resources=Resources(num_gpus=1), is_complete=check,
+                  progress=False)  # fmt: skip
+    first = run_stage("generate", items, FileWorker, kwargs, **common)
+    assert first.done == 6
+    (tmp_path / "item001.txt").unlink()  # lost output
+    (tmp_path / "item004.txt").write_text("partial")  # torn output
+    second = run_stage("generate", items, FileWorker, kwargs, **common)
+    assert (second.done, second.skipped) == (2, 4)
+    assert count(tmp_path / "_attempts", "item001") == 2
+    assert count(tmp_path / "_attempts", "item004") == 2
+    assert count(tmp_path / "_attempts", "item000") == 1
+    third = run_stage("generate", items, FileWorker, kwargs, **common)
+    assert (third.done, third.skipped, third.num_workers) == (0, 6, 0)
+    assert read_manifest(manifest)["item004"].attempts == 2
