@@ -210,9 +210,12 @@ class _StagePool:
         self.starting[slot.ready_ref] = slot
 
     def _replace(self, slot: _Slot) -> None:
+        """Kill the slot's actor; start a fresh one now if work remains, else when it appears."""
         self._kill(slot)
-        self.counts.restarts += 1
-        self._launch(slot)
+        slot.identity, slot.busy = None, False
+        if self.queue:
+            self.counts.restarts += 1
+            self._launch(slot)
 
     @staticmethod
     def _kill(slot: _Slot) -> None:
@@ -255,6 +258,9 @@ class _StagePool:
         for slot in self.slots:
             if not self.queue:
                 return
+            if slot.actor is None and not slot.retired:  # vacated when no work was left
+                self.counts.restarts += 1
+                self._launch(slot)
             if slot.identity is None or slot.busy or slot.retired:
                 continue
             item = self.queue.popleft()

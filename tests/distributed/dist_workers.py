@@ -52,9 +52,10 @@ def is_complete(out_dir: Path):
 class FileWorker:
     """Writes `<key>.txt` atomically after `delay` seconds; counts its constructions."""
 
-    def __init__(self, out_dir: str, delay: float = 0.0) -> None:
+    def __init__(self, out_dir: str, delay: float = 0.0, delays: dict | None = None) -> None:
         self.out_dir = Path(out_dir)
         self.delay = delay
+        self.delays = delays or {}
         self.pid = os.getpid()
         _bump(self.out_dir / "_inits", f"pid{self.pid}")
 
@@ -66,8 +67,9 @@ class FileWorker:
 
     def process(self, item: Item) -> dict:
         _bump(self.out_dir / "_attempts", item.key)
-        if self.delay:
-            time.sleep(self.delay)
+        delay = self.delays.get(item.key, self.delay)
+        if delay:
+            time.sleep(delay)
         self.write(item)
         gpus = ray.get_runtime_context().get_accelerator_ids().get("GPU", [])
         return {"square": item.value * item.value, "pid": self.pid, "gpus": list(gpus)}

@@ -59,3 +59,48 @@ def test_rerun_skips_complete_items_and_redoes_missing_or_partial(ray_local, tmp
     third = run_stage("generate", items, FileWorker, kwargs, **common)
     assert (third.done, third.skipped, third.num_workers) == (0, 6, 0)
     assert read_manifest(manifest)["item004"].attempts == 2
+
+
+def test_load_balancing_is_dynamic(ray_local, tmp_path: Path) -> None:
+    """One slow item must not hold back a static share: the other actor takes the rest."""
+    items = _items(9)
+    delays = {"item000": 1.5}
+    summary = run_stage(
+        "generate", items, FileWorker, {"out_dir": str(tmp_path), "delay": 0.02, "delays": delays},
+        manifest_path=tmp_path / "m.jsonl", resources=Resources(num_gpus=2), progress=False,
+    )  # fmt: skip
+    assert summary.done == 9
+    states = read_manifest(tmp_path / "m.jsonl")
+    slow_pid = states["item000"].metadata["pid"]
+    by_slow = [k for k, s in states.items() if s.metadata["pid"] == slow_pid]
+    assert by_slow == ["item000"]  # a static split would have given it 4 or 5 items
+
+
+def test_cpu_workers_when_no_gpus_requested(ray_local, tmp_path: Path) -> None:
+    import ray
+
+    items = _items(4)
+    summary = run_stage(
+        "score", items, FileWorker, {"out_dir": str(tmp_path)}, manifest_path=tmp_path / "m.jsonl",
+        resources=Resources(num_gpus=0, num_cpu_workers=2), progress=False,
+    )  # fmt: skip
+    assert summary.done == 4 and summary.num_workers == 2
+    assert all(s.metadata["gpus"] == [] for s in read_manifest(tmp_path / "m.jsonl").values())
+    assert ray.is_initialized()  # the caller's Ray is reused, not shut down
+
+
+def test_progress_bar_shows_counts(ray_local, tmp_path: Path, capsys) -> None:
+    items = _items(3)
+    run_stage(
+        "generate", items, FileWorker, {"out_dir": str(tmp_path)}, manifest_path=tmp_path / "m.jsonl",
+        resources=Resources(num_gpus=1), progress=True,
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert "generate" in err and "3/3" in err
+    assert "done=3 failed=0 left=0" in err
+
+
+def test_duplicate_keys_are_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="share the key"):
+        run_stage("generate", [Item("a", 1), Item("a", 2)], FileWorker, {"out_dir": str(tmp_path)},
+                  manifest_path=tmp_path / "m.jsonl", resources=Resources(num_gpus=1))  # fmt: skip

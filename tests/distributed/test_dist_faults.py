@@ -1,0 +1,95 @@
+"""Faults: raising workers, dying worker processes, workers that cannot start, timeouts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dist_workers import (
+    BrokenInitWorker,
+    DyingWorker,
+    FileWorker,
+    FlakyWorker,
+    Item,
+    count,
+    expected_text,
+    is_complete,
+)
+from repvideo_eval.distributed import Resources, WorkerStartError, read_manifest, run_stage
+from repvideo_eval.errors import UserError
+
+
+def _items(n: int) -> list[Item]:
+    return [Item(key=f"k{i}", value=i) for i in range(n)]
+
+
+def _run(tmp_path: Path, worker, kwargs, items, **extra):
+    options = dict(manifest_path=tmp_path / "m.jsonl", resources=Resources(num_gpus=2),
+                   is_complete=is_complete(tmp_path), progress=False)  # fmt: skip
+    options.update(extra)
+    return run_stage("generate", items, worker, {"out_dir": str(tmp_path), **kwargs}, **options)
+
+
+def test_raising_item_is_retried_and_a_hopeless_one_recorded_failed(ray_local, tmp_path) -> None:
+    items = _items(6)
+    # one worker makes the order deterministic: k0 k1! k2 k3 k4! k5 k1! k4! k1 k4!
+    summary = _run(tmp_path, FlakyWorker, {"fail_times": {"k1": 2, "k4": 99}}, items,
+                   resources=Resources(num_gpus=1))  # fmt: skip
+    assert summary.done == 5
+    assert [key for key, _ in summary.failed] == ["k4"]
+    assert "flaky failure 3 of k4" in summary.failed[0][1] and not summary.ok
+    states = read_manifest(tmp_path / "m.jsonl")
+    assert states["k1"].status == "done" and states["k1"].attempts == 3
+    assert len(states["k1"].errors) == 2
+    assert states["k4"].status == "failed" and states["k4"].attempts == 3
+    assert "ValueError" in states["k4"].error
+    assert not (tmp_path / "k4.txt").exists()
+    # each exception replaced the actor (a fresh worker), except the last: nothing was left to do
+    assert summary.worker_restarts == 4
+    assert len(list((tmp_path / "_inits").iterdir())) == 5
+
+
+def test_failed_items_are_retried_on_rerun(ray_local, tmp_path) -> None:
+    items = _items(3)
+    first = _run(tmp_path, FlakyWorker, {"fail_times": {"k2": 2}}, items, max_attempts=1)
+    assert [k for k, _ in first.failed] == ["k2"]
+    second = _run(tmp_path, FlakyWorker, {"fail_times": {"k2": 2}}, items, max_attempts=2)
+    assert (second.done, second.skipped, second.failed) == (1, 2, [])
+    assert read_manifest(tmp_path / "m.jsonl")["k2"].attempts == 3
+
+
+@pytest.mark.parametrize("how", ["exit", "sigkill"])
+def test_dead_worker_process_is_replaced_and_item_retried(ray_local, tmp_path, how) -> None:
+    items = _items(6)
+    summary = _run(tmp_path, DyingWorker, {"die_on": ["k2"], "how": how}, items)
+    assert (summary.done, summary.failed) == (6, [])
+    assert summary.worker_restarts == 1
+    for item in items:
+        assert (tmp_path / f"{item.key}.txt").read_text() == expected_text(item)
+    state = read_manifest(tmp_path / "m.jsonl")["k2"]
+    assert state.status == "done" and state.attempts == 2
+    assert "died" in state.errors[0]
+
+
+def test_worker_that_cannot_start_fails_fast_with_its_error(ray_local, tmp_path) -> None:
+    with pytest.raises(WorkerStartError, match="cannot load the model"):
+        run_stage("generate", _items(3), BrokenInitWorker, {}, manifest_path=tmp_path / "m.jsonl",
+                  resources=Resources(num_gpus=2), progress=False)  # fmt: skip
+
+
+def test_user_error_in_worker_start_reaches_the_cli_as_user_error(ray_local, tmp_path) -> None:
+    with pytest.raises(UserError, match="weights file /nowhere/model.pt is missing. download"):
+        run_stage("generate", _items(3), BrokenInitWorker, {"user_error": True},
+                  manifest_path=tmp_path / "m.jsonl", resources=Resources(num_gpus=1),
+                  progress=False)  # fmt: skip
+
+
+def test_hung_item_is_killed_after_timeout_and_retried(ray_local, tmp_path) -> None:
+    items = _items(3)
+    summary = _run(tmp_path, FileWorker, {"delays": {"k0": 60.0}}, items, max_attempts=2,
+                   item_timeout_s=1.0)  # fmt: skip
+    assert [k for k, _ in summary.failed] == ["k0"]
+    assert "timed out after 1 s" in summary.failed[0][1]
+    assert summary.done == 2
+    assert count(tmp_path / "_attempts", "k0") == 2
