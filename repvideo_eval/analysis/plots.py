@@ -34,12 +34,13 @@ def save_figure(figure: Any, stem: Path) -> list[Path]:
     stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
     try:
-        for fmt in FORMATS:
+        for fmt in FORMATS:  # SVG text stays text (editable, searchable), not glyph paths
             final = stem.with_name(f"{stem.name}.{fmt}")
             handle, name = tempfile.mkstemp(prefix=".partial-", suffix=f".{fmt}", dir=stem.parent)
             os.close(handle)
             try:
-                figure.savefig(name, format=fmt, dpi=120, bbox_inches="tight")
+                with matplotlib.rc_context({"svg.fonttype": "none"}):
+                    figure.savefig(name, format=fmt, dpi=120, bbox_inches="tight")
                 os.replace(name, final)
             finally:
                 Path(name).unlink(missing_ok=True)
@@ -58,55 +59,77 @@ def pick_blocks(blocks: list[int], limit: int = MAX_HEATMAP_BLOCKS) -> list[int]
     return [blocks[i] for i in sorted(set(picks.tolist()))]
 
 
-def similarity_by_layer(stats: Any, statistic: str, tensor: str, stem: Path, title: str) -> list[Path]:
-    """One panel per step; x = layer, y = mean adjacent-frame similarity; one line per model."""
+def layer_similarity_table(stats: Any, statistic: str, tensor: str) -> Any:
+    """What ``similarity_by_layer`` draws: columns model, step, layer (block + 1), value.
+
+    ``value`` is the mean over adjacent frame pairs and prompts (every pair weighs the same).
+    """
     data = stats[(stats["statistic"] == statistic) & (stats["tensor"] == tensor)]
-    if data.empty:
+    means = data.groupby(["model", "step", "block"], sort=False)["value"].mean().reset_index()
+    means["layer"] = means["block"].astype(int) + 1
+    return means[["model", "step", "layer", "value"]].sort_values(["step", "layer"], kind="stable").reset_index(drop=True)
+
+
+def similarity_by_layer(stats: Any, statistic: str, tensors: tuple[str, ...], stem: Path, title: str) -> list[Path]:
+    """One panel per step (columns) and tensor (rows); x = layer, y = mean similarity; a line per model."""
+    tables = [(tensor, layer_similarity_table(stats, statistic, tensor)) for tensor in tensors]
+    tables = [(tensor, table) for tensor, table in tables if not table.empty]
+    if not tables:
         return []
-    means = data.groupby(["model", "step", "block"], sort=True)["value"].mean().reset_index()
-    steps = sorted(int(s) for s in means["step"].unique())
-    models = list(dict.fromkeys(data["model"]))
-    figure, axes = plt.subplots(1, len(steps), figsize=(3.4 * len(steps), 3.0), sharey=True, squeeze=False)
-    for ax, step in zip(axes[0], steps):
-        for model in models:
-            line = means[(means["model"] == model) & (means["step"] == step)]
-            ax.plot(line["block"].astype(int) + 1, line["value"], marker="o", markersize=3, label=model)
-        ax.set_title(f"Step {step}")
-        ax.set_xlabel("Layer")
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("Similarity")
+    steps = sorted({int(s) for _, table in tables for s in table["step"].unique()})
+    models = list(dict.fromkeys(m for _, table in tables for m in table["model"]))
+    figure, axes = plt.subplots(
+        len(tables), len(steps), figsize=(3.4 * len(steps), 2.8 * len(tables)), sharey=True, squeeze=False
+    )
+    for r, (tensor, table) in enumerate(tables):
+        for ax, step in zip(axes[r], steps):
+            for k, model in enumerate(models):
+                line = table[(table["model"] == model) & (table["step"] == step)]
+                ax.plot(line["layer"], line["value"], marker="o", markersize=3, color=f"C{k}", label=model)
+            ax.set_title(f"Step {step}" if r == 0 else "", fontsize=10)
+            ax.set_xlabel("Layer" if r == len(tables) - 1 else "")
+            ax.grid(alpha=0.3)
+        axes[r][0].set_ylabel(f"Similarity\n({tensor.replace('_', ' ')})")
     axes[0][-1].legend(fontsize=8)
-    figure.suptitle(title, fontsize=10, y=1.04)
+    figure.suptitle(title, fontsize=10, y=1.02)
     return save_figure(figure, stem)
 
 
-def frame_attention_heatmaps(stats: Any, model: str, step: int, stem: Path) -> list[Path]:
-    """Fig. 3 style: per chosen block, query frame (rows) x [text, key frames] (columns) mass."""
-    rows = stats[(stats["model"] == model) & (stats["step"] == step) & (stats["tensor"] == "attention")]
+def _frame_mass_matrix(rows: Any, frames: int) -> np.ndarray:
+    """Query frame x [text, key frames] mass from one block's attention rows, mean over prompts."""
+    matrix = np.zeros((frames, frames + 1))
+    text = rows[rows["statistic"] == "attention_text_mass"].groupby("frame_i")["value"].mean()
+    mass = rows[rows["statistic"] == "attention_frame_mass"].groupby(["frame_i", "frame_j"])["value"].mean()
+    for i, value in text.items():
+        matrix[int(i), 0] = value
+    for (i, j), value in mass.items():
+        matrix[int(i), int(j) + 1] = value
+    return matrix
+
+
+def frame_attention_heatmaps(stats: Any, model: str, stem: Path) -> list[Path]:
+    """Fig. 3 style: rows = steps, columns = chosen blocks; each a query frame x [text, frames] map."""
+    rows = stats[(stats["model"] == model) & (stats["tensor"] == "attention")]
     if rows.empty:
         return []
+    steps = sorted(int(s) for s in rows["step"].unique())
     blocks = pick_blocks([int(b) for b in rows["block"].unique()])
     frames = int(rows["frame_i"].max()) + 1
-    figure, axes = plt.subplots(1, len(blocks), figsize=(2.8 * len(blocks), 2.8), squeeze=False)
+    figure, axes = plt.subplots(len(steps), len(blocks), figsize=(2.6 * len(blocks), 2.6 * len(steps)), squeeze=False)
     image = None
-    for ax, block in zip(axes[0], blocks):
-        matrix = np.zeros((frames, frames + 1))
-        here = rows[rows["block"] == block]
-        text = here[here["statistic"] == "attention_text_mass"].groupby("frame_i")["value"].mean()
-        mass = here[here["statistic"] == "attention_frame_mass"].groupby(["frame_i", "frame_j"])["value"].mean()
-        for i, value in text.items():
-            matrix[int(i), 0] = value
-        for (i, j), value in mass.items():
-            matrix[int(i), int(j) + 1] = value
-        image = ax.imshow(matrix, vmin=0.0, vmax=1.0, cmap="viridis")
-        ax.set_title(f"Layer {block + 1}", fontsize=9)
-        ax.set_xticks(range(frames + 1), ["T"] + [str(j) for j in range(frames)], fontsize=7)
-        ax.set_yticks(range(frames), [str(i) for i in range(frames)], fontsize=7)
-        ax.set_xlabel("key (T = text, else frame)", fontsize=8)
-    axes[0][0].set_ylabel("query frame", fontsize=8)
+    for r, step in enumerate(steps):
+        for ax, block in zip(axes[r], blocks):
+            here = rows[(rows["step"] == step) & (rows["block"] == block)]
+            image = ax.imshow(_frame_mass_matrix(here, frames), vmin=0.0, vmax=1.0, cmap="viridis")
+            ax.set_title(f"Step {step}, layer {block + 1}", fontsize=8)
+            ax.set_xticks(range(frames + 1), ["T"] + [str(j) for j in range(frames)], fontsize=6)
+            ax.set_yticks(range(frames), [str(i) for i in range(frames)], fontsize=6)
+        axes[r][0].set_ylabel("query frame", fontsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("key: T = text, else frame", fontsize=7)
     if image is not None:
-        figure.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="attention mass")
-    figure.suptitle(f"{model}: attention mass per frame, step {step}", fontsize=10)
+        figure.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="attention mass")
+    figure.suptitle(f"{model}: attention mass of each frame's queries", fontsize=10)
     return save_figure(figure, stem)
 
 

@@ -130,16 +130,15 @@ def write_figures(stats: Any, maps: Any, figures_dir: Path) -> list[Path]:
     from repvideo_eval.analysis import plots
 
     written: list[Path] = []
+    tensors = ("block_output", "block_input")
     for statistic, label in (("adjacent_cosine_token", "token-matched"), ("adjacent_cosine_pooled", "mean-pooled")):
-        for tensor in ("block_output", "block_input"):
-            stem = figures_dir / f"similarity_{label}_{tensor}"
-            title = f"Adjacent-frame cosine similarity ({label}, {tensor.replace('_', ' ')}, conditional branch)"
-            written += plots.similarity_by_layer(stats, statistic, tensor, stem, title)
+        title = f"Adjacent-latent-frame cosine similarity ({label}), conditional branch"
+        written += plots.similarity_by_layer(stats, statistic, tensors, figures_dir / f"similarity_{label}", title)
     attention = stats[stats["tensor"] == "attention"]
     for model in dict.fromkeys(attention["model"]):
-        for step in sorted(int(s) for s in attention[attention["model"] == model]["step"].unique()):
-            written += plots.frame_attention_heatmaps(stats, model, step, figures_dir / f"frame_attention_{model}_step{step}")
-            if maps is not None:
+        written += plots.frame_attention_heatmaps(stats, model, figures_dir / f"frame_attention_{model}")
+        if maps is not None:
+            for step in sorted(int(s) for s in attention[attention["model"] == model]["step"].unique()):
                 written += plots.attention_maps(maps, model, step, figures_dir / f"attention_map_{model}_step{step}")
     written += plots.gate_values(stats, figures_dir / "gates")
     return written
