@@ -45,7 +45,7 @@ def plot_dimension_bars(board: Leaderboard, stem: Path) -> list[Path]:
     """Grouped bars per dimension (one bar per measured row) with 95% interval error bars."""
     dims = board.dimensions
     rows = board.rows
-    figure = Figure(figsize=(max(6.0, 1.1 * len(dims) * max(1, len(rows)) ** 0.5 + 2), 4.5), layout="constrained")
+    figure = Figure(figsize=(min(16.0, max(6.0, 0.6 * len(dims) * max(1, len(rows)) ** 0.5 + 2)), 5.0), layout="constrained")
     axes = figure.add_subplot(1, 1, 1)
     width = 0.8 / max(1, len(rows))
     x = np.arange(len(dims))
@@ -77,7 +77,7 @@ def plot_radar(board: Leaderboard, stem: Path) -> list[Path]:
     matrix = np.array([[row.cells[d].value if d in row.cells else np.nan for d in dims] for row in board.rows])
     if len(board.rows) > 1:
         lo, hi = np.nanmin(matrix, axis=0), np.nanmax(matrix, axis=0)
-        pad = np.maximum((hi - lo) * 0.25, 1.0)
+        pad = np.maximum((hi - lo) * 0.25, 5.0)  # at least 5 points, so noise is not blown up
         lo, hi = np.maximum(lo - pad, 0.0), np.minimum(hi + pad, 100.0)
         scaled = (matrix - lo) / np.where(hi > lo, hi - lo, 1.0)
         note = "each axis scaled to the shown rows' range"
