@@ -57,14 +57,18 @@ class Interval:
 
 @dataclass(frozen=True)
 class PairedTest:
-    """Difference a - b per dimension with its paired-bootstrap interval and sign-flip p-value."""
+    """Difference a - b per dimension with its paired-bootstrap interval and sign-flip p-value.
+
+    `n_prompts[d]` counts the prompts behind dimension d; `exact` says whether the p-values
+    enumerated every swap pattern.
+    """
 
     difference: np.ndarray
     low: np.ndarray
     high: np.ndarray
     p_value: np.ndarray
     exact: bool
-    n_prompts: int
+    n_prompts: np.ndarray
     replicates: np.ndarray
 
 
@@ -168,7 +172,7 @@ def paired_test(a: PromptSums, b: PromptSums, n_resamples: int, confidence: floa
     observed = estimate(a) - estimate(b)
     null_a, null_b, exact = sign_flip_null(a, b, presence.any(axis=1), n_resamples, rng)
     p_value = flip_p_value(observed, null_a - null_b, exact)
-    return PairedTest(observed, low, high, p_value, exact, int(presence.any(axis=1).sum()), replicates)
+    return PairedTest(observed, low, high, p_value, exact, presence.sum(axis=0), replicates)
 
 
 def sign_flip_null(a: PromptSums, b: PromptSums, active: np.ndarray, n_resamples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, bool]:

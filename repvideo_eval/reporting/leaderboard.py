@@ -203,7 +203,7 @@ def compare_rows(records: RecordSet, a: str, b: str, dimensions: Sequence[str], 
     rng = bootstrap.make_rng(seed, "pair", a, b)
     test = bootstrap.paired_test(sums_a, sums_b, n_resamples, confidence, rng)
     out = [
-        Comparison(a, b, d, 100 * test.difference[j], 100 * test.low[j], 100 * test.high[j], float(test.p_value[j]), test.exact, test.n_prompts)
+        Comparison(a, b, d, 100 * test.difference[j], 100 * test.low[j], 100 * test.high[j], float(test.p_value[j]), test.exact, int(test.n_prompts[j]))
         for j, d in enumerate(shared)
     ]
     if has_all_dimensions(dict(zip(shared, bootstrap.estimate(sums_a)))) and has_all_dimensions(dict(zip(shared, bootstrap.estimate(sums_b)))):
@@ -226,7 +226,7 @@ def _summary_comparisons(a: str, b: str, dims: Sequence[str], sums_a: bootstrap.
     observed = np.array([point_a[n] - point_b[n] for n in SUMMARY_NAMES])
     p_values = bootstrap.flip_p_value(observed, null, exact)
     return [
-        Comparison(a, b, name, 100 * observed[k], 100 * low[k], 100 * high[k], float(p_values[k]), exact, test.n_prompts)
+        Comparison(a, b, name, 100 * observed[k], 100 * low[k], 100 * high[k], float(p_values[k]), exact, int(active.sum()))
         for k, name in enumerate(SUMMARY_NAMES)
     ]
 

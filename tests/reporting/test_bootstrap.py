@@ -98,7 +98,7 @@ def test_sign_flip_p_value_is_exact_for_few_prompts() -> None:
     # Five prompts, A better by the same amount on each: only the two all-same flips are as extreme.
     a, b = aligned([0.9, 0.8, 0.7, 0.6, 0.5], [0.8, 0.7, 0.6, 0.5, 0.4])
     test = bootstrap.paired_test(a, b, 2000, 0.95, bootstrap.make_rng(0))
-    assert test.exact
+    assert test.exact and test.n_prompts.tolist() == [5]
     assert test.difference[0] == pytest.approx(0.1)
     assert test.p_value[0] == pytest.approx(2 / 32)
     # Every prompt difference is 0.1, so every paired bootstrap replicate is 0.1 too.

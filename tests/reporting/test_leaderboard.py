@@ -94,6 +94,7 @@ def test_paired_differences_and_their_absence_without_shared_seeds(tmp_path: Pat
     assert subject["difference"] == pytest.approx(-5.0, abs=1e-6)
     assert subject["ci_low"] == pytest.approx(-5.0, abs=1e-6) and subject["ci_high"] == pytest.approx(-5.0, abs=1e-6)
     assert subject["exact"] and subject["p_value"] == pytest.approx(2 / 16)  # 4 prompts, all the same sign
+    assert subject["n_prompts"] == 4
     assert "Paired differences" in paths.markdown_text
     a = run_builder(tmp_path / "a", [card_factory("cogvideox-tiny")], score=score)
     b = run_builder(tmp_path / "b", [card_factory("repvideo-tiny", repvideo=REPVIDEO)], score=score, seed_offset=7)
@@ -142,7 +143,9 @@ def test_full_sixteen_dimensions_get_quality_semantic_total(tmp_path: Path, run_
         cell = row["summary"][name]
         assert cell["value"] == pytest.approx(100 * expected[name], abs=1e-9)
         assert cell["ci_low"] < cell["value"] < cell["ci_high"]
-    metrics = {c["metric"] for c in document["comparisons"]}
+    by_metric = {c["metric"]: c for c in document["comparisons"]}
+    assert by_metric["total_score"]["n_prompts"] == 24 and by_metric["scene"]["n_prompts"] < 24
+    metrics = set(by_metric)
     assert {"total_score", "quality_score", "semantic_score"} <= metrics
     assert "| Total |" in paths.markdown_text.replace("| Row | Kind | Videos | Total |", "| Total |")
     # One dimension short: no summary for that row, and a note says why.
