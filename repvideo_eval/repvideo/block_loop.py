@@ -47,20 +47,32 @@ def mixing_plan(gates: torch.Tensor, cache_window: int) -> list[bool]:
     return plan
 
 
+def take(owned: list[torch.Tensor]) -> Streams:
+    """Move the tensors out of ``owned`` (emptied), so the caller keeps no reference to them.
+
+    The stock forwards rebind their hidden-state variables block by block, which frees the
+    embedding after block 0; a caller that still held it would pay one extra buffer per stream.
+    """
+    streams = tuple(owned)
+    owned.clear()
+    return streams
+
+
 def run_repvideo_blocks(
     blocks: Sequence[torch.nn.Module],
-    streams: Streams,
+    owned_streams: list[torch.Tensor],
     run_block: RunBlock,
     gates: torch.Tensor,
     cache_window: int,
 ) -> Streams:
     """Run ``blocks`` over ``streams`` with RepVideo's cross-layer mix before each block.
 
-    ``run_block(i, block, streams)`` calls one block (checkpointed or not) and returns the new
+    ``owned_streams`` is emptied (see ``take``). ``run_block(i, block, streams)`` calls one block (checkpointed or not) and returns the new
     streams in the same order. All streams share the gate and the cache schedule, which equals
     the official computation over their concatenation (a mean of concatenations is the
     concatenation of means).
     """
+    streams = take(owned_streams)
     if gates.shape[0] != len(blocks):
         raise ValueError(f"{gates.shape[0]} RepVideo gates for {len(blocks)} blocks")
     plan = mixing_plan(gates, cache_window)
@@ -79,8 +91,11 @@ def run_repvideo_blocks(
     return streams
 
 
-def run_stock_blocks(blocks: Sequence[torch.nn.Module], streams: Streams, run_block: RunBlock) -> Streams:
+def run_stock_blocks(
+    blocks: Sequence[torch.nn.Module], owned_streams: list[torch.Tensor], run_block: RunBlock
+) -> Streams:
     """The unmodified loop (RepVideo switched off): no cache, no mix, no extra memory."""
+    streams = take(owned_streams)
     for i, block in enumerate(blocks):
         streams = run_block(i, block, streams)
     return streams

@@ -59,7 +59,8 @@ class RepVideoCogVideoXTransformer3DModel(RepVideoMixin, CogVideoXTransformer3DM
 
         sequence = self.embedding_dropout(self.patch_embed(encoder_hidden_states, hidden_states))
         text_len = encoder_hidden_states.shape[1]
-        streams: Streams = (sequence[:, text_len:], sequence[:, :text_len])  # (video, text)
+        streams = [sequence[:, text_len:], sequence[:, :text_len]]  # (video, text); the loop empties it
+        del sequence  # only the views (owned by the loop) keep the embedding alive, as in the stock forward
 
         def run_block(i: int, block: torch.nn.Module, streams: Streams) -> Streams:
             video, text = streams

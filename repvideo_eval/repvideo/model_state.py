@@ -41,8 +41,11 @@ class RepVideoMixin:
     repvideo_cache_window: int
     repvideo_enabled: bool
 
-    def repvideo_block_loop(self, blocks: Any, streams: Streams, run_block: RunBlock) -> Streams:
-        """Run the blocks with the cross-layer mix, or the stock loop when RepVideo is off."""
+    def repvideo_block_loop(self, blocks: Any, streams: list[torch.Tensor], run_block: RunBlock) -> Streams:
+        """Run the blocks with the cross-layer mix, or the stock loop when RepVideo is off.
+
+        ``streams`` is emptied: the loop owns the embedded hidden states (see block_loop.take).
+        """
         if not self.repvideo_enabled:
             return run_stock_blocks(blocks, streams, run_block)
         return run_repvideo_blocks(blocks, streams, run_block, self.repvideo_gates, self.repvideo_cache_window)

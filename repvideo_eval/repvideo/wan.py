@@ -69,7 +69,9 @@ class RepVideoWanTransformer3DModel(RepVideoMixin, WanTransformer3DModel):
                 return (self._gradient_checkpointing_func(block, video, context, timestep_proj, rotary_emb),)
             return (block(video, context, timestep_proj, rotary_emb),)
 
-        (video,) = self.repvideo_block_loop(self.blocks, (video,), run_block)
+        owned = [video]  # the loop empties it, so the embedding is freed after block 0 as in the stock forward
+        del video
+        (video,) = self.repvideo_block_loop(self.blocks, owned, run_block)
 
         if temb.ndim == 3:
             shift, scale = (self.scale_shift_table.unsqueeze(0).to(temb.device) + temb.unsqueeze(2)).chunk(2, dim=2)
