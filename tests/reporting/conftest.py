@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -136,14 +135,3 @@ def run_builder() -> Callable[..., Path]:
 @pytest.fixture
 def card_factory() -> Callable[..., dict[str, Any]]:
     return make_card
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    """Path of the chromium binary; the test FAILS (never skips) when it is missing."""
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.fail("chromium is not installed: the HTML gallery test needs it. "
-                "Install it with `apt-get install -y chromium` (Debian package 'chromium').")

@@ -9,6 +9,7 @@ each <video> data-state="loaded" or "error"). Chromium missing is a failure, not
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -55,6 +56,16 @@ def test_relative_url_quotes_every_segment(tmp_path: Path) -> None:
     assert relative_url(target, tmp_path / "report") == "../runs/a%20b/100%25%20%231%3F.mp4"
 
 
+def find_chromium() -> str:
+    """Path of the chromium binary; the calling test FAILS (never skips) when it is missing."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.fail("chromium is not installed: the HTML gallery test needs it. "
+                "Install it with `apt-get install -y chromium` (Debian package 'chromium').")
+
+
 def _chromium(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
                           capture_output=True, text=True, timeout=120, check=False)
@@ -82,7 +93,8 @@ def _serve(root: Path) -> tuple[subprocess.Popen, int]:
     raise AssertionError("http.server did not report its port")
 
 
-def test_gallery_renders_in_headless_chromium_over_http_and_file(gallery_site, chromium_path: str, tmp_path: Path) -> None:
+def test_gallery_renders_in_headless_chromium_over_http_and_file(gallery_site, tmp_path: Path) -> None:
+    chromium_path = find_chromium()
     site, _run, paths = gallery_site
     server, port = _serve(site)
     try:
