@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from repvideo_eval.analysis.layout import TokenLayout  # noqa: E402
 
 FORMATS = ("png", "svg")
 MAX_HEATMAP_BLOCKS = 6
@@ -133,30 +136,30 @@ def frame_attention_heatmaps(stats: Any, model: str, stem: Path) -> list[Path]:
     return save_figure(figure, stem)
 
 
-def attention_maps(maps: Any, model: str, step: int, stem: Path) -> list[Path]:
-    """Fig. 4 style: rows = chosen blocks, columns = key frames, each a token-grid heatmap."""
-    rows = maps[(maps["model"] == model) & (maps["step"] == step) & (maps["statistic"] == "attention_map")]
-    if rows.empty:
+def attention_maps(maps: Mapping[int, np.ndarray], layout: TokenLayout, query_frame: int, title: str, stem: Path) -> list[Path]:
+    """Fig. 4 style: rows = chosen blocks, columns = key frames, each that frame's token grid.
+
+    ``maps``: block -> the query frame's attention over all keys (text first), e.g. a prompt mean.
+    Colours are scaled per row (layer), since attention spreads differently at each depth.
+    """
+    if not maps:
         return []
-    blocks = pick_blocks([int(b) for b in rows["block"].unique()])
-    frames = int(rows["frame_j"].max()) + 1
-    height, width = int(rows["y"].max()) + 1, int(rows["x"].max()) + 1
-    query_frame = int(rows["frame_i"].iloc[0])
-    figure, axes = plt.subplots(len(blocks), frames, figsize=(1.6 * frames + 1, 1.5 * len(blocks) + 0.6), squeeze=False)
+    blocks = pick_blocks(list(maps))
+    frames = layout.frames
+    figure, axes = plt.subplots(len(blocks), frames, figsize=(1.4 * frames + 1, 1.4 * len(blocks) + 0.6), squeeze=False)
     for r, block in enumerate(blocks):
-        here = rows[rows["block"] == block].groupby(["frame_j", "y", "x"])["value"].mean()
-        grid = np.zeros((frames, height, width))
-        for (j, y, x), value in here.items():
-            grid[int(j), int(y), int(x)] = value
+        grid = np.asarray(maps[block])[layout.text_len :].reshape(frames, layout.grid_h, layout.grid_w)
+        top = float(grid.max()) or 1.0
         for j in range(frames):
             ax = axes[r][j]
-            ax.imshow(grid[j], vmin=0.0, vmax=float(grid.max()) or 1.0, cmap="magma")
+            ax.imshow(grid[j], vmin=0.0, vmax=top, cmap="magma")
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
                 ax.set_title(f"frame {j}" + (" (query)" if j == query_frame else ""), fontsize=8)
-        axes[r][0].set_ylabel(f"Layer {block + 1}", fontsize=8)
-    figure.suptitle(f"{model}: attention of frame {query_frame}'s tokens, step {step}", fontsize=10)
+        text_mass = float(np.asarray(maps[block])[: layout.text_len].sum())
+        axes[r][0].set_ylabel(f"Layer {block + 1}\ntext {text_mass:.2f}", fontsize=7)
+    figure.suptitle(title, fontsize=10)
     return save_figure(figure, stem)
 
 

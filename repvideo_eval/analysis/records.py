@@ -64,23 +64,120 @@ def capture_rows(captures: Captures, model: str, prompt: str, seed: int) -> Iter
                 yield _row(base, **where, statistic="attention_frame_mass", frame_i=i, frame_j=j, value=value)
 
 
-def map_rows(captures: Captures, model: str, prompt: str, seed: int, query_frame: int) -> Iterator[Row]:
-    """The kept query frame's attention map, one row per key token, video keys on their grid."""
+def map_frame(captures: Captures, model: str, prompt: str, seed: int, query_frame: int) -> Any:
+    """The kept query frame's attention maps of one video as a DataFrame, one row per key token.
+
+    Built column-wise (a real model has ~18k keys per block and step, so per-row dicts would
+    cost gigabytes): text keys get ``statistic = attention_map_text`` and ``x`` = token index,
+    video keys ``attention_map`` with their frame and (y, x) on the latent token grid.
+    """
+    import numpy as np
+    import pandas as pd
+
     layout: TokenLayout | None = captures.layout
-    base = {"model": model, "prompt": prompt, "seed": seed}
-    for item in captures.attentions:
-        values = item.attention.query_map
-        if values is None or layout is None:
-            continue
-        where = {"step": item.step, "timestep": captures.timesteps.get(item.step), "block": item.block, "tensor": "attention"}
-        flat = values.tolist()
-        for x in range(layout.text_len):
-            yield _row(base, **where, statistic="attention_map_text", frame_i=query_frame, x=x, value=flat[x])
-        video = flat[layout.text_len :]
-        for index, value in enumerate(video):
-            frame, rest = divmod(index, layout.tokens_per_frame)
-            y, x = divmod(rest, layout.grid_w)
-            yield _row(base, **where, statistic="attention_map", frame_i=query_frame, frame_j=frame, y=y, x=x, value=value)
+    items = [c for c in captures.attentions if c.attention.query_map is not None]
+    if layout is None or not items:
+        return rows_to_frame([])
+    values = np.stack([c.attention.query_map.detach().double().cpu().numpy() for c in items])  # (n, L)
+    count, length = values.shape
+    position = np.arange(length)
+    is_text = position < layout.text_len
+    video = np.where(is_text, 0, position - layout.text_len)
+    in_frame = video % layout.tokens_per_frame
+
+    def tiled(column: Any, missing: Any) -> Any:
+        return pd.arrays.IntegerArray(np.tile(column.astype("int64"), count), np.tile(missing, count))
+
+    steps = [c.step for c in items]
+    frame = pd.DataFrame(
+        {
+            "model": model,
+            "prompt": prompt,
+            "seed": seed,
+            "step": np.repeat(steps, length),
+            "timestep": np.repeat([captures.timesteps.get(s, np.nan) for s in steps], length).astype("float64"),
+            "block": np.repeat([c.block for c in items], length),
+            "tensor": "attention",
+            "statistic": np.tile(np.where(is_text, "attention_map_text", "attention_map"), count),
+            "frame_i": query_frame,
+            "frame_j": tiled(video // layout.tokens_per_frame, is_text),
+            "y": tiled(in_frame // layout.grid_w, is_text),
+            "x": tiled(np.where(is_text, position, in_frame % layout.grid_w), np.zeros(length, dtype=bool)),
+            "value": values.ravel(),
+        },
+        columns=list(COLUMNS),
+    )
+    for column in ("seed", "step", "block", "frame_i"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+class StreamingCsv:
+    """A CSV written in pieces to a temp file and renamed on ``commit`` (``discard`` removes it).
+
+    Used for the attention maps, which are too large to hold for every video at once.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._temp: Path | None = None
+
+    def append(self, frame: Any) -> None:
+        if self._temp is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=".partial-", suffix=".csv", dir=self.path.parent)
+            os.close(handle)
+            self._temp = Path(name)
+            frame.iloc[:0].to_csv(self._temp, index=False)
+        frame.to_csv(self._temp, mode="a", header=False, index=False)
+
+    def commit(self, empty: Any) -> Path:
+        """Rename the temp file into place (an empty table with ``empty``'s header if nothing came)."""
+        if self._temp is None:
+            self.append(empty)
+        assert self._temp is not None
+        os.replace(self._temp, self.path)
+        self._temp = None
+        return self.path
+
+    def discard(self) -> None:
+        if self._temp is not None:
+            self._temp.unlink(missing_ok=True)
+            self._temp = None
+
+
+class MapAccumulator:
+    """Running mean over prompts of each (model, step, block) attention map, for the figures."""
+
+    def __init__(self) -> None:
+        self._sums: dict[tuple[str, int, int], Any] = {}
+        self._counts: dict[tuple[str, int, int], int] = {}
+        self.layouts: dict[str, TokenLayout] = {}
+        self.query_frames: dict[str, int] = {}
+
+    def add(self, captures: Captures, model: str, query_frame: int) -> None:
+        if captures.layout is None:
+            return
+        self.layouts[model] = captures.layout
+        self.query_frames[model] = query_frame
+        for item in captures.attentions:
+            if item.attention.query_map is None:
+                continue
+            key = (model, item.step, item.block)
+            values = item.attention.query_map.detach().double().cpu().numpy()
+            self._sums[key] = self._sums.get(key, 0.0) + values
+            self._counts[key] = self._counts.get(key, 0) + 1
+
+    def steps(self, model: str) -> list[int]:
+        return sorted({step for m, step, _ in self._sums if m == model})
+
+    def means(self, model: str, step: int) -> dict[int, Any]:
+        """Block -> mean map over prompts (text keys first, then video keys frame-major)."""
+        return {
+            block: self._sums[(m, s, block)] / self._counts[(m, s, block)]
+            for m, s, block in sorted(self._sums)
+            if m == model and s == step
+        }
 
 
 def gate_rows(gates: Iterable[GateInfo], model: str) -> Iterator[Row]:

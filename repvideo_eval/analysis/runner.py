@@ -36,7 +36,8 @@ VIDEOS_DIR = "videos"
 
 @dataclass(frozen=True)
 class AnalysisRequest:
-    """What to analyse. ``query_frame`` None means the middle latent frame."""
+    """What to analyse. ``query_frame`` None means the middle latent frame; ``maps`` False skips the
+    per-key attention maps (the largest output) but keeps the frame masses."""
 
     cards: tuple[ModelCard, ...]
     prompts: tuple[str, ...]
@@ -47,6 +48,7 @@ class AnalysisRequest:
     chunk_elements: int = DEFAULT_CHUNK_ELEMENTS
     device: str = "cpu"
     save_videos: bool = False
+    maps: bool = True
 
 
 @dataclass
@@ -80,24 +82,31 @@ def analyse_card(
     request: AnalysisRequest,
     card: ModelCard,
     log: Callable[[str], None],
-    video_dir: Path | None,
+    sinks: "_Sinks",
 ) -> dict[str, Any]:
-    """Sample every prompt with one model under the probes; rows, map rows and metadata."""
+    """Sample every prompt with one model under the probes; returns its rows and metadata.
+
+    Attention maps go straight to ``sinks`` (streamed CSV and running mean), never held per video.
+    """
     from repvideo_eval.analysis.probes import RepresentationProbe, repvideo_gates
-    from repvideo_eval.analysis.records import capture_rows, gate_rows, map_rows
+    from repvideo_eval.analysis.records import capture_rows, gate_rows, map_frame
     from repvideo_eval.generation.pipelines import load_pipeline, sample_video
 
     pipe = load_pipeline(card, request.device)
     query_frame = check_query_frame(request.query_frame, _token_frames(pipe, card))
+    keep_maps = request.attention and request.maps
     guided = card.sampler.guidance_scale > 1.0
     rows: list[dict[str, Any]] = list(gate_rows(repvideo_gates(pipe.transformer), card.name))
-    maps: list[dict[str, Any]] = []
-    videos: list[Path] = []
-    meta: dict[str, Any] = {"card_hash": card.card_hash, "query_frame": query_frame, "prompts": []}
+    meta: dict[str, Any] = {"card_hash": card.card_hash, "query_frame": query_frame if keep_maps else None, "prompts": []}
     for index, prompt in enumerate(request.prompts):
         log(f"{card.name}: prompt {index + 1}/{len(request.prompts)}: {prompt}")
         probe = RepresentationProbe(
-            pipe.transformer, set(request.steps), guided, query_frame, request.chunk_elements, request.attention
+            pipe.transformer,
+            set(request.steps),
+            guided,
+            query_frame if keep_maps else None,
+            request.chunk_elements,
+            request.attention,
         )
         with probe:
             frames, info = sample_video(pipe, card, prompt, request.seed)
@@ -108,25 +117,37 @@ def analyse_card(
                 "sampler steps, so calls cannot be read as steps"
             )
         rows.extend(capture_rows(captures, card.name, prompt, request.seed))
-        if request.attention:
-            maps.extend(map_rows(captures, card.name, prompt, request.seed, query_frame))
+        if keep_maps:
+            sinks.maps.append(map_frame(captures, card.name, prompt, request.seed, query_frame))
+            sinks.map_means.add(captures, card.name, query_frame)
         layout = captures.layout
         meta["layout"] = None if layout is None else vars(layout)
         meta["timesteps"] = {str(k): v for k, v in sorted(captures.timesteps.items())}
         meta["prompts"].append({"prompt": prompt, "uncond": info["uncond"]})
-        if video_dir is not None:
+        if sinks.video_dir is not None:
             from repvideo_eval.generation.video_io import write_video_atomic
 
-            path = video_dir / card.name / f"{index:04d}.mp4"
+            path = sinks.video_dir / card.name / f"{index:04d}.mp4"
             write_video_atomic(frames, path, card.sampler.fps)
-            videos.append(path)
+            sinks.videos.append(path)
+        del captures, probe
     del pipe
     gc.collect()
-    return {"rows": rows, "maps": maps, "meta": meta, "videos": videos}
+    return {"rows": rows, "meta": meta}
 
 
-def write_figures(stats: Any, maps: Any, figures_dir: Path) -> list[Path]:
-    """Every figure the tables support (see plots.py)."""
+@dataclass
+class _Sinks:
+    """Where per-video outputs go while sampling: the streamed map CSV, map means, videos."""
+
+    maps: Any
+    map_means: Any
+    video_dir: Path | None
+    videos: list[Path] = field(default_factory=list)
+
+
+def write_figures(stats: Any, map_means: Any, figures_dir: Path) -> list[Path]:
+    """Every figure the statistics support (see plots.py); map figures use prompt-mean maps."""
     from repvideo_eval.analysis import plots
 
     written: list[Path] = []
@@ -137,16 +158,20 @@ def write_figures(stats: Any, maps: Any, figures_dir: Path) -> list[Path]:
     attention = stats[stats["tensor"] == "attention"]
     for model in dict.fromkeys(attention["model"]):
         written += plots.frame_attention_heatmaps(stats, model, figures_dir / f"frame_attention_{model}")
-        if maps is not None:
-            for step in sorted(int(s) for s in attention[attention["model"] == model]["step"].unique()):
-                written += plots.attention_maps(maps, model, step, figures_dir / f"attention_map_{model}_step{step}")
+    if map_means is not None:
+        for model, layout in map_means.layouts.items():
+            query_frame = map_means.query_frames[model]
+            for step in map_means.steps(model):
+                title = f"{model}: attention of latent frame {query_frame}'s tokens, step {step}"
+                stem = figures_dir / f"attention_map_{model}_step{step}"
+                written += plots.attention_maps(map_means.means(model, step), layout, query_frame, title, stem)
     written += plots.gate_values(stats, figures_dir / "gates")
     return written
 
 
 def run_analysis(request: AnalysisRequest, output_dir: Path, log: Callable[[str], None] = print) -> AnalysisOutputs:
     """Analyse every (model, prompt) pair and write tables, metadata and figures to ``output_dir``."""
-    from repvideo_eval.analysis.records import rows_to_frame, write_csv_atomic
+    from repvideo_eval.analysis.records import MapAccumulator, StreamingCsv, rows_to_frame, write_csv_atomic
     from repvideo_eval.generation.provenance import package_versions
 
     if not request.cards or not request.prompts or not request.steps:
@@ -158,24 +183,26 @@ def run_analysis(request: AnalysisRequest, output_dir: Path, log: Callable[[str]
         if card.family != "cogvideox":
             raise UserError(f"{card.name}: diagnostics support CogVideoX models only", "Pick a cogvideox card.")
         check_query_frame(request.query_frame, latent_frames(card))
+    keep_maps = request.attention and request.maps
+    sinks = _Sinks(
+        maps=StreamingCsv(output_dir / MAPS_CSV),
+        map_means=MapAccumulator() if keep_maps else None,
+        video_dir=output_dir / VIDEOS_DIR if request.save_videos else None,
+    )
     rows: list[dict[str, Any]] = []
-    maps: list[dict[str, Any]] = []
     meta: dict[str, Any] = {}
-    videos: list[Path] = []
-    video_dir = output_dir / VIDEOS_DIR if request.save_videos else None
-    for card in request.cards:
-        result = analyse_card(request, card, log, video_dir)
-        rows += result["rows"]
-        maps += result["maps"]
-        meta[card.name] = result["meta"]
-        videos += result["videos"]
-
-    output_dir.mkdir(parents=True, exist_ok=True)
-    stats = rows_to_frame(rows)
+    try:
+        for card in request.cards:
+            result = analyse_card(request, card, log, sinks)
+            rows += result["rows"]
+            meta[card.name] = result["meta"]
+        output_dir.mkdir(parents=True, exist_ok=True)
+        stats = rows_to_frame(rows)
+        maps_path = sinks.maps.commit(rows_to_frame([])) if keep_maps else None
+    finally:
+        sinks.maps.discard()
     stats_path = write_csv_atomic(stats, output_dir / STATISTICS_CSV)
-    map_frame = rows_to_frame(maps) if request.attention else None
-    maps_path = write_csv_atomic(map_frame, output_dir / MAPS_CSV) if map_frame is not None else None
-    figures = write_figures(stats, map_frame, output_dir / FIGURES_DIR)
+    figures = write_figures(stats, sinks.map_means, output_dir / FIGURES_DIR)
     metadata = {
         "models": {card.name: {"card": card.to_dict(), **meta[card.name]} for card in request.cards},
         "prompts": list(request.prompts),
@@ -189,4 +216,4 @@ def run_analysis(request: AnalysisRequest, output_dir: Path, log: Callable[[str]
     }
     metadata_path = output_dir / METADATA_JSON
     _write_json_atomic(metadata, metadata_path)
-    return AnalysisOutputs(output_dir, stats_path, maps_path, metadata_path, figures, videos)
+    return AnalysisOutputs(output_dir, stats_path, maps_path, metadata_path, figures, sinks.videos)

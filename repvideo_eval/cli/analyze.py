@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit-prompts", type=int, default=None, help="only the first N prompts")
     parser.add_argument("--no-attention", action="store_true", help="skip the attention statistics (features and gates only; much cheaper)")
     parser.add_argument(
+        "--no-maps", action="store_true", help="keep frame attention masses but not the per-key attention maps (the largest file)"
+    )
+    parser.add_argument(
         "--chunk-mib", type=int, default=256, help="memory for one chunk of attention probabilities, in MiB (default 256)"
     )
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cuda or cpu")
@@ -74,12 +77,13 @@ def build_request(args: argparse.Namespace) -> tuple["AnalysisRequest", Path]:
         chunk_elements=int(args.chunk_mib) * (1 << 20) // 4,
         device=device,
         save_videos=bool(args.save_videos),
+        maps=not args.no_maps,
     )
     output = args.output_dir
     if output is None:
         digest = stable_hash(
             {"cards": [c.card_hash for c in cards], "prompts": list(prompts), "steps": list(steps), "seed": request.seed,
-             "query_frame": args.query_frame, "attention": request.attention},
+             "query_frame": args.query_frame, "attention": request.attention, "maps": request.maps},
             length=8,
         )
         output = DEFAULT_ROOT / f"{'+'.join(c.name for c in cards)}__{digest}"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import numpy as np
+
 from repvideo_eval.analysis import plots
+from repvideo_eval.analysis.layout import TokenLayout
 from repvideo_eval.analysis.records import rows_to_frame
 
 
@@ -45,3 +49,15 @@ def test_similarity_figure_has_a_panel_per_step_and_both_models(tmp_path: Path) 
 def test_pick_blocks_spreads_evenly() -> None:
     assert plots.pick_blocks(list(range(30)), 6) == [0, 6, 12, 17, 23, 29]
     assert plots.pick_blocks([3, 1, 2]) == [1, 2, 3]
+
+
+def test_attention_map_figure(tmp_path: Path) -> None:
+    layout = TokenLayout(text_len=2, frames=3, grid_h=2, grid_w=2)
+    maps = {block: np.full(layout.sequence_len, 1 / layout.sequence_len) for block in range(30)}
+    written = plots.attention_maps(maps, layout, 1, "the title", tmp_path / "map")
+    svg = written[1].read_text(encoding="utf-8")
+    assert "frame 1 (query)" in svg and "the title" in svg
+    # at most six layers are drawn, spread over the blocks, labelled from 1
+    assert {int(n) for n in re.findall(r"Layer (\d+)", svg)} == {1, 7, 13, 18, 24, 30}
+    assert "text 0.14" in svg  # the text keys' share: 2 of 14 keys
+    assert plots.attention_maps({}, layout, 1, "t", tmp_path / "none") == []

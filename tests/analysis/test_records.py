@@ -12,9 +12,11 @@ from repvideo_eval.analysis.layout import TokenLayout
 from repvideo_eval.analysis.probes import AttentionCapture, Captures, GateInfo, SimilarityCapture
 from repvideo_eval.analysis.records import (
     COLUMNS,
+    MapAccumulator,
+    StreamingCsv,
     capture_rows,
     gate_rows,
-    map_rows,
+    map_frame,
     read_statistics,
     rows_to_frame,
     write_csv_atomic,
@@ -52,15 +54,46 @@ def test_capture_rows_carry_indices_and_values() -> None:
 
 
 def test_map_rows_place_video_keys_on_their_frame_grid() -> None:
-    frame = rows_to_frame(map_rows(_captures(), "m", "a cat", 9, query_frame=1))
+    frame = map_frame(_captures(), "m", "a cat", 9, query_frame=1)
+    assert list(frame.columns) == list(COLUMNS) and len(frame) == 6
     text = frame[frame["statistic"] == "attention_map_text"]
     assert text["x"].tolist() == [0, 1] and text["frame_j"].isna().all()
     video = frame[frame["statistic"] == "attention_map"]
     # video keys 0..3 -> (frame, y, x) = (0,0,0), (0,0,1), (1,0,0), (1,0,1)
     got = list(zip(video["frame_j"], video["y"], video["x"], video["value"].round(6)))
     assert got == [(0, 0, 0, 0.1), (0, 0, 1, 0.2), (1, 0, 0, 0.3), (1, 0, 1, 0.2)]
-    assert (frame["frame_i"] == 1).all()
+    assert (frame["frame_i"] == 1).all() and (frame["step"] == 3).all() and (frame["timestep"] == 500.0).all()
     assert abs(frame["value"].sum() - 1.0) < 1e-6
+
+
+def test_streaming_csv_commits_atomically_and_discards(tmp_path: Path) -> None:
+    pieces = [map_frame(_captures(), "m", p, 9, query_frame=1) for p in ("a", "b")]
+    target = tmp_path / "maps.csv"
+    stream = StreamingCsv(target)
+    for piece in pieces:
+        stream.append(piece)
+        assert not target.exists()  # only the temp file exists until commit
+    stream.commit(rows_to_frame([]))
+    back = read_statistics(target)
+    assert len(back) == 12 and back["prompt"].tolist() == ["a"] * 6 + ["b"] * 6
+    assert back["frame_j"].isna().sum() == 4 and back["y"].isna().sum() == 4
+    broken = StreamingCsv(tmp_path / "other.csv")
+    broken.append(pieces[0])
+    broken.discard()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["maps.csv"]
+
+
+def test_map_accumulator_averages_over_prompts() -> None:
+    first, second = _captures(), _captures()
+    second.attentions[0] = AttentionCapture(3, 7, FrameAttention(torch.zeros(2, 2), torch.zeros(2), torch.ones(6)))
+    acc = MapAccumulator()
+    acc.add(first, "m", 1)
+    acc.add(second, "m", 1)
+    assert acc.steps("m") == [3] and acc.query_frames == {"m": 1}
+    means = acc.means("m", 3)
+    assert list(means) == [7]
+    expected = (first.attentions[0].attention.query_map.double().numpy() + 1.0) / 2
+    assert abs(means[7] - expected).max() < 1e-12
 
 
 def test_gate_rows() -> None:
