@@ -34,3 +34,7 @@ class Detector(ABC):
         `vocabulary` lists the words the dimension looks for; closed-set or generative detectors
         (GRiT) ignore it, open-vocabulary ones (OWLv2) add it to their text queries.
         """
+
+    def detect_frames(self, frames: Sequence[np.ndarray], vocabulary: Sequence[str]) -> list[FrameDetections]:
+        """Detections of several frames (backends that batch override this)."""
+        return [self.detect(frame, vocabulary) for frame in frames]

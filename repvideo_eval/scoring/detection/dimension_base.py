@@ -45,7 +45,7 @@ class DetectionScorer(Scorer):
         return resize_like_torchvision(sample_middle(frames, SEMANTIC_NUM_FRAMES))
 
     def detect_all(self, frames: np.ndarray, vocabulary: Sequence[str]) -> list[FrameDetections]:
-        return [self.detector.detect(frame, vocabulary) for frame in frames]
+        return self.detector.detect_frames(list(frames), vocabulary)
 
     def base_details(self) -> dict:
         return {"detector": self.detector.name}
