@@ -65,6 +65,3 @@ class Scorer(ABC):
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
         """Score one video from `frames` (T, H, W, 3) uint8 as the declared decoder returned them."""
 
-    def vbench_video_result(self, result: DimensionScore) -> Any:
-        """The per-video value exactly as vbench writes it into eval_results.json."""
-        return result.score

@@ -63,13 +63,22 @@ class ScoringSession:
         )
         self.scorers: dict[str, Scorer] = {d: scorer_class(d)(self.context) for d in self.dimensions}
 
-    def score(self, video: VideoToScore) -> list[ScoreRecord]:
-        """One record per requested dimension for this video (errors included, never raises)."""
+    def score(self, video: VideoToScore, dimensions: Sequence[str] | None = None) -> list[ScoreRecord]:
+        """One record per dimension for this video (errors included; never raises for a bad video).
+
+        `dimensions` restricts scoring to a subset of the session's dimensions (VBench standard
+        mode scores each prompt only on the dimensions it is tagged for); default: all of them.
+        """
+        if dimensions is None:
+            chosen = list(self.scorers)
+        else:
+            unknown = [d for d in dimensions if d not in self.scorers]
+            if unknown:
+                raise UserError(f"Dimension(s) {', '.join(unknown)} not loaded in this session.",
+                                f"Loaded: {', '.join(self.scorers)}.")
+            chosen = list(dict.fromkeys(dimensions))
         decoded = DecodedVideo(video.path)
-        records = []
-        for dimension, scorer in self.scorers.items():
-            records.append(self._score_one(scorer, decoded, video))
-        return records
+        return [self._score_one(self.scorers[d], decoded, video) for d in chosen]
 
     def _score_one(self, scorer: Scorer, decoded: DecodedVideo, video: VideoToScore) -> ScoreRecord:
         def record(score: float | None, weight: float, error: str | None, details: dict) -> ScoreRecord:

@@ -1,0 +1,1 @@
+"""Model builders: official checkpoints (vbench names) and tiny random twins for offline demos."""

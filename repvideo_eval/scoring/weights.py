@@ -1,0 +1,328 @@
+"""Weight files: VBench's cache layout and names, official URLs, checksums, download, lock file.
+
+Files live in `$VBENCH_CACHE_DIR` (default `~/.cache/vbench`) under exactly the names vbench
+uses, so a cache filled by VBench is reused as is and vice versa.
+
+Checksums. Only some publishers give one:
+
+* OpenAI CLIP: the sha256 is part of the download URL (full hash, enforced).
+* MUSIQ (pyiqa release): the file name carries the first 8 hex of its sha256 (prefix enforced).
+* RAFT raft-things.pth: a sha256 recorded by a third-party project (not by the RAFT authors),
+  enforced; a mismatch tells the user how to override.
+* DINO, AMT-S, LAION aesthetic head: no published checksum. The first file seen is hashed and
+  recorded in `<cache>/repvideo_eval_weights.lock.json` (trust on first download); later loads
+  must match the lock. This is stated in every such record's `weights_id` source and in docs.
+
+Weight modes: "official" enforces the above; "local" uses whatever file sits under the official
+name (its real sha256 still goes into `weights_id`); "tiny-random" needs no file at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from repvideo_eval.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+LOCK_FILE_NAME = "repvideo_eval_weights.lock.json"
+MIRROR_ENV = "REPVIDEO_EVAL_WEIGHTS_MIRROR"
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    """One checkpoint as VBench stores it, and where it comes from."""
+
+    name: str
+    relpath: str
+    url: str
+    sha256: str | None = None
+    sha256_prefix: str | None = None
+    checksum_source: str = "none published: trust on first download (lock file)"
+    #: When the URL is a zip archive: the member to extract to `relpath`.
+    archive_member: str | None = None
+    approx_size: str = ""
+
+
+WEIGHT_FILES: dict[str, WeightFile] = {
+    spec.name: spec
+    for spec in (
+        WeightFile(
+            "dino_vitb16",
+            "dino_model/dino_vitbase16_pretrain.pth",
+            "https://dl.fbaipublicfiles.com/dino/dino_vitbase16_pretrain/dino_vitbase16_pretrain.pth",
+            approx_size="343 MB",
+        ),
+        WeightFile(
+            "clip_vit_b32",
+            "clip_model/ViT-B-32.pt",
+            "https://openaipublic.azureedge.net/clip/models/"
+            "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af/ViT-B-32.pt",
+            sha256="40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af",
+            checksum_source="OpenAI (sha256 in the download URL)",
+            approx_size="338 MB",
+        ),
+        WeightFile(
+            "clip_vit_l14",
+            "clip_model/ViT-L-14.pt",
+            "https://openaipublic.azureedge.net/clip/models/"
+            "b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836/ViT-L-14.pt",
+            sha256="b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836",
+            checksum_source="OpenAI (sha256 in the download URL)",
+            approx_size="890 MB",
+        ),
+        WeightFile(
+            "laion_aesthetic_head",
+            "aesthetic_model/emb_reader/sa_0_4_vit_l_14_linear.pth",
+            "https://github.com/LAION-AI/aesthetic-predictor/blob/main/sa_0_4_vit_l_14_linear.pth?raw=true",
+            approx_size="3 KB",
+        ),
+        WeightFile(
+            "amt_s",
+            "amt_model/amt-s.pth",
+            "https://huggingface.co/lalala125/AMT/resolve/main/amt-s.pth",
+            approx_size="12 MB",
+        ),
+        WeightFile(
+            "raft_things",
+            "raft_model/models/raft-things.pth",
+            "https://dl.dropboxusercontent.com/s/4j4z58wuv8o0mfz/models.zip",
+            sha256="fcfa4125d6418f4de95d84aec20a3c5f4e205101715a79f193243c186ac9a7e1",
+            checksum_source="recorded by a third-party project for princeton-vl's release (not by the RAFT authors)",
+            archive_member="models/raft-things.pth",
+            approx_size="21 MB (in an 81 MB zip)",
+        ),
+        WeightFile(
+            "musiq_spaq",
+            "pyiqa_model/musiq_spaq_ckpt-358bb6af.pth",
+            "https://github.com/chaofengc/IQA-PyTorch/releases/download/v0.1-weights/musiq_spaq_ckpt-358bb6af.pth",
+            sha256_prefix="358bb6af",
+            checksum_source="pyiqa release (first 8 hex of sha256 in the file name)",
+            approx_size="104 MB",
+        ),
+    )
+}
+
+#: Which files each dimension needs (empty for model-free dimensions).
+DIMENSION_FILES: dict[str, tuple[str, ...]] = {
+    "subject_consistency": ("dino_vitb16",),
+    "background_consistency": ("clip_vit_b32",),
+    "temporal_flickering": (),
+    "motion_smoothness": ("amt_s",),
+    "dynamic_degree": ("raft_things",),
+    "aesthetic_quality": ("clip_vit_l14", "laion_aesthetic_head"),
+    "imaging_quality": ("musiq_spaq",),
+}
+
+
+@dataclass(frozen=True)
+class ResolvedWeight:
+    """A weight file on disk with its sha256 and the id that goes into every record."""
+
+    spec: WeightFile
+    path: Path
+    sha256: str
+
+    @property
+    def weights_id(self) -> str:
+        return f"vbench:{Path(self.spec.relpath).name}:sha256={self.sha256[:12]}"
+
+
+def default_cache_dir(cache_dir: Path | None = None) -> Path:
+    """`cache_dir`, else $VBENCH_CACHE_DIR, else ~/.cache/vbench (vbench's own rule)."""
+    if cache_dir is not None:
+        return Path(cache_dir).expanduser()
+    env = os.environ.get("VBENCH_CACHE_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "vbench"
+
+
+def is_offline() -> bool:
+    """True when the user asked for no network (HF_HUB_OFFLINE=1, the convention of the HF stack)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def fetch_command(dimensions: Iterable[str]) -> str:
+    """The CLI command that prefetches the files of `dimensions` (quoted in error messages)."""
+    return f"repvideo-eval fetch-weights --dimensions {','.join(dimensions)}"
+
+
+_HASH_MEMO: dict[tuple[str, int, int], str] = {}
+
+
+def sha256_file(path: Path) -> str:
+    """sha256 of a file, memoised per (path, size, mtime) so a session hashes each file once."""
+    stat = path.stat()
+    memo_key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if memo_key not in _HASH_MEMO:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                digest.update(block)
+        _HASH_MEMO[memo_key] = digest.hexdigest()
+    return _HASH_MEMO[memo_key]
+
+
+def _read_lock(cache: Path) -> dict[str, dict]:
+    lock_path = cache / LOCK_FILE_NAME
+    if not lock_path.is_file():
+        return {}
+    try:
+        return json.loads(lock_path.read_text())
+    except (OSError, json.JSONDecodeError):
+        raise UserError(f"Weights lock file {lock_path} is unreadable.", "Delete it; it is rebuilt on next use.") from None
+
+
+def _write_lock_entry(cache: Path, spec: WeightFile, sha256: str) -> None:
+    entries = _read_lock(cache)
+    entries[spec.relpath] = {
+        "sha256": sha256,
+        "url": spec.url,
+        "recorded_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "checksum_source": "trust on first download",
+    }
+    atomic_write_text(cache / LOCK_FILE_NAME, json.dumps(entries, indent=2, sort_keys=True) + "\n")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temp file in the same folder + os.replace, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def verify(spec: WeightFile, path: Path, cache: Path, dimension_hint: Iterable[str] = ()) -> str:
+    """Hash `path` and check it against the published checksum or the lock; return the sha256."""
+    actual = sha256_file(path)
+    fix = (
+        f"Delete {path} and run `{fetch_command(dimension_hint or _dims_of(spec))}`, "
+        "or score with weights='local' (--weights local) to use this file as it is"
+    )
+    if spec.sha256 is not None and actual != spec.sha256:
+        raise UserError(f"{path} has sha256 {actual[:16]}..., expected {spec.sha256[:16]}... ({spec.checksum_source}).", fix)
+    if spec.sha256_prefix is not None and not actual.startswith(spec.sha256_prefix):
+        raise UserError(f"{path} has sha256 {actual[:16]}..., expected it to start with {spec.sha256_prefix}.", fix)
+    if spec.sha256 is None:
+        locked = _read_lock(cache).get(spec.relpath)
+        if locked is None:
+            logger.warning("No published checksum for %s; recording sha256 %s (trust on first use).", path.name, actual)
+            _write_lock_entry(cache, spec, actual)
+        elif locked["sha256"] != actual:
+            raise UserError(
+                f"{path} has sha256 {actual[:16]}..., but {LOCK_FILE_NAME} recorded {locked['sha256'][:16]}... on first download.",
+                fix,
+            )
+    return actual
+
+
+def _dims_of(spec: WeightFile) -> list[str]:
+    return [d for d, names in DIMENSION_FILES.items() if spec.name in names]
+
+
+def resolve(name: str, *, mode: str, cache_dir: Path | None = None, download: bool = True, progress: bool = True) -> ResolvedWeight:
+    """The verified local file for weight `name`, downloading it first when missing and allowed.
+
+    mode "official" verifies checksums (see module doc); "local" only hashes the file.
+    Missing file + offline (HF_HUB_OFFLINE=1) or no network: UserError naming the file and the
+    fetch-weights command.
+    """
+    spec = WEIGHT_FILES[name]
+    cache = default_cache_dir(cache_dir)
+    path = cache / spec.relpath
+    if not path.is_file():
+        if mode == "local":
+            raise UserError(f"Weight file {path} is missing (weights='local' uses existing files only).", f"Run `{fetch_command(_dims_of(spec))}`.")
+        if is_offline() or not download:
+            raise UserError(
+                f"Weight file {path} is missing and downloads are disabled (HF_HUB_OFFLINE=1).",
+                f"Run `{fetch_command(_dims_of(spec))}` on a machine with network access, or copy the file there.",
+            )
+        download_weight(spec, cache, progress=progress)
+    sha = sha256_file(path) if mode == "local" else verify(spec, path, cache)
+    return ResolvedWeight(spec, path, sha)
+
+
+def source_url(spec: WeightFile) -> str:
+    """The official URL, or `$REPVIDEO_EVAL_WEIGHTS_MIRROR/<relpath or zip name>` when set."""
+    mirror = os.environ.get(MIRROR_ENV)
+    if not mirror:
+        return spec.url
+    tail = Path(spec.url.split("?")[0]).name if spec.archive_member else spec.relpath
+    return f"{mirror.rstrip('/')}/{tail}"
+
+
+def download_weight(spec: WeightFile, cache: Path, *, progress: bool = True, timeout: float = 60.0) -> Path:
+    """Download `spec` into the cache with urllib, verify it, and move it into place atomically."""
+    target = cache / spec.relpath
+    target.parent.mkdir(parents=True, exist_ok=True)
+    url = source_url(spec)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            _stream(url, handle, desc=target.name, progress=progress, timeout=timeout)
+        if spec.archive_member is not None:
+            extracted = tmp.with_suffix(".member")
+            try:
+                with zipfile.ZipFile(tmp) as archive, archive.open(spec.archive_member) as src, open(extracted, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 22)
+            except (zipfile.BadZipFile, KeyError) as exc:
+                extracted.unlink(missing_ok=True)
+                raise UserError(f"Downloaded archive from {url} is not a zip holding {spec.archive_member} ({exc}).", "Retry later, or fetch it by hand into the cache.") from None
+            tmp.unlink()
+            tmp = extracted
+        actual = sha256_file(tmp)
+        if spec.sha256 is not None and actual != spec.sha256:
+            raise UserError(f"Download of {spec.relpath} from {url} has sha256 {actual[:16]}..., expected {spec.sha256[:16]}....", "Retry; if it persists the upstream file changed, report it.")
+        if spec.sha256_prefix is not None and not actual.startswith(spec.sha256_prefix):
+            raise UserError(f"Download of {spec.relpath} from {url} has sha256 {actual[:16]}..., expected prefix {spec.sha256_prefix}.", "Retry; if it persists the upstream file changed, report it.")
+        os.replace(tmp, target)
+        if spec.sha256 is None:
+            _write_lock_entry(cache, spec, actual)
+        logger.info("Downloaded %s (sha256 %s)", target, actual)
+        return target
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _stream(url: str, handle, *, desc: str, progress: bool, timeout: float) -> None:
+    from tqdm.auto import tqdm
+
+    request = urllib.request.Request(url, headers={"User-Agent": "repvideo-eval"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=desc, disable=not progress) as bar:
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    handle.write(block)
+                    bar.update(len(block))
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise UserError(
+            f"Cannot download {desc} from {url} ({reason}).",
+            "Check the network, set HF_HUB_OFFLINE=1 to fail fast, or copy the file into the cache "
+            f"(or set {MIRROR_ENV} to a reachable mirror)",
+        ) from None
+
+
+def fetch_for_dimensions(dimensions: Iterable[str], *, cache_dir: Path | None = None, progress: bool = True) -> list[ResolvedWeight]:
+    """Download (if missing) and verify every file the given dimensions need."""
+    names = list(dict.fromkeys(n for d in dimensions for n in DIMENSION_FILES.get(d, ())))
+    return [resolve(n, mode="official", cache_dir=cache_dir, progress=progress) for n in names]
