@@ -6,6 +6,7 @@ rerunning the same command after a crash finishes the remaining work and nothing
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -85,7 +86,7 @@ def run_metadata(spec: RunSpec, device: str) -> dict[str, Any]:
         "scoring_weights": spec.scoring_weights,
         "models": {card.name: {"card_hash": card.card_hash, "card": card.to_dict()} for card in spec.models},
         "versions": package_versions(),
-        "device": device,
+        "device": device if device != "auto" else "auto (CUDA on workers that have it, else CPU)",
     }
 
 
@@ -177,29 +178,45 @@ def evaluate(
     reports: bool = True,
 ) -> RunOutcome:
     """Generate, score and report `spec` into `run_dir` (already validated and writable)."""
+    from repvideo_eval.distributed import ray_session
+
     write_json_atomic(run_metadata(spec, device), run_dir / "run.json")
     items_by_card = {card.name: generation_items(card, spec.suite, run_dir) for card in spec.models}
     failures: list[tuple[str, str]] = []
-    generated: list[GenerationItem] = []
-    for card in spec.models:
-        summary = _generate(card, items_by_card[card.name], run_dir, resources, device, progress)
-        failures.extend(summary.failed)
-        generated.extend(item for item in items_by_card[card.name] if generation_complete(item))
-    if spec.dimensions and generated:
-        summary = _score(spec, generated, run_dir, resources, device, progress, vbench_cache_dir)
-        failures.extend(summary.failed)
+    all_items = [item for items in items_by_card.values() for item in items]
+    # Start Ray once for every stage, and only when something is left to do.
+    session = ray_session(resources) if _work_left(spec, all_items, run_dir) else contextlib.nullcontext()
+    with session:
+        generated: list[GenerationItem] = []
+        for card in spec.models:
+            summary = _generate(card, items_by_card[card.name], run_dir, resources, device, progress)
+            failures.extend(summary.failed)
+            generated.extend(item for item in items_by_card[card.name] if generation_complete(item))
+        if spec.dimensions and generated:
+            summary = _score(spec, generated, run_dir, resources, device, progress, vbench_cache_dir)
+            failures.extend(summary.failed)
     rows = collect_records(spec, items_by_card, run_dir)
     per_video = run_dir / "per_video.csv"
     write_per_video_csv(rows, per_video)
     outcome = RunOutcome(run_dir=run_dir, per_video_csv=per_video, failures=failures)
     outcome.random_scoring_weights = any(str(r["weights_id"]).startswith("tiny-random") for r in rows)
-    if reports:
+    if reports and any(row["score"] != "" for row in rows):
         from repvideo_eval.reporting import write_reports
 
         paths = write_reports([run_dir], run_dir, gallery=True, plots=True)
-        outcome.report_markdown = getattr(paths, "markdown", "")
+        outcome.report_markdown = paths.markdown_text
     _write_failures(failures, run_dir)
     return outcome
+
+
+def _work_left(spec: RunSpec, items: list[GenerationItem], run_dir: Path) -> bool:
+    if not all(generation_complete(item) for item in items):
+        return True
+    return any(
+        not score_record_path(run_dir, spec.scoring_weights, item, dimension).is_file()
+        for item in items
+        for dimension in spec.dimensions
+    )
 
 
 def _write_failures(failures: list[tuple[str, str]], run_dir: Path) -> None:

@@ -59,8 +59,13 @@ class ScoringWorker:
     """One per Ray actor: a `ScoringSession` with every requested scorer loaded once."""
 
     def __init__(self, dimensions: list[str], device: str, weights: str, cache_dir: str | None) -> None:
+        import warnings
+
         from repvideo_eval.generation.worker import resolve_device
         from repvideo_eval.scoring import ScoringSession
+
+        # openai-clip imports pkg_resources, which warns on every import; nothing to act on.
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 
         self.session = ScoringSession(
             dimensions, device=resolve_device(device), weights=weights, cache_dir=Path(cache_dir) if cache_dir else None

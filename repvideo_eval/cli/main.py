@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "score": "repvideo_eval.cli.score",
     "fetch-weights": "repvideo_eval.cli.fetch_weights",
     "convert-repvideo": "repvideo_eval.cli.convert_repvideo",
+    "analyze": "repvideo_eval.cli.analyze",
 }
 DEFAULT_COMMAND = "run"
 
@@ -65,7 +66,17 @@ def build_parser(command: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_defaults() -> None:
+    """A local Ray started by this command needs no token auth; its usage stats stay off."""
+    import os
+
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_defaults()
     args_list = list(sys.argv[1:] if argv is None else argv)
     command = DEFAULT_COMMAND
     if args_list and args_list[0] in available_commands():

@@ -16,7 +16,7 @@ from repvideo_eval.generation.tokenizer import build_tiny_t5_tokenizer, tiny_voc
 # Twelve blocks hold two full RepVideo cache windows of six, plus one block of a third window,
 # so window resets, full windows and the no-op blocks all occur.
 TINY_NUM_LAYERS = 13
-TINY_TEXT_LENGTH = 16
+TINY_TEXT_LENGTH = 64
 TINY_TEXT_DIM = 32
 
 

@@ -29,7 +29,12 @@ class VideoGenerator:
     """Holds a loaded pipeline; `process` writes the item's video, then its sidecar."""
 
     def __init__(self, card: Mapping[str, Any], device: str = "auto") -> None:
+        from diffusers.utils import logging as diffusers_logging
+
         from repvideo_eval.registry import card_from_dict
+
+        # Per-prompt truncation notices and dtype hints would drown the progress bars.
+        diffusers_logging.set_verbosity_error()
 
         self.card: ModelCard = card_from_dict(dict(card))
         self.device = resolve_device(device)
