@@ -12,7 +12,8 @@ block, so it is never formed: the softmax is evaluated for ``chunk`` query rows 
   then the video tokens frame-major), averaged over heads and over that frame's queries.
 
 Cost per block: the same ``heads * L^2 * head_dim`` multiply-adds as the attention itself (it is
-recomputed), memory ``heads * chunk * L`` floats for one chunk of probabilities.
+recomputed), memory ``heads * chunk * L`` floats per chunk, at most about three chunks alive at
+once (logits, probabilities, the rows of the query frame).
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def frame_attention(
     step = rows_per_chunk(heads, length, chunk_elements)
     for start in range(text, length, step):
         stop = min(length, start + step)
-        probs = torch.softmax(torch.matmul(q[:, start:stop], k_t) * scale, dim=-1)  # (H, c, L)
+        logits = torch.matmul(q[:, start:stop], k_t).mul_(scale)  # (H, c, L), scaled in place
+        probs = torch.softmax(logits, dim=-1)
+        del logits
         grouped = torch.cat(
             [probs[..., :text].sum(-1, keepdim=True), probs[..., text:].reshape(heads, stop - start, frames, per_frame).sum(-1)],
             dim=-1,
