@@ -9,3 +9,29 @@ map of one frame's queries, and RepVideo's gates. Full attention matrices are ne
 Entry points: ``run_analysis`` (``repvideo_eval.analysis.runner``) and the ``analyze`` CLI command.
 The pure reductions live in ``similarity`` and ``attention_stats`` and need only torch.
 """
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_LAZY = {
+    "AnalysisRequest": "repvideo_eval.analysis.runner",
+    "AnalysisOutputs": "repvideo_eval.analysis.runner",
+    "run_analysis": "repvideo_eval.analysis.runner",
+    "RepresentationProbe": "repvideo_eval.analysis.probes",
+    "adjacent_frame_similarity": "repvideo_eval.analysis.similarity",
+    "frame_attention": "repvideo_eval.analysis.attention_stats",
+    "read_statistics": "repvideo_eval.analysis.records",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    """Import heavy modules (torch, diffusers, pandas) only when their names are used."""
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -165,7 +165,8 @@ class RepresentationProbe:
         self.attention = attention
         self.captures = Captures()
         self.active = False
-        self._row = 0
+        #: batch row analysed in the current call (the conditional branch, see ``branch``)
+        self.branch_row = 0
         self._handles: list[Any] = []
         self._original_processors: list[Any] = []
 
@@ -209,16 +210,16 @@ class RepresentationProbe:
         latents = _argument(args, kwargs, "hidden_states", 0)
         text = _argument(args, kwargs, "encoder_hidden_states", 1)
         timestep = _argument(args, kwargs, "timestep", 2)
-        self._row = conditional_row(latents.shape[0], self.guided)
+        self.branch_row = conditional_row(latents.shape[0], self.guided)
         self.captures.layout = cogvideox_layout(module.config, tuple(latents.shape), text.shape[1])
         if timestep is not None:
             t = torch.as_tensor(timestep).flatten()
-            self.captures.timesteps[step] = float(t[min(self._row, t.numel() - 1)])
+            self.captures.timesteps[step] = float(t[min(self.branch_row, t.numel() - 1)])
 
     def _record_similarity(self, block: int, tensor: str, video: torch.Tensor) -> None:
         layout = self.captures.layout
         assert layout is not None
-        frames = video[self._row].detach().reshape(layout.frames, layout.tokens_per_frame, -1)
+        frames = video[self.branch_row].detach().reshape(layout.frames, layout.tokens_per_frame, -1)
         self.captures.similarities.append(
             SimilarityCapture(self.captures.calls, block, tensor, adjacent_frame_similarity(frames))
         )
@@ -250,7 +251,7 @@ class RepresentationProbe:
         assert layout is not None
         if attention_mask is not None:
             raise UserError("attention diagnostics do not support attention masks", "Sample without an attention mask.")
-        row = slice(self._row, self._row + 1)
+        row = slice(self.branch_row, self.branch_row + 1)
         with torch.no_grad():
             query, key = cogvideox_query_key(attn, hidden_states[row], encoder_hidden_states[row], image_rotary_emb)
             reduced = frame_attention(query, key, layout, self.query_frame, chunk_elements=self.chunk_elements)

@@ -99,3 +99,17 @@ def test_output_path_that_is_a_file_is_a_user_error(tmp_path: Path) -> None:
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(UserError, match="is a file"):
         analyze.build_request(_args("--model", "tiny", "--prompts", "a cat", "--output-dir", str(blocker)))
+
+
+def test_through_the_main_dispatcher_a_bad_step_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from repvideo_eval.cli import main as cli_main
+
+    monkeypatch.setitem(cli_main.COMMANDS, "analyze", "repvideo_eval.cli.analyze")
+    out = tmp_path / "never"
+    code = cli_main.main(["analyze", "--model", "tiny", "--prompts", "a cat", "--steps", "5,20", "--output-dir", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "step 5 exceeds cogvideox-tiny's 2 sampler steps" in err
+    assert not out.exists()

@@ -45,7 +45,7 @@ def test_diffusers_batches_uncond_first_and_the_probe_reads_the_cond_row(rep_pip
     for text in text_rows:
         assert text.shape[0] == 2
         assert torch.count_nonzero(text[0]) == 0 and torch.count_nonzero(text[1]) > 0
-    assert conditional_row(2, guided=True) == 1 and probe._row == 1
+    assert conditional_row(2, guided=True) == 1 and probe.branch_row == 1
 
 
 def test_step_labels_follow_the_scheduler(rep_pipe) -> None:
