@@ -8,6 +8,10 @@ Three variants of the same CogVideoX transformer forward, measured side by side 
   concatenated text+video sequence averaged with ``torch.mean(torch.stack(cache))``.
 
 Time: rounds of (baseline, repvideo, official) interleaved after warm-up; medians and ratios.
+On CPU the script runs torch with one thread (``--threads``) and times the CPU time of that
+thread (``time.thread_time``) as well as wall time: on a shared machine other processes' load
+inflates wall time at random, while the computing thread's CPU time stays comparable. The ratio
+column uses CPU time on CPU and wall time (with synchronisation) on CUDA.
 Memory: on CUDA, ``torch.cuda.max_memory_allocated`` around one forward, minus what was
 allocated before it. On CPU there is no allocator high-water mark, so the script replays the
 PyTorch profiler's per-op allocation and free events (``profile_memory=True``) in time order
@@ -121,8 +125,12 @@ def main() -> None:
     parser.add_argument("--text-len", type=int, default=32)
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (CPU timing uses this thread's CPU time)")
     args = parser.parse_args()
     dtype = getattr(torch, args.dtype) if args.dtype else (torch.float16 if args.device.startswith("cuda") else torch.float32)
+    on_cuda = args.device.startswith("cuda")
+    if not on_cuda:
+        torch.set_num_threads(args.threads)
 
     models = build_models(args, dtype)
     inputs = make_inputs(args, dtype)
@@ -131,30 +139,38 @@ def main() -> None:
 
     with torch.no_grad():
         outs = {name: model(**inputs).sample for name, model in models.items()}  # warm-up
-        times: dict[str, list[float]] = {name: [] for name in models}
+        wall: dict[str, list[float]] = {name: [] for name in models}
+        cpu: dict[str, list[float]] = {name: [] for name in models}
         for _ in range(args.rounds):
             for name, model in models.items():
                 sync(args.device)
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.thread_time()
                 model(**inputs)
                 sync(args.device)
-                times[name].append(time.perf_counter() - start)
+                wall[name].append(time.perf_counter() - start)
+                cpu[name].append(time.thread_time() - start_cpu)
+        times = wall if on_cuda else cpu
         memory = {name: peak_extra_bytes(lambda m=model: m(**inputs), args.device) for name, model in models.items()}
 
     agree = (outs["repvideo"].float() - outs["official"].float()).abs().max().item()
     print(f"# repvideo_overhead  device={args.device} ({platform.processor() or platform.machine()}, "
-          f"{torch.get_num_threads()} threads)  dtype={str(dtype).removeprefix('torch.')}  torch {torch.__version__}")
+          f"{torch.get_num_threads()} torch threads)  dtype={str(dtype).removeprefix('torch.')}  torch {torch.__version__}")
     print(f"# model: hidden {args.hidden}, {args.layers} blocks, window 6, gates 0.5; batch {args.batch}, "
           f"{video_tokens} video + {args.text_len} text tokens; one hidden-state buffer = {buffer_bytes / 2**20:.2f} MiB")
     print(f"# memory: {'torch.cuda.max_memory_allocated' if args.device.startswith('cuda') else 'profiler allocation events (peak live tensor bytes)'}")
     print(f"# max |repvideo - official| = {agree:.3g}")
+    print(f"# {args.rounds} interleaved rounds; time ratio from {'wall' if on_cuda else 'thread CPU'} time medians")
     base_t = statistics.median(times["baseline"])
+    base_w = statistics.median(wall["baseline"])
     base_m = memory["baseline"]
-    print(f"{'variant':<10} {'median s':>9} {'time ratio':>10} {'peak MiB':>9} {'extra buffers':>13}")
+    print(f"{'variant':<10} {'wall s':>8} {'cpu s':>8} {'wall ratio':>10} {'time ratio':>10} {'peak MiB':>9} {'extra buffers':>13}")
     for name in models:
-        t = statistics.median(times[name])
+        t, w = statistics.median(times[name]), statistics.median(wall[name])
         extra = (memory[name] - base_m) / buffer_bytes
-        print(f"{name:<10} {t:9.4f} {t / base_t:10.3f} {memory[name] / 2**20:9.1f} {extra:13.2f}")
+        print(
+            f"{name:<10} {w:8.4f} {statistics.median(cpu[name]):8.4f} {w / base_w:10.3f} {t / base_t:10.3f} "
+            f"{memory[name] / 2**20:9.1f} {extra:13.2f}"
+        )
 
 
 if __name__ == "__main__":
