@@ -11,6 +11,7 @@ import pytest
 from repvideo_eval.analysis.records import read_statistics
 from repvideo_eval.cli import analyze
 from repvideo_eval.errors import UserError
+from repvideo_eval.generation.tiny import TINY_TEXT_LENGTH
 from repvideo_eval.repvideo import inactive_layers
 
 
@@ -59,7 +60,8 @@ def test_attention_maps_and_metadata(run_dir: Path) -> None:
     assert len(sums) == 2 * 2 * 13 and (sums - 1.0).abs().max() < 1e-5
     meta = json.loads((run_dir / "analysis.json").read_text(encoding="utf-8"))
     assert meta["seed"] == 3 and meta["steps"] == [1, 2] and "conditional" in meta["cfg_branch"]
-    assert meta["models"]["repvideo-tiny"]["layout"] == {"text_len": 16, "frames": 3, "grid_h": 2, "grid_w": 2}
+    # the tiny twins: the T5 context length, 3 latent frames of 2 x 2 tokens (32 px / 8 / patch 2)
+    assert meta["models"]["repvideo-tiny"]["layout"] == {"text_len": TINY_TEXT_LENGTH, "frames": 3, "grid_h": 2, "grid_w": 2}
 
 
 def test_figures_exist_as_png_and_svg(run_dir: Path) -> None:
