@@ -1,4 +1,4 @@
-"""Captures -> tidy long-form rows, and atomic CSV writing.
+"""Captures -> tidy long-form tables; atomic and streamed CSV writing; prompt-mean attention maps.
 
 One row per number. Columns (``COLUMNS``):
 
@@ -48,7 +48,7 @@ def _row(base: Row, **fields: Any) -> Row:
 
 
 def capture_rows(captures: Captures, model: str, prompt: str, seed: int) -> Iterator[Row]:
-    """Similarity and frame-mass rows of one video (attention maps: ``map_rows``)."""
+    """Similarity and frame-mass rows of one video (attention maps: ``map_frame``)."""
     base = {"model": model, "prompt": prompt, "seed": seed}
     for item in captures.similarities:
         where = {"step": item.step, "timestep": captures.timesteps.get(item.step), "block": item.block, "tensor": item.tensor}

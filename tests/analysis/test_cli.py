@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from repvideo_eval.analysis.records import read_statistics
+from repvideo_eval.analysis.records import STATISTICS, read_statistics
 from repvideo_eval.cli import analyze
 from repvideo_eval.errors import UserError
 from repvideo_eval.generation.tiny import TINY_TEXT_LENGTH
@@ -58,6 +58,9 @@ def test_attention_maps_and_metadata(run_dir: Path) -> None:
     assert (maps["frame_i"] == 1).all()  # default query frame: the middle of 3 latent frames
     sums = maps.groupby(["model", "step", "block"])["value"].sum()
     assert len(sums) == 2 * 2 * 13 and (sums - 1.0).abs().max() < 1e-5
+    stats = read_statistics(run_dir / "statistics.csv")
+    emitted = set(stats["statistic"]) | set(maps["statistic"])
+    assert emitted == set(STATISTICS)  # every documented statistic is produced, nothing undocumented
     meta = json.loads((run_dir / "analysis.json").read_text(encoding="utf-8"))
     assert meta["seed"] == 3 and meta["steps"] == [1, 2] and "conditional" in meta["cfg_branch"]
     # the tiny twins: the T5 context length, 3 latent frames of 2 x 2 tokens (32 px / 8 / patch 2)

@@ -53,7 +53,7 @@ def test_capture_rows_carry_indices_and_values() -> None:
     assert text["frame_j"].isna().all() and text["value"].round(6).tolist() == [0.3, 0.3]
 
 
-def test_map_rows_place_video_keys_on_their_frame_grid() -> None:
+def test_map_frame_places_video_keys_on_their_frame_grid() -> None:
     frame = map_frame(_captures(), "m", "a cat", 9, query_frame=1)
     assert list(frame.columns) == list(COLUMNS) and len(frame) == 6
     text = frame[frame["statistic"] == "attention_map_text"]
