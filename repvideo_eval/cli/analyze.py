@@ -62,11 +62,9 @@ def build_request(args: argparse.Namespace) -> tuple["AnalysisRequest", Path]:
     prompts = resolve_prompts(args.prompts, args.limit_prompts)
     if args.chunk_mib < 1:
         raise UserError("--chunk-mib must be >= 1", "Give the chunk memory in MiB, e.g. 256.")
-    device = args.device
-    if device == "auto":
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.seed < 0:
+        raise UserError(f"--seed must be >= 0, got {args.seed}", "Pass a non-negative integer seed.")
+    device = resolve_device(args.device)
     request = AnalysisRequest(
         cards=cards,
         prompts=prompts,
@@ -89,6 +87,19 @@ def build_request(args: argparse.Namespace) -> tuple["AnalysisRequest", Path]:
         output = DEFAULT_ROOT / f"{'+'.join(c.name for c in cards)}__{digest}"
     check_output_dir(output)
     return request, output
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> cuda when present, else cpu; a CUDA device on a machine without one is a UserError."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"--device {device} but this machine has no CUDA GPU", "Use --device cpu (tiny models) or a GPU machine.")
+    if not (device == "cpu" or device.startswith("cuda")):
+        raise UserError(f"unknown --device {device!r}", "Use auto, cuda, cuda:N or cpu.")
+    return device
 
 
 def check_output_dir(output: Path) -> None:

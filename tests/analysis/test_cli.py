@@ -82,6 +82,7 @@ def test_figures_exist_as_png_and_svg(run_dir: Path) -> None:
         (("--model", "nope", "--prompts", "a cat"), "unknown model"),
         (("--model", "tiny", "--prompts", "missing.txt"), "does not exist"),
         (("--model", "tiny", "--prompts", "a cat", "--chunk-mib", "0"), "chunk-mib"),
+        (("--model", "tiny", "--prompts", "a cat", "--seed", "-1"), "seed"),
     ],
 )
 def test_bad_input_is_a_user_error_and_writes_nothing(tmp_path: Path, argv: tuple[str, ...], message: str) -> None:
@@ -89,6 +90,17 @@ def test_bad_input_is_a_user_error_and_writes_nothing(tmp_path: Path, argv: tupl
     with pytest.raises(UserError, match=message):
         analyze.execute(_args(*argv, "--output-dir", str(out), "--device", "cpu"))
     assert not out.exists()
+
+
+def test_devices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    assert analyze.resolve_device("auto") == "cpu" and analyze.resolve_device("cpu") == "cpu"
+    with pytest.raises(UserError, match="no CUDA GPU"):
+        analyze.resolve_device("cuda")
+    with pytest.raises(UserError, match="unknown --device"):
+        analyze.resolve_device("tpu")
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)
+    assert analyze.resolve_device("auto") == "cuda" and analyze.resolve_device("cuda:1") == "cuda:1"
 
 
 def test_bad_query_frame_fails_before_sampling(tmp_path: Path) -> None:
