@@ -127,6 +127,7 @@ class PromptEntry:
     text: str
     dimensions: tuple[str, ...] = ()
     auxiliary_info_json: str = "{}"
+    samples: int | None = None  # overrides the suite's samples_per_prompt (temporal flickering wants 25)
 
     @property
     def auxiliary_info(self) -> dict[str, Any]:
@@ -143,6 +144,9 @@ class Suite:
     dimensions: tuple[str, ...] = ()
     base_seed: int = 0
     description: str = ""
+
+    def samples_for(self, entry: PromptEntry) -> int:
+        return entry.samples if entry.samples is not None else self.samples_per_prompt
 
     def seed_for(self, prompt_index: int, sample_index: int) -> int:
         """VBench's published scheme for its own samples: 100000 * prompt index + sample index."""

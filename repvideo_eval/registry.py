@@ -30,6 +30,8 @@ REQUIRED_CARD_FIELDS = ("name", "family", "source", "weights", "dtype", "sampler
 SAMPLER_FIELDS = {f.name for f in dataclasses.fields(SamplerSettings)}
 REPVIDEO_FIELDS = {f.name for f in dataclasses.fields(RepVideoSettings)}
 VBENCH_SAMPLES_PER_PROMPT = 5
+# VBench's temporal_flickering protocol: 25 samples per prompt, then a static filter keeps 5.
+VBENCH_FLICKER_SAMPLES = 25
 
 
 # ----------------------------------------------------------------------------------------- YAML
@@ -168,10 +170,12 @@ def vbench_full_info() -> tuple[dict[str, Any], ...]:
 
 
 def _vbench_entry(entry: Mapping[str, Any]) -> PromptEntry:
+    dimensions = tuple(entry.get("dimension", ()))
     return PromptEntry(
         text=entry["prompt_en"],
-        dimensions=tuple(entry.get("dimension", ())),
+        dimensions=dimensions,
         auxiliary_info_json=json.dumps(entry.get("auxiliary_info", {}), sort_keys=True),
+        samples=VBENCH_FLICKER_SAMPLES if "temporal_flickering" in dimensions else None,
     )
 
 

@@ -109,3 +109,16 @@ def test_safe_prompts_keep_vbench_file_names() -> None:
     names = {video_file_stem(p.text, 0) for p in registry.load_suite("vbench").prompts}
     assert len(names) == len({p.text for p in registry.load_suite("vbench").prompts})
     assert json.dumps(sorted(names))  # every name is a plain string
+
+
+def test_vbench_flicker_prompts_get_25_samples_and_others_5() -> None:
+    from repvideo_eval.generation.items import generation_items
+
+    suite = registry.load_suite("vbench/temporal_flickering")
+    assert len(suite.prompts) == 75 and all(suite.samples_for(p) == 25 for p in suite.prompts)
+    card = registry.load_card("cogvideox-tiny")
+    items = generation_items(card, suite, Path("/tmp/unused"))
+    assert len(items) == 75 * 25
+    assert items[24].video_path.endswith(f"{suite.prompts[0].text}-24.mp4")
+    other = registry.load_suite("vbench/subject_consistency")
+    assert all(other.samples_for(p) == 5 for p in other.prompts)

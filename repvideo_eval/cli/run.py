@@ -61,7 +61,8 @@ def build_suite(args: argparse.Namespace) -> Suite:
     if args.samples_per_prompt is not None:
         if args.samples_per_prompt < 1:
             raise UserError("--samples-per-prompt must be >= 1", "Pass a positive number of samples.")
-        suite = dataclasses.replace(suite, samples_per_prompt=args.samples_per_prompt)
+        prompts = tuple(dataclasses.replace(p, samples=None) for p in suite.prompts)
+        suite = dataclasses.replace(suite, prompts=prompts, samples_per_prompt=args.samples_per_prompt)
     return suite
 
 

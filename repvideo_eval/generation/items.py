@@ -37,7 +37,7 @@ def generation_items(card: ModelCard, suite: Suite, run_dir: Path) -> list[Gener
     items: list[GenerationItem] = []
     seen: set[str] = set()
     for prompt_index, entry in enumerate(suite.prompts):
-        for sample in range(suite.samples_per_prompt):
+        for sample in range(suite.samples_for(entry)):
             stem = video_file_stem(entry.text, sample)
             if stem in seen:  # the same prompt twice in a suite (VBench has two) is one video set
                 continue
