@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 from typing import Iterator
 
 import ray
@@ -25,6 +26,8 @@ def ray_session(resources: Resources) -> Iterator[bool]:
     if ray.is_initialized():
         yield False
         return
+    if resources.ray_address:
+        check_ray_address(resources.ray_address)
     try:
         if resources.ray_address:
             ray.init(address=resources.ray_address, include_dashboard=False, log_to_driver=True)
@@ -42,6 +45,22 @@ def ray_session(resources: Resources) -> Iterator[bool]:
         yield True
     finally:
         ray.shutdown()
+
+
+def check_ray_address(address: str, timeout_s: float = 5.0) -> None:
+    """Fail in seconds on a wrong HOST:PORT; `ray.init` would retry it for minutes."""
+    if address == "auto" or "://" in address or ":" not in address:
+        return  # "auto" is resolved by Ray itself, and fails fast when no cluster runs here
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            return
+    except (OSError, ValueError) as exc:
+        raise UserError(
+            f"no Ray cluster answers at --ray-address {address} ({exc})",
+            "check the head node's address and port (`ray start --head` prints them), "
+            "or leave --ray-address out to start a local Ray",
+        ) from exc
 
 
 def alive_node_resources() -> list[dict[str, float]]:

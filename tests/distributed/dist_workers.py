@@ -132,3 +132,14 @@ class BrokenInitWorker:
 
     def process(self, item: Item) -> dict:  # pragma: no cover - never built
         return {}
+
+
+class FragileStartWorker(DyingWorker):
+    """Only the first `good_starts` constructions succeed; later ones (replacements) raise."""
+
+    def __init__(self, out_dir: str, die_on: list[str], good_starts: int) -> None:
+        if count(Path(out_dir) / "_starts", "start") >= good_starts:
+            _bump(Path(out_dir) / "_starts", "refused")
+            raise RuntimeError("GPU fell off the bus")
+        _bump(Path(out_dir) / "_starts", "start")
+        super().__init__(out_dir, die_on)

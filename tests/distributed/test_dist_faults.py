@@ -11,6 +11,7 @@ from dist_workers import (
     DyingWorker,
     FileWorker,
     FlakyWorker,
+    FragileStartWorker,
     Item,
     count,
     expected_text,
@@ -93,3 +94,32 @@ def test_hung_item_is_killed_after_timeout_and_retried(ray_local, tmp_path) -> N
     assert "timed out after 1 s" in summary.failed[0][1]
     assert summary.done == 2
     assert count(tmp_path / "_attempts", "k0") == 2
+
+
+def test_without_restart_on_error_the_worker_is_kept(ray_local, tmp_path) -> None:
+    items = _items(4)
+    summary = _run(tmp_path, FlakyWorker, {"fail_times": {"k0": 1, "k2": 1}}, items,
+                   resources=Resources(num_gpus=1), restart_on_error=False)  # fmt: skip
+    assert (summary.done, summary.worker_restarts) == (4, 0)
+    assert len(list((tmp_path / "_inits").iterdir())) == 1
+
+
+def test_slot_whose_replacement_cannot_start_is_retired_and_the_rest_completes(
+    ray_local, tmp_path
+) -> None:
+    items = _items(8)
+    summary = _run(tmp_path, FragileStartWorker, {"die_on": ["k1"], "good_starts": 2}, items)
+    assert (summary.done, summary.failed) == (8, [])
+    assert summary.worker_restarts <= 3  # never more than max_attempts tries for the slot
+    assert count(tmp_path / "_starts", "refused") <= 3
+
+
+def test_run_stops_when_no_worker_can_be_restarted(ray_local, tmp_path) -> None:
+    items = _items(4)
+    with pytest.raises(WorkerStartError, match="every worker failed to start.*GPU fell off"):
+        _run(tmp_path, FragileStartWorker, {"die_on": ["k1"], "good_starts": 1}, items,
+             resources=Resources(num_gpus=1))  # fmt: skip
+    assert count(tmp_path / "_starts", "refused") == 3
+    states = read_manifest(tmp_path / "m.jsonl")
+    assert states["k0"].status == "done" and states["k1"].status == "retrying"
+    assert "k2" not in states  # never handed out; a rerun does it

@@ -98,3 +98,22 @@ def test_cli_flags_build_resources() -> None:
 def test_cli_rejects_bad_flags(argv) -> None:
     with pytest.raises(UserError):
         _parse(argv)
+
+
+def test_unreachable_ray_address_fails_in_seconds() -> None:
+    import socket
+
+    from repvideo_eval.distributed.session import check_ray_address
+
+    with socket.socket() as sock:  # a port that is certainly closed: bound, never listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(UserError, match=f"no Ray cluster answers at --ray-address 127.0.0.1:{port}"):
+            check_ray_address(f"127.0.0.1:{port}")
+    assert time.monotonic() - started < 6
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        check_ray_address(f"127.0.0.1:{server.getsockname()[1]}")  # reachable: no error
+    check_ray_address("auto")  # left to Ray
