@@ -12,6 +12,11 @@ On CPU the script runs torch with one thread (``--threads``) and times the CPU t
 thread (``time.thread_time``) as well as wall time: on a shared machine other processes' load
 inflates wall time at random, while the computing thread's CPU time stays comparable. The ratio
 column uses CPU time on CPU and wall time (with synchronisation) on CUDA.
+Because the whole-forward ratio is only as precise as the machine is quiet, the script also
+times the loop's bookkeeping alone (cache updates and mixes, with identity blocks, many
+repetitions) and reports it as a fraction of the baseline forward: a low-noise estimate of the
+same overhead.
+
 Memory: on CUDA, ``torch.cuda.max_memory_allocated`` around one forward, minus what was
 allocated before it. On CPU there is no allocator high-water mark, so the script replays the
 PyTorch profiler's per-op allocation and free events (``profile_memory=True``) in time order
@@ -36,7 +41,7 @@ import torch
 from diffusers import CogVideoXTransformer3DModel
 
 from repvideo_eval.repvideo import apply_repvideo
-from repvideo_eval.repvideo.block_loop import RunBlock, Streams, take
+from repvideo_eval.repvideo.block_loop import RunBlock, Streams, run_stock_blocks, take
 
 
 def official_list_loop(model: torch.nn.Module) -> None:
@@ -59,6 +64,38 @@ def official_list_loop(model: torch.nn.Module) -> None:
         return h[:, text_len:], h[:, :text_len]
 
     model.repvideo_block_loop = loop
+
+
+def bookkeeping_seconds(models: dict[str, torch.nn.Module], inputs: dict, device: str, reps: int) -> dict[str, float]:
+    """Median time of each variant's block loop with identity blocks (cache and mix work only)."""
+    model = models["repvideo"]
+    with torch.no_grad():
+        embedded = model.patch_embed(inputs["encoder_hidden_states"], inputs["hidden_states"])
+    text_len = inputs["encoder_hidden_states"].shape[1]
+    identity_blocks = [torch.nn.Identity() for _ in model.transformer_blocks]
+
+    def identity(i: int, block: torch.nn.Module, streams: Streams) -> Streams:
+        return tuple(s.clone() for s in streams)  # a block returns fresh tensors
+
+    loops = {
+        "baseline": lambda owned: run_stock_blocks(identity_blocks, owned, identity),
+        "repvideo": lambda owned: model.repvideo_block_loop(identity_blocks, owned, identity),
+        "official": lambda owned: models["official"].repvideo_block_loop(identity_blocks, owned, identity),
+    }
+    clock = time.perf_counter if device.startswith("cuda") else time.thread_time
+    result = {}
+    with torch.no_grad():
+        for name, loop in loops.items():
+            samples = []
+            for _ in range(reps):
+                owned = [embedded[:, text_len:].clone(), embedded[:, :text_len].clone()]
+                sync(device)
+                start = clock()
+                loop(owned)
+                sync(device)
+                samples.append(clock() - start)
+            result[name] = statistics.median(samples)
+    return result
 
 
 def build_models(args: argparse.Namespace, dtype: torch.dtype) -> dict[str, torch.nn.Module]:
@@ -125,6 +162,7 @@ def main() -> None:
     parser.add_argument("--text-len", type=int, default=32)
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--bookkeeping-reps", type=int, default=200)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (CPU timing uses this thread's CPU time)")
     args = parser.parse_args()
     dtype = getattr(torch, args.dtype) if args.dtype else (torch.float16 if args.device.startswith("cuda") else torch.float32)
@@ -151,6 +189,7 @@ def main() -> None:
                 cpu[name].append(time.thread_time() - start_cpu)
         times = wall if on_cuda else cpu
         memory = {name: peak_extra_bytes(lambda m=model: m(**inputs), args.device) for name, model in models.items()}
+    bookkeeping = bookkeeping_seconds(models, inputs, args.device, reps=args.bookkeeping_reps)
 
     agree = (outs["repvideo"].float() - outs["official"].float()).abs().max().item()
     print(f"# repvideo_overhead  device={args.device} ({platform.processor() or platform.machine()}, "
@@ -159,18 +198,26 @@ def main() -> None:
           f"{video_tokens} video + {args.text_len} text tokens; one hidden-state buffer = {buffer_bytes / 2**20:.2f} MiB")
     print(f"# memory: {'torch.cuda.max_memory_allocated' if args.device.startswith('cuda') else 'profiler allocation events (peak live tensor bytes)'}")
     print(f"# max |repvideo - official| = {agree:.3g}")
-    print(f"# {args.rounds} interleaved rounds; time ratio from {'wall' if on_cuda else 'thread CPU'} time medians")
+    print(f"# {args.rounds} interleaved rounds; time ratio / min ratio: median / fastest {'wall' if on_cuda else 'thread CPU'} time")
     base_t = statistics.median(times["baseline"])
     base_w = statistics.median(wall["baseline"])
     base_m = memory["baseline"]
-    print(f"{'variant':<10} {'wall s':>8} {'cpu s':>8} {'wall ratio':>10} {'time ratio':>10} {'peak MiB':>9} {'extra buffers':>13}")
+    base_min = min(times["baseline"])
+    print(
+        f"{'variant':<10} {'wall s':>8} {'cpu s':>8} {'wall ratio':>10} {'time ratio':>10} {'min ratio':>9} "
+        f"{'peak MiB':>9} {'extra buffers':>13}"
+    )
     for name in models:
         t, w = statistics.median(times[name]), statistics.median(wall[name])
         extra = (memory[name] - base_m) / buffer_bytes
         print(
             f"{name:<10} {w:8.4f} {statistics.median(cpu[name]):8.4f} {w / base_w:10.3f} {t / base_t:10.3f} "
-            f"{memory[name] / 2**20:9.1f} {extra:13.2f}"
+            f"{min(times[name]) / base_min:9.3f} {memory[name] / 2**20:9.1f} {extra:13.2f}"
         )
+    print("# bookkeeping alone (identity blocks, median of repetitions), as a fraction of the baseline forward:")
+    for name in ("repvideo", "official"):
+        extra_s = bookkeeping[name] - bookkeeping["baseline"]
+        print(f"{name:<10} +{extra_s * 1e3:.3f} ms per forward -> estimated time ratio {(base_t + extra_s) / base_t:.4f}")
 
 
 if __name__ == "__main__":

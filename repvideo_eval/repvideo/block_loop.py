@@ -65,10 +65,10 @@ def run_repvideo_blocks(
     gates: torch.Tensor,
     cache_window: int,
 ) -> Streams:
-    """Run ``blocks`` over ``streams`` with RepVideo's cross-layer mix before each block.
+    """Run ``blocks`` over the streams with RepVideo's cross-layer mix before each block.
 
-    ``owned_streams`` is emptied (see ``take``). ``run_block(i, block, streams)`` calls one block (checkpointed or not) and returns the new
-    streams in the same order. All streams share the gate and the cache schedule, which equals
+    ``owned_streams`` is emptied (see ``take``). ``run_block(i, block, streams)`` calls one
+    block (checkpointed or not) and returns the new streams in the same order. All streams share the gate and the cache schedule, which equals
     the official computation over their concatenation (a mean of concatenations is the
     concatenation of means).
     """

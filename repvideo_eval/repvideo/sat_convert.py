@@ -73,31 +73,46 @@ class ConversionReport:
     skipped: list[str] = field(default_factory=list)
 
 
+def _latest_files(root: Path, max_depth: int) -> list[Path]:
+    """``latest`` files in ``root`` and up to ``max_depth`` levels of sub-folders (hidden ones skipped)."""
+    found, level = [], [root]
+    for _ in range(max_depth + 1):
+        found += [folder / LATEST_FILE for folder in level if (folder / LATEST_FILE).is_file()]
+        level = [p for folder in level for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith(".")]
+    return found
+
+
 def find_checkpoint_file(sat_dir: str | os.PathLike[str]) -> tuple[Path, str]:
     """Locate ``<iteration>/mp_rank_00_model_states.pt`` through the ``latest`` file.
 
-    Looks in ``sat_dir`` and, for a downloaded repository that wraps the SAT folder, in its
-    immediate sub-folders. Returns the file and the iteration string.
+    Looks in ``sat_dir`` and, for a downloaded repository that wraps the SAT folder (e.g.
+    ``ckpt/RepVideo``), up to two levels of sub-folders; more than one checkpoint is an error.
+    Returns the file and the iteration string.
     """
     root = Path(sat_dir)
     if not root.is_dir():
         raise UserError(f"SAT checkpoint folder {root} does not exist", "Pass the folder that holds the 'latest' file.")
-    candidates = [root] + sorted(p for p in root.iterdir() if p.is_dir())
-    for folder in candidates:
-        latest = folder / LATEST_FILE
-        if latest.is_file():
-            iteration = latest.read_text().strip()
-            path = folder / iteration / MODEL_STATES_FILE
-            if not iteration or not path.is_file():
-                raise UserError(
-                    f"{latest} names iteration {iteration!r} but {path} does not exist",
-                    "Download the whole checkpoint folder (latest file and the iteration folder).",
-                )
-            return path, iteration
-    raise UserError(
-        f"no '{LATEST_FILE}' file in {root} or its sub-folders",
-        "Pass the SAT checkpoint folder of Vchitect/RepVideo (it holds 'latest' and '<iteration>/mp_rank_00_model_states.pt').",
-    )
+    candidates = _latest_files(root, max_depth=2)
+    if not candidates:
+        raise UserError(
+            f"no '{LATEST_FILE}' file in {root} or its sub-folders",
+            "Pass the SAT checkpoint folder of Vchitect/RepVideo "
+            "(it holds 'latest' and '<iteration>/mp_rank_00_model_states.pt').",
+        )
+    if len(candidates) > 1:
+        raise UserError(
+            f"{root} holds several SAT checkpoints ({', '.join(str(c.parent) for c in candidates)})",
+            "Pass the one folder to convert.",
+        )
+    latest = candidates[0]
+    iteration = latest.read_text().strip()
+    path = latest.parent / iteration / MODEL_STATES_FILE
+    if not iteration or not path.is_file():
+        raise UserError(
+            f"{latest} names iteration {iteration!r} but {path} does not exist",
+            "Download the whole checkpoint folder (latest file and the iteration folder).",
+        )
+    return path, iteration
 
 
 def load_sat_state_dict(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -122,10 +122,13 @@ def test_refuses_unsafe_pickles_and_bad_layouts(tmp_path: Path, sat_state) -> No
 
 
 def test_ensure_converted_converts_once(tmp_path: Path, sat_state) -> None:
-    write_sat_checkpoint(tmp_path / "download" / "sat", sat_state)  # a repository folder wrapping the SAT folder
+    write_sat_checkpoint(tmp_path / "download" / "ckpt" / "RepVideo", sat_state)  # a download wrapping the SAT folder
     out = ensure_converted(tmp_path / "download", tmp_path / "conv", config_overrides=TINY_OVERRIDES)
     stamp = (out / "repvideo.safetensors").stat().st_mtime_ns
     assert ensure_converted(tmp_path / "nowhere", tmp_path / "conv") == out  # no second conversion
     assert (out / "repvideo.safetensors").stat().st_mtime_ns == stamp
     with pytest.raises(UserError, match="already exists"):
         convert_sat_checkpoint(tmp_path / "download", tmp_path / "conv", config_overrides=TINY_OVERRIDES)
+    write_sat_checkpoint(tmp_path / "download" / "other", sat_state)
+    with pytest.raises(UserError, match="several SAT checkpoints"):
+        convert_sat_checkpoint(tmp_path / "download", tmp_path / "conv2", config_overrides=TINY_OVERRIDES)
