@@ -53,8 +53,9 @@ def execute(args: argparse.Namespace) -> int:
     import torch
 
     from repvideo_eval.repvideo.sat_convert import convert_sat_checkpoint
-    from repvideo_eval.repvideo.schedule import inactive_layers
+    from repvideo_eval.repvideo.schedule import PAPER_CACHE_WINDOW, inactive_layers, validate_cache_window
 
+    validate_cache_window(args.cache_window)
     dtype_name = _DTYPES[args.dtype]
     report = convert_sat_checkpoint(
         args.sat_dir,
@@ -64,9 +65,14 @@ def execute(args: argparse.Namespace) -> int:
         cache_window=args.cache_window,
     )
     num_layers = report.config["num_layers"]
-    print(f"converted {report.source} (iteration {report.iteration}, {report.num_tensors} tensors) -> {report.out_dir}")
+    print(f"converted {report.source} (iteration {report.iteration}, {report.num_tensors} tensors)")
+    print(f"  -> {report.out_dir}")
     print(f"gates ({num_layers}): " + " ".join(f"{g:.4f}" for g in report.gates))
-    print(f"no-op blocks for window {args.cache_window} (their gates never trained): {inactive_layers(num_layers, args.cache_window)}")
+    untrained = inactive_layers(num_layers, PAPER_CACHE_WINDOW)
+    print(f"gates of blocks {untrained} never received a gradient (official window {PAPER_CACHE_WINDOW})")
+    if args.cache_window != PAPER_CACHE_WINDOW:
+        no_ops = inactive_layers(num_layers, args.cache_window)
+        print(f"with window {args.cache_window} the mix is a no-op at blocks {no_ops}")
     print(f"dropped (derived, checked equal to diffusers): {', '.join(report.dropped)}")
     if report.skipped:
         print(f"skipped {len(report.skipped)} non-transformer tensors (VAE / text encoder)")

@@ -68,9 +68,9 @@ def run_repvideo_blocks(
     """Run ``blocks`` over the streams with RepVideo's cross-layer mix before each block.
 
     ``owned_streams`` is emptied (see ``take``). ``run_block(i, block, streams)`` calls one
-    block (checkpointed or not) and returns the new streams in the same order. All streams share the gate and the cache schedule, which equals
-    the official computation over their concatenation (a mean of concatenations is the
-    concatenation of means).
+    block (checkpointed or not) and returns the new streams in the same order. All streams
+    share the gate and the cache schedule, which equals the official computation over their
+    concatenation (a mean of concatenations is the concatenation of means).
     """
     streams = take(owned_streams)
     if gates.shape[0] != len(blocks):

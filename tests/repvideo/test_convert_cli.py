@@ -40,6 +40,8 @@ def test_cli_converts_with_config_and_dtype(tmp_path: Path, capsys: pytest.Captu
 
 def test_cli_user_errors(tmp_path: Path) -> None:
     assert convert_repvideo.__doc__.strip().splitlines()[0].startswith("Convert the official RepVideo")
+    with pytest.raises(UserError, match="cache window"):
+        convert_repvideo.execute(_parse([str(tmp_path), str(tmp_path / "out"), "--cache-window", "0"]))
     with pytest.raises(UserError, match="does not exist"):
         convert_repvideo.execute(_parse([str(tmp_path / "missing"), str(tmp_path / "out")]))
     (tmp_path / "bad.json").write_text("[1, 2]")
