@@ -66,11 +66,11 @@ def execute(args: argparse.Namespace) -> int:
     if not used:
         raise UserError(f"None of the videos in {args.videos_dir} belongs to a prompt tagged for {', '.join(dimensions)} (standard mode).",
                         "Use --mode custom to score every video on every dimension.")
+    session = ScoringSession(used, device=args.device, weights=args.weights, cache_dir=args.cache_dir)
     try:
         args.output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"Cannot create output folder {args.output_dir} ({exc.strerror}).", "Choose a writable --output-dir.") from None
-    session = ScoringSession(used, device=args.device, weights=args.weights, cache_dir=args.cache_dir)
     records: list[ScoreRecord] = []
     for item in tqdm(planned, desc=f"scoring ({mode} mode)", unit="video", disable=args.no_progress):
         if item.dimensions:

@@ -16,6 +16,7 @@ and only when a requested dimension needs it.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -98,8 +99,9 @@ class DecodedVideo:
             except VideoDecodeError:
                 raise
             except Exception as exc:  # decord raises its own DECORDError / RuntimeError types
-                first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise VideoDecodeError(f"decord cannot read the file: {first_line[:200]}") from None
+                text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                text = re.sub(r"^\[[0-9:]+\] \S+:\d+: ", "", text)  # drop decord's "[time] file:line: " prefix
+                raise VideoDecodeError(f"decord cannot read the file: {text[:200]}") from None
         return self._decord
 
     def frames(self, decoder: Decoder) -> np.ndarray:
@@ -118,3 +120,12 @@ class DecodedVideo:
 def valid_fps(fps: float) -> bool:
     """A usable frame rate: finite and positive (broken headers give 0 or NaN)."""
     return math.isfinite(fps) and fps > 0
+
+
+def min_side_for_pyramid(levels: int, stride: int = 8) -> int:
+    """Smallest padded side for which a `levels`-level correlation pyramid at 1/`stride` is valid.
+
+    RAFT and AMT build the pyramid by average-pooling the 1/8-resolution correlation volume
+    `levels - 1` times; each level needs at least one cell.
+    """
+    return stride * 2 ** (levels - 1)

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from repvideo_eval.scoring.decode import DecodedVideo, valid_fps
+from repvideo_eval.scoring.decode import DecodedVideo, min_side_for_pyramid, valid_fps
 from repvideo_eval.scoring.dimensions.motion_smoothness import pad_amounts
 from repvideo_eval.scoring.models.raft import load_raft
 from repvideo_eval.scoring.preprocess import batches
@@ -100,6 +100,11 @@ class DynamicDegree(Scorer):
         if len(kept) < 2:
             raise VideoRejected(f"only {len(kept)} frame left after keeping every {stride}th frame ({fps:g} fps)")
         height, width = kept.shape[1:3]
+        left, right, top, bottom = pad_amounts(height, width, 8)
+        needed = min_side_for_pyramid(self.model.args.corr_levels)
+        if min(height + top + bottom, width + left + right) < needed:
+            raise VideoRejected(f"frames of {width}x{height} px are too small for RAFT's {self.model.args.corr_levels}-level "
+                                f"correlation pyramid (needs >= {needed} px after padding to a multiple of 8)")
         thres = 6.0 * (min(height, width) / 256.0)
         count_num = round(4 * (len(kept) / 16.0))
         scores = self.pair_scores(kept)

@@ -22,11 +22,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from repvideo_eval.scoring.decode import DecodedVideo
+from repvideo_eval.scoring.decode import DecodedVideo, min_side_for_pyramid
 from repvideo_eval.scoring.models.amt import load_amt
 from repvideo_eval.scoring.preprocess import batches
 from repvideo_eval.scoring.records import VideoToScore
-from repvideo_eval.scoring.scorer import DimensionScore, Scorer, ScorerContext
+from repvideo_eval.scoring.scorer import DimensionScore, Scorer, ScorerContext, VideoRejected
 
 
 def pad_amounts(height: int, width: int, divisor: int) -> tuple[int, int, int, int]:
@@ -64,6 +64,12 @@ class MotionSmoothness(Scorer):
         return (predicted * 255.0).permute(0, 2, 3, 1).numpy().clip(0, 255).astype(np.uint8)
 
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
+        height, width = frames.shape[1:3]
+        left, right, top, bottom = pad_amounts(height, width, 16)
+        needed = min_side_for_pyramid(self.model.corr_levels)
+        if min(height + top + bottom, width + left + right) < needed:
+            raise VideoRejected(f"frames of {width}x{height} px are too small for AMT's {self.model.corr_levels}-level "
+                                f"correlation pyramid (needs >= {needed} px after padding to a multiple of 16)")
         rgb = np.ascontiguousarray(frames[..., ::-1])  # OpenCV BGR -> RGB, as vbench converts
         predicted = self.interpolate(rgb[0::2])
         originals = rgb[1::2][: len(predicted)]

@@ -1,0 +1,130 @@
+"""Scoring throughput: the project's engine vs vbench 0.1.5's compute_* on the same inputs.
+
+Same videos, same random weights at real sizes (official formats and names, built by
+tests/scoring/build_vbench_fixture.py into a /tmp cache), same device (CPU), same thread count,
+measured side by side in one run. Each side runs in its own fresh subprocess so neither benefits
+from the other's warm caches; times include model loading (vbench loads every model per
+compute_* call; the project loads each once per session) and decoding.
+
+    .venv/bin/python benchmarks/scoring_throughput.py [--videos 2] [--frames 16] [--dimensions a,b]
+
+vbench's subject_consistency needs DINO's torch.hub code (not on PyPI), so its inner function is
+timed with the same DINO weights loaded from the same file, as in the parity tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "scoring"))
+
+QUALITY = ("subject_consistency", "background_consistency", "temporal_flickering", "motion_smoothness",
+           "dynamic_degree", "aesthetic_quality", "imaging_quality")
+
+
+def vbench_worker(dimensions: list[str], videos: list[str]) -> dict[str, float]:
+    """Time vbench's own entry points per dimension (load + score), in this process."""
+    import torch
+
+    from vbench.utils import CACHE_DIR, init_submodules
+
+    timings = {}
+    for dimension in dimensions:
+        json_path = tempfile.mktemp(suffix=".json")
+        Path(json_path).write_text(json.dumps([{"prompt_en": "bench", "dimension": [dimension], "video_list": videos}]))
+        start = time.perf_counter()
+        if dimension == "subject_consistency":
+            from repvideo_eval.scoring.models.dino_vit import DinoViT
+            from vbench.subject_consistency import subject_consistency
+
+            model = DinoViT()
+            model.load_state_dict(torch.load(f"{CACHE_DIR}/dino_model/dino_vitbase16_pretrain.pth", map_location="cpu", weights_only=True))
+            subject_consistency(model, videos, "cpu", read_frame=False)
+        else:
+            module = __import__(f"vbench.{dimension}", fromlist=["x"])
+            getattr(module, f"compute_{dimension}")(json_path, "cpu", init_submodules([dimension], local=True)[dimension])
+        timings[dimension] = time.perf_counter() - start
+    return timings
+
+
+def project_worker(dimensions: list[str], videos: list[str], cache: str) -> dict[str, float]:
+    """Time the project's session: load all models once, then score every video on all dims."""
+    from repvideo_eval.scoring import ScoringSession, VideoToScore
+
+    start = time.perf_counter()
+    session = ScoringSession(dimensions, weights="local", cache_dir=Path(cache))
+    loaded = time.perf_counter()
+    for video in videos:
+        records = session.score(VideoToScore(Path(video), "bench"))
+        assert all(r.error is None for r in records), [r.error for r in records]
+    done = time.perf_counter()
+    return {"load": loaded - start, "score": done - loaded, "total": done - start}
+
+
+def _run_worker(kind: str, dimensions: list[str], videos: list[str], cache: Path) -> dict:
+    env = {**os.environ, "VBENCH_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, __file__, f"--worker={kind}", "--dimensions", ",".join(dimensions),
+                           "--video-list", json.dumps(videos), "--cache", str(cache)],
+                          env=env, capture_output=True, text=True, cwd=REPO)
+    if proc.returncode != 0:
+        raise SystemExit(f"{kind} worker failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--videos", type=int, default=2)
+    parser.add_argument("--frames", type=int, default=16)
+    parser.add_argument("--height", type=int, default=160)
+    parser.add_argument("--width", type=int, default=256)
+    parser.add_argument("--dimensions", default=",".join(QUALITY))
+    parser.add_argument("--cache", type=Path, default=Path(os.environ.get("REPVIDEO_EVAL_PARITY_CACHE", "/tmp/repvideo-eval-vbench-fixture")))
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--video-list", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    dimensions = [d for d in args.dimensions.split(",") if d]
+
+    if args.worker:
+        videos = json.loads(args.video_list)
+        result = vbench_worker(dimensions, videos) if args.worker == "vbench" else project_worker(dimensions, videos, str(args.cache))
+        print(json.dumps(result))
+        return
+
+    from build_vbench_fixture import build_all
+    from synthetic_videos import render_frames, write_video
+
+    import torch
+
+    build_all(args.cache)
+    folder = Path(tempfile.mkdtemp(prefix="scoring-bench-"))
+    kinds = ("square", "pan", "static")
+    videos = [str(write_video(folder / f"bench-{i}.mp4", render_frames(kinds[i % 3], args.frames, args.height, args.width, seed=i)))
+              for i in range(args.videos)]
+    # Warm the project's one-time CLIP conversion (TorchScript -> safetensors) outside the timing.
+    _run_worker("project", [d for d in dimensions if d in ("background_consistency", "aesthetic_quality")] or dimensions[:1], videos[:1], args.cache)
+
+    vbench = _run_worker("vbench", dimensions, videos, args.cache)
+    project = _run_worker("project", dimensions, videos, args.cache)
+    vbench_total = sum(vbench.values())
+    print(f"scoring throughput, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} CPUs, torch {torch.__version__} ({torch.get_num_threads()} threads), CPU device")
+    print(f"{args.videos} videos x {args.frames} frames at {args.width}x{args.height}, 8 fps; random weights at real sizes; load + decode + score")
+    print(f"{'dimension':<24}{'vbench s':>10}")
+    for dimension in dimensions:
+        print(f"{dimension:<24}{vbench[dimension]:>10.1f}")
+    print(f"{'vbench, all together':<24}{vbench_total:>10.1f}")
+    print(f"{'project, all together':<24}{project['total']:>10.1f}   (load {project['load']:.1f} s + score {project['score']:.1f} s)")
+    print(f"speed-up (vbench / project): {vbench_total / project['total']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
