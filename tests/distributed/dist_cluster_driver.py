@@ -23,7 +23,7 @@ from ray import cloudpickle  # noqa: E402
 from ray.cluster_utils import Cluster  # noqa: E402
 
 import dist_workers  # noqa: E402
-from repvideo_eval.distributed import Resources, executor, read_manifest, run_stage  # noqa: E402
+from repvideo_eval.distributed import Resources, pool, read_manifest, run_stage  # noqa: E402
 from repvideo_eval.errors import UserError  # noqa: E402
 
 
@@ -42,7 +42,7 @@ def _lose(cluster: Cluster, node, manifest: Path) -> None:
 
 def main(out_dir: Path, mode: str) -> int:
     cloudpickle.register_pickle_by_value(dist_workers)
-    executor.STALL_CHECK_SECONDS = 3.0  # production waits 30 s for nodes to come back
+    pool.STALL_CHECK_SECONDS = 3.0  # production waits 30 s for nodes to come back
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 0})
     try:
         nodes = [cluster.add_node(num_cpus=1, num_gpus=1) for _ in range(2 if mode == "lose-one" else 1)]
