@@ -22,7 +22,7 @@ from repvideo_eval.errors import UserError
 from repvideo_eval.generation.items import GenerationItem, generation_complete, generation_items
 from repvideo_eval.generation.provenance import package_versions
 from repvideo_eval.generation.video_io import write_json_atomic
-from repvideo_eval.stages import ScoringWorker, read_score_record, score_record_path, scoring_complete, scoring_items
+from repvideo_eval.stages import ScoringWorker, dimensions_by_prompt, read_score_record, score_record_path, scoring_complete, scoring_items
 
 PER_VIDEO_COLUMNS = (
     "model",
@@ -111,7 +111,7 @@ def _score(spec: RunSpec, generated: list[GenerationItem], run_dir: Path, resour
     from repvideo_eval.distributed import run_stage
 
     aux = {entry.text: entry.auxiliary_info_json for entry in spec.suite.prompts}
-    items = scoring_items(generated, aux, spec.dimensions, run_dir, spec.scoring_weights)
+    items = scoring_items(generated, aux, dimensions_by_prompt(spec.suite, spec.dimensions), run_dir, spec.scoring_weights)
     return run_stage(
         "score",
         items,
@@ -127,9 +127,10 @@ def _score(spec: RunSpec, generated: list[GenerationItem], run_dir: Path, resour
 def collect_records(spec: RunSpec, items_by_card: dict[str, list[GenerationItem]], run_dir: Path) -> list[dict[str, Any]]:
     """The long-form per-video table, one row per (model, video, dimension)."""
     rows: list[dict[str, Any]] = []
+    dims_by_prompt = dimensions_by_prompt(spec.suite, spec.dimensions)
     for card in spec.models:
         for item in items_by_card[card.name]:
-            for dimension in spec.dimensions:
+            for dimension in dims_by_prompt.get(item.prompt, ()):
                 record = read_score_record(score_record_path(run_dir, spec.scoring_weights, item, dimension))
                 if record is None:
                     record = {"score": None, "weight": 0.0, "error": "not scored (generation or scoring failed)", "backend": "", "weights_id": ""}
@@ -212,10 +213,11 @@ def evaluate(
 def _work_left(spec: RunSpec, items: list[GenerationItem], run_dir: Path) -> bool:
     if not all(generation_complete(item) for item in items):
         return True
+    dims_by_prompt = dimensions_by_prompt(spec.suite, spec.dimensions)
     return any(
         not score_record_path(run_dir, spec.scoring_weights, item, dimension).is_file()
         for item in items
-        for dimension in spec.dimensions
+        for dimension in dims_by_prompt.get(item.prompt, ())
     )
 
 

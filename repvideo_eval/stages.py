@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from repvideo_eval.config import Suite
 from repvideo_eval.generation.items import GenerationItem
 from repvideo_eval.generation.video_io import write_json_atomic
 
@@ -33,12 +34,28 @@ def score_record_path(run_dir: Path, weights: str, item: GenerationItem, dimensi
     return run_dir / "scores" / mode / item.card_hash / dimension / f"{stem}.json"
 
 
+def dimensions_by_prompt(suite: Suite, requested: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """VBench's standard mode: a prompt tagged with dimensions is scored only on those (e.g. the
+    72 subject_consistency prompts); untagged prompts (custom suites) on every requested one."""
+    chosen: dict[str, tuple[str, ...]] = {}
+    for entry in suite.prompts:
+        tagged = set(entry.dimensions)
+        dims = tuple(d for d in requested if d in tagged) if tagged else requested
+        chosen[entry.text] = tuple(dict.fromkeys(chosen.get(entry.text, ()) + dims))
+    return chosen
+
+
 def scoring_items(
-    generated: list[GenerationItem], aux_by_prompt: dict[str, str], dimensions: tuple[str, ...], run_dir: Path, weights: str
+    generated: list[GenerationItem],
+    aux_by_prompt: dict[str, str],
+    dims_by_prompt: dict[str, tuple[str, ...]],
+    run_dir: Path,
+    weights: str,
 ) -> list[ScoringItem]:
     items: dict[str, ScoringItem] = {}
     for item in generated:
-        if item.key in items:
+        dimensions = dims_by_prompt.get(item.prompt, ())
+        if item.key in items or not dimensions:
             continue
         items[item.key] = ScoringItem(
             key=item.key,
@@ -75,7 +92,7 @@ class ScoringWorker:
         from repvideo_eval.scoring import VideoToScore
 
         video = VideoToScore(path=Path(item.video_path), prompt=item.prompt, auxiliary_info=json.loads(item.auxiliary_info_json))
-        records = {record.dimension: record for record in self.session.score(video)}
+        records = {record.dimension: record for record in self.session.score(video, dimensions=item.dimensions)}
         errors = 0
         for dimension, path in zip(item.dimensions, item.record_paths):
             record = records[dimension]
