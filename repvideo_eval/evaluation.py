@@ -156,6 +156,25 @@ def collect_records(spec: RunSpec, items_by_card: dict[str, list[GenerationItem]
     return rows
 
 
+def write_vbench_eval_results(spec: RunSpec, items_by_card: dict[str, list[GenerationItem]], run_dir: Path) -> None:
+    """Per model, `eval_results/<model>_eval_results.json` in VBench's own format (for submission)."""
+    from repvideo_eval.scoring import ScoreRecord
+    from repvideo_eval.scoring.vbench_results import write_eval_results
+
+    dims_by_prompt = dimensions_by_prompt(spec.suite, spec.dimensions)
+    for card in spec.models:
+        records = []
+        for item in items_by_card[card.name]:
+            for dimension in dims_by_prompt.get(item.prompt, ()):
+                data = read_score_record(score_record_path(run_dir, spec.scoring_weights, item, dimension))
+                if data is not None:
+                    records.append(ScoreRecord(**data))
+        if records:
+            out = run_dir / "eval_results" / f"{card.name}_eval_results.json"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            write_eval_results(records, out)
+
+
 def write_per_video_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
     handle, temp = tempfile.mkstemp(prefix=".partial-", suffix=".csv", dir=path.parent)
     try:
@@ -199,6 +218,7 @@ def evaluate(
     rows = collect_records(spec, items_by_card, run_dir)
     per_video = run_dir / "per_video.csv"
     write_per_video_csv(rows, per_video)
+    write_vbench_eval_results(spec, items_by_card, run_dir)
     outcome = RunOutcome(run_dir=run_dir, per_video_csv=per_video, failures=failures)
     outcome.random_scoring_weights = any(str(r["weights_id"]).startswith("tiny-random") for r in rows)
     if reports and any(row["score"] != "" for row in rows):

@@ -47,7 +47,7 @@ def test_tiny_pair_end_to_end_then_resume_reuses_everything(tmp_path: Path) -> N
     assert all(0.0 < float(r["score"]) <= 1.0 for r in rows)
 
     # Leaderboards, printed too, saying plainly that the scorer weights are random.
-    for name in ("leaderboard.csv", "leaderboard.md", "leaderboard.json", "gallery.html"):
+    for name in ("leaderboard.csv", "leaderboard.md", "leaderboard.json", "gallery.html", "eval_results/repvideo-tiny_eval_results.json"):
         assert (out / name).is_file(), name
     assert "| cogvideox-tiny |" in first.stdout and "| repvideo-tiny |" in first.stdout
     assert "RANDOM" in first.stdout
