@@ -90,7 +90,14 @@ def plan_workers(resources: Resources, nodes: Sequence[Mapping[str, float]]) -> 
                 f"--num-gpus {resources.num_gpus} with --gpus-per-worker {gpw:g} makes no worker",
                 "raise --num-gpus or lower --gpus-per-worker",
             )
-    return WorkerPlan(num_workers=count, num_gpus=gpw, num_cpus=0.0, spread=False)
+    return WorkerPlan(num_workers=count, num_gpus=gpw, num_cpus=_cpu_share(nodes, gpw), spread=False)
+
+
+def _cpu_share(nodes: Sequence[Mapping[str, float]], gpus_per_worker: float) -> float:
+    """Whole CPUs per GPU worker: its share of the leanest GPU node (Ray sets its thread count,
+    OMP_NUM_THREADS, from this; 0 would mean one thread for decoding and encoding video)."""
+    ratios = [float(n.get("CPU", 0.0)) / float(n["GPU"]) for n in nodes if n.get("GPU", 0.0) > 0]
+    return float(math.floor(min(ratios) * gpus_per_worker + _EPS))
 
 
 def _plan_cpu(resources: Resources, nodes: Sequence[Mapping[str, float]]) -> WorkerPlan:
@@ -98,8 +105,10 @@ def _plan_cpu(resources: Resources, nodes: Sequence[Mapping[str, float]]) -> Wor
     if not cpu_nodes:
         raise UserError("the Ray cluster has no node with a CPU to run workers on", None)
     count = resources.num_cpu_workers or len(cpu_nodes)
-    # Ray takes at most 4 decimals; oversubscribed CPU workers share the cores evenly.
-    per_worker = math.floor(min(1.0, sum(cpu_nodes) / count) * 10_000) / 10_000
+    # An even share of the cores, small enough to fit on the smallest node (Ray takes at most 4
+    # decimals); Ray sets each worker's thread count from it.
+    share = min(min(cpu_nodes), sum(cpu_nodes) / count)
+    per_worker = float(math.floor(share)) if share >= 1 else math.floor(share * 10_000) / 10_000
     return WorkerPlan(num_workers=count, num_gpus=0.0, num_cpus=per_worker, spread=True)
 
 

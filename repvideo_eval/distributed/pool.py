@@ -187,7 +187,7 @@ class StagePool:
         slot = self.starting.pop(ref)
         try:
             info = ray.get(ref)
-        except RayActorError as exc:  # the process died while building the worker
+        except RayError as exc:  # the process died while building (or unpickling) the worker
             info = {"init_error": {"error": f"worker process died while starting: {exc}",
                                    "traceback": "", "user_error": False}}  # fmt: skip
         error = info.get("init_error")
@@ -221,7 +221,7 @@ class StagePool:
         identity = slot.identity or {}
         try:
             result = ray.get(ref)
-        except RayActorError as exc:
+        except RayError as exc:  # the actor died (or its result was lost with its node)
             lost = self._node_lost(identity.get("node"), exc)
             if slot.kill_reason:
                 message = slot.kill_reason
@@ -277,7 +277,7 @@ class StagePool:
             self.bar.item_failed()
 
     @staticmethod
-    def _node_lost(node_id: str | None, exc: RayActorError) -> bool:
+    def _node_lost(node_id: str | None, exc: RayError) -> bool:
         if getattr(exc, "preempted", False) or "node has died" in str(exc).lower():
             return True
         return node_id is not None and node_id not in alive_node_ids()

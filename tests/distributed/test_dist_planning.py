@@ -19,7 +19,14 @@ CPU_NODE = {"CPU": 16.0}
 
 def test_one_worker_per_gpu_over_every_node() -> None:
     plan = plan_workers(Resources(), [EIGHT_GPU_NODE, EIGHT_GPU_NODE, CPU_NODE])
-    assert (plan.num_workers, plan.num_gpus, plan.num_cpus) == (16, 1.0, 0.0)
+    assert (plan.num_workers, plan.num_gpus, plan.num_cpus) == (16, 1.0, 12.0)  # 96 CPUs / 8 GPUs
+
+
+def test_gpu_workers_get_whole_cpus_of_the_leanest_gpu_node() -> None:
+    nodes = [{"CPU": 96.0, "GPU": 8.0}, {"CPU": 20.0, "GPU": 4.0}]
+    assert plan_workers(Resources(), nodes).num_cpus == 5.0
+    assert plan_workers(Resources(gpus_per_worker=2), nodes).num_cpus == 10.0
+    assert plan_workers(Resources(), [{"CPU": 2.0, "GPU": 4.0}]).num_cpus == 0.0  # none to spare
 
 
 def test_gpus_per_worker_counts_per_node() -> None:
@@ -37,7 +44,8 @@ def test_num_gpus_limits_the_workers() -> None:
 
 def test_cpu_workers_without_gpus() -> None:
     plan = plan_workers(Resources(), [CPU_NODE, CPU_NODE])  # no GPU anywhere: CPU workers
-    assert (plan.num_workers, plan.num_gpus, plan.spread) == (2, 0.0, True)
+    assert (plan.num_workers, plan.num_gpus, plan.num_cpus, plan.spread) == (2, 0.0, 16.0, True)
+    assert plan_workers(Resources(num_cpu_workers=3), [{"CPU": 2.0}]).num_cpus == 0.6666
     plan = plan_workers(Resources(num_gpus=0, num_cpu_workers=8), [{"CPU": 2.0}, {"GPU": 1.0}])
     assert plan.num_workers == 8 and plan.num_cpus == 0.25
 
