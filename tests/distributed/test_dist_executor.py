@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,7 @@ def test_progress_bar_shows_counts(ray_local, tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "generate" in err and "3/3" in err
     assert "done=3 failed=0 left=0" in err
+    assert re.search(r"\[\d\d:\d\d<\d\d:\d\d", err)  # elapsed<ETA
 
 
 def test_duplicate_keys_are_rejected(tmp_path: Path) -> None:

@@ -123,3 +123,41 @@ def test_run_stops_when_no_worker_can_be_restarted(ray_local, tmp_path) -> None:
     states = read_manifest(tmp_path / "m.jsonl")
     assert states["k0"].status == "done" and states["k1"].status == "retrying"
     assert "k2" not in states  # never handed out; a rerun does it
+
+
+def test_worker_killed_from_outside_mid_run(ray_local, tmp_path) -> None:
+    """kill -9 of an actor process by someone else (OOM killer, an admin) while it works."""
+    import json
+    import os
+    import signal
+    import threading
+    import time
+
+    items = _items(10)
+    manifest = tmp_path / "m.jsonl"
+    result: dict = {}
+    thread = threading.Thread(
+        target=lambda: result.setdefault("summary", _run(tmp_path, FileWorker, {"delay": 0.3}, items))
+    )
+    thread.start()
+    victim = None
+    deadline = time.monotonic() + 60
+    while victim is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        if manifest.exists():
+            events = [json.loads(line) for line in manifest.read_text().splitlines()[:-1]]
+            done = sum(e["event"] == "done" for e in events)
+            starts = [e for e in events if e["event"] == "start"]
+            if done >= 2 and starts:
+                victim = int(starts[-1]["worker"].rsplit(":", 1)[1])
+    assert victim is not None
+    os.kill(victim, signal.SIGKILL)
+    thread.join(timeout=120)
+    summary = result["summary"]
+    assert (summary.done, summary.failed) == (10, [])
+    assert summary.worker_restarts >= 1
+    for item in items:
+        assert (tmp_path / f"{item.key}.txt").read_text() == expected_text(item)
+    states = read_manifest(manifest)
+    assert sum(len(s.errors) for s in states.values()) >= 1
+    assert all(s.status == "done" for s in states.values())
