@@ -43,6 +43,16 @@ TINY_CONFIGS: dict[str, dict[str, Any]] = {
         patch_bias=False,
         sample_frames=13,
     ),
+    # CogVideoX 1.5 image-to-video: image latents concatenated on channels, an "ofs" embedding.
+    "cogvideox-1.5-i2v": dict(
+        _COGVIDEOX_COMMON,
+        in_channels=8,
+        use_rotary_positional_embeddings=True,
+        patch_size_t=2,
+        patch_bias=False,
+        sample_frames=13,
+        ofs_embed_dim=8,
+    ),
     # Wan 2.1: cross-attention to text, rotary embedding computed inside the model.
     "wan-2.1": {
         "patch_size": (1, 2, 2),
@@ -65,6 +75,7 @@ _INPUT_SHAPES: dict[str, tuple[int, int, int, int]] = {
     "cogvideox-2b": (3, 8, 8, 8),
     "cogvideox-5b": (3, 8, 8, 8),
     "cogvideox-1.5": (4, 8, 8, 8),
+    "cogvideox-1.5-i2v": (4, 8, 8, 8),
     "wan-2.1": (3, 8, 8, 8),
 }
 
@@ -126,4 +137,6 @@ def tiny_inputs(name: str, batch_size: int = 2, seed: int = 0, dtype: torch.dtyp
     }
     if config.get("use_rotary_positional_embeddings"):
         inputs["image_rotary_emb"] = _cogvideox_rotary(config, frames, height, width)
+    if config.get("ofs_embed_dim"):
+        inputs["ofs"] = torch.full((batch_size,), 2.0)
     return inputs
