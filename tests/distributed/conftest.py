@@ -20,7 +20,11 @@ DECLARED_GPUS = 4
 
 @pytest.fixture(scope="session")
 def ray_local():
-    """A private local Ray with 4 declared GPUs; yields its GCS address for subprocess drivers."""
+    """A local Ray with 4 declared GPUs; yields its GCS address for subprocess drivers.
+
+    A Ray this process already runs is reused when it has the resources (and left running);
+    otherwise this session starts its own and shuts it down at the end.
+    """
     import ray
     from ray import cloudpickle
 
@@ -29,6 +33,10 @@ def ray_local():
     # Actor processes do not have tests/ on their path: ship the test workers by value.
     cloudpickle.register_pickle_by_value(dist_workers)
     if ray.is_initialized():
+        resources = ray.cluster_resources()
+        if resources.get("GPU", 0) >= DECLARED_GPUS and resources.get("CPU", 0) >= 2:
+            yield ray.get_runtime_context().gcs_address
+            return
         ray.shutdown()
     context = ray.init(
         num_cpus=2, num_gpus=DECLARED_GPUS, include_dashboard=False, log_to_driver=False
