@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from repvideo_eval.scoring.dimension_registry import implemented_dimensions, validate_dimensions
+from repvideo_eval.scoring.dimension_registry import implemented_dimensions, scorer_class, validate_dimensions
 from repvideo_eval.scoring.weights import DIMENSION_FILES, default_cache_dir, fetch_for_dimensions
 
 
@@ -26,6 +26,8 @@ def execute(args: argparse.Namespace) -> int:
         dimensions = validate_dimensions([d for d in args.dimensions.split(",") if d.strip()])
     else:
         dimensions = implemented_dimensions()
+    for dimension in dimensions:
+        scorer_class(dimension)  # importing a scorer module registers its weight files
     dimensions = tuple(d for d in dimensions if d in DIMENSION_FILES)
     cache = default_cache_dir(args.cache_dir)
     resolved = fetch_for_dimensions(dimensions, cache_dir=cache, progress=not args.no_progress)

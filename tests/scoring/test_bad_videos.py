@@ -10,7 +10,6 @@ import pytest
 
 from repvideo_eval.scoring import QUALITY_DIMENSIONS, ScoringSession, VideoToScore, aggregate, score_videos
 from repvideo_eval.scoring.decode import DecodedVideo
-from repvideo_eval.scoring.dimensions.dynamic_degree import DynamicDegree
 
 from .synthetic_videos import render_frames, write_video
 

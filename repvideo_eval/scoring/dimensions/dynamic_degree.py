@@ -16,7 +16,6 @@ We run RAFT's own modules with the pairs batched and the feature encoder applied
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch

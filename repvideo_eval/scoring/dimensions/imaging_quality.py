@@ -11,7 +11,6 @@ Other vbench modes ("shorter", "shorter_centercrop", "None") are available via `
 
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 import torch
