@@ -45,7 +45,8 @@ ALLOWED_PICKLE_GLOBALS: list[Any] = [argparse.Namespace]
 
 #: CogVideoX-2B as the official SAT config builds it (sat/configs/cogvideox_2b.yaml), for what
 #: the tensor shapes cannot tell. SAT's layer norms use eps 1e-6 (DiffusionTransformer passes
-#: ``LayerNorm(eps=1e-6)``), hence ``norm_eps``; diffusers' own CogVideoX-2b config says 1e-5.
+#: ``LayerNorm(eps=1e-6)``), hence ``norm_eps``; diffusers' CogVideoX conversion script keeps the
+#: class default 1e-5 (so, presumably, does the published THUDM/CogVideoX-2b diffusers config).
 SAT_2B_DEFAULTS: dict[str, Any] = {
     "sample_width": 90,
     "sample_height": 60,
