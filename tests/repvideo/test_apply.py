@@ -116,7 +116,7 @@ def test_errors_for_wrong_models(tiny_2b: torch.nn.Module) -> None:
         set_gates_constant(tiny_2b, 0.5)
 
 
-def test_gates_follow_dtype_and_device_moves(tiny_2b: torch.nn.Module, inputs_2b: dict) -> None:
+def test_gates_follow_dtype_moves(tiny_2b: torch.nn.Module, inputs_2b: dict) -> None:
     model = apply_repvideo(copy.deepcopy(tiny_2b)).to(torch.bfloat16)
     assert model.repvideo_gates.dtype == torch.bfloat16
     inputs = {k: (v.to(torch.bfloat16) if torch.is_tensor(v) and v.is_floating_point() else v) for k, v in inputs_2b.items()}
