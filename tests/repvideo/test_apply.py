@@ -122,3 +122,20 @@ def test_gates_follow_dtype_moves(tiny_2b: torch.nn.Module, inputs_2b: dict) -> 
     inputs = {k: (v.to(torch.bfloat16) if torch.is_tensor(v) and v.is_floating_point() else v) for k, v in inputs_2b.items()}
     out = _out(model, inputs)
     assert out.dtype == torch.bfloat16 and torch.isfinite(out).all()
+
+
+def test_wan_save_and_load_round_trip(tmp_path) -> None:
+    from diffusers import WanTransformer3DModel
+
+    from repvideo_eval.repvideo import load_repvideo
+
+    model = apply_repvideo(build_tiny_transformer("wan-2.1", seed=30), cache_window=3)
+    set_gates(model, [0.05 * i for i in range(TINY_LAYERS)])
+    model.save_pretrained(tmp_path / "wan")
+    stock = WanTransformer3DModel.from_pretrained(tmp_path / "wan")  # a plain Wan folder
+    assert type(stock) is WanTransformer3DModel
+    loaded = load_repvideo(tmp_path / "wan")
+    assert type(loaded) is type(model) and loaded.repvideo_cache_window == 3
+    inputs = tiny_inputs("wan-2.1", seed=31)
+    assert torch.equal(_out(loaded, inputs), _out(model, inputs))
+    assert not torch.equal(_out(stock, inputs), _out(model, inputs))
