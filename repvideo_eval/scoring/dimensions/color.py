@@ -8,7 +8,8 @@ region's caption is compared against the **top** box's ObjectDet label (quirk, s
 
 Videos with no object frame are dropped from VBench's mean. Here such a video gets an error-free
 "not counted" outcome expressed as `VideoRejected` (an error record with weight 0, excluded from
-`aggregate`), whose message says it is VBench's rule, not a failure. Counted videos have weight
+`aggregate`), whose message says it is VBench's rule, not a failure. (An error-free record with
+weight 0 is not an option: the records loader in reporting rejects error-free weights <= 0.) Counted videos have weight
 1 (dimension score = mean over counted videos).
 """
 
