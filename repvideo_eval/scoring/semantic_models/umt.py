@@ -14,7 +14,6 @@ import logging
 from functools import partial
 from pathlib import Path
 
-import torch
 from torch import nn
 
 from repvideo_eval.scoring.checkpoints import load_state_file
