@@ -19,7 +19,7 @@ def test_every_item_processed_once_with_one_worker_per_gpu(ray_local, tmp_path: 
     items = _items(12)
     manifest = tmp_path / "generate.jsonl"
     summary = run_stage(
-        "generate", items, FileWorker, {"out_dir": str(tmp_path), "delay": 0.05},
+        "generate", items, FileWorker, {"out_dir": str(tmp_path), "delay": 0.2},
         manifest_path=manifest, resources=Resources(num_gpus=2), is_complete=is_complete(tmp_path),
         progress=False,
     )  # fmt: skip
@@ -34,7 +34,7 @@ def test_every_item_processed_once_with_one_worker_per_gpu(ray_local, tmp_path: 
     states = read_manifest(manifest)
     assert set(states) == {i.key for i in items}
     assert {states[i.key].metadata["square"] for i in items} == {i.value**2 for i in items}
-    assert all(s.status == "done" and s.attempts == 1 and s.seconds >= 0.05 for s in states.values())
+    assert all(s.status == "done" and s.attempts == 1 and s.seconds >= 0.2 for s in states.values())
     pids = {s.metadata["pid"] for s in states.values()}
     assert len(pids) == 2
     gpus = {tuple(s.metadata["gpus"]) for s in states.values()}
@@ -65,7 +65,7 @@ def test_rerun_skips_complete_items_and_redoes_missing_or_partial(ray_local, tmp
 def test_load_balancing_is_dynamic(ray_local, tmp_path: Path) -> None:
     """One slow item must not hold back a static share: the other actor takes the rest."""
     items = _items(9)
-    delays = {"item000": 1.5}
+    delays = {"item000": 2.5}
     summary = run_stage(
         "generate", items, FileWorker, {"out_dir": str(tmp_path), "delay": 0.02, "delays": delays},
         manifest_path=tmp_path / "m.jsonl", resources=Resources(num_gpus=2), progress=False,
@@ -74,7 +74,9 @@ def test_load_balancing_is_dynamic(ray_local, tmp_path: Path) -> None:
     states = read_manifest(tmp_path / "m.jsonl")
     slow_pid = states["item000"].metadata["pid"]
     by_slow = [k for k, s in states.items() if s.metadata["pid"] == slow_pid]
-    assert by_slow == ["item000"]  # a static split would have given it 4 or 5 items
+    # a static split would have given it 4 or 5 items; dynamically the other actor takes the
+    # rest (allowing one more, should that actor start late on a loaded machine)
+    assert "item000" in by_slow and len(by_slow) <= 2
 
 
 def test_cpu_workers_when_no_gpus_requested(ray_local, tmp_path: Path) -> None:
