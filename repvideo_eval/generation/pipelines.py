@@ -18,6 +18,7 @@ from repvideo_eval.config import ModelCard
 from repvideo_eval.errors import UserError
 from repvideo_eval.generation.guidance import dynamic_cfg_schedule
 
+CONVERTED_MARKER = "repvideo.safetensors"  # written by repvideo_eval.repvideo beside a converted transformer
 TORCH_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -36,27 +37,25 @@ def _make_scheduler(name: str, config: Any) -> Any:
 
 def _apply_repvideo_settings(transformer: Any, card: ModelCard, learned_gates: torch.Tensor | None) -> Any:
     """Turn `transformer` into RepVideo per the card; learned gates come from the checkpoint."""
-    from repvideo_eval.repvideo import apply_repvideo
+    from repvideo_eval.repvideo import apply_repvideo, configure_repvideo, is_repvideo, set_gates
 
     settings = card.repvideo
     assert settings is not None
-    if not hasattr(transformer, "repvideo_gates"):
+    if not is_repvideo(transformer):
         apply_repvideo(transformer, cache_window=settings.cache_window, gate_init=0.5)
-    transformer.repvideo_cache_window = settings.cache_window
-    gates = transformer.repvideo_gates
-    with torch.no_grad():
-        if settings.gates == "learned":
-            if learned_gates is None:
-                raise UserError(
-                    f"model card {card.name} asks for learned gates but its weights carry none",
-                    "Set repvideo.gates to 'fixed' (with gate_value) or 'off' in the card.",
-                )
-            gates.copy_(learned_gates.to(gates.dtype))
-        elif settings.gates == "fixed":
-            gates.fill_(float(settings.gate_value))  # type: ignore[arg-type]
-        else:
-            gates.zero_()
-    return transformer
+    if settings.gates == "learned":
+        if learned_gates is None:
+            raise UserError(
+                f"model card {card.name} asks for learned gates but its weights carry none",
+                "Set repvideo.gates to 'fixed' (with gate_value) or 'off' in the card.",
+            )
+        set_gates(transformer, learned_gates)
+        gates: Any = "learned"
+    elif settings.gates == "fixed":
+        gates = float(settings.gate_value)  # type: ignore[arg-type]
+    else:
+        gates = "off"
+    return configure_repvideo(transformer, gates=gates, cache_window=settings.cache_window)
 
 
 def _tiny_pipeline(card: ModelCard) -> Any:
@@ -87,8 +86,11 @@ def _hub_pipeline(card: ModelCard) -> Any:
             from repvideo_eval.repvideo import ensure_converted, load_repvideo
 
             source = Path(card.transformer_weights).expanduser()
-            sat_dir = source if source.is_dir() else Path(snapshot_download(card.transformer_weights))
-            out_dir = ensure_converted(sat_dir, converted_weights_dir(card.transformer_weights))
+            if (source / CONVERTED_MARKER).is_file():  # an already converted diffusers folder
+                out_dir = source
+            else:  # the SAT checkpoint (local folder or Hub repo), converted once and cached
+                sat_dir = source if source.is_dir() else Path(snapshot_download(card.transformer_weights))
+                out_dir = ensure_converted(sat_dir, converted_weights_dir(card.transformer_weights))
             pipe.transformer = load_repvideo(out_dir, torch_dtype=dtype)
             learned = pipe.transformer.repvideo_gates.detach().clone()
         _apply_repvideo_settings(pipe.transformer, card, learned)
