@@ -108,3 +108,22 @@ def test_duplicate_keys_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="share the key"):
         run_stage("generate", [Item("a", 1), Item("a", 2)], FileWorker, {"out_dir": str(tmp_path)},
                   manifest_path=tmp_path / "m.jsonl", resources=Resources(num_gpus=1))  # fmt: skip
+
+
+def test_half_a_gpu_per_worker_puts_two_workers_on_one_gpu(ray_local, tmp_path: Path) -> None:
+    items = _items(6)
+    summary = run_stage(
+        "score", items, FileWorker, {"out_dir": str(tmp_path), "delay": 0.2},
+        manifest_path=tmp_path / "m.jsonl", resources=Resources(num_gpus=1, gpus_per_worker=0.5),
+        progress=False,
+    )  # fmt: skip
+    assert summary.done == 6 and summary.num_workers == 2
+    states = read_manifest(tmp_path / "m.jsonl").values()
+    assert len({s.metadata["pid"] for s in states}) == 2
+    assert len({tuple(s.metadata["gpus"]) for s in states}) == 1  # the same single GPU
+
+
+def test_no_items_returns_an_empty_summary(tmp_path: Path) -> None:
+    summary = run_stage("generate", [], FileWorker, {"out_dir": str(tmp_path)},
+                        manifest_path=tmp_path / "m.jsonl", resources=Resources(), progress=False)  # fmt: skip
+    assert (summary.total, summary.done, summary.num_workers, summary.ok) == (0, 0, 0, True)
