@@ -46,6 +46,7 @@ class _Slot:
     busy: bool = False
     start_failures: int = 0
     retired: bool = False
+    parked: bool = False  # failed before any worker ever started: wait to see whether any can
     kill_reason: str | None = None
 
 
@@ -62,6 +63,12 @@ class PoolCounts:
     done: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     restarts: int = 0
+
+
+def _brief(exc: BaseException, limit: int = 400) -> str:
+    """Ray's death notices are long; keep the type and the start (exit type, OOM hints)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:limit]}{'...' if len(text) > limit else ''}"
 
 
 class StagePool:
@@ -166,7 +173,7 @@ class StagePool:
         for slot in self.slots:
             if not self.queue:
                 return
-            if slot.actor is None and not slot.retired:  # vacated when no work was left
+            if slot.actor is None and not slot.retired and not slot.parked:  # vacated, no work left then
                 self.counts.restarts += 1
                 self._launch(slot)
             if slot.identity is None or slot.busy or slot.retired:
@@ -195,15 +202,23 @@ class StagePool:
             slot.identity, slot.start_failures = info, 0
             self.any_started = True
             self.last_alive = time.monotonic()
+            for other in self.slots:
+                other.parked = False  # the worker can start: parked slots get another go
             return
-        if error["user_error"]:
+        if error["user_error"]:  # a user mistake does not go away by retrying
             raise UserError(error["error"].split(": ", 1)[-1])
-        if not self.any_started:
-            raise WorkerStartError(
-                f"{self.worker_cls.__name__} could not be constructed: {error['error']}\n"
-                f"{error['traceback']}"
-            )
         slot.start_failures += 1
+        if not self.any_started:
+            # Most likely a bug or bad settings that every worker will hit; but if one GPU is
+            # broken and others work, the run should go on. Park until one worker starts.
+            self._kill(slot)
+            slot.parked = True
+            if all(s.parked or s.retired for s in self.slots):
+                raise WorkerStartError(
+                    f"{self.worker_cls.__name__} could not be constructed: {error['error']}\n"
+                    f"{error['traceback']}"
+                )
+            return
         if slot.start_failures >= self.max_attempts:
             log.error("worker slot %d gave up after %d failed starts: %s",
                       slot.index, slot.start_failures, error["error"])  # fmt: skip
@@ -228,7 +243,7 @@ class StagePool:
             elif lost:
                 message = "the worker's node was lost"
             else:
-                message = f"the worker process died: {type(exc).__name__}"
+                message = f"the worker process died: {_brief(exc)}"
             if lost and self.node_losses.get(item.key, 0) < MAX_NODE_LOSSES_PER_ITEM:
                 self.node_losses[item.key] = self.node_losses.get(item.key, 0) + 1
                 self.attempts[item.key] -= 1  # not the item's fault

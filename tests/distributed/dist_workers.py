@@ -143,3 +143,16 @@ class FragileStartWorker(DyingWorker):
             raise RuntimeError("GPU fell off the bus")
         _bump(Path(out_dir) / "_starts", "start")
         super().__init__(out_dir, die_on)
+
+
+class FirstStartFailsWorker(FileWorker):
+    """The very first construction in `out_dir` fails (one broken GPU); the others work."""
+
+    def __init__(self, out_dir: str) -> None:
+        try:
+            fd = os.open(Path(out_dir) / "_first_start", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            super().__init__(out_dir)
+            return
+        os.close(fd)
+        raise RuntimeError("CUDA error: no kernel image is available (one broken GPU)")

@@ -10,6 +10,7 @@ from dist_workers import (
     BrokenInitWorker,
     DyingWorker,
     FileWorker,
+    FirstStartFailsWorker,
     FlakyWorker,
     FragileStartWorker,
     Item,
@@ -77,6 +78,13 @@ def test_worker_that_cannot_start_fails_fast_with_its_error(ray_local, tmp_path)
     with pytest.raises(WorkerStartError, match="cannot load the model"):
         run_stage("generate", _items(3), BrokenInitWorker, {}, manifest_path=tmp_path / "m.jsonl",
                   resources=Resources(num_gpus=2), progress=False)  # fmt: skip
+
+
+def test_one_worker_failing_to_start_does_not_stop_the_others(ray_local, tmp_path) -> None:
+    tmp_path.mkdir(exist_ok=True)
+    summary = _run(tmp_path, FirstStartFailsWorker, {}, _items(6))
+    assert (summary.done, summary.failed) == (6, [])
+    assert (tmp_path / "_first_start").exists()  # the failure did happen
 
 
 def test_user_error_in_worker_start_reaches_the_cli_as_user_error(ray_local, tmp_path) -> None:
