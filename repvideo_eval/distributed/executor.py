@@ -8,9 +8,13 @@ the manifest; a rerun skips what is complete and finishes the rest.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
+
+import ray
 
 from .manifest import DONE, ItemState, ManifestWriter, read_manifest
 from .planning import plan_workers
@@ -84,11 +88,14 @@ def run_stage(
             counts, workers = PoolCounts(), 0
             if todo:
                 with ray_session(resources):
-                    plan = plan_workers(resources, alive_node_resources())
+                    nodes = alive_node_resources()
+                    plan = plan_workers(resources, nodes)
                     workers = min(plan.num_workers, len(todo))
                     manifest.append(
                         "run", total=len(items), todo=len(todo), skipped=len(complete),
                         workers=workers, gpus_per_worker=plan.num_gpus, cpus_per_worker=plan.num_cpus,
+                        nodes=len(nodes), cluster_gpus=sum(n.get("GPU", 0.0) for n in nodes),
+                        driver=f"{socket.gethostname()}:{os.getpid()}", ray_version=ray.__version__,
                     )  # fmt: skip
                     pool = StagePool(
                         stage, plan, workers, worker_cls, worker_kwargs, manifest=manifest,
