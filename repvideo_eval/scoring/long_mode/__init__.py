@@ -1,0 +1,34 @@
+"""VBench-Long (vbench2_beta_long) as a wrapper over the scoring engine; see docs/vbench_protocols.md.
+
+Public API:
+    default_vbench_mode(num_frames, fps) -> "standard" | "long"
+    LongModeSession(dimensions, *, device, weights, cache_dir, clip_seconds=None, ...).score(video)
+    long_flicker_clips(session, videos_by_prompt) -> clip paths per prompt for the static filter
+"""
+
+from repvideo_eval.scoring.long_mode.aggregate import fuse_slow_fast, map_clip2clip, mean_of_clips
+from repvideo_eval.scoring.long_mode.clips import (
+    CLIP_LENGTH_CONFIGS,
+    clip_ranges,
+    clip_seconds_for_prompt,
+    default_vbench_mode,
+    detect_scenes,
+    plan_clips,
+)
+from repvideo_eval.scoring.long_mode.session import Clip, LongModeSession, SplitVideo, long_flicker_clips
+
+__all__ = [
+    "CLIP_LENGTH_CONFIGS",
+    "Clip",
+    "LongModeSession",
+    "SplitVideo",
+    "clip_ranges",
+    "clip_seconds_for_prompt",
+    "default_vbench_mode",
+    "detect_scenes",
+    "fuse_slow_fast",
+    "long_flicker_clips",
+    "map_clip2clip",
+    "mean_of_clips",
+    "plan_clips",
+]
