@@ -40,11 +40,11 @@ def resources_from_args(args: argparse.Namespace) -> Resources:
     if num_gpus is not None and num_gpus < 0:
         raise UserError(f"--num-gpus must be 0 or more, got {num_gpus}", None)
     if not gpus_per_worker > 0:
-        raise UserError(f"--gpus-per-worker must be above 0, got {gpus_per_worker}", "use e.g. 1")
+        raise UserError(f"--gpus-per-worker must be above 0, got {gpus_per_worker}", "Use e.g. 1")
     if gpus_per_worker > 1 and gpus_per_worker != int(gpus_per_worker):
         raise UserError(
             f"--gpus-per-worker {gpus_per_worker} is not possible above 1 unless whole",
-            "use 0.5, 1, 2, ...",
+            "Use 0.5, 1, 2, ...",
         )
     if num_cpu_workers is not None and num_cpu_workers < 1:
         raise UserError(f"--num-cpu-workers must be at least 1, got {num_cpu_workers}", None)

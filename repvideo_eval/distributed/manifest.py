@@ -59,7 +59,7 @@ class ManifestWriter:
         except OSError as exc:
             raise UserError(
                 f"cannot write the manifest {self.path}: {exc.strerror}",
-                "choose an output folder you can write to",
+                "Choose an output folder you can write to",
             ) from exc
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -67,7 +67,7 @@ class ManifestWriter:
             os.close(self._fd)
             raise UserError(
                 f"another run is writing {self.path} right now",
-                "wait for it to finish or give this run another output folder",
+                "Wait for it to finish or give this run another output folder",
             ) from None
         self._end_torn_line()
 

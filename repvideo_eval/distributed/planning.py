@@ -34,11 +34,11 @@ class WorkerPlan:
 def _check_request(resources: Resources) -> None:
     gpw = resources.gpus_per_worker
     if not gpw > 0:
-        raise UserError(f"--gpus-per-worker must be above 0, got {gpw}", "use e.g. 1 or 0.5")
+        raise UserError(f"--gpus-per-worker must be above 0, got {gpw}", "Use e.g. 1 or 0.5")
     if gpw > 1 and abs(gpw - round(gpw)) > _EPS:
         raise UserError(
             f"--gpus-per-worker {gpw} is not possible: above 1 it must be a whole number",
-            "use 0.5, 1, 2, ...",
+            "Use 0.5, 1, 2, ...",
         )
     if resources.num_gpus is not None and resources.num_gpus < 0:
         raise UserError(f"--num-gpus must be 0 or more, got {resources.num_gpus}", None)
@@ -66,14 +66,14 @@ def plan_workers(resources: Resources, nodes: Sequence[Mapping[str, float]]) -> 
     if cluster_gpus == 0:
         raise UserError(
             f"asked for {resources.num_gpus} GPU(s) but the Ray cluster has no GPU",
-            "run on a GPU machine or join a cluster with GPU nodes (--ray-address auto), "
+            "Run on a GPU machine or join a cluster with GPU nodes (--ray-address auto), "
             "or pass --num-gpus 0 to use CPU workers",
         )
     largest = max(node_gpus)
     if gpw > largest + _EPS:
         raise UserError(
             f"--gpus-per-worker {gpw:g} is more than any node has (largest node: {largest:g} GPU(s))",
-            f"use --gpus-per-worker {largest:g} or less",
+            f"Use --gpus-per-worker {largest:g} or less",
         )
     capacity = sum(workers_per_node(gpus, gpw) for gpus in node_gpus)
     if resources.num_gpus is None:
@@ -82,13 +82,13 @@ def plan_workers(resources: Resources, nodes: Sequence[Mapping[str, float]]) -> 
         if resources.num_gpus > cluster_gpus + _EPS:
             raise UserError(
                 f"asked for {resources.num_gpus} GPU(s) but the Ray cluster has {cluster_gpus:g}",
-                f"use --num-gpus {int(cluster_gpus)} or less, or leave it out to use them all",
+                f"Use --num-gpus {int(cluster_gpus)} or less, or leave it out to use them all",
             )
         count = min(capacity, workers_per_node(resources.num_gpus, gpw))
         if count == 0:
             raise UserError(
                 f"--num-gpus {resources.num_gpus} with --gpus-per-worker {gpw:g} makes no worker",
-                "raise --num-gpus or lower --gpus-per-worker",
+                "Raise --num-gpus or lower --gpus-per-worker",
             )
     return WorkerPlan(num_workers=count, num_gpus=gpw, num_cpus=_cpu_share(nodes, gpw), spread=False)
 

@@ -320,5 +320,5 @@ class StagePool:
             raise UserError(
                 f"stage {self.stage}: no node left in the Ray cluster can run a worker "
                 f"({self.plan.num_gpus:g} GPU(s) each); {len(self.queue)} item(s) are not done",
-                "bring nodes back and rerun the same command: it resumes where this run stopped",
+                "Bring nodes back and rerun the same command: it resumes where this run stopped",
             )

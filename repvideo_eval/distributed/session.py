@@ -38,7 +38,7 @@ def ray_session(resources: Resources) -> Iterator[bool]:
             raise
         raise UserError(
             f"could not join the Ray cluster at --ray-address {resources.ray_address}: {exc}",
-            "start it first (`ray start --head` on the head node, `ray start --address HEAD:6379` "
+            "Start it first (`ray start --head` on the head node, `ray start --address HEAD:6379` "
             "on the others) or leave --ray-address out to start a local Ray",
         ) from exc
     try:
@@ -58,7 +58,7 @@ def check_ray_address(address: str, timeout_s: float = 5.0) -> None:
     except (OSError, ValueError) as exc:
         raise UserError(
             f"no Ray cluster answers at --ray-address {address} ({exc})",
-            "check the head node's address and port (`ray start --head` prints them), "
+            "Check the head node's address and port (`ray start --head` prints them), "
             "or leave --ray-address out to start a local Ray",
         ) from exc
 
