@@ -182,7 +182,7 @@ def test_session_splits_at_cuts_and_averages_clip_scores(tmp_path):
         assert [c["score"] for c in rec.details["clips"]] == by_hand[rec.dimension]
         assert rec.score == pytest.approx(sum(by_hand[rec.dimension]) / 4, abs=1e-12)
     json.dumps([r.details for r in records])
-    # solid clips do not flicker at all, and the cut clips are where the colours change
+    # each clip lies inside one solid-colour scene, so nothing flickers
     assert by_hand["temporal_flickering"] == [1.0, 1.0, 1.0, 1.0]
 
 
