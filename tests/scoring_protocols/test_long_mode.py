@@ -217,3 +217,26 @@ def test_long_flicker_clips_follow_vbench_path_order(tmp_path):
     assert [Path(p).parent.name for p in ordered][::3] == ["p-0", "p-1", "p-10", "p-2"]
     kept, _ = select_flicker_videos(clips, lambda p: StaticDecision(video=p, static=not p.endswith("_001.mp4")))
     assert [Path(p).name for p in kept["p"]] == ["p-0_000.mp4", "p-0_002.mp4", "p-1_000.mp4", "p-1_002.mp4", "p-10_000.mp4"]
+
+
+def test_slow_fast_session_fuses_with_the_first_frames_video(tmp_path):
+    from repvideo_eval.scoring.long_mode.session import write_clip
+
+    video = write_video(tmp_path / "p-0.mp4", render("square", 49, 32, 64, seed=6))
+    item = VideoToScore(video, prompt="p")
+    with LongModeSession(["subject_consistency"], weights="tiny-random", consistency="slow-fast",
+                         work_dir=tmp_path / "w") as session:
+        (record,) = session.score(item)
+        clips = session.split(item).clips
+    plain = ScoringSession(["subject_consistency"], weights="tiny-random")
+    inclip = [plain.score(VideoToScore(c.path, prompt="p"))[0].score for c in clips]
+    firsts = np.stack([decord_frames(c.path)[0] for c in clips])
+    write_clip(tmp_path / "fast" / "p-0.mp4", firsts, 8)
+    fast = plain.score(VideoToScore(tmp_path / "fast" / "p-0.mp4", prompt="p"))[0].score
+    (info,) = record.details["slow_fast"]
+    assert info["clip2clip_score"] == pytest.approx(fast, abs=1e-6)
+    w_in, w_fast = SLOW_FAST_WEIGHTS["subject_consistency"]
+    mapped = map_clip2clip(fast, MAPPING_TABLES["subject_consistency"])
+    assert mapped != 0.0 and record.weight == 4.0
+    assert record.score == pytest.approx(w_in * float(np.mean(inclip)) + w_fast * mapped, abs=1e-6)
+    assert record.details["inclip_mean"] == pytest.approx(float(np.mean(inclip)), abs=1e-12)
