@@ -105,3 +105,20 @@ def test_split_forward_with_cached_queries_equals_the_model_forward(tiny_owlv2):
         out = tiny_owlv2.model(input_ids=ids.repeat(2, 1), attention_mask=mask.repeat(2, 1), pixel_values=pixels)
     assert torch.allclose(logits, out.logits, atol=1e-5)
     assert torch.allclose(boxes, out.pred_boxes, atol=1e-6)
+
+
+def test_hub_weights_file_falls_back_to_the_bin_file(tmp_path):
+    from repvideo_eval.scoring.detection.owlv2 import hub_weights_file
+
+    calls = []
+
+    def download(repo, name):
+        calls.append(name)
+        if name == "model.safetensors":
+            raise FileNotFoundError(name)
+        return str(tmp_path / name)
+
+    assert hub_weights_file("google/owlv2-base-patch16-ensemble", download) == tmp_path / "pytorch_model.bin"
+    assert calls == ["model.safetensors", "pytorch_model.bin"]
+    with pytest.raises(RuntimeError, match="no weights file"):
+        hub_weights_file("x/y", lambda repo, name: (_ for _ in ()).throw(FileNotFoundError(name)))

@@ -92,6 +92,17 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def hub_weights_file(checkpoint: str, download) -> Path:
+    """The weights file `from_pretrained` read (already in the HF cache): safetensors, else the .bin."""
+    last_error: Exception | None = None
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        try:
+            return Path(download(checkpoint, name))
+        except Exception as exc:  # EntryNotFoundError and friends differ across huggingface_hub versions
+            last_error = exc
+    raise RuntimeError(f"no weights file found for {checkpoint}: {last_error}")
+
+
 class Owlv2Detector(Detector):
     """OWLv2 behind the GRiT-shaped `Detector` interface."""
 
@@ -118,8 +129,7 @@ class Owlv2Detector(Detector):
             self.model = Owlv2ForObjectDetection.from_pretrained(checkpoint)
             self.image_processor = Owlv2ImageProcessor.from_pretrained(checkpoint)
             self.tokenizer = HubTokenizer(checkpoint)
-            weights_file = Path(hf_hub_download(checkpoint, "model.safetensors"))
-            self.weights_id = f"owlv2:{checkpoint}:sha256={_file_sha256(weights_file)[:12]}"
+            self.weights_id = f"owlv2:{checkpoint}:sha256={_file_sha256(hub_weights_file(checkpoint, hf_hub_download))[:12]}"
         self.model = self.model.to(device).eval()
         self._query_cache: dict[tuple[str, ...], torch.Tensor] = {}
 
