@@ -83,20 +83,22 @@ def run_stage(
     with ManifestWriter(manifest_path, stage) as manifest:
         previous = read_manifest(manifest_path, stage)
         todo, complete = split_complete(items, previous, is_complete)
-        bar = StageProgress(stage, len(items), len(complete), enabled=progress)
-        try:
-            counts, workers = PoolCounts(), 0
-            if todo:
-                with ray_session(resources):
-                    nodes = alive_node_resources()
-                    plan = plan_workers(resources, nodes)
-                    workers = min(plan.num_workers, len(todo))
-                    manifest.append(
-                        "run", total=len(items), todo=len(todo), skipped=len(complete),
-                        workers=workers, gpus_per_worker=plan.num_gpus, cpus_per_worker=plan.num_cpus,
-                        nodes=len(nodes), cluster_gpus=sum(n.get("GPU", 0.0) for n in nodes),
-                        driver=f"{socket.gethostname()}:{os.getpid()}", ray_version=ray.__version__,
-                    )  # fmt: skip
+        counts, workers = PoolCounts(), 0
+        if not todo:
+            StageProgress(stage, len(items), len(complete), enabled=progress).close()
+        else:
+            with ray_session(resources):
+                nodes = alive_node_resources()
+                plan = plan_workers(resources, nodes)  # impossible requests fail before the bar
+                workers = min(plan.num_workers, len(todo))
+                manifest.append(
+                    "run", total=len(items), todo=len(todo), skipped=len(complete),
+                    workers=workers, gpus_per_worker=plan.num_gpus, cpus_per_worker=plan.num_cpus,
+                    nodes=len(nodes), cluster_gpus=sum(n.get("GPU", 0.0) for n in nodes),
+                    driver=f"{socket.gethostname()}:{os.getpid()}", ray_version=ray.__version__,
+                )  # fmt: skip
+                bar = StageProgress(stage, len(items), len(complete), enabled=progress)
+                try:
                     pool = StagePool(
                         stage, plan, workers, worker_cls, worker_kwargs, manifest=manifest,
                         bar=bar, prior_attempts={k: s.attempts for k, s in previous.items()},
@@ -104,17 +106,15 @@ def run_stage(
                         restart_on_error=restart_on_error,
                     )  # fmt: skip
                     counts = pool.run(todo)
-            summary = StageSummary(
-                stage=stage, total=len(items), done=counts.done, skipped=len(complete),
-                failed=counts.failed, seconds=time.monotonic() - started,
-                num_workers=workers, worker_restarts=counts.restarts,
-            )  # fmt: skip
-            manifest.append(
-                "end", done=summary.done, skipped=summary.skipped, failed=len(summary.failed),
-                seconds=summary.seconds, sync=True,
-            )  # fmt: skip
-            return summary
-        finally:
-            bar.close()
-
-
+                finally:
+                    bar.close()
+        summary = StageSummary(
+            stage=stage, total=len(items), done=counts.done, skipped=len(complete),
+            failed=counts.failed, seconds=time.monotonic() - started,
+            num_workers=workers, worker_restarts=counts.restarts,
+        )  # fmt: skip
+        manifest.append(
+            "end", done=summary.done, skipped=summary.skipped, failed=len(summary.failed),
+            seconds=summary.seconds, sync=True,
+        )  # fmt: skip
+        return summary
