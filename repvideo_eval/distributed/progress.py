@@ -25,6 +25,8 @@ class StageProgress:
             file=sys.stderr,
             dynamic_ncols=True,
             smoothing=0.05,
+            # In a log file (Slurm, nohup) every redraw is kept: redraw twice a minute there.
+            mininterval=0.1 if sys.stderr.isatty() else 30.0,
         )
         self._show()
 
