@@ -245,6 +245,11 @@ def select_flicker_videos(
     return kept, decisions
 
 
+def decisions_to_json(decisions: Mapping[str, Sequence[StaticDecision]]) -> dict[str, list[dict[str, Any]]]:
+    """All decisions of a selection as plain JSON data, per prompt, in inspection order."""
+    return {prompt: [d.to_json() for d in items] for prompt, items in decisions.items()}
+
+
 class StaticFilter:
     """Worker-friendly static filter: RAFT loaded once, then `decide(path)` per video.
 

@@ -240,3 +240,20 @@ def test_slow_fast_session_fuses_with_the_first_frames_video(tmp_path):
     assert mapped != 0.0 and record.weight == 4.0
     assert record.score == pytest.approx(w_in * float(np.mean(inclip)) + w_fast * mapped, abs=1e-6)
     assert record.details["inclip_mean"] == pytest.approx(float(np.mean(inclip)), abs=1e-12)
+
+
+def test_bad_videos_become_error_records(tmp_path):
+    import imageio.v2 as imageio
+
+    odd = tmp_path / "odd-0.mp4"  # 33x63 px in yuv444p: decodable, but x264 cannot write it as yuv420p
+    imageio.mimwrite(str(odd), list(render("pan", 20, 33, 63, seed=1)), fps=8, codec="libx264",
+                     pixelformat="yuv444p", macro_block_size=1)
+    fine = write_video(tmp_path / "fine-0.mp4", render("pan", 20, 32, 64, seed=1))
+    with LongModeSession(["temporal_flickering"], weights="tiny-random", work_dir=tmp_path / "w") as session:
+        (gone,) = session.score(VideoToScore(tmp_path / "missing-0.mp4", prompt="missing"))
+        (bad,) = session.score(VideoToScore(odd, prompt="odd"))
+        (good,) = session.score(VideoToScore(fine, prompt="fine"))
+    assert not gone.ok and gone.error.startswith("cannot split into clips") and "not found" in gone.error
+    assert not bad.ok and bad.error.startswith("cannot split into clips")
+    assert good.ok and good.weight == 2.0  # 20 frames at 8 fps, 2-s clips: [0,16) and [4,20)
+    assert [(c["start"], c["end"]) for c in good.details["clips"]] == [(0, 16), (4, 20)]

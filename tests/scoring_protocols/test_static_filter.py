@@ -14,6 +14,7 @@ import pytest
 from repvideo_eval.scoring.static_filter import (
     StaticDecision,
     StaticFilter,
+    decisions_to_json,
     filter_pairs,
     is_static,
     select_flicker_videos,
@@ -143,6 +144,9 @@ def test_tiny_random_filter_records_json_decisions(tmp_path):
     kept, decisions = flt.select({"p": [str(video), str(tmp_path / "p-1.mp4")]})
     assert [d.video for d in decisions["p"]] == [str(video), str(tmp_path / "p-1.mp4")]
     assert kept["p"] == ([str(video)] if decision.static else [])
+    stored = json.loads(json.dumps(decisions_to_json(decisions)))
+    assert [row["video"] for row in stored["p"]] == [str(video), str(tmp_path / "p-1.mp4")]
+    assert stored["p"][0]["pair_scores"] == decision.pair_scores and stored["p"][1]["error"] == small.error
 
 
 @pytest.mark.slow

@@ -79,6 +79,12 @@ def write_clip(path: Path, frames: np.ndarray, fps: int) -> None:
     tmp = path.with_name(f".{path.stem}.tmp.mp4")
     imageio.mimwrite(str(tmp), list(frames), fps=fps, codec="libx264", pixelformat="yuv420p",
                      macro_block_size=1, quality=None, output_params=["-crf", str(CLIP_CRF)])
+    # imageio-ffmpeg does not raise when ffmpeg refuses the input (e.g. odd sizes in yuv420p):
+    # it leaves an empty file, which must not pass for a clip.
+    if not tmp.is_file() or tmp.stat().st_size == 0:
+        tmp.unlink(missing_ok=True)
+        height, width = frames.shape[1:3]
+        raise OSError(f"ffmpeg wrote no clip for {width}x{height} frames (libx264 yuv420p needs even sizes)")
     os.replace(tmp, path)
 
 
@@ -142,6 +148,7 @@ class LongModeSession:
         return self.work_dir / digest / "split_clip"
 
     def seconds_for(self, video: VideoToScore) -> int:
+        """This video's clip length in whole seconds (forced, or from its prompt's dimensions)."""
         return self.clip_seconds if self.clip_seconds is not None else clip_seconds_for_prompt(
             video.prompt, self.full_info, self.clip_length_config)
 
@@ -165,7 +172,9 @@ class LongModeSession:
         if not (marker.is_file() and json.loads(marker.read_text()) == manifest and all(c.path.is_file() for c in clips)):
             for clip in clips:
                 write_clip(clip.path, frames[clip.start : clip.end], fps)
-            marker.write_text(json.dumps(manifest))
+            tmp = marker.with_name(marker.name + ".tmp")
+            tmp.write_text(json.dumps(manifest))
+            os.replace(tmp, marker)
         return SplitVideo(clips, fps, seconds, scenes)
 
     # -- scoring ---------------------------------------------------------------------------
@@ -180,8 +189,13 @@ class LongModeSession:
         chosen = list(dict.fromkeys(dimensions)) if dimensions is not None else list(self.dimensions)
         try:
             split = self.split(video)
+        except UserError:
+            raise
         except VideoDecodeError as exc:
             return [self._record(video, d, None, 0.0, f"cannot split into clips: {exc}", "none", {}) for d in chosen]
+        except Exception as exc:  # e.g. the encoder refusing odd frame sizes: an error record, not a crash
+            reason = f"cannot split into clips: {type(exc).__name__}: {str(exc)[:300]}"
+            return [self._record(video, d, None, 0.0, reason, "none", {}) for d in chosen]
         per_clip = [self.inner.score(self._clip_item(video, clip.path), chosen) for clip in split.clips]
         records = []
         for index, dimension in enumerate(chosen):
@@ -192,7 +206,14 @@ class LongModeSession:
     def _clip_item(self, video: VideoToScore, path: Path) -> VideoToScore:
         return VideoToScore(path=path, prompt=video.prompt, auxiliary_info=video.auxiliary_info, key=video.key)
 
-    def _combine(self, video, dimension, split, clip_records, flicker_clips) -> ScoreRecord:
+    def _combine(
+        self,
+        video: VideoToScore,
+        dimension: str,
+        split: SplitVideo,
+        clip_records: list[tuple[Clip, ScoreRecord]],
+        flicker_clips: Sequence[str | Path] | None,
+    ) -> ScoreRecord:
         filtered = dimension == "temporal_flickering" and flicker_clips is not None
         if filtered:
             keep = {str(Path(p)) for p in flicker_clips}
@@ -216,7 +237,7 @@ class LongModeSession:
         weight = 1.0 if filtered else float(len(ok))
         return self._record(video, dimension, score, weight, None, weights_id, details)
 
-    def _slow_fast(self, video, dimension, clips: list[Clip], scores: list[float], details: dict) -> float:
+    def _slow_fast(self, video: VideoToScore, dimension: str, clips: list[Clip], scores: list[float], details: dict) -> float:
         """Fuse in-clip scores with the fast (first frames of each clip) video, per scene folder."""
         fused_all: list[float] = []
         groups: dict[Path, list[int]] = {}
@@ -240,7 +261,10 @@ class LongModeSession:
                        clip2clip_extractor="same model as the dimension (vbench --dev_flag: DINOv2 / DreamSim)")
         return mean_of_clips(fused_all)
 
-    def _record(self, video, dimension, score, weight, error, weights_id, details) -> ScoreRecord:
+    def _record(
+        self, video: VideoToScore, dimension: str, score: float | None, weight: float, error: str | None,
+        weights_id: str, details: Mapping[str, Any],
+    ) -> ScoreRecord:
         return ScoreRecord(video=str(video.path), prompt=video.prompt, dimension=dimension, score=score, weight=weight,
                            error=error, backend=BACKEND, weights_id=weights_id, details=details, key=dict(video.key))
 
