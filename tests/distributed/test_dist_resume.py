@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from dist_workers import Item, SlowInPlaceWorker, count, expected_text, is_complete
 from repvideo_eval.distributed import Resources, read_manifest, run_stage
 
@@ -34,16 +36,19 @@ def _run_in_process(out_dir: Path, manifest: Path) -> None:
     assert summary.ok
 
 
-def test_kill_9_driver_then_rerun_finishes_without_redoing(ray_local, tmp_path: Path) -> None:
+def _interrupt_then_rerun(ray_local: str, tmp_path: Path, sig: int) -> None:
     reference_dir, run_dir = tmp_path / "reference", tmp_path / "run"
     _run_in_process(reference_dir, reference_dir / "m.jsonl")
 
     manifest = run_dir / "m.jsonl"
     env = {**os.environ, "PYTHONPATH": str(HERE.parents[1])}
+    err_path = tmp_path / "driver.err"
+    err_file = open(err_path, "wb")
     driver = subprocess.Popen(
         [sys.executable, str(HERE / "dist_driver.py"), ray_local, str(run_dir), str(manifest),
          str(NUM_ITEMS), "0.8"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=subprocess.DEVNULL, stderr=err_file,  # a file: a full pipe would block it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # Ctrl-C works there
     )  # fmt: skip
     deadline = time.monotonic() + 90
     try:
@@ -51,14 +56,17 @@ def test_kill_9_driver_then_rerun_finishes_without_redoing(ray_local, tmp_path: 
             done = [e for e in _events(manifest) if e["event"] == "done"]
             if len(done) >= 3:
                 break
-            assert driver.poll() is None, driver.stderr.read().decode()[-2000:]
+            assert driver.poll() is None, err_path.read_text()[-2000:]
             time.sleep(0.05)
         else:
             raise AssertionError("the driver never finished 3 items")
     finally:
-        os.kill(driver.pid, signal.SIGKILL)
+        os.kill(driver.pid, sig)
         driver.wait(timeout=30)
-        driver.stderr.close()
+        err_file.close()
+    stderr = err_path.read_text()
+    if sig == signal.SIGINT:  # Ctrl-C: the driver stops at once, through KeyboardInterrupt
+        assert driver.returncode != 0 and "KeyboardInterrupt" in stderr
     done_before = {e["key"] for e in _events(manifest) if e["event"] == "done"}
     assert 3 <= len(done_before) < NUM_ITEMS
     time.sleep(1.0)  # let Ray reap the dead driver's actors
@@ -74,3 +82,12 @@ def test_kill_9_driver_then_rerun_finishes_without_redoing(ray_local, tmp_path: 
         if item.key in done_before:
             assert count(run_dir / "_attempts", item.key) == 1  # never redone
     assert all(s.status == "done" for s in states.values())
+
+
+def test_kill_9_driver_then_rerun_finishes_without_redoing(ray_local, tmp_path: Path) -> None:
+    _interrupt_then_rerun(ray_local, tmp_path, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_ctrl_c_driver_then_rerun_finishes_without_redoing(ray_local, tmp_path: Path) -> None:
+    _interrupt_then_rerun(ray_local, tmp_path, signal.SIGINT)
