@@ -1,7 +1,8 @@
 """Run vbench2_beta_long's own splitting and aggregation functions (reference side), in a subprocess.
 
 vbench2_beta_long.utils imports `moviepy.editor` (moviepy 1.x) at module level but none of the
-functions used here touch it, so a stub module stands in. torchvision's `write_video` (removed in
+functions used here touch it, so a stub module stands in (PySceneDetect too, when it is not
+installed, except for the `scenes` mode, which needs the real one). torchvision's `write_video` (removed in
 torchvision 0.29, and it needed PyAV) is replaced by a recorder, so vbench's splitting runs unchanged and we
 capture exactly which frames it would write to which file.
 
@@ -17,6 +18,19 @@ import sys
 import types
 from pathlib import Path
 
+def _stub(name: str, **attrs: object) -> None:
+    module = types.ModuleType(name)
+    module.__dict__.update(attrs)
+    sys.modules[name] = module
+
+
+if len(sys.argv) > 1 and sys.argv[1] != "scenes":
+    try:  # split/aggregate never call PySceneDetect; stub it only where it is not installed
+        import scenedetect  # noqa: F401
+    except ImportError:
+        _stub("scenedetect", open_video=None, SceneManager=None, split_video_ffmpeg=None)
+        _stub("scenedetect.detectors", ContentDetector=None)
+        _stub("scenedetect.video_splitter", split_video_ffmpeg=None)
 sys.modules.setdefault("moviepy", types.ModuleType("moviepy"))
 _editor = types.ModuleType("moviepy.editor")
 _editor.VideoFileClip = None
