@@ -32,7 +32,6 @@ from repvideo_eval.scoring.long_mode.aggregate import SLOW_FAST_DIMENSIONS, fuse
 from repvideo_eval.scoring.long_mode.clips import (
     CLIP_LENGTH_CONFIGS,
     SCENE_THRESHOLD,
-    ClipRange,
     clip_seconds_for_prompt,
     detect_scenes,
     plan_clips,
