@@ -22,7 +22,23 @@ from repvideo_eval.errors import UserError
 from repvideo_eval.generation.items import GenerationItem, generation_complete, generation_items
 from repvideo_eval.generation.provenance import package_versions
 from repvideo_eval.generation.video_io import write_json_atomic
-from repvideo_eval.stages import ScoringWorker, dimensions_by_prompt, read_score_record, score_record_path, scoring_complete, scoring_items
+from repvideo_eval.stages import (
+    FilterItem,
+    ScoringItem,
+    ScoringWorker,
+    StaticFilterWorker,
+    dimensions_by_prompt,
+    dimensions_for_video,
+    filter_complete,
+    filter_items,
+    flicker_prompts,
+    kept_by_video,
+    long_clip_dir,
+    read_score_record,
+    score_record_path,
+    scoring_complete,
+    scoring_items,
+)
 
 PER_VIDEO_COLUMNS = (
     "model",
@@ -50,6 +66,60 @@ class RunOutcome:
     failures: list[tuple[str, str]] = field(default_factory=list)
     report_markdown: str = ""
     random_scoring_weights: bool = False
+
+
+class RunPlan:
+    """What a run must produce, derived from its spec and folder: the generation items of every
+    card, and for each video the dimensions it is scored on (VBench standard mode, then the
+    flicker protocol's selection once the static filter has run)."""
+
+    def __init__(self, spec: RunSpec, run_dir: Path) -> None:
+        self.spec, self.run_dir = spec, run_dir
+        self.items_by_card = {card.name: generation_items(card, spec.suite, run_dir) for card in spec.models}
+        self.dims_by_prompt = dimensions_by_prompt(spec.suite, spec.dimensions)
+        self.flicker_prompts = flicker_prompts(spec.suite, spec.dimensions)
+        self.long_mode = spec.vbench_mode == "long"
+        self.clip_dir = long_clip_dir(run_dir)
+
+    @property
+    def all_items(self) -> list[GenerationItem]:
+        return [item for items in self.items_by_card.values() for item in items]
+
+    def filter_items(self, generated: list[GenerationItem]) -> list[FilterItem]:
+        return filter_items(generated, self.flicker_prompts, self.run_dir)
+
+    def flicker_selection(self, generated: list[GenerationItem]) -> dict[str, set[str]] | None:
+        if not self.flicker_prompts:
+            return None
+        return kept_by_video(self.filter_items(generated), generated, self.clip_dir if self.long_mode else None)
+
+    def scoring_items(self, generated: list[GenerationItem]) -> list[ScoringItem]:
+        aux = {entry.text: entry.auxiliary_info_json for entry in self.spec.suite.prompts}
+        return scoring_items(
+            generated, aux, self.dims_by_prompt, self.run_dir, self.spec.scoring_weights,
+            flicker_kept=self.flicker_selection(generated), long_mode=self.long_mode,
+        )
+
+    def scored_pairs(self) -> list[tuple[ModelCard, GenerationItem, str]]:
+        """(card, video, dimension) for every score the run should hold."""
+        selection = self.flicker_selection(self.all_items)
+        pairs = []
+        for card in self.spec.models:
+            for item in self.items_by_card[card.name]:
+                for dimension in dimensions_for_video(item, self.dims_by_prompt, selection):
+                    pairs.append((card, item, dimension))
+        return pairs
+
+    def record_path(self, item: GenerationItem, dimension: str) -> Path:
+        return score_record_path(self.run_dir, self.spec.scoring_weights, item, dimension)
+
+    def work_left(self) -> bool:
+        items = self.all_items
+        if not all(generation_complete(item) for item in items):
+            return True
+        if not all(filter_complete(f) for f in self.filter_items(items)):
+            return True
+        return any(not self.record_path(item, dimension).is_file() for _, item, dimension in self.scored_pairs())
 
 
 def prepare_output_dir(path: Path) -> Path:
@@ -107,72 +177,84 @@ def _generate(card: ModelCard, items: list[GenerationItem], run_dir: Path, resou
     )
 
 
-def _score(spec: RunSpec, generated: list[GenerationItem], run_dir: Path, resources: Any, device: str, progress: bool, cache_dir: str | None):
+def _static_filter(plan: RunPlan, generated: list[GenerationItem], resources: Any, device: str, progress: bool, cache_dir: str | None):
     from repvideo_eval.distributed import run_stage
 
-    aux = {entry.text: entry.auxiliary_info_json for entry in spec.suite.prompts}
-    items = scoring_items(generated, aux, dimensions_by_prompt(spec.suite, spec.dimensions), run_dir, spec.scoring_weights)
+    spec = plan.spec
+    return run_stage(
+        "static filter",
+        plan.filter_items(generated),
+        StaticFilterWorker,
+        {"device": device, "weights": spec.scoring_weights, "cache_dir": cache_dir,
+         "vbench_mode": spec.vbench_mode, "clip_dir": str(plan.clip_dir)},
+        manifest_path=plan.run_dir / "manifests" / f"static-filter-{spec.vbench_mode}.jsonl",
+        resources=resources,
+        is_complete=filter_complete,
+        progress=progress,
+    )
+
+
+def _score(plan: RunPlan, generated: list[GenerationItem], resources: Any, device: str, progress: bool, cache_dir: str | None):
+    from repvideo_eval.distributed import run_stage
+
+    spec = plan.spec
+    weights_tag = spec.scoring_weights.replace(":", "_")
     return run_stage(
         "score",
-        items,
+        plan.scoring_items(generated),
         ScoringWorker,
-        {"dimensions": list(spec.dimensions), "device": device, "weights": spec.scoring_weights, "cache_dir": cache_dir},
-        manifest_path=run_dir / "manifests" / f"score-{spec.scoring_weights.replace(':', '_')}.jsonl",
+        {"dimensions": list(spec.dimensions), "device": device, "weights": spec.scoring_weights, "cache_dir": cache_dir,
+         "vbench_mode": spec.vbench_mode, "clip_dir": str(plan.clip_dir)},
+        manifest_path=plan.run_dir / "manifests" / f"score-{weights_tag}-{spec.vbench_mode}.jsonl",
         resources=resources,
         is_complete=scoring_complete,
         progress=progress,
     )
 
 
-def collect_records(spec: RunSpec, items_by_card: dict[str, list[GenerationItem]], run_dir: Path) -> list[dict[str, Any]]:
+def collect_records(plan: RunPlan) -> list[dict[str, Any]]:
     """The long-form per-video table, one row per (model, video, dimension)."""
     rows: list[dict[str, Any]] = []
-    dims_by_prompt = dimensions_by_prompt(spec.suite, spec.dimensions)
-    for card in spec.models:
-        for item in items_by_card[card.name]:
-            for dimension in dims_by_prompt.get(item.prompt, ()):
-                record = read_score_record(score_record_path(run_dir, spec.scoring_weights, item, dimension))
-                if record is None:
-                    record = {"score": None, "weight": 0.0, "error": "not scored (generation or scoring failed)", "backend": "", "weights_id": ""}
-                score = record.get("score")
-                rows.append(
-                    {
-                        "model": card.name,
-                        "card_hash": card.card_hash,
-                        "prompt": item.prompt,
-                        "prompt_index": item.prompt_index,
-                        "sample": item.sample,
-                        "seed": item.seed,
-                        "video": os.path.relpath(item.video_path, run_dir),
-                        "dimension": dimension,
-                        "score": "" if score is None or (isinstance(score, float) and math.isnan(score)) else repr(float(score)),
-                        "weight": record.get("weight", 0.0),
-                        "error": record.get("error") or "",
-                        "backend": record.get("backend", ""),
-                        "weights_id": record.get("weights_id", ""),
-                        "vbench_mode": spec.vbench_mode,
-                    }
-                )
+    for card, item, dimension in plan.scored_pairs():
+        record = read_score_record(plan.record_path(item, dimension))
+        if record is None:
+            record = {"score": None, "weight": 0.0, "error": "not scored (generation or scoring failed)", "backend": "", "weights_id": ""}
+        score = record.get("score")
+        rows.append(
+            {
+                "model": card.name,
+                "card_hash": card.card_hash,
+                "prompt": item.prompt,
+                "prompt_index": item.prompt_index,
+                "sample": item.sample,
+                "seed": item.seed,
+                "video": os.path.relpath(item.video_path, plan.run_dir),
+                "dimension": dimension,
+                "score": "" if score is None or (isinstance(score, float) and math.isnan(score)) else repr(float(score)),
+                "weight": record.get("weight", 0.0),
+                "error": record.get("error") or "",
+                "backend": record.get("backend", ""),
+                "weights_id": record.get("weights_id", ""),
+                "vbench_mode": plan.spec.vbench_mode,
+            }
+        )
     return rows
 
 
-def write_vbench_eval_results(spec: RunSpec, items_by_card: dict[str, list[GenerationItem]], run_dir: Path) -> None:
+def write_vbench_eval_results(plan: RunPlan) -> None:
     """Per model, `eval_results/<model>_eval_results.json` in VBench's own format (for submission)."""
     from repvideo_eval.scoring import ScoreRecord
     from repvideo_eval.scoring.vbench_results import write_eval_results
 
-    dims_by_prompt = dimensions_by_prompt(spec.suite, spec.dimensions)
-    for card in spec.models:
-        records = []
-        for item in items_by_card[card.name]:
-            for dimension in dims_by_prompt.get(item.prompt, ()):
-                data = read_score_record(score_record_path(run_dir, spec.scoring_weights, item, dimension))
-                if data is not None:
-                    records.append(ScoreRecord(**data))
-        if records:
-            out = run_dir / "eval_results" / f"{card.name}_eval_results.json"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            write_eval_results(records, out)
+    by_card: dict[str, list[Any]] = {}
+    for card, item, dimension in plan.scored_pairs():
+        data = read_score_record(plan.record_path(item, dimension))
+        if data is not None:
+            by_card.setdefault(card.name, []).append(ScoreRecord(**data))
+    for name, records in by_card.items():
+        out = plan.run_dir / "eval_results" / f"{name}_eval_results.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_eval_results(records, out)
 
 
 def write_per_video_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
@@ -201,24 +283,24 @@ def evaluate(
     from repvideo_eval.distributed import ray_session
 
     write_json_atomic(run_metadata(spec, device), run_dir / "run.json")
-    items_by_card = {card.name: generation_items(card, spec.suite, run_dir) for card in spec.models}
+    plan = RunPlan(spec, run_dir)
     failures: list[tuple[str, str]] = []
-    all_items = [item for items in items_by_card.values() for item in items]
     # Start Ray once for every stage, and only when something is left to do.
-    session = ray_session(resources) if _work_left(spec, all_items, run_dir) else contextlib.nullcontext()
-    with session:
+    with ray_session(resources) if plan.work_left() else contextlib.nullcontext():
         generated: list[GenerationItem] = []
         for card in spec.models:
-            summary = _generate(card, items_by_card[card.name], run_dir, resources, device, progress)
+            items = plan.items_by_card[card.name]
+            summary = _generate(card, items, run_dir, resources, device, progress)
             failures.extend(summary.failed)
-            generated.extend(item for item in items_by_card[card.name] if generation_complete(item))
+            generated.extend(item for item in items if generation_complete(item))
+        if plan.flicker_prompts and generated:
+            failures.extend(_static_filter(plan, generated, resources, device, progress, vbench_cache_dir).failed)
         if spec.dimensions and generated:
-            summary = _score(spec, generated, run_dir, resources, device, progress, vbench_cache_dir)
-            failures.extend(summary.failed)
-    rows = collect_records(spec, items_by_card, run_dir)
+            failures.extend(_score(plan, generated, resources, device, progress, vbench_cache_dir).failed)
+    rows = collect_records(plan)
     per_video = run_dir / "per_video.csv"
     write_per_video_csv(rows, per_video)
-    write_vbench_eval_results(spec, items_by_card, run_dir)
+    write_vbench_eval_results(plan)
     outcome = RunOutcome(run_dir=run_dir, per_video_csv=per_video, failures=failures)
     outcome.random_scoring_weights = any(str(r["weights_id"]).startswith("tiny-random") for r in rows)
     if reports and any(row["score"] != "" for row in rows):
@@ -228,17 +310,6 @@ def evaluate(
         outcome.report_markdown = paths.markdown_text
     _write_failures(failures, run_dir)
     return outcome
-
-
-def _work_left(spec: RunSpec, items: list[GenerationItem], run_dir: Path) -> bool:
-    if not all(generation_complete(item) for item in items):
-        return True
-    dims_by_prompt = dimensions_by_prompt(spec.suite, spec.dimensions)
-    return any(
-        not score_record_path(run_dir, spec.scoring_weights, item, dimension).is_file()
-        for item in items
-        for dimension in dims_by_prompt.get(item.prompt, ())
-    )
 
 
 def _write_failures(failures: list[tuple[str, str]], run_dir: Path) -> None:

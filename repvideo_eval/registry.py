@@ -217,11 +217,15 @@ def _suite_from_yaml(path: Path, default_name: str) -> Suite:
             prompts.append(PromptEntry(text=item))
         elif isinstance(item, dict) and isinstance(item.get("prompt"), str):
             aux = item.get("auxiliary_info", {})
+            samples = item.get("samples")
+            if samples is not None and (not isinstance(samples, int) or samples < 1):
+                raise UserError(f"suite {path}: 'samples' of prompt {item['prompt']!r} must be a positive integer", "Fix it.")
             prompts.append(
                 PromptEntry(
                     text=item["prompt"],
                     dimensions=tuple(item.get("dimensions", ())),
                     auxiliary_info_json=json.dumps(aux, sort_keys=True),
+                    samples=samples,
                 )
             )
         else:

@@ -91,6 +91,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 - a worker that cannot start anywhere is an environment problem
+        from repvideo_eval.distributed import WorkerStartError
+
+        if not isinstance(error, WorkerStartError):
+            raise
+        message = " ".join(str(error).split())[:500]
+        print(f"error: no worker could start: {message}. Check the model and device with a tiny twin first.", file=sys.stderr)
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

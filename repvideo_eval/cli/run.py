@@ -40,6 +40,12 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="official VBench weights, or tiny random ones that test the path offline (auto: tiny for tiny models)",
     )
+    parser.add_argument(
+        "--vbench-mode",
+        choices=("auto", "standard", "long"),
+        default="auto",
+        help="VBench or VBench-Long (clips); auto: long for videos of 5 s or more, as VBench's FAQ says",
+    )
     parser.add_argument("--vbench-cache-dir", default=None, help="VBench weight cache (default $VBENCH_CACHE_DIR or ~/.cache/vbench)")
     parser.add_argument("--limit-prompts", type=int, default=None, help="only the first N prompts of the suite (quick checks)")
     parser.add_argument("--samples-per-prompt", type=int, default=None, help="override the suite's samples per prompt")
@@ -79,7 +85,25 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
     weights = args.scoring_weights
     if weights == "auto":
         weights = "tiny-random" if all(card.is_tiny for card in cards) else "official"
-    return RunSpec(models=cards, suite=suite, dimensions=dimensions, scoring_weights=weights, device=args.device)
+    return RunSpec(
+        models=cards, suite=suite, dimensions=dimensions, scoring_weights=weights, device=args.device,
+        vbench_mode=resolve_vbench_mode(args.vbench_mode, cards),
+    )
+
+
+def resolve_vbench_mode(requested: str, cards: tuple[ModelCard, ...]) -> str:
+    """`auto` follows VBench's FAQ (VBench-Long from 5 s); models of different lengths must say."""
+    if requested != "auto":
+        return requested
+    from repvideo_eval.scoring.long_mode import default_vbench_mode
+
+    modes = {default_vbench_mode(c.sampler.num_frames, c.sampler.fps) for c in cards}
+    if len(modes) > 1:
+        raise UserError(
+            "these models make videos of different lengths, so VBench and VBench-Long would both apply",
+            "Pass --vbench-mode standard or --vbench-mode long so all rows are comparable.",
+        )
+    return modes.pop()
 
 
 def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tuple[int, "RunOutcome"]:
@@ -91,6 +115,8 @@ def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tupl
     for card in spec.models:
         check_model_can_run(card, args.device)
     resources = resources_from_args(args)
+    if args.device == "cpu" and resources.num_gpus is None:
+        resources = dataclasses.replace(resources, num_gpus=0)  # CPU workers must not hold GPUs
     run_dir = prepare_output_dir(args.output_dir or default_dir)
     print(
         f"run {spec.run_id}: {len(spec.models)} model(s) x {len(spec.suite.prompts)} prompt(s) x "

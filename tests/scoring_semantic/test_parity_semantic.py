@@ -115,14 +115,19 @@ def test_clip_and_viclip_dimensions_match_vbench(dimension, contains, semantic_c
 
 
 def test_human_action_matches_vbench_in_the_reference_venv(semantic_cache, offline_env, reference_python, tmp_path):
-    prompt = f"A person is {CONFIDENT_ACTION}"
-    (video,) = _videos(tmp_path, prompt, kinds=(("square", 21, 240, 320),))
-    spec = [{"video": str(video), "prompt": prompt, "auxiliary_info": {}}]
-    reference = run_reference(reference_python, offline_env, "human_action", spec, tmp_path)[str(video)]
-    record = score_ours("human_action", semantic_cache, spec)[str(video)]
-    assert record.score == reference["value"] == 1.0  # the fixture makes the prompt's action confident
+    """Two videos: the fixture's confident action (correct) and another action (not correct)."""
+    prompts = [f"A person is {CONFIDENT_ACTION}", "A person is bowling"]
+    spec = []
+    for prompt, kind in zip(prompts, (("square", 21, 240, 320), ("pan", 12, 224, 256))):
+        (video,) = _videos(tmp_path, prompt, kinds=(kind,))
+        spec.append({"video": str(video), "prompt": prompt, "auxiliary_info": {}})
+    reference = run_reference(reference_python, offline_env, "human_action", spec, tmp_path)
+    ours = score_ours("human_action", semantic_cache, spec)
     from repvideo_eval.scoring.semantic_models.umt import kinetics_categories
 
     names = kinetics_categories()
-    assert [name for name, _ in record.details["top5"]] == [names[i] for i in reference["top_index"]]
-    assert [p for _, p in record.details["top5"]] == pytest.approx([round(p, 4) for p in reference["top_probs"]], abs=TOLERANCE)
+    for row, expected in zip(spec, (1.0, 0.0)):
+        record, ref = ours[row["video"]], reference[row["video"]]
+        assert record.score == ref["value"] == expected
+        assert [name for name, _ in record.details["top5"]] == [names[i] for i in ref["top_index"]]
+        assert [p for _, p in record.details["top5"]] == pytest.approx([round(p, 4) for p in ref["top_probs"]], abs=TOLERANCE)
