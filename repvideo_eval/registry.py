@@ -204,6 +204,23 @@ def _vbench_suite(dimension: str | None) -> Suite:
     )
 
 
+def _vbench_mini_suite() -> Suite:
+    """The first VBench prompt of every dimension, one sample each, no flicker filter: a quick
+    check that all 16 dimensions run end to end (not a VBench protocol run)."""
+    chosen: dict[str, Mapping[str, Any]] = {}
+    for dimension in vbench_dimensions_in_suite():
+        entry = next(e for e in vbench_full_info() if dimension in e.get("dimension", ()))
+        chosen.setdefault(entry["prompt_en"], entry)
+    prompts = tuple(dataclasses.replace(_vbench_entry(e), samples=None) for e in chosen.values())
+    return Suite(
+        name="vbench-mini",
+        prompts=prompts,
+        samples_per_prompt=1,
+        dimensions=tuple(vbench_dimensions_in_suite()),
+        description="first VBench prompt of each of the 16 dimensions, 1 sample, no static filter (a quick check)",
+    )
+
+
 def _suite_from_yaml(path: Path, default_name: str) -> Suite:
     data = _read_yaml(path, "suite")
     allowed = {"name", "description", "samples_per_prompt", "dimensions", "base_seed", "prompts"}
@@ -258,13 +275,15 @@ def _suite_from_text(path: Path) -> Suite:
 
 def list_suites() -> list[str]:
     builtin = sorted(path.stem for path in PROMPTS_DIR.glob("*.yaml"))
-    return builtin + ["vbench"] + [f"vbench/{d}" for d in vbench_dimensions_in_suite()]
+    return builtin + ["vbench", "vbench-mini"] + [f"vbench/{d}" for d in vbench_dimensions_in_suite()]
 
 
 def load_suite(name_or_path: str) -> Suite:
     """A built-in suite (prompts/<name>.yaml, vbench, vbench/<dimension>) or a .txt/.yaml path."""
     if name_or_path == "vbench":
         suite = _vbench_suite(None)
+    elif name_or_path == "vbench-mini":
+        suite = _vbench_mini_suite()
     elif name_or_path.startswith("vbench/") and not Path(name_or_path).exists():
         suite = _vbench_suite(name_or_path.split("/", 1)[1])
     elif (PROMPTS_DIR / f"{name_or_path}.yaml").is_file():

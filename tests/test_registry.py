@@ -122,3 +122,10 @@ def test_vbench_flicker_prompts_get_25_samples_and_others_5() -> None:
     assert items[24].video_path.endswith(f"{suite.prompts[0].text}-24.mp4")
     other = registry.load_suite("vbench/subject_consistency")
     assert all(other.samples_for(p) == 5 for p in other.prompts)
+
+
+def test_vbench_mini_covers_all_16_dimensions_once() -> None:
+    suite = registry.load_suite("vbench-mini")
+    covered = {d for p in suite.prompts for d in p.dimensions}
+    assert covered == set(registry.load_suite("vbench").dimensions) and len(covered) == 16
+    assert len(suite.prompts) <= 16 and all(suite.samples_for(p) == 1 for p in suite.prompts)
