@@ -119,10 +119,12 @@ def read_records(run_dir: Path) -> pd.DataFrame:
     if unparsable.any():
         bad = int(np.flatnonzero(unparsable)[0])
         raise UserError(f"{path} line {bad + 2}: score {table['score'].iloc[bad]!r} is not a number", "Fix or regenerate the file.")
-    out_of_range = score.notna() & ((score < 0) | (score > 1))
+    # VBench's raw scores are fractions, but the CLIP/ViCLIP cosine dimensions (appearance_style,
+    # temporal_style, overall_consistency) can go below 0, so the check is -1..1.
+    out_of_range = score.notna() & ((score < -1) | (score > 1))
     if out_of_range.any():
         bad = int(np.flatnonzero(out_of_range)[0])
-        raise UserError(f"{path} line {bad + 2}: score {score.iloc[bad]} is outside 0..1", "Scores are fractions; fix or regenerate the file.")
+        raise UserError(f"{path} line {bad + 2}: score {score.iloc[bad]} is outside -1..1", "Scores are VBench fractions; fix or regenerate the file.")
     table["score"] = score.astype(float)
     weight = pd.to_numeric(table["weight"].replace("", np.nan), errors="coerce")
     # Failed records never enter an aggregate, so their weight may be empty.
