@@ -21,14 +21,8 @@ from diffusers import CogVideoXTransformer3DModel
 from diffusers.models.modeling_outputs import Transformer2DModelOutput
 
 from repvideo_eval.repvideo.block_loop import Streams
-from repvideo_eval.repvideo.model_state import RepVideoMixin
+from repvideo_eval.repvideo.model_state import RepVideoMixin, apply_lora_scale
 
-try:  # LoRA scaling of attention_kwargs, as the stock forward does (diffusers >= 0.36).
-    from diffusers.utils import apply_lora_scale as _apply_lora_scale
-except ImportError:  # pragma: no cover - older diffusers
-
-    def _apply_lora_scale(kwargs_name: str) -> Any:
-        return lambda fn: fn
 
 
 class RepVideoCogVideoXTransformer3DModel(RepVideoMixin, CogVideoXTransformer3DModel):
@@ -37,7 +31,7 @@ class RepVideoCogVideoXTransformer3DModel(RepVideoMixin, CogVideoXTransformer3DM
     repvideo_family = "cogvideox"
     repvideo_base_class = CogVideoXTransformer3DModel
 
-    @_apply_lora_scale("attention_kwargs")
+    @apply_lora_scale("attention_kwargs")
     def forward(
         self,
         hidden_states: torch.Tensor,

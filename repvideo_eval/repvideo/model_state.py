@@ -24,6 +24,14 @@ from safetensors.torch import save_file
 
 from repvideo_eval.repvideo.block_loop import RunBlock, Streams, run_repvideo_blocks, run_stock_blocks
 
+try:  # LoRA scaling of attention_kwargs, as the stock forwards do (diffusers >= 0.36).
+    from diffusers.utils import apply_lora_scale
+except ImportError:  # pragma: no cover - older diffusers
+
+    def apply_lora_scale(kwargs_name: str) -> Any:
+        return lambda fn: fn
+
+
 GATES_FILE = "repvideo.safetensors"
 GATES_KEY = "gates"
 FORMAT_VERSION = "1"

@@ -19,14 +19,8 @@ from diffusers import WanTransformer3DModel
 from diffusers.models.modeling_outputs import Transformer2DModelOutput
 
 from repvideo_eval.repvideo.block_loop import Streams
-from repvideo_eval.repvideo.model_state import RepVideoMixin
+from repvideo_eval.repvideo.model_state import RepVideoMixin, apply_lora_scale
 
-try:
-    from diffusers.utils import apply_lora_scale as _apply_lora_scale
-except ImportError:  # pragma: no cover - older diffusers
-
-    def _apply_lora_scale(kwargs_name: str) -> Any:
-        return lambda fn: fn
 
 
 class RepVideoWanTransformer3DModel(RepVideoMixin, WanTransformer3DModel):
@@ -35,7 +29,7 @@ class RepVideoWanTransformer3DModel(RepVideoMixin, WanTransformer3DModel):
     repvideo_family = "wan"
     repvideo_base_class = WanTransformer3DModel
 
-    @_apply_lora_scale("attention_kwargs")
+    @apply_lora_scale("attention_kwargs")
     def forward(
         self,
         hidden_states: torch.Tensor,
