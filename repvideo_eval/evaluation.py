@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import math
 import os
 import tempfile
@@ -132,16 +131,6 @@ def prepare_output_dir(path: Path) -> Path:
         reason = error.strerror or str(error)
         raise UserError(f"output folder {path} cannot be written ({reason})", "Choose another --output-dir.") from None
     return path
-
-
-def write_text_atomic(text: str, path: Path) -> None:
-    handle, temp = tempfile.mkstemp(prefix=".partial-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    finally:
-        Path(temp).unlink(missing_ok=True)
 
 
 def run_metadata(spec: RunSpec, device: str) -> dict[str, Any]:
@@ -318,7 +307,3 @@ def _write_failures(failures: list[tuple[str, str]], run_dir: Path) -> None:
         write_json_atomic({"failed": [{"item": key, "error": error} for key, error in failures]}, path)
     else:
         path.unlink(missing_ok=True)
-
-
-def load_run_metadata(run_dir: Path) -> dict[str, Any]:
-    return json.loads((run_dir / "run.json").read_text(encoding="utf-8"))

@@ -153,9 +153,10 @@ def dimensions_for_video(
 def kept_by_video(items: list[FilterItem], generated: list[GenerationItem], clip_dir: Path | None) -> dict[str, set[str]]:
     """For every video under the flicker protocol: the kept paths that belong to it (itself, or its clips)."""
     kept_all: dict[str, set[str]] = {}
+    by_path = {g.video_path: g for g in generated}
     for f in items:
         kept = read_selection(f) or []
-        members = [g for g in generated if g.video_path in f.video_paths]
+        members = [by_path[p] for p in f.video_paths if p in by_path]
         for g in members:
             stem = Path(g.video_path).stem
             if clip_dir is None:
