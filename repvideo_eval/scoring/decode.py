@@ -123,9 +123,11 @@ def valid_fps(fps: float) -> bool:
 
 
 def min_side_for_pyramid(levels: int, stride: int = 8) -> int:
-    """Smallest padded side for which a `levels`-level correlation pyramid at 1/`stride` is valid.
+    """Smallest padded side for which a `levels`-level correlation pyramid at 1/`stride` is sound.
 
-    RAFT and AMT build the pyramid by average-pooling the 1/8-resolution correlation volume
-    `levels - 1` times; each level needs at least one cell.
+    RAFT and AMT average-pool the 1/8-resolution correlation volume `levels - 1` times and then
+    sample it with `2 * x / (W - 1) - 1`: a level only 1 cell wide divides by zero and the flow
+    becomes NaN. vbench does not check this (a 128x96 video gets NaN flow scores and counts as
+    static), so we reject such videos with this reason instead: every level needs >= 2 cells.
     """
-    return stride * 2 ** (levels - 1)
+    return stride * 2**levels

@@ -103,7 +103,7 @@ class DynamicDegree(Scorer):
         needed = min_side_for_pyramid(self.model.args.corr_levels)
         if min(height + top + bottom, width + left + right) < needed:
             raise VideoRejected(f"frames of {width}x{height} px are too small for RAFT's {self.model.args.corr_levels}-level "
-                                f"correlation pyramid (needs >= {needed} px after padding to a multiple of 8)")
+                                f"correlation pyramid (each level needs 2 cells: >= {needed} px after padding to a multiple of 8)")
         thres = 6.0 * (min(height, width) / 256.0)
         count_num = round(4 * (len(kept) / 16.0))
         scores = self.pair_scores(kept)

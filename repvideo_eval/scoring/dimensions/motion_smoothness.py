@@ -69,7 +69,7 @@ class MotionSmoothness(Scorer):
         needed = min_side_for_pyramid(self.model.corr_levels)
         if min(height + top + bottom, width + left + right) < needed:
             raise VideoRejected(f"frames of {width}x{height} px are too small for AMT's {self.model.corr_levels}-level "
-                                f"correlation pyramid (needs >= {needed} px after padding to a multiple of 16)")
+                                f"correlation pyramid (each level needs 2 cells: >= {needed} px after padding to a multiple of 16)")
         rgb = np.ascontiguousarray(frames[..., ::-1])  # OpenCV BGR -> RGB, as vbench converts
         predicted = self.interpolate(rgb[0::2])
         originals = rgb[1::2][: len(predicted)]
