@@ -12,6 +12,8 @@ from repvideo_eval.scoring.scorer import ScorerContext
 def load_musiq(context: ScorerContext) -> tuple[torch.nn.Module, str]:
     """MUSIQ(num_class=1) from `musiq_spaq_ckpt-358bb6af.pth` (strict, `module.` stripped).
 
+    The tiny twin is a 2-layer, 32-wide MUSIQ with one 64 px rescaled view (plus native size).
+
     vbench only sets `model.training = False` on the top module (it gates the (x-0.5)*2 step and
     the multiscale patching); submodules stay in train mode but hold no dropout>0 or BatchNorm.
     We do exactly the same so nothing else can differ.
@@ -20,7 +22,7 @@ def load_musiq(context: ScorerContext) -> tuple[torch.nn.Module, str]:
 
     if context.weights == "tiny-random":
         with seeded(context.seed):
-            model = MUSIQ(pretrained=False, hidden_size=32, mlp_dim=64, num_heads=2, num_layers=2)
+            model = MUSIQ(pretrained=False, hidden_size=32, mlp_dim=64, num_heads=2, num_layers=2, longer_side_lengths=[64])
         weights_id = tiny_weights_id(context)
     else:
         resolved = resolve_for(context, "musiq_spaq")
