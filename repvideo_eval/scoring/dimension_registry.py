@@ -28,6 +28,7 @@ SCORER_CLASSES: dict[str, str] = {
     "appearance_style": "repvideo_eval.scoring.dimensions.appearance_style:AppearanceStyle",
     "temporal_style": "repvideo_eval.scoring.dimensions.temporal_style:TemporalStyle",
     "overall_consistency": "repvideo_eval.scoring.dimensions.overall_consistency:OverallConsistency",
+    "scene": "repvideo_eval.scoring.dimensions.scene:Scene",
 }
 
 

@@ -19,6 +19,9 @@ SEMANTIC_WEIGHT_FILES: tuple[WeightFile, ...] = (
                f"{_HF}/l16_ptk710_ftk710_ftk400_f16_res224.pth", approx_size="607 MB"),
     WeightFile("grit_b", "grit_model/grit_b_densecap_objectdet.pth",
                f"{_HF}/grit_b_densecap_objectdet.pth", approx_size="417 MB"),
+    WeightFile("tag2text_swin_14m", "caption_model/tag2text_swin_14m.pth",
+               "https://huggingface.co/spaces/xinyu1205/recognize-anything/resolve/main/tag2text_swin_14m.pth",
+               approx_size="4.48 GB"),
 )
 
 SEMANTIC_DIMENSION_FILES: dict[str, tuple[str, ...]] = {
@@ -31,6 +34,7 @@ SEMANTIC_DIMENSION_FILES: dict[str, tuple[str, ...]] = {
     "multiple_objects": ("grit_b",),
     "color": ("grit_b",),
     "spatial_relationship": ("grit_b",),
+    "scene": ("tag2text_swin_14m",),
 }
 
 
