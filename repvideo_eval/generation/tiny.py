@@ -29,8 +29,8 @@ def tiny_transformer_config() -> dict[str, object]:
         time_embed_dim=8,
         text_embed_dim=TINY_TEXT_DIM,
         num_layers=TINY_NUM_LAYERS,
-        sample_width=4,
-        sample_height=4,
+        sample_width=8,
+        sample_height=8,
         sample_frames=9,
         patch_size=2,
         temporal_compression_ratio=4,
@@ -49,8 +49,8 @@ def tiny_vae_config() -> dict[str, object]:
         layers_per_block=1,
         norm_num_groups=2,
         temporal_compression_ratio=4,
-        sample_height=32,
-        sample_width=32,
+        sample_height=64,
+        sample_width=64,
     )
 
 

@@ -189,7 +189,7 @@ def static_decision(
     left, right, top, bottom = pad_amounts(height, width, 8)
     # RAFT's bilinear sampler divides by (side - 1) of each pyramid level, so the coarsest level
     # needs 2 cells: below that vbench gets NaN scores (and calls the video static).
-    needed = 2 * min_side_for_pyramid(getattr(raft.args, "corr_levels", 4))
+    needed = min_side_for_pyramid(getattr(raft.args, "corr_levels", 4))
     if min(height + top + bottom, width + left + right) < needed:
         return StaticDecision(
             static=False, error=f"frames of {width}x{height} px are too small for RAFT (needs >= {needed} px after padding)", **base

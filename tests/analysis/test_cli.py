@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from repvideo_eval import registry
 from repvideo_eval.analysis.records import STATISTICS, read_statistics
 from repvideo_eval.cli import analyze
 from repvideo_eval.errors import UserError
@@ -63,8 +64,9 @@ def test_attention_maps_and_metadata(run_dir: Path) -> None:
     assert emitted == set(STATISTICS)  # every documented statistic is produced, nothing undocumented
     meta = json.loads((run_dir / "analysis.json").read_text(encoding="utf-8"))
     assert meta["seed"] == 3 and meta["steps"] == [1, 2] and "conditional" in meta["cfg_branch"]
-    # the tiny twins: the T5 context length, 3 latent frames of 2 x 2 tokens (32 px / 8 / patch 2)
-    assert meta["models"]["repvideo-tiny"]["layout"] == {"text_len": TINY_TEXT_LENGTH, "frames": 3, "grid_h": 2, "grid_w": 2}
+    # the tiny twins: the T5 context length, 3 latent frames of (side / 8 / patch 2) tokens a side
+    side = registry.load_card("repvideo-tiny").sampler.height // 16
+    assert meta["models"]["repvideo-tiny"]["layout"] == {"text_len": TINY_TEXT_LENGTH, "frames": 3, "grid_h": side, "grid_w": side}
 
 
 def test_figures_exist_as_png_and_svg(run_dir: Path) -> None:

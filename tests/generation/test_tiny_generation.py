@@ -66,7 +66,7 @@ def test_worker_writes_video_then_sidecar_and_items_are_complete(tmp_path: Path)
     worker.process(items[0])
     assert generation_complete(items[0])
     frames = read_video_frames(Path(items[0].video_path))
-    assert frames.shape == (9, 32, 32, 3) and frames.dtype == np.uint8
+    assert frames.shape == (9, 64, 64, 3) and frames.dtype == np.uint8
     sidecar = json.loads(Path(items[0].sidecar_path).read_text())
     assert sidecar["prompt"] == items[0].prompt and sidecar["seed"] == items[0].seed
     assert sidecar["card_hash"] == card.card_hash

@@ -128,13 +128,13 @@ def test_selection_matches_vbench_static_filter_order(tmp_path, flicker_prompt):
 
 def test_tiny_random_filter_records_json_decisions(tmp_path):
     flt = StaticFilter(weights="tiny-random")
-    video = write_video(tmp_path / "p-0.mp4", render("square", 6, 32, 32, seed=1))
+    video = write_video(tmp_path / "p-0.mp4", render("square", 6, 64, 64, seed=1))
     decision = flt.decide(video)
     assert decision.error is None and decision.weights_id == "tiny-random:seed=0"
     assert decision.pairs == filter_pairs(6) and len(decision.pair_scores) == 7
     assert all(math.isfinite(s) for s in decision.pair_scores)
     assert decision.static == is_static(decision.pair_scores, decision.thres, decision.count_num)
-    assert (decision.thres, decision.count_num) == static_params(32, 32, 6)
+    assert (decision.thres, decision.count_num) == static_params(64, 64, 6)
     assert json.loads(json.dumps(decision.to_json()))["pairs"][-1] == [5, 0]
 
     small = flt.decide(write_video(tmp_path / "p-1.mp4", render("square", 6, 16, 16, seed=1)))
