@@ -12,8 +12,7 @@ The pure reductions live in ``similarity`` and ``attention_stats`` and need only
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from repvideo_eval.lazy import lazy_attributes
 
 _LAZY = {
     "AnalysisRequest": "repvideo_eval.analysis.runner",
@@ -28,10 +27,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    """Import heavy modules (torch, diffusers, pandas) only when their names are used."""
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())

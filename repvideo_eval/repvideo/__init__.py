@@ -11,9 +11,7 @@ this package to call ``inactive_layers`` stays cheap.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
-
+from repvideo_eval.lazy import lazy_attributes
 from repvideo_eval.repvideo.schedule import (
     PAPER_CACHE_WINDOW,
     PAPER_GATE_INIT,
@@ -48,9 +46,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
