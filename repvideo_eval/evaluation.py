@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from repvideo_eval.atomic import write_with_atomic
 from repvideo_eval.config import ModelCard, RunSpec
 from repvideo_eval.errors import UserError
 from repvideo_eval.generation.items import GenerationItem, generation_complete, generation_items
@@ -247,16 +248,13 @@ def write_vbench_eval_results(plan: RunPlan) -> None:
 
 
 def write_per_video_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
-    handle, temp = tempfile.mkstemp(prefix=".partial-", suffix=".csv", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+    def write(temp: Path) -> None:
+        with temp.open("w", encoding="utf-8", newline="") as stream:
             writer = csv.DictWriter(stream, fieldnames=PER_VIDEO_COLUMNS)
             writer.writeheader()
             writer.writerows(rows)
-        os.replace(temp, path)
-    finally:
-        Path(temp).unlink(missing_ok=True)
 
+    write_with_atomic(path, write)
 
 def evaluate(
     spec: RunSpec,

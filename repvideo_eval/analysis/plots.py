@@ -14,8 +14,6 @@ prompts (and over adjacent pairs for similarities). Layers are numbered from 1, 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from repvideo_eval.analysis.layout import TokenLayout  # noqa: E402
+from repvideo_eval.atomic import write_with_atomic  # noqa: E402
 
 FORMATS = ("png", "svg")
 MAX_HEATMAP_BLOCKS = 6
@@ -39,15 +38,12 @@ def save_figure(figure: Any, stem: Path) -> list[Path]:
     try:
         for fmt in FORMATS:  # SVG text stays text (editable, searchable), not glyph paths
             final = stem.with_name(f"{stem.name}.{fmt}")
-            handle, name = tempfile.mkstemp(prefix=".partial-", suffix=f".{fmt}", dir=stem.parent)
-            os.close(handle)
-            try:
+
+            def save(temp: Path, fmt: str = fmt) -> None:
                 with matplotlib.rc_context({"svg.fonttype": "none"}):
-                    figure.savefig(name, format=fmt, dpi=120, bbox_inches="tight")
-                os.replace(name, final)
-            finally:
-                Path(name).unlink(missing_ok=True)
-            written.append(final)
+                    figure.savefig(temp, format=fmt, dpi=120, bbox_inches="tight")
+
+            written.append(write_with_atomic(final, save))
     finally:
         plt.close(figure)
     return written

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from repvideo_eval.analysis.layout import TokenLayout
+from repvideo_eval.atomic import write_with_atomic
 from repvideo_eval.analysis.probes import Captures, GateInfo
 
 COLUMNS = ("model", "prompt", "seed", "step", "timestep", "block", "tensor", "statistic", "frame_i", "frame_j", "y", "x", "value")
@@ -201,15 +202,7 @@ def rows_to_frame(rows: Iterable[Row]) -> Any:
 
 def write_csv_atomic(frame: Any, path: Path) -> Path:
     """Write ``frame`` to ``path`` via a temp file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=".partial-", suffix=".csv", dir=path.parent)
-    os.close(handle)
-    try:
-        frame.to_csv(name, index=False)
-        os.replace(name, path)
-    finally:
-        Path(name).unlink(missing_ok=True)
-    return path
+    return write_with_atomic(path, lambda temp: frame.to_csv(temp, index=False))
 
 
 def read_statistics(path: Path) -> Any:

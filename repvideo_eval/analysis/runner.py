@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 
 from repvideo_eval.analysis.attention_stats import DEFAULT_CHUNK_ELEMENTS
 from repvideo_eval.analysis.options import check_query_frame, latent_frames
+from repvideo_eval.atomic import write_text_atomic
 from repvideo_eval.config import ModelCard
 from repvideo_eval.errors import UserError
 
@@ -64,13 +63,7 @@ class AnalysisOutputs:
 
 
 def _write_json_atomic(data: dict[str, Any], path: Path) -> None:
-    handle, name = tempfile.mkstemp(prefix=".partial-", suffix=".json", dir=path.parent)
-    os.close(handle)
-    try:
-        Path(name).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(name, path)
-    finally:
-        Path(name).unlink(missing_ok=True)
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def _token_frames(pipe: Any, card: ModelCard) -> int:

@@ -23,7 +23,7 @@ from repvideo_eval.scoring.session import WEIGHT_MODES, ScoringSession
 from repvideo_eval.scoring.vbench_constants import ALL_DIMENSIONS, QUALITY_DIMENSIONS
 from repvideo_eval.scoring.vbench_results import write_eval_results
 from repvideo_eval.scoring.vbench_suite import plan
-from repvideo_eval.scoring.weights import atomic_write_text
+from repvideo_eval.atomic import write_text_atomic
 
 CSV_COLUMNS = ("video", "prompt", "dimension", "score", "weight", "error", "backend", "weights_id")
 
@@ -75,7 +75,7 @@ def execute(args: argparse.Namespace) -> int:
     for item in tqdm(planned, desc=f"scoring ({mode} mode)", unit="video", disable=args.no_progress):
         if item.dimensions:
             records.extend(session.score(item.video, item.dimensions))
-    atomic_write_text(args.output_dir / "per_video.csv", records_to_csv(records))
+    write_text_atomic(args.output_dir / "per_video.csv", records_to_csv(records))
     write_eval_results(records, args.output_dir / "eval_results.json")
     print(summary_text(records, mode, args.output_dir))
     return 0

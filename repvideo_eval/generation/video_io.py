@@ -8,13 +8,13 @@ file that looks complete.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 import imageio.v2 as imageio
 import numpy as np
+
+from repvideo_eval.atomic import write_text_atomic, write_with_atomic
 
 
 def frames_to_uint8(frames: np.ndarray) -> np.ndarray:
@@ -24,17 +24,10 @@ def frames_to_uint8(frames: np.ndarray) -> np.ndarray:
     return np.clip(np.round(frames * 255.0), 0, 255).astype(np.uint8)
 
 
-def _temp_path(final: Path, suffix: str) -> Path:
-    handle, name = tempfile.mkstemp(prefix=".partial-", suffix=suffix, dir=final.parent)
-    os.close(handle)
-    return Path(name)
-
-
 def write_video_atomic(frames: np.ndarray, path: Path, fps: int) -> None:
     """H.264 yuv420p mp4 (what VBench's sampled videos use), written to a temp name then renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = _temp_path(path, ".mp4")
-    try:
+
+    def encode(temp: Path) -> None:
         imageio.mimwrite(
             temp,
             list(frames_to_uint8(frames)),
@@ -45,19 +38,12 @@ def write_video_atomic(frames: np.ndarray, path: Path, fps: int) -> None:
             output_params=["-crf", "18"],
             format="FFMPEG",
         )
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+
+    write_with_atomic(Path(path), encode)
 
 
 def write_json_atomic(data: Mapping[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = _temp_path(path, ".json")
-    try:
-        temp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
+    write_text_atomic(Path(path), json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
 def read_video_frames(path: Path) -> np.ndarray:

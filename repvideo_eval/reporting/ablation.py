@@ -25,7 +25,7 @@ import yaml
 
 from repvideo_eval.errors import UserError
 from repvideo_eval.reporting import formats
-from repvideo_eval.reporting.atomic import write_text_atomic
+from repvideo_eval.atomic import write_text_atomic
 from repvideo_eval.reporting.leaderboard import (
     DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED, Cell, Comparison, Leaderboard, Row, build_leaderboard,
 )

@@ -14,7 +14,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from repvideo_eval.reporting.atomic import write_with_atomic
+from repvideo_eval.atomic import write_with_atomic
 from repvideo_eval.reporting.leaderboard import Leaderboard
 
 FORMATS = ("png", "svg")

@@ -12,7 +12,7 @@ from typing import Sequence
 
 from repvideo_eval.errors import UserError
 from repvideo_eval.reporting import formats
-from repvideo_eval.reporting.atomic import write_text_atomic
+from repvideo_eval.atomic import write_text_atomic
 from repvideo_eval.reporting.leaderboard import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED, build_leaderboard
 from repvideo_eval.reporting.records import load_records
 from repvideo_eval.reporting.reference import load_reference_rows

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 from repvideo_eval.scoring.aggregate import aggregate
 from repvideo_eval.scoring.records import ScoreRecord
-from repvideo_eval.scoring.weights import atomic_write_text
+from repvideo_eval.atomic import write_text_atomic
 
 
 def vbench_video_result(record: ScoreRecord) -> dict[str, Any]:
@@ -44,5 +44,5 @@ def vbench_eval_results(records: Iterable[ScoreRecord]) -> dict[str, list]:
 
 def write_eval_results(records: Iterable[ScoreRecord], path: Path) -> Path:
     """Write eval_results.json atomically (temp file in the same folder, then os.replace)."""
-    atomic_write_text(Path(path), json.dumps(vbench_eval_results(records), indent=4) + "\n")
+    write_text_atomic(Path(path), json.dumps(vbench_eval_results(records), indent=4) + "\n")
     return Path(path)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from repvideo_eval.atomic import write_text_atomic
 from repvideo_eval.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -192,20 +193,7 @@ def _write_lock_entry(cache: Path, spec: WeightFile, sha256: str) -> None:
         "recorded_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "checksum_source": "trust on first download",
     }
-    atomic_write_text(cache / LOCK_FILE_NAME, json.dumps(entries, indent=2, sort_keys=True) + "\n")
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder + os.replace, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(cache / LOCK_FILE_NAME, json.dumps(entries, indent=2, sort_keys=True) + "\n")
 
 
 def verify(spec: WeightFile, path: Path, cache: Path, dimension_hint: Iterable[str] = ()) -> str:

@@ -76,4 +76,4 @@ def test_worker_writes_video_then_sidecar_and_items_are_complete(tmp_path: Path)
     Path(items[0].sidecar_path).write_text(json.dumps({**sidecar, "seed": sidecar["seed"] + 1}))
     assert not generation_complete(items[0])
     # No temporary files are left behind.
-    assert not list(tmp_path.rglob(".partial-*"))
+    assert not list(tmp_path.rglob("*.tmp*"))

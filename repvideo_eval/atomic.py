@@ -1,7 +1,8 @@
-"""Write report files atomically: a temp name in the same folder, then `os.replace`.
+"""Write files atomically: a temp name in the same folder, then `os.replace`.
 
-A report that is interrupted half-way must never leave a truncated CSV or HTML behind that a
-reader could mistake for a complete one.
+One helper for every stage (videos, sidecars, score records, tables, reports, weight files): a
+write interrupted half-way must never leave a truncated file that a reader, or a resumed run,
+could mistake for a complete one.
 """
 
 from __future__ import annotations
