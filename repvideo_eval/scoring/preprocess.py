@@ -43,6 +43,13 @@ def dino_transform(frames: torch.Tensor, size: int = 224) -> torch.Tensor:
     return TF.normalize(frames.float().div(255.0), IMAGENET_MEAN, IMAGENET_STD)
 
 
+def pad_amounts(height: int, width: int, divisor: int) -> tuple[int, int, int, int]:
+    """(left, right, top, bottom) replicate padding to a multiple of `divisor`, split like AMT/RAFT."""
+    pad_h = (((height // divisor) + 1) * divisor - height) % divisor
+    pad_w = (((width // divisor) + 1) * divisor - width) % divisor
+    return pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2
+
+
 def batches(count: int, batch_size: int):
     """(start, stop) index ranges covering 0..count in chunks of batch_size."""
     for start in range(0, count, batch_size):

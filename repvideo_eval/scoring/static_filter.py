@@ -24,8 +24,8 @@ verdict False (vbench crashes the whole run). So does a video whose padded frame
 than 2 cells at RAFT's coarsest correlation level (< 128 px for RAFT-large): there vbench's
 sampler divides by zero, every score is NaN and, NaN comparisons being false, vbench calls the
 video static. Every decision is a JSON-able record. RAFT's loading comes from the scoring
-engine (`models.raft.load_raft`); the flow loop is ours because dynamic_degree's only scores
-consecutive pairs at top-5 % and the static filter needs arbitrary pairs at top-2 %.
+engine (`models.raft.load_raft`), and so does the flow loop (`models.raft.raft_flows`), shared
+with dynamic_degree (which scores consecutive pairs at top-5 %; the filter arbitrary pairs at 2 %).
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ import numpy as np
 import torch
 
 from repvideo_eval.scoring.decode import DecodedVideo, VideoDecodeError, min_side_for_pyramid
-from repvideo_eval.scoring.dimensions.motion_smoothness import pad_amounts
+from repvideo_eval.scoring.models.raft import raft_flows, raft_input
+from repvideo_eval.scoring.preprocess import pad_amounts
 
-RAFT_ITERS = 20
 TOP_FRACTION = 0.02
 KEEP_PER_PROMPT = 5
 
@@ -104,7 +104,6 @@ def is_static(pair_scores: Sequence[float], thres: float, count_num: int) -> boo
     return not any(s > thres * count_num * 2 for s in pair_scores[-2:])
 
 
-@torch.inference_mode()
 def raft_pair_scores(
     model: torch.nn.Module,
     frames_rgb: np.ndarray,
@@ -117,46 +116,14 @@ def raft_pair_scores(
     """Top-`fraction` flow score of each (i, j) pair of (N, H, W, 3) RGB uint8 frames.
 
     Same computation as `RAFT.forward(image_i, image_j, iters=20, test_mode=True)` on padded
-    0..255 frames, with pairs batched (fnet is instance-normed and cnet's batch norm runs in
-    eval mode, so batching does not change a pair's flow). The correlation pyramid follows
-    `model.args.corr_levels/corr_radius`, so the engine's tiny RAFT works too.
+    0..255 frames (`models.raft.raft_flows`, `batch_size` pairs at a time).
     """
-    from vbench.third_party.RAFT.core.corr import CorrBlock
-
-    images = torch.from_numpy(np.ascontiguousarray(frames_rgb)).permute(0, 3, 1, 2).float()
-    left, right, top, bottom = pad_amounts(images.shape[-2], images.shape[-1], 8)
-    images = _replicate_pad(images, (left, right, top, bottom))
-    images = 2 * (images / 255.0) - 1.0
-    levels = getattr(model.args, "corr_levels", 4)
-    radius = getattr(model.args, "corr_radius", 4)
+    images = raft_input(frames_rgb)
     scores: list[float] = []
     for start in range(0, len(pairs), batch_size):
-        chunk = pairs[start : start + batch_size]
-        first = images[[i for i, _ in chunk]].to(device).contiguous()
-        second = images[[j for _, j in chunk]].to(device).contiguous()
-        fmap1, fmap2 = model.fnet([first, second])
-        corr_fn = CorrBlock(fmap1.float(), fmap2.float(), num_levels=levels, radius=radius)
-        net, inp = torch.split(model.cnet(first), [model.hidden_dim, model.context_dim], dim=1)
-        net, inp = torch.tanh(net), torch.relu(inp)
-        coords0, coords1 = model.initialize_flow(first)
-        up_mask = None
-        for _ in range(RAFT_ITERS):
-            corr = corr_fn(coords1)
-            net, up_mask, delta_flow = model.update_block(net, inp, corr, coords1 - coords0)
-            coords1 = coords1 + delta_flow
-        if up_mask is None:
-            flow_up = 8 * torch.nn.functional.interpolate(
-                coords1 - coords0, scale_factor=8, mode="bilinear", align_corners=True
-            )
-        else:
-            flow_up = model.upsample_flow(coords1 - coords0, up_mask)
-        scores.extend(top_fraction_score(flow, fraction) for flow in flow_up.cpu().numpy())
+        flows = raft_flows(model, images, list(pairs[start : start + batch_size]), device)
+        scores.extend(top_fraction_score(flow, fraction) for flow in flows)
     return scores
-
-
-def _replicate_pad(images: torch.Tensor, pad: tuple[int, int, int, int]) -> torch.Tensor:
-    """Replicate padding (left, right, top, bottom), as RAFT's InputPadder."""
-    return torch.nn.functional.pad(images, list(pad), mode="replicate")
 
 
 def static_decision(

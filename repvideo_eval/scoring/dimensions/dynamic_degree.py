@@ -10,26 +10,21 @@ vbench (`dynamic_degree.DynamicDegree.infer`):
 4. moving = True as soon as `count_num` pair scores exceed thres (quirk: with count_num == 0,
    any single pair makes it True). Video score 1.0/0.0, record weight 1; the dimension score
    is the fraction of moving videos. details keep the raw pair scores, thres and count_num.
-We run RAFT's own modules with the pairs batched and the feature encoder applied once per frame
-(fnet uses instance norm, so this equals the per-pair call); the update loop is RAFT's.
+We run RAFT's own modules through `models.raft.raft_flows` (pairs batched, feature encoder once
+per frame, convex upsampling once) and stop as soon as the verdict is settled (see `pair_scores`):
+details["pair_scores"] then lists the pairs scored, details["pairs_total"] how many there are.
 """
 
 from __future__ import annotations
 
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from repvideo_eval.scoring.decode import DecodedVideo, min_side_for_pyramid, valid_fps
-from repvideo_eval.scoring.dimensions.motion_smoothness import pad_amounts
-from repvideo_eval.scoring.models.raft import load_raft
-from repvideo_eval.scoring.preprocess import batches
+from repvideo_eval.scoring.models.raft import load_raft, raft_flows, raft_input
+from repvideo_eval.scoring.preprocess import pad_amounts
 from repvideo_eval.scoring.records import VideoToScore
 from repvideo_eval.scoring.scorer import DimensionScore, Scorer, ScorerContext, VideoRejected
-
-RAFT_ITERS = 20
-
 
 def top_flow_score(flow: np.ndarray) -> float:
     """vbench `get_score`: mean of the top 5 % flow magnitudes of one (2, h, w) float32 field."""
@@ -56,38 +51,35 @@ class DynamicDegree(Scorer):
     decoder = "cv2"
     min_frames = 2
     batch_size = 8
+    #: Stop computing flow once the verdict is settled (same verdict, fewer RAFT calls).
+    stop_when_decided = True
 
     def __init__(self, context: ScorerContext) -> None:
         super().__init__(context)
         self.model, self.weights_id = load_raft(context)
 
-    @torch.inference_mode()
-    def pair_scores(self, frames: np.ndarray) -> list[float]:
-        """Top-5 % flow magnitude of every consecutive pair of (N, H, W, 3) RGB uint8 frames."""
-        from vbench.third_party.RAFT.core.corr import CorrBlock
+    def pair_scores(self, frames: np.ndarray, thres: float, count_num: int) -> list[float]:
+        """Top-5 % flow magnitudes of consecutive pairs of (N, H, W, 3) RGB uint8 frames, in order.
 
-        model = self.model
-        device = self.context.device
-        images = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
-        left, right, top, bottom = pad_amounts(images.shape[-2], images.shape[-1], 8)
-        images = F.pad(images, [left, right, top, bottom], mode="replicate")
-        images = 2 * (images / 255.0) - 1.0
+        With `stop_when_decided` (default) only as many pairs as `is_moving` needs: the first
+        `count_num` pairs over `thres` settle "moving", and "static" is settled once too few
+        pairs remain to get there. The verdict equals vbench's (which scores every pair and then
+        runs the same check); only the list of pair scores is shorter.
+        """
+        images = raft_input(frames)
+        total = len(images) - 1
         scores: list[float] = []
-        for a, b in batches(len(images) - 1, self.batch_size):
-            chunk = images[a : b + 1].to(device).contiguous()
-            fmaps = model.fnet(chunk).float()
-            corr_fn = CorrBlock(fmaps[:-1], fmaps[1:], num_levels=model.args.corr_levels, radius=model.args.corr_radius)
-            context = model.cnet(chunk[:-1])
-            net, inp = torch.split(context, [model.hidden_dim, model.context_dim], dim=1)
-            net, inp = torch.tanh(net), torch.relu(inp)
-            coords0, coords1 = model.initialize_flow(chunk[:-1])
-            for _ in range(RAFT_ITERS):
-                corr = corr_fn(coords1)
-                net, up_mask, delta_flow = model.update_block(net, inp, corr, coords1 - coords0)
-                coords1 = coords1 + delta_flow
-            flow_up = model.upsample_flow(coords1 - coords0, up_mask) if up_mask is not None else _upflow8(coords1 - coords0)
-            for flow in flow_up.cpu().numpy():
+        above = 0
+        while len(scores) < total:
+            size = min(total - len(scores), self.batch_size)
+            if self.stop_when_decided:  # no more pairs than could settle "moving"
+                size = min(size, max(1, count_num - above))
+            pairs = [(k, k + 1) for k in range(len(scores), len(scores) + size)]
+            for flow in raft_flows(self.model, images, pairs, self.context.device):
                 scores.append(top_flow_score(flow))
+                above += scores[-1] > thres
+            if self.stop_when_decided and (is_moving(scores, thres, count_num) or above + total - len(scores) < count_num):
+                break
         return scores
 
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
@@ -106,16 +98,12 @@ class DynamicDegree(Scorer):
                                 f"correlation pyramid (each level needs 2 cells: >= {needed} px after padding to a multiple of 8)")
         thres = 6.0 * (min(height, width) / 256.0)
         count_num = round(4 * (len(kept) / 16.0))
-        scores = self.pair_scores(kept)
+        scores = self.pair_scores(kept, thres, count_num)
         moving = is_moving(scores, thres, count_num)
         return DimensionScore(
             score=1.0 if moving else 0.0,
             weight=1.0,
             details={"fps": fps, "stride": stride, "frames_used": int(len(kept)), "thres": thres,
-                     "count_num": count_num, "pair_scores": scores},
+                     "count_num": count_num, "pair_scores": scores, "pairs_total": int(len(kept) - 1)},
         )
 
-
-def _upflow8(flow: torch.Tensor) -> torch.Tensor:
-    new_size = (8 * flow.shape[2], 8 * flow.shape[3])
-    return 8 * F.interpolate(flow, size=new_size, mode="bilinear", align_corners=True)

@@ -24,16 +24,9 @@ import torch.nn.functional as F
 
 from repvideo_eval.scoring.decode import DecodedVideo, min_side_for_pyramid
 from repvideo_eval.scoring.models.amt import load_amt
-from repvideo_eval.scoring.preprocess import batches
+from repvideo_eval.scoring.preprocess import batches, pad_amounts
 from repvideo_eval.scoring.records import VideoToScore
 from repvideo_eval.scoring.scorer import DimensionScore, Scorer, ScorerContext, VideoRejected
-
-
-def pad_amounts(height: int, width: int, divisor: int) -> tuple[int, int, int, int]:
-    """(left, right, top, bottom) replicate padding to a multiple of `divisor`, split like AMT/RAFT."""
-    pad_h = (((height // divisor) + 1) * divisor - height) % divisor
-    pad_w = (((width // divisor) + 1) * divisor - width) % divisor
-    return pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2
 
 
 class MotionSmoothness(Scorer):
