@@ -13,6 +13,14 @@ Checksums. Only some publishers give one:
   recorded in `<cache>/repvideo_eval_weights.lock.json` (trust on first download); later loads
   must match the lock. This is stated in every such record's `weights_id` source and in docs.
 
+Cache roots. Most files live in the vbench cache. The two models VBench-Long uses for its
+slow-fast consistency with `--dev_flag` are cached where their own libraries put them, so their
+existing downloads are reused: DINOv2 in torch hub's cache (`$TORCH_HOME/hub/checkpoints/`,
+default `~/.cache/torch/hub/checkpoints/`), DreamSim in `~/.cache` (the `cache_dir` vbench passes
+to `dreamsim()`: its zip is unpacked there, and the DINO backbone it loads through torch hub after
+`torch.hub.set_dir(~/.cache)` lands in `~/.cache/checkpoints/`). Their lock entries go into the
+vbench cache's lock file, keyed `<root>:<relpath>`.
+
 Weight modes: "official" enforces the above; "local" uses whatever file sits under the official
 name (its real sha256 still goes into `weights_id`); "tiny-random" needs no file at all.
 """
@@ -39,6 +47,9 @@ from repvideo_eval.errors import UserError
 logger = logging.getLogger(__name__)
 
 LOCK_FILE_NAME = "repvideo_eval_weights.lock.json"
+_DREAMSIM_ENSEMBLE_ZIP = (
+    "https://github.com/ssundaram21/dreamsim/releases/download/v0.2.0-checkpoints/dreamsim_ensemble_checkpoint.zip"
+)
 MIRROR_ENV = "REPVIDEO_EVAL_WEIGHTS_MIRROR"
 
 
@@ -55,6 +66,12 @@ class WeightFile:
     #: When the URL is a zip archive: the member to extract to `relpath`.
     archive_member: str | None = None
     approx_size: str = ""
+    #: Which cache `relpath` is relative to: "vbench", "torch_hub" or "dreamsim" (see module doc).
+    root: str = "vbench"
+
+    @property
+    def lock_key(self) -> str:
+        return self.relpath if self.root == "vbench" else f"{self.root}:{self.relpath}"
 
 
 WEIGHT_FILES: dict[str, WeightFile] = {
@@ -113,13 +130,58 @@ WEIGHT_FILES: dict[str, WeightFile] = {
             checksum_source="pyiqa release (first 8 hex of sha256 in the file name)",
             approx_size="104 MB",
         ),
+        # VBench-Long --dev_flag slow-fast consistency ("fast" video models), see module doc.
+        WeightFile(
+            "dinov2_vitb14",
+            "checkpoints/dinov2_vitb14_pretrain.pth",
+            "https://dl.fbaipublicfiles.com/dinov2/dinov2_vitb14/dinov2_vitb14_pretrain.pth",
+            approx_size="346 MB",
+            root="torch_hub",
+        ),
+        WeightFile(
+            "dreamsim_dino_vitb16",
+            "checkpoints/dino_vitbase16_pretrain.pth",
+            "https://dl.fbaipublicfiles.com/dino/dino_vitbase16_pretrain/dino_vitbase16_pretrain.pth",
+            approx_size="343 MB",
+            root="dreamsim",
+        ),
+        *(
+            WeightFile(
+                name,
+                member,
+                _DREAMSIM_ENSEMBLE_ZIP,
+                archive_member=member,
+                approx_size="in the DreamSim ensemble zip",
+                root="dreamsim",
+            )
+            for name, member in (
+                ("dreamsim_clip_vitb16", "clip_vitb16_pretrain.pth.tar"),
+                ("dreamsim_open_clip_vitb16", "open_clip_vitb16_pretrain.pth.tar"),
+                ("dreamsim_ensemble_lora_config", "ensemble_lora/adapter_config.json"),
+                ("dreamsim_ensemble_lora", "ensemble_lora/adapter_model.safetensors"),
+            )
+        ),
     )
+}
+
+#: Files of the VBench-Long `--dev_flag` fast-video models, per dimension. They are also listed in
+#: `DIMENSION_FILES` (so `fetch-weights --dimensions subject_consistency` prefetches them), but
+#: the engine only opens them in `LongModeSession(consistency="slow-fast")`.
+SLOW_FAST_FILES: dict[str, tuple[str, ...]] = {
+    "subject_consistency": ("dinov2_vitb14",),
+    "background_consistency": (
+        "dreamsim_dino_vitb16",
+        "dreamsim_clip_vitb16",
+        "dreamsim_open_clip_vitb16",
+        "dreamsim_ensemble_lora_config",
+        "dreamsim_ensemble_lora",
+    ),
 }
 
 #: Which files each dimension needs (empty for model-free dimensions).
 DIMENSION_FILES: dict[str, tuple[str, ...]] = {
-    "subject_consistency": ("dino_vitb16",),
-    "background_consistency": ("clip_vit_b32",),
+    "subject_consistency": ("dino_vitb16", *SLOW_FAST_FILES["subject_consistency"]),
+    "background_consistency": ("clip_vit_b32", *SLOW_FAST_FILES["background_consistency"]),
     "temporal_flickering": (),
     "motion_smoothness": ("amt_s",),
     "dynamic_degree": ("raft_things",),
@@ -138,7 +200,8 @@ class ResolvedWeight:
 
     @property
     def weights_id(self) -> str:
-        return f"vbench:{Path(self.spec.relpath).name}:sha256={self.sha256[:12]}"
+        prefix = "vbench" if self.spec.root == "vbench" else self.spec.root
+        return f"{prefix}:{Path(self.spec.relpath).name}:sha256={self.sha256[:12]}"
 
 
 def default_cache_dir(cache_dir: Path | None = None) -> Path:
@@ -147,6 +210,24 @@ def default_cache_dir(cache_dir: Path | None = None) -> Path:
         return Path(cache_dir).expanduser()
     env = os.environ.get("VBENCH_CACHE_DIR")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "vbench"
+
+
+def root_dir(spec: WeightFile, cache_dir: Path | None = None) -> Path:
+    """The folder `spec.relpath` is relative to (`cache_dir` only moves the vbench root)."""
+    if spec.root == "vbench":
+        return default_cache_dir(cache_dir)
+    if spec.root == "torch_hub":  # torch.hub.get_dir() without set_dir: $TORCH_HOME/hub
+        torch_home = os.environ.get("TORCH_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME") or "~/.cache", "torch")
+        return Path(torch_home).expanduser() / "hub"
+    if spec.root == "dreamsim":  # vbench2_beta_long: dreamsim(cache_dir=os.path.expanduser("~/.cache"))
+        return Path("~/.cache").expanduser()
+    raise ValueError(f"unknown weight root {spec.root!r}")
+
+
+def weight_path(name: str, cache_dir: Path | None = None) -> Path:
+    """Where weight `name` lives on disk (whether or not it is there)."""
+    spec = WEIGHT_FILES[name]
+    return root_dir(spec, cache_dir) / spec.relpath
 
 
 def is_offline() -> bool:
@@ -187,7 +268,7 @@ def _read_lock(cache: Path) -> dict[str, dict]:
 
 def _write_lock_entry(cache: Path, spec: WeightFile, sha256: str) -> None:
     entries = _read_lock(cache)
-    entries[spec.relpath] = {
+    entries[spec.lock_key] = {
         "sha256": sha256,
         "url": spec.url,
         "recorded_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -208,7 +289,7 @@ def verify(spec: WeightFile, path: Path, cache: Path, dimension_hint: Iterable[s
     if spec.sha256_prefix is not None and not actual.startswith(spec.sha256_prefix):
         raise UserError(f"{path} has sha256 {actual[:16]}..., expected it to start with {spec.sha256_prefix}.", fix)
     if spec.sha256 is None:
-        locked = _read_lock(cache).get(spec.relpath)
+        locked = _read_lock(cache).get(spec.lock_key)
         if locked is None:
             logger.warning("No published checksum for %s; recording sha256 %s (trust on first use).", path.name, actual)
             _write_lock_entry(cache, spec, actual)
@@ -233,7 +314,7 @@ def resolve(name: str, *, mode: str, cache_dir: Path | None = None, download: bo
     """
     spec = WEIGHT_FILES[name]
     cache = default_cache_dir(cache_dir)
-    path = cache / spec.relpath
+    path = root_dir(spec, cache_dir) / spec.relpath
     if not path.is_file():
         if mode == "local":
             raise UserError(f"Weight file {path} is missing (weights='local' uses existing files only).", f"Run `{fetch_command(_dims_of(spec))}`.")
@@ -242,7 +323,7 @@ def resolve(name: str, *, mode: str, cache_dir: Path | None = None, download: bo
                 f"Weight file {path} is missing and downloads are disabled (HF_HUB_OFFLINE=1).",
                 f"Run `{fetch_command(_dims_of(spec))}` on a machine with network access, or copy the file there.",
             )
-        download_weight(spec, cache, progress=progress)
+        download_weight(spec, cache, progress=progress, target=path)
     sha = sha256_file(path) if mode == "local" else verify(spec, path, cache)
     return ResolvedWeight(spec, path, sha)
 
@@ -256,9 +337,15 @@ def source_url(spec: WeightFile) -> str:
     return f"{mirror.rstrip('/')}/{tail}"
 
 
-def download_weight(spec: WeightFile, cache: Path, *, progress: bool = True, timeout: float = 60.0) -> Path:
-    """Download `spec` into the cache with urllib, verify it, and move it into place atomically."""
-    target = cache / spec.relpath
+def download_weight(spec: WeightFile, cache: Path, *, progress: bool = True, timeout: float = 60.0,
+                    target: Path | None = None) -> Path:
+    """Download `spec` into the cache with urllib, verify it, and move it into place atomically.
+
+    `cache` holds the lock file; `target` defaults to `cache / relpath` (vbench root). For an
+    archive, the other registered members of the same archive that are missing are extracted
+    too (one download for the DreamSim zip).
+    """
+    target = target if target is not None else cache / spec.relpath
     target.parent.mkdir(parents=True, exist_ok=True)
     url = source_url(spec)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
@@ -271,6 +358,7 @@ def download_weight(spec: WeightFile, cache: Path, *, progress: bool = True, tim
             try:
                 with zipfile.ZipFile(tmp) as archive, archive.open(spec.archive_member) as src, open(extracted, "wb") as dst:
                     shutil.copyfileobj(src, dst, 1 << 22)
+                _extract_siblings(spec, tmp, target, cache)
             except (zipfile.BadZipFile, KeyError) as exc:
                 extracted.unlink(missing_ok=True)
                 raise UserError(f"Downloaded archive from {url} is not a zip holding {spec.archive_member} ({exc}).", "Retry later, or fetch it by hand into the cache.") from None
@@ -288,6 +376,27 @@ def download_weight(spec: WeightFile, cache: Path, *, progress: bool = True, tim
         return target
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _extract_siblings(spec: WeightFile, archive_path: Path, target: Path, cache: Path) -> None:
+    """Extract the other missing registry members of `spec`'s archive (same URL, same root)."""
+    base = target.parent
+    for _ in Path(spec.relpath).parts[:-1]:
+        base = base.parent
+    with zipfile.ZipFile(archive_path) as archive:
+        names = set(archive.namelist())
+        for other in WEIGHT_FILES.values():
+            other_target = base / other.relpath
+            if (other is spec or other.url != spec.url or other.root != spec.root or other.archive_member not in names
+                    or other_target.is_file()):
+                continue
+            other_target.parent.mkdir(parents=True, exist_ok=True)
+            part = other_target.with_name(f".{other_target.name}.part")
+            with archive.open(other.archive_member) as src, open(part, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 22)
+            os.replace(part, other_target)
+            if other.sha256 is None and other.sha256_prefix is None:
+                _write_lock_entry(cache, other, sha256_file(other_target))
 
 
 def _stream(url: str, handle, *, desc: str, progress: bool, timeout: float) -> None:
