@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from repvideo_eval.scoring.checkpoints import load_state_file
-from repvideo_eval.scoring.models.loading import resolve_for, seeded, tiny_weights_id
+from repvideo_eval.scoring.models.loading import resolve_for, seeded, skipped_init, tiny_weights_id
 from repvideo_eval.scoring.scorer import ScorerContext
 
 
@@ -36,8 +36,9 @@ def load_amt(context: ScorerContext) -> tuple[torch.nn.Module, str]:
         weights_id = tiny_weights_id(context)
     else:
         resolved = resolve_for(context, "amt_s")
-        model = build_from_cfg(network)
+        with skipped_init():
+            model = build_from_cfg(network)
         checkpoint = load_state_file(resolved.path)
-        model.load_state_dict(checkpoint["state_dict"])
+        model.load_state_dict(checkpoint["state_dict"], strict=True)
         weights_id = resolved.weights_id
     return model.to(context.device).eval(), weights_id

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from repvideo_eval.scoring.checkpoints import torchscript_state_dict
-from repvideo_eval.scoring.models.loading import is_cuda, resolve_for, seeded, tiny_weights_id
+from repvideo_eval.scoring.models.loading import is_cuda, resolve_for, seeded, skipped_init, tiny_weights_id
 from repvideo_eval.scoring.scorer import ScorerContext
 
 
@@ -27,7 +27,8 @@ def load_clip(context: ScorerContext, weight_name: str, tiny_embed_dim: int) -> 
     else:
         resolved = resolve_for(context, weight_name)
         state = torchscript_state_dict(resolved.path, resolved.sha256)
-        model = build_model(dict(state))
+        with skipped_init():  # build_model loads the state dict strictly
+            model = build_model(dict(state))
         if not is_cuda(context.device):
             model = model.float()
         weights_id = resolved.weights_id

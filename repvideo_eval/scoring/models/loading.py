@@ -27,5 +27,32 @@ def seeded(seed: int):
         yield
 
 
+#: The torch.nn.init functions modules call while they build their random initial weights.
+_INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "zeros_", "ones_", "eye_", "orthogonal_",
+                   "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_", "xavier_normal_")
+
+
+@contextmanager
+def skipped_init():
+    """Build a module without computing random initial weights that a checkpoint will replace.
+
+    Only for modules that are then loaded with `strict=True` (every parameter and persistent
+    buffer is overwritten, so none of the skipped values survives). Random init of ViT-L/14,
+    RAFT, AMT and MUSIQ costs seconds of CPU per session; allocation alone is free.
+    """
+    saved = {name: getattr(torch.nn.init, name) for name in _INIT_FUNCTIONS if hasattr(torch.nn.init, name)}
+    for name in saved:
+        setattr(torch.nn.init, name, _keep)
+    try:
+        yield
+    finally:
+        for name, function in saved.items():
+            setattr(torch.nn.init, name, function)
+
+
+def _keep(tensor: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+    return tensor
+
+
 def is_cuda(device: str) -> bool:
     return torch.device(device).type == "cuda"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from repvideo_eval.scoring.checkpoints import clean_prefix, load_state_file
-from repvideo_eval.scoring.models.loading import resolve_for, seeded, tiny_weights_id
+from repvideo_eval.scoring.models.loading import resolve_for, seeded, skipped_init, tiny_weights_id
 from repvideo_eval.scoring.scorer import ScorerContext
 
 
@@ -26,7 +26,8 @@ def load_musiq(context: ScorerContext) -> tuple[torch.nn.Module, str]:
         weights_id = tiny_weights_id(context)
     else:
         resolved = resolve_for(context, "musiq_spaq")
-        model = MUSIQ(pretrained=False)
+        with skipped_init():
+            model = MUSIQ(pretrained=False)
         model.load_state_dict(clean_prefix(load_state_file(resolved.path)), strict=True)
         weights_id = resolved.weights_id
     model = model.to(context.device)

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from repvideo_eval.scoring.checkpoints import clean_prefix, load_state_file
 from repvideo_eval.scoring.preprocess import pad_amounts
-from repvideo_eval.scoring.models.loading import resolve_for, seeded, tiny_weights_id
+from repvideo_eval.scoring.models.loading import resolve_for, seeded, skipped_init, tiny_weights_id
 from repvideo_eval.scoring.scorer import ScorerContext
 
 
@@ -35,8 +35,9 @@ def load_raft(context: ScorerContext) -> tuple[torch.nn.Module, str]:
         weights_id = tiny_weights_id(context)
     else:
         resolved = resolve_for(context, "raft_things")
-        model = RAFT(EasyDict(small=False, mixed_precision=False, alternate_corr=False))
-        model.load_state_dict(clean_prefix(load_state_file(resolved.path)))
+        with skipped_init():
+            model = RAFT(EasyDict(small=False, mixed_precision=False, alternate_corr=False))
+        model.load_state_dict(clean_prefix(load_state_file(resolved.path)), strict=True)
         weights_id = resolved.weights_id
     return model.to(context.device).eval(), weights_id
 
