@@ -29,6 +29,7 @@ import numpy as np
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.decode import DecodedVideo, VideoDecodeError
 from repvideo_eval.scoring.long_mode.aggregate import SLOW_FAST_DIMENSIONS, fuse_slow_fast, mean_of_clips
+from repvideo_eval.scoring.long_mode.fast_consistency import FAST_EXTRACTORS, FastConsistency
 from repvideo_eval.scoring.long_mode.clips import (
     CLIP_LENGTH_CONFIGS,
     SCENE_THRESHOLD,
@@ -95,11 +96,11 @@ class LongModeSession:
     scene_split: cut scenes with PySceneDetect first (vbench `--use_semantic_splitting`; off in
         the official evaluate_long.sh).
     consistency: "inclip" (vbench-long without --dev_flag: the clip scores as they are) or
-        "slow-fast" (clip scores fused with a first-frames "fast" video score, --dev_flag
-        weights and tables). Caveat: vbench's --dev_flag scores the fast video with DINOv2
-        (subject) and DreamSim (background); those models are not in the engine, so here the
-        fast video is scored with the dimension's own model (DINO, CLIP), which is what vbench
-        uses without --dev_flag. The numbers are therefore not the leaderboard's.
+        "slow-fast" (vbench --dev_flag, as the official evaluate_long.sh runs it: clip scores
+        fused with a first-frames "fast" video score through the --dev_flag weights and tables;
+        the fast video is scored with DINOv2 ViT-B/14 for subject_consistency and the DreamSim
+        ensemble for background_consistency, `fast_consistency.py`). Their models load on first
+        use; with weights="tiny-random" they are seeded tiny twins.
     work_dir: where clips are written (`<work_dir>/<hash of source folder>/split_clip/<stem>/`,
         vbench's layout); default a temporary folder removed by `close()`.
     """
@@ -137,6 +138,7 @@ class LongModeSession:
 
             full_info = load_full_info()
         self.full_info = full_info
+        self._fast: dict[str, FastConsistency] = {}
         self._own_work_dir = work_dir is None
         self.work_dir = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="vbench-long-"))
 
@@ -250,15 +252,27 @@ class LongModeSession:
                 firsts = np.stack([DecodedVideo(clips[i].path).decord_rgb()[0] for i in members])
                 fast_path = folder.parent.parent / f"{dimension}_cat_firstframes_videos" / f"{folder.name}.mp4"
                 write_clip(fast_path, firsts, int(details["fps"]))
-                (row,) = self.inner.score(self._clip_item(video, fast_path), [dimension])
-                fast_score = row.score if row.ok else None
+                try:  # vbench reads the written fast video back with load_video (decord)
+                    fast_frames = DecodedVideo(fast_path).decord_rgb()
+                except VideoDecodeError:
+                    fast_frames = None
+                if fast_frames is not None and len(fast_frames) > 1:
+                    fast_score = self.fast_model(dimension).score(fast_frames)
             result = fuse_slow_fast([scores[i] for i in members], fast_score, dimension)
             fused_all.extend(result.clip_scores)
             fast_info.append({"folder": folder.name, "clip2clip_score": result.clip2clip_score,
                               "mapped_clip2clip_score": result.mapped_clip2clip_score})
+        fast = self._fast.get(dimension)  # loaded only when some folder had a fast video
         details.update(consistency="slow-fast", slow_fast=fast_info, inclip_mean=mean_of_clips(scores),
-                       clip2clip_extractor="same model as the dimension (vbench --dev_flag: DINOv2 / DreamSim)")
+                       clip2clip_extractor=FAST_EXTRACTORS[dimension],
+                       clip2clip_weights_id=fast.weights_id if fast is not None else None)
         return mean_of_clips(fused_all)
+
+    def fast_model(self, dimension: str) -> FastConsistency:
+        """The --dev_flag fast-video model of `dimension` (loaded once per session)."""
+        if dimension not in self._fast:
+            self._fast[dimension] = FastConsistency(dimension, self.inner.context)
+        return self._fast[dimension]
 
     def _record(
         self, video: VideoToScore, dimension: str, score: float | None, weight: float, error: str | None,

@@ -136,6 +136,8 @@ class Dinov2ViT(nn.Module):
 
 
 TINY_DINOV2 = {"embed_dim": 32, "depth": 2, "num_heads": 2}
+#: Architecture of the official checkpoint (hub defaults); tests may shrink it.
+OFFICIAL_DINOV2: dict = {}
 
 
 def load_dinov2(context: ScorerContext) -> tuple[Dinov2ViT, str]:
@@ -147,7 +149,7 @@ def load_dinov2(context: ScorerContext) -> tuple[Dinov2ViT, str]:
     else:
         resolved = resolve_for(context, "dinov2_vitb14")
         with torch.device("meta"):
-            model = Dinov2ViT()
+            model = Dinov2ViT(**OFFICIAL_DINOV2)
         model.load_state_dict(load_state_file(resolved.path), strict=True, assign=True)
         weights_id = resolved.weights_id
     return model.to(context.device).eval(), weights_id
