@@ -246,7 +246,9 @@ def test_slow_fast_session_fuses_with_the_first_frames_video(tmp_path):
     inclip = [plain.score(VideoToScore(c.path, prompt="p"))[0].score for c in clips]
     firsts = np.stack([decord_frames(c.path)[0] for c in clips])
     write_clip(tmp_path / "fast" / "p-0.mp4", firsts, 8)
-    fast = plain.score(VideoToScore(tmp_path / "fast" / "p-0.mp4", prompt="p"))[0].score
+    with LongModeSession(["subject_consistency"], weights="tiny-random", consistency="slow-fast") as other:
+        fast = other.fast_model("subject_consistency").score(decord_frames(tmp_path / "fast" / "p-0.mp4"))
+    assert record.details["clip2clip_extractor"] == "dinov2_vitb14"
     (info,) = record.details["slow_fast"]
     assert info["clip2clip_score"] == pytest.approx(fast, abs=1e-6)
     w_in, w_fast = SLOW_FAST_WEIGHTS["subject_consistency"]
