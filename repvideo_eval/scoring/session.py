@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -61,7 +62,15 @@ class ScoringSession:
         self.context = ScorerContext(
             device=device, weights=mode, cache_dir=Path(cache_dir) if cache_dir else None, seed=seed
         )
-        self.scorers: dict[str, Scorer] = {d: scorer_class(d)(self.context) for d in self.dimensions}
+        self.scorers: dict[str, Scorer] = {}
+        #: Wall seconds spent per dimension: model building here, then scoring (decoding of the
+        #: frames a dimension is first to ask for included); for profiling and benchmarks.
+        self.load_seconds: dict[str, float] = {}
+        self.score_seconds: dict[str, float] = dict.fromkeys(self.dimensions, 0.0)
+        for dimension in self.dimensions:
+            start = time.perf_counter()
+            self.scorers[dimension] = scorer_class(dimension)(self.context)
+            self.load_seconds[dimension] = time.perf_counter() - start
 
     def score(self, video: VideoToScore, dimensions: Sequence[str] | None = None) -> list[ScoreRecord]:
         """One record per dimension for this video (errors included; never raises for a bad video).
@@ -78,7 +87,12 @@ class ScoringSession:
                                 f"Loaded: {', '.join(self.scorers)}.")
             chosen = list(dict.fromkeys(dimensions))
         decoded = DecodedVideo(video.path)
-        return [self._score_one(self.scorers[d], decoded, video) for d in chosen]
+        records = []
+        for dimension in chosen:
+            start = time.perf_counter()
+            records.append(self._score_one(self.scorers[dimension], decoded, video))
+            self.score_seconds[dimension] += time.perf_counter() - start
+        return records
 
     def _score_one(self, scorer: Scorer, decoded: DecodedVideo, video: VideoToScore) -> ScoreRecord:
         def record(score: float | None, weight: float, error: str | None, details: dict) -> ScoreRecord:
