@@ -164,9 +164,9 @@ WEIGHT_FILES: dict[str, WeightFile] = {
     )
 }
 
-#: Files of the VBench-Long `--dev_flag` fast-video models, per dimension. They are also listed in
-#: `DIMENSION_FILES` (so `fetch-weights --dimensions subject_consistency` prefetches them), but
-#: the engine only opens them in `LongModeSession(consistency="slow-fast")`.
+#: Files of the VBench-Long `--dev_flag` fast-video models, per dimension. Only
+#: `LongModeSession(consistency="slow-fast")` opens them, so they are fetched only on request
+#: (`fetch-weights --slow-fast`), not with every subject/background_consistency prefetch.
 SLOW_FAST_FILES: dict[str, tuple[str, ...]] = {
     "subject_consistency": ("dinov2_vitb14",),
     "background_consistency": (
@@ -180,8 +180,8 @@ SLOW_FAST_FILES: dict[str, tuple[str, ...]] = {
 
 #: Which files each dimension needs (empty for model-free dimensions).
 DIMENSION_FILES: dict[str, tuple[str, ...]] = {
-    "subject_consistency": ("dino_vitb16", *SLOW_FAST_FILES["subject_consistency"]),
-    "background_consistency": ("clip_vit_b32", *SLOW_FAST_FILES["background_consistency"]),
+    "subject_consistency": ("dino_vitb16",),
+    "background_consistency": ("clip_vit_b32",),
     "temporal_flickering": (),
     "motion_smoothness": ("amt_s",),
     "dynamic_degree": ("raft_things",),
@@ -235,9 +235,9 @@ def is_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def fetch_command(dimensions: Iterable[str]) -> str:
+def fetch_command(dimensions: Iterable[str], slow_fast: bool = False) -> str:
     """The CLI command that prefetches the files of `dimensions` (quoted in error messages)."""
-    return f"repvideo-eval fetch-weights --dimensions {','.join(dimensions)}"
+    return f"repvideo-eval fetch-weights --dimensions {','.join(dimensions)}" + (" --slow-fast" if slow_fast else "")
 
 
 _HASH_MEMO: dict[tuple[str, int, int], str] = {}
@@ -281,7 +281,7 @@ def verify(spec: WeightFile, path: Path, cache: Path, dimension_hint: Iterable[s
     """Hash `path` and check it against the published checksum or the lock; return the sha256."""
     actual = sha256_file(path)
     fix = (
-        f"Delete {path} and run `{fetch_command(dimension_hint or _dims_of(spec))}`, "
+        f"Delete {path} and run `{fetch_command(dimension_hint) if dimension_hint else _fetch_command_for(spec)}`, "
         "or score with weights='local' (--weights local) to use this file as it is"
     )
     if spec.sha256 is not None and actual != spec.sha256:
@@ -301,8 +301,12 @@ def verify(spec: WeightFile, path: Path, cache: Path, dimension_hint: Iterable[s
     return actual
 
 
-def _dims_of(spec: WeightFile) -> list[str]:
-    return [d for d, names in DIMENSION_FILES.items() if spec.name in names]
+def _fetch_command_for(spec: WeightFile) -> str:
+    """fetch-weights for the dimension(s) that use `spec` (with --slow-fast for those files)."""
+    slow_fast = [d for d, names in SLOW_FAST_FILES.items() if spec.name in names]
+    if slow_fast:
+        return fetch_command(slow_fast, slow_fast=True)
+    return fetch_command(d for d, names in DIMENSION_FILES.items() if spec.name in names)
 
 
 def resolve(name: str, *, mode: str, cache_dir: Path | None = None, download: bool = True, progress: bool = True) -> ResolvedWeight:
@@ -317,11 +321,11 @@ def resolve(name: str, *, mode: str, cache_dir: Path | None = None, download: bo
     path = root_dir(spec, cache_dir) / spec.relpath
     if not path.is_file():
         if mode == "local":
-            raise UserError(f"Weight file {path} is missing (weights='local' uses existing files only).", f"Run `{fetch_command(_dims_of(spec))}`.")
+            raise UserError(f"Weight file {path} is missing (weights='local' uses existing files only).", f"Run `{_fetch_command_for(spec)}`.")
         if is_offline() or not download:
             raise UserError(
                 f"Weight file {path} is missing and downloads are disabled (HF_HUB_OFFLINE=1).",
-                f"Run `{fetch_command(_dims_of(spec))}` on a machine with network access, or copy the file there.",
+                f"Run `{_fetch_command_for(spec)}` on a machine with network access, or copy the file there.",
             )
         download_weight(spec, cache, progress=progress, target=path)
     sha = sha256_file(path) if mode == "local" else verify(spec, path, cache)
@@ -419,7 +423,14 @@ def _stream(url: str, handle, *, desc: str, progress: bool, timeout: float) -> N
         ) from None
 
 
-def fetch_for_dimensions(dimensions: Iterable[str], *, cache_dir: Path | None = None, progress: bool = True) -> list[ResolvedWeight]:
-    """Download (if missing) and verify every file the given dimensions need."""
-    names = list(dict.fromkeys(n for d in dimensions for n in DIMENSION_FILES.get(d, ())))
+def fetch_for_dimensions(
+    dimensions: Iterable[str], *, cache_dir: Path | None = None, progress: bool = True, slow_fast: bool = False,
+) -> list[ResolvedWeight]:
+    """Download (if missing) and verify every file the given dimensions need.
+
+    slow_fast: also the VBench-Long `--dev_flag` fast-video models of those dimensions.
+    """
+    dimensions = list(dimensions)
+    tables = (DIMENSION_FILES, SLOW_FAST_FILES) if slow_fast else (DIMENSION_FILES,)
+    names = list(dict.fromkeys(n for table in tables for d in dimensions for n in table.get(d, ())))
     return [resolve(n, mode="official", cache_dir=cache_dir, progress=progress) for n in names]

@@ -84,6 +84,29 @@ def test_fetch_weights_offline_names_the_command(tmp_path, monkeypatch):
         fetch_weights.execute(args)
 
 
+def test_slow_fast_files_are_fetched_only_on_request(tmp_path, monkeypatch, capsys):
+    """A standard-mode prefetch must not pull DINOv2/DreamSim (~1 GB) that only slow-fast uses."""
+    from types import SimpleNamespace
+
+    from repvideo_eval.scoring import weights as W
+
+    asked: list[str] = []
+
+    def fake_resolve(name, **kwargs):
+        asked.append(name)
+        return SimpleNamespace(path=tmp_path / name, sha256="0" * 64, spec=SimpleNamespace(checksum_source="test"))
+
+    monkeypatch.setattr(W, "resolve", fake_resolve)
+    dims = ["--dimensions", "subject_consistency,background_consistency", "--cache-dir", str(tmp_path), "--no-progress"]
+    assert fetch_weights.execute(_parse(fetch_weights, dims)) == 0
+    assert asked == ["dino_vitb16", "clip_vit_b32"]
+    asked.clear()
+    assert fetch_weights.execute(_parse(fetch_weights, [*dims, "--slow-fast"])) == 0
+    assert asked[:2] == ["dino_vitb16", "clip_vit_b32"]
+    assert {"dinov2_vitb14", "dreamsim_dino_vitb16", "dreamsim_ensemble_lora"} <= set(asked[2:])
+    assert "dinov2_vitb14" in capsys.readouterr().out
+
+
 def test_fetch_weights_reports_existing_files(tmp_path, capsys):
     args = _parse(fetch_weights, ["--dimensions", "temporal_flickering", "--cache-dir", str(tmp_path)])
     assert fetch_weights.execute(args) == 0

@@ -195,9 +195,9 @@ def test_missing_fast_weights_offline_name_file_and_command(tmp_path, monkeypatc
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     context = ScorerContext(weights="official", cache_dir=tmp_path / "vbench")
-    with pytest.raises(UserError, match=r"dinov2_vitb14_pretrain\.pth.*fetch-weights --dimensions subject_consistency"):
+    with pytest.raises(UserError, match=r"dinov2_vitb14_pretrain\.pth.*fetch-weights --dimensions subject_consistency --slow-fast"):
         FastConsistency("subject_consistency", context)
-    with pytest.raises(UserError, match=r"dino_vitbase16_pretrain\.pth.*fetch-weights --dimensions background_consistency"):
+    with pytest.raises(UserError, match=r"dino_vitbase16_pretrain\.pth.*fetch-weights --dimensions background_consistency --slow-fast"):
         FastConsistency("background_consistency", context)
 
 
