@@ -78,7 +78,9 @@ class RunPlan:
         self.items_by_card = {card.name: generation_items(card, spec.suite, run_dir) for card in spec.models}
         self.dims_by_prompt = dimensions_by_prompt(spec.suite, spec.dimensions)
         self.flicker_prompts = flicker_prompts(spec.suite, spec.dimensions)
-        self.long_mode = spec.vbench_mode == "long"
+        from repvideo_eval.scoring.long_mode import is_long_mode
+
+        self.long_mode = is_long_mode(spec.vbench_mode)
         self.clip_dir = long_clip_dir(run_dir)
 
     @property

@@ -96,7 +96,9 @@ class StaticFilterWorker:
         device = resolve_device(device)
         self.filter = StaticFilter(device=device, weights=weights, cache_dir=Path(cache_dir) if cache_dir else None)
         self.splitter = None
-        if vbench_mode == "long":
+        from repvideo_eval.scoring.long_mode import is_long_mode
+
+        if is_long_mode(vbench_mode):
             from repvideo_eval.scoring.long_mode import LongModeSession
 
             self.splitter = LongModeSession([FLICKER], device=device, weights=weights, work_dir=Path(clip_dir))
@@ -215,13 +217,15 @@ class ScoringWorker:
         warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 
         cache = Path(cache_dir) if cache_dir else None
-        self.long_mode = vbench_mode == "long"
+        from repvideo_eval.scoring.long_mode import is_long_mode, long_consistency
+
+        self.long_mode = is_long_mode(vbench_mode)
         if self.long_mode:
             from repvideo_eval.scoring.long_mode import LongModeSession
 
             self.session: Any = LongModeSession(
                 dimensions, device=resolve_device(device), weights=weights, cache_dir=cache,
-                work_dir=Path(clip_dir) if clip_dir else None,
+                work_dir=Path(clip_dir) if clip_dir else None, consistency=long_consistency(vbench_mode),
             )
         else:
             self.session = ScoringSession(dimensions, device=resolve_device(device), weights=weights, cache_dir=cache)

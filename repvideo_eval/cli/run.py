@@ -42,9 +42,11 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--vbench-mode",
-        choices=("auto", "standard", "long"),
+        choices=("auto", "standard", "long", "long-inclip"),
         default="auto",
-        help="VBench or VBench-Long (clips); auto: long for videos of 5 s or more, as VBench's FAQ says",
+        help="VBench or VBench-Long (clips); auto: long for videos of 5 s or more, as VBench's FAQ says. "
+             "long = the official evaluate_long.sh (--dev_flag: slow-fast subject/background consistency with "
+             "DINOv2/DreamSim); long-inclip = clip scores only (vbench-long without --dev_flag)",
     )
     parser.add_argument("--vbench-cache-dir", default=None, help="VBench weight cache (default $VBENCH_CACHE_DIR or ~/.cache/vbench)")
     parser.add_argument("--limit-prompts", type=int, default=None, help="only the first N prompts of the suite (quick checks)")

@@ -191,7 +191,7 @@ def test_session_splits_at_cuts_and_averages_clip_scores(tmp_path):
         for rec in plain.score(VideoToScore(clip.path, prompt="three colours")):
             by_hand[rec.dimension].append(rec.score)
     for rec in records:
-        assert rec.ok and rec.details["vbench_mode"] == "long" and rec.key == {"sample": 0}
+        assert rec.ok and rec.details["vbench_mode"] == "long-inclip" and rec.key == {"sample": 0}
         assert rec.video == str(video) and rec.weight == 4.0
         assert [c["score"] for c in rec.details["clips"]] == by_hand[rec.dimension]
         assert rec.score == pytest.approx(sum(by_hand[rec.dimension]) / 4, abs=1e-12)

@@ -2,6 +2,7 @@
 
 Public API:
     default_vbench_mode(num_frames, fps) -> "standard" | "long"
+    VBENCH_MODES, is_long_mode(mode), long_consistency(mode): run modes ("long-inclip" = no --dev_flag)
     LongModeSession(dimensions, *, device, weights, cache_dir, clip_seconds=None, ...).score(video)
     long_flicker_clips(session, videos_by_prompt) -> clip paths per prompt for the static filter
 """
@@ -9,16 +10,20 @@ Public API:
 from repvideo_eval.scoring.long_mode.aggregate import fuse_slow_fast, map_clip2clip, mean_of_clips
 from repvideo_eval.scoring.long_mode.clips import (
     CLIP_LENGTH_CONFIGS,
+    VBENCH_MODES,
     clip_ranges,
     clip_seconds_for_prompt,
     default_vbench_mode,
     detect_scenes,
+    is_long_mode,
+    long_consistency,
     plan_clips,
 )
 from repvideo_eval.scoring.long_mode.session import Clip, LongModeSession, SplitVideo, long_flicker_clips
 
 __all__ = [
     "CLIP_LENGTH_CONFIGS",
+    "VBENCH_MODES",
     "Clip",
     "LongModeSession",
     "SplitVideo",
@@ -27,6 +32,8 @@ __all__ = [
     "default_vbench_mode",
     "detect_scenes",
     "fuse_slow_fast",
+    "is_long_mode",
+    "long_consistency",
     "long_flicker_clips",
     "map_clip2clip",
     "mean_of_clips",

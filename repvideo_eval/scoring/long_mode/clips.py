@@ -46,7 +46,21 @@ CUSTOM_CLIP_SECONDS = 2
 LONG_MODE_MIN_SECONDS = 5.0
 SCENE_THRESHOLD = 35.0
 
-VBenchMode = Literal["standard", "long"]
+VBenchMode = Literal["standard", "long", "long-inclip"]
+
+#: Run modes: "long" is the official evaluate_long.sh (`--dev_flag`: slow-fast consistency for
+#: subject/background), "long-inclip" is vbench-long without `--dev_flag` (clip scores only).
+VBENCH_MODES: tuple[str, ...] = ("standard", "long", "long-inclip")
+
+
+def is_long_mode(mode: str) -> bool:
+    """Clips are scored (VBench-Long) in both long variants."""
+    return mode in ("long", "long-inclip")
+
+
+def long_consistency(mode: str) -> Literal["inclip", "slow-fast"]:
+    """The LongModeSession consistency variant of a long run mode."""
+    return "slow-fast" if mode == "long" else "inclip"
 
 
 def default_vbench_mode(num_frames: int, fps: float) -> VBenchMode:
