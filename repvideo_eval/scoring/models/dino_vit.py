@@ -13,6 +13,7 @@ architecture is re-implemented here to the behaviour that matters for scoring:
 
 Its state_dict keys equal DINO's (`cls_token`, `pos_embed`, `patch_embed.proj.*`, `blocks.N.*`,
 `norm.*`), so the official `dino_vitbase16_pretrain.pth` loads with strict=True.
+`PatchEmbed` and `ViTBlock` (with DINOv2's LayerScale switched on) also build `dinov2.Dinov2ViT`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 
-class _PatchEmbed(nn.Module):
+class PatchEmbed(nn.Module):
     def __init__(self, patch_size: int, embed_dim: int) -> None:
         super().__init__()
         self.patch_size = patch_size
@@ -61,17 +62,32 @@ class _Mlp(nn.Module):
         return self.fc2(self.act(self.fc1(x)))
 
 
-class _Block(nn.Module):
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float) -> None:
+class _LayerScale(nn.Module):
+    """DINOv2's per-channel residual scale (`ls1.gamma`, `ls2.gamma`)."""
+
+    def __init__(self, dim: int, init_values: float = 1.0) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(init_values * torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gamma
+
+
+class ViTBlock(nn.Module):
+    """Pre-norm ViT block with DINO's parameter names; `layer_scale=True` adds DINOv2's ls1/ls2."""
+
+    def __init__(self, dim: int, num_heads: int, mlp_ratio: float, layer_scale: bool = False) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=1e-6)
         self.attn = _Attention(dim, num_heads)
         self.norm2 = nn.LayerNorm(dim, eps=1e-6)
         self.mlp = _Mlp(dim, int(dim * mlp_ratio))
+        self.ls1: nn.Module = _LayerScale(dim) if layer_scale else nn.Identity()
+        self.ls2: nn.Module = _LayerScale(dim) if layer_scale else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
+        x = x + self.ls1(self.attn(self.norm1(x)))
+        return x + self.ls2(self.mlp(self.norm2(x)))
 
 
 class DinoViT(nn.Module):
@@ -80,11 +96,11 @@ class DinoViT(nn.Module):
     def __init__(self, patch_size: int = 16, embed_dim: int = 768, depth: int = 12, num_heads: int = 12,
                  mlp_ratio: float = 4.0, img_size: int = 224) -> None:
         super().__init__()
-        self.patch_embed = _PatchEmbed(patch_size, embed_dim)
+        self.patch_embed = PatchEmbed(patch_size, embed_dim)
         num_patches = (img_size // patch_size) ** 2
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, num_patches + 1, embed_dim))
-        self.blocks = nn.ModuleList([_Block(embed_dim, num_heads, mlp_ratio) for _ in range(depth)])
+        self.blocks = nn.ModuleList([ViTBlock(embed_dim, num_heads, mlp_ratio) for _ in range(depth)])
         self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         nn.init.trunc_normal_(self.cls_token, std=0.02)

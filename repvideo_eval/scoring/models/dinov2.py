@@ -20,68 +20,9 @@ import torch
 from torch import nn
 
 from repvideo_eval.scoring.checkpoints import load_state_file
+from repvideo_eval.scoring.models.dino_vit import PatchEmbed, ViTBlock
 from repvideo_eval.scoring.models.loading import resolve_for, seeded, tiny_weights_id
 from repvideo_eval.scoring.scorer import ScorerContext
-
-
-class _PatchEmbed(nn.Module):
-    def __init__(self, patch_size: int, embed_dim: int) -> None:
-        super().__init__()
-        self.patch_size = (patch_size, patch_size)
-        self.proj = nn.Conv2d(3, embed_dim, kernel_size=patch_size, stride=patch_size)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.proj(x).flatten(2).transpose(1, 2)
-
-
-class _Attention(nn.Module):
-    def __init__(self, dim: int, num_heads: int) -> None:
-        super().__init__()
-        self.num_heads = num_heads
-        self.qkv = nn.Linear(dim, dim * 3, bias=True)
-        self.proj = nn.Linear(dim, dim, bias=True)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        batch, tokens, dim = x.shape
-        qkv = self.qkv(x).reshape(batch, tokens, 3, self.num_heads, dim // self.num_heads)
-        q, k, v = (t.transpose(1, 2) for t in torch.unbind(qkv, 2))
-        x = nn.functional.scaled_dot_product_attention(q, k, v)
-        return self.proj(x.transpose(1, 2).reshape(batch, tokens, dim))
-
-
-class _LayerScale(nn.Module):
-    def __init__(self, dim: int, init_values: float = 1.0) -> None:
-        super().__init__()
-        self.gamma = nn.Parameter(init_values * torch.ones(dim))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.gamma
-
-
-class _Mlp(nn.Module):
-    def __init__(self, dim: int, hidden: int) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden, dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
-
-
-class _Block(nn.Module):
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float) -> None:
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim, eps=1e-6)
-        self.attn = _Attention(dim, num_heads)
-        self.ls1 = _LayerScale(dim)
-        self.norm2 = nn.LayerNorm(dim, eps=1e-6)
-        self.mlp = _Mlp(dim, int(dim * mlp_ratio))
-        self.ls2 = _LayerScale(dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.ls1(self.attn(self.norm1(x)))
-        return x + self.ls2(self.mlp(self.norm2(x)))
 
 
 class Dinov2ViT(nn.Module):
@@ -92,12 +33,12 @@ class Dinov2ViT(nn.Module):
         super().__init__()
         self.patch_size = patch_size
         self.interpolate_offset = interpolate_offset
-        self.patch_embed = _PatchEmbed(patch_size, embed_dim)
+        self.patch_embed = PatchEmbed(patch_size, embed_dim)
         num_patches = (img_size // patch_size) ** 2
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, num_patches + 1, embed_dim))
         self.mask_token = nn.Parameter(torch.zeros(1, embed_dim))  # training only; in the checkpoint
-        self.blocks = nn.ModuleList(_Block(embed_dim, num_heads, mlp_ratio) for _ in range(depth))
+        self.blocks = nn.ModuleList(ViTBlock(embed_dim, num_heads, mlp_ratio, layer_scale=True) for _ in range(depth))
         self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         nn.init.normal_(self.cls_token, std=1e-6)
