@@ -5,12 +5,22 @@ The model is vbench's (`vbench.third_party.grit_model`); only the conversion of 
 `FrameDetections` is ours. VBench's settings come with it: GRiT-B DenseCap+ObjectDet weights,
 score threshold 0.5, NMS 0.5, beam 1, at most 256 detections, and the frame fed as RGB at native
 size (vbench's `SingleDefaultPredictor` computes a resize but feeds `original_image`).
+
+Checkpoint loading: vbench's `DefaultPredictor` reads `cfg.MODEL.WEIGHTS` through detectron2's
+`DetectionCheckpointer`, whose `.pth` branch ends in fvcore's bare `torch.load(f, map_location=cpu)`
+(weights_only only by torch's default, and an environment variable turns that off) and whose
+`.pkl` branch is a plain `pickle.load`. While vbench builds the model, `_weights_only_loads`
+replaces that file reader with `torch.load(..., weights_only=True)` (and refuses anything but a
+`.pth`/`.pt` file); the state dict then goes through detectron2's own `_load_model`, exactly as
+vbench loads it (fvcore's shape checks, `strict=False`).
 """
 
 from __future__ import annotations
 
 import importlib.util
-from typing import Sequence
+import threading
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -35,6 +45,40 @@ def detections_from_grit(output: Sequence[tuple]) -> FrameDetections:
     return FrameDetections(regions, tuple(str(label) for label in output[0][2]))
 
 
+_PATCH_LOCK = threading.Lock()
+
+
+@contextmanager
+def _weights_only_loads() -> Iterator[list[str]]:
+    """While active, detectron2 checkpoints are read with `torch.load(weights_only=True)` only.
+
+    Yields the list of files read. Without detectron2 there is nothing to patch (vbench's
+    wrapper cannot load a checkpoint then either).
+    """
+    loaded: list[str] = []
+    try:
+        from detectron2.checkpoint import DetectionCheckpointer
+    except ImportError:
+        yield loaded
+        return
+    import torch
+
+    def load_file(self, filename: str) -> dict:
+        if not str(filename).endswith((".pth", ".pt")):
+            raise ValueError(f"GRiT checkpoint {filename} is not a .pth/.pt file; only torch.load(weights_only=True) files are read")
+        data = torch.load(filename, map_location="cpu", weights_only=True)
+        loaded.append(str(filename))
+        return data if "model" in data else {"model": data}
+
+    with _PATCH_LOCK:
+        original = DetectionCheckpointer._load_file
+        DetectionCheckpointer._load_file = load_file
+        try:
+            yield loaded
+        finally:
+            DetectionCheckpointer._load_file = original
+
+
 class GritDetector(Detector):
     """vbench's GRiT in the given task mode ("ObjectDet" or "DenseCap")."""
 
@@ -48,10 +92,13 @@ class GritDetector(Detector):
 
         # vbench reads `device.type`, so it must be a torch.device, not a string.
         self.model = DenseCaptioning(torch.device(device))
-        if task == "ObjectDet":
-            self.model.initialize_model_det(model_weight=weight_path)
-        else:
-            self.model.initialize_model(model_weight=weight_path)
+        with _weights_only_loads() as loaded:
+            if task == "ObjectDet":
+                self.model.initialize_model_det(model_weight=weight_path)
+            else:
+                self.model.initialize_model(model_weight=weight_path)
+        #: The checkpoint files read (weights_only=True) while vbench built the model.
+        self.loaded_checkpoints = tuple(loaded)
         self.weights_id = f"grit:{weights_id}"
 
     def detect(self, frame: np.ndarray, vocabulary: Sequence[str]) -> FrameDetections:
