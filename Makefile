@@ -12,7 +12,7 @@ export RAY_AUTH_MODE ?= disabled
 export RAY_USAGE_STATS_ENABLED ?= 0
 export HF_HUB_DISABLE_TELEMETRY ?= 1
 
-.PHONY: env demo test test-slow bench clean-env vbench-reference-env
+.PHONY: env demo test test-slow grit-check bench clean-env vbench-reference-env
 
 env: $(STAMP)
 
@@ -32,7 +32,13 @@ test: $(STAMP)
 # Heavy cases: full-size random-weight VBench parity (incl. the reference venv with vbench's own
 # pins for human_action and scene), multi-node Ray, driver kills. Not part of CI's time budget.
 test-slow: $(STAMP) vbench-reference-env
-	$(PY) -m pytest -m slow -q
+	$(PY) -m pytest -m "slow and not grit" -q
+
+# The real GRiT path (needs detectron2, not on PyPI): builds a side venv with detectron2 from a
+# local source tree and runs tests/scoring_grit there. make grit-check DETECTRON2_SRC=/path/to/detectron2
+grit-check: $(STAMP)
+	@test -n "$(DETECTRON2_SRC)" || { echo "grit-check: set DETECTRON2_SRC to a detectron2 source tree (git clone https://github.com/facebookresearch/detectron2)"; exit 2; }
+	scripts/grit_check.sh "$(DETECTRON2_SRC)"
 
 # A second venv where vbench 0.1.5 runs with its own stale pins (numpy<2, transformers 4.33.2).
 vbench-reference-env:
