@@ -38,6 +38,7 @@ import numpy as np
 import torch
 
 from repvideo_eval.scoring.decode import DecodedVideo, VideoDecodeError, min_side_for_pyramid
+from repvideo_eval.scoring.models.loading import batch_size_for
 from repvideo_eval.scoring.models.raft import raft_flows, raft_input
 from repvideo_eval.scoring.preprocess import pad_amounts
 
@@ -163,7 +164,7 @@ def static_decision(
         )
     thres, count_num = static_params(height, width, num)
     pairs = filter_pairs(num)
-    scores = raft_pair_scores(raft, frames, pairs, device=device)
+    scores = raft_pair_scores(raft, frames, pairs, device=device, batch_size=batch_size_for(device, 8))
     return StaticDecision(
         static=is_static(scores, thres, count_num),
         pair_scores=scores,

@@ -35,3 +35,10 @@ def test_strict_load_after_skipped_init_equals_normal_build():
     built.load_state_dict(reference.state_dict(), strict=True)
     x = torch.randn(1, 3, 8, 8)
     assert torch.equal(built(x), reference(x))
+
+
+def test_batch_size_is_one_on_cpu_and_the_gpu_batch_on_cuda():
+    from repvideo_eval.scoring.models.loading import batch_size_for
+
+    assert batch_size_for("cpu", 8) == 1
+    assert batch_size_for("cuda", 8) == 8 and batch_size_for("cuda:1", 4) == 4

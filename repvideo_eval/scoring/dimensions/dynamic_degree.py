@@ -22,6 +22,7 @@ import numpy as np
 
 from repvideo_eval.scoring.decode import DecodedVideo, min_side_for_pyramid, valid_fps
 from repvideo_eval.scoring.models.raft import load_raft, raft_flows, raft_input
+from repvideo_eval.scoring.models.loading import batch_size_for
 from repvideo_eval.scoring.preprocess import pad_amounts
 from repvideo_eval.scoring.records import VideoToScore
 from repvideo_eval.scoring.scorer import DimensionScore, Scorer, ScorerContext, VideoRejected
@@ -57,6 +58,7 @@ class DynamicDegree(Scorer):
     def __init__(self, context: ScorerContext) -> None:
         super().__init__(context)
         self.model, self.weights_id = load_raft(context)
+        self.batch_size = batch_size_for(context.device, type(self).batch_size)
 
     def pair_scores(self, frames: np.ndarray, thres: float, count_num: int) -> list[float]:
         """Top-5 % flow magnitudes of consecutive pairs of (N, H, W, 3) RGB uint8 frames, in order.

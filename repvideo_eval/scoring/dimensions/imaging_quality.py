@@ -18,6 +18,7 @@ import torchvision.transforms.functional as TF
 
 from repvideo_eval.scoring.decode import DecodedVideo
 from repvideo_eval.scoring.models.musiq import load_musiq
+from repvideo_eval.scoring.models.loading import batch_size_for
 from repvideo_eval.scoring.preprocess import batches, frames_as_float
 from repvideo_eval.scoring.records import VideoToScore
 from repvideo_eval.scoring.scorer import DimensionScore, Scorer, ScorerContext
@@ -53,6 +54,7 @@ class ImagingQuality(Scorer):
     def __init__(self, context: ScorerContext) -> None:
         super().__init__(context)
         self.model, self.weights_id = load_musiq(context)
+        self.batch_size = batch_size_for(context.device, type(self).batch_size)
 
     @torch.inference_mode()
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from repvideo_eval.scoring.decode import DecodedVideo, min_side_for_pyramid
 from repvideo_eval.scoring.models.amt import load_amt
+from repvideo_eval.scoring.models.loading import batch_size_for
 from repvideo_eval.scoring.preprocess import batches, pad_amounts
 from repvideo_eval.scoring.records import VideoToScore
 from repvideo_eval.scoring.scorer import DimensionScore, Scorer, ScorerContext, VideoRejected
@@ -38,6 +39,7 @@ class MotionSmoothness(Scorer):
     def __init__(self, context: ScorerContext) -> None:
         super().__init__(context)
         self.model, self.weights_id = load_amt(context)
+        self.batch_size = batch_size_for(context.device, type(self).batch_size)
 
     @torch.inference_mode()
     def interpolate(self, even_frames: np.ndarray) -> np.ndarray:

@@ -54,5 +54,15 @@ def _keep(tensor: torch.Tensor, *args, **kwargs) -> torch.Tensor:
     return tensor
 
 
+def batch_size_for(device: str, gpu_batch_size: int) -> int:
+    """Items per model call: `gpu_batch_size` on CUDA, 1 on CPU.
+
+    Measured on CPU at 720x480 (benchmarks/RESULTS.md): RAFT, AMT and MUSIQ run 10-45 % slower
+    with 8 items per call than with one (bigger activations, worse cache use, no launch cost to
+    save). On a GPU, batching is what removes vbench's per-frame launch overhead.
+    """
+    return gpu_batch_size if is_cuda(device) else 1
+
+
 def is_cuda(device: str) -> bool:
     return torch.device(device).type == "cuda"
