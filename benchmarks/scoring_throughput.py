@@ -1,7 +1,7 @@
 """Scoring throughput: the project's engine vs vbench 0.1.5's compute_* on the same inputs.
 
 Same videos, same random weights at real sizes (official formats and names, built by
-tests/scoring/build_vbench_fixture.py into a /tmp cache), same device (CPU), same thread count,
+tests/scoring/build_vbench_fixture.py into a /tmp cache), same device (--device, default CPU), same thread count,
 measured side by side in one run. Each side runs in its own fresh subprocess so neither benefits
 from the other's warm caches; times include model loading (vbench loads every model per
 compute_* call; the project loads each once per session) and decoding.
@@ -31,7 +31,7 @@ QUALITY = ("subject_consistency", "background_consistency", "temporal_flickering
            "dynamic_degree", "aesthetic_quality", "imaging_quality")
 
 
-def vbench_worker(dimensions: list[str], videos: list[str]) -> dict[str, float]:
+def vbench_worker(dimensions: list[str], videos: list[str], device: str = "cpu") -> dict[str, float]:
     """Time vbench's own entry points per dimension (load + score), in this process."""
     import torch
 
@@ -49,16 +49,16 @@ def vbench_worker(dimensions: list[str], videos: list[str]) -> dict[str, float]:
 
             model = DinoViT()
             model.load_state_dict(torch.load(f"{CACHE_DIR}/dino_model/dino_vitbase16_pretrain.pth", map_location="cpu", weights_only=True))
-            subject_consistency(model, videos, "cpu", read_frame=False)
+            subject_consistency(model.to(device), videos, device, read_frame=False)
         else:
             module = __import__(f"vbench.{dimension}", fromlist=["x"])
-            getattr(module, f"compute_{dimension}")(json_path, "cpu", init_submodules([dimension], local=True)[dimension])
+            getattr(module, f"compute_{dimension}")(json_path, device, init_submodules([dimension], local=True)[dimension])
         timings[dimension] = time.perf_counter() - start
     timings["cpu"] = time.process_time() - cpu_start
     return timings
 
 
-def project_worker(dimensions: list[str], videos: list[str], cache: str, every_pair: bool = False) -> dict[str, float]:
+def project_worker(dimensions: list[str], videos: list[str], cache: str, every_pair: bool = False, device: str = "cpu") -> dict[str, float]:
     """Time the project's session: load all models once, then score every video on all dims.
 
     every_pair: dynamic_degree computes every RAFT pair (no early stop), the cost of a video
@@ -71,7 +71,7 @@ def project_worker(dimensions: list[str], videos: list[str], cache: str, every_p
     DynamicDegree.stop_when_decided = not every_pair
 
     start, cpu_start = time.perf_counter(), time.process_time()
-    session = ScoringSession(dimensions, weights="local", cache_dir=Path(cache))
+    session = ScoringSession(dimensions, device=device, weights="local", cache_dir=Path(cache))
     loaded = time.perf_counter()
     raft_pairs = []
     for video in videos:
@@ -84,9 +84,9 @@ def project_worker(dimensions: list[str], videos: list[str], cache: str, every_p
             "load_by_dimension": session.load_seconds, "score_by_dimension": session.score_seconds, "raft_pairs": raft_pairs}
 
 
-def _run_worker(kind: str, dimensions: list[str], videos: list[str], cache: Path) -> dict:
+def _run_worker(kind: str, dimensions: list[str], videos: list[str], cache: Path, device: str) -> dict:
     env = {**os.environ, "VBENCH_CACHE_DIR": str(cache), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run([sys.executable, __file__, f"--worker={kind}", "--dimensions", ",".join(dimensions),
+    proc = subprocess.run([sys.executable, __file__, f"--worker={kind}", "--device", device, "--dimensions", ",".join(dimensions),
                            "--video-list", json.dumps(videos), "--cache", str(cache)],
                           env=env, capture_output=True, text=True, cwd=REPO)
     if proc.returncode != 0:
@@ -104,6 +104,7 @@ def main() -> None:
                         help="synthetic motion patterns, cycled over the videos (square and pan move, static does not)")
     parser.add_argument("--dimensions", default=",".join(QUALITY))
     parser.add_argument("--cache", type=Path, default=Path(os.environ.get("REPVIDEO_EVAL_PARITY_CACHE", "/tmp/repvideo-eval-vbench-fixture")))
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (both sides run on it)")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--video-list", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -112,9 +113,10 @@ def main() -> None:
     if args.worker:
         videos = json.loads(args.video_list)
         if args.worker == "vbench":
-            result = vbench_worker(dimensions, videos)
+            result = vbench_worker(dimensions, videos, args.device)
         else:
-            result = project_worker(dimensions, videos, str(args.cache), every_pair=args.worker == "project-every-pair")
+            result = project_worker(dimensions, videos, str(args.cache), every_pair=args.worker == "project-every-pair",
+                                    device=args.device)
         print(json.dumps(result))
         return
 
@@ -129,17 +131,17 @@ def main() -> None:
     videos = [str(write_video(folder / f"bench-{i}.mp4", render_frames(kinds[i % len(kinds)], args.frames, args.height, args.width, seed=i)))
               for i in range(args.videos)]
     # Warm the project's one-time CLIP conversion (TorchScript -> safetensors) outside the timing.
-    _run_worker("project", [d for d in dimensions if d in ("background_consistency", "aesthetic_quality")] or dimensions[:1], videos[:1], args.cache)
+    _run_worker("project", [d for d in dimensions if d in ("background_consistency", "aesthetic_quality")] or dimensions[:1], videos[:1], args.cache, args.device)
 
-    vbench = _run_worker("vbench", dimensions, videos, args.cache)
-    project = _run_worker("project", dimensions, videos, args.cache)
-    every_pair = _run_worker("project-every-pair", dimensions, videos, args.cache) if "dynamic_degree" in dimensions else None
+    vbench = _run_worker("vbench", dimensions, videos, args.cache, args.device)
+    project = _run_worker("project", dimensions, videos, args.cache, args.device)
+    every_pair = _run_worker("project-every-pair", dimensions, videos, args.cache, args.device) if "dynamic_degree" in dimensions else None
     vbench_cpu = vbench.pop("cpu")
     vbench_total = sum(vbench.values())
     project["load_by_dimension"] = {d: float(v) for d, v in project["load_by_dimension"].items()}
     load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"scoring throughput, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, torch {torch.__version__} ({torch.get_num_threads()} threads), CPU device")
+          f"{os.cpu_count()} CPUs, torch {torch.__version__} ({torch.get_num_threads()} threads), device {args.device}")
     print(f"{args.videos} videos ({', '.join(kinds[i % len(kinds)] for i in range(args.videos))}) x {args.frames} frames at "
           f"{args.width}x{args.height}, 8 fps; random weights at real sizes; load + decode + score")
     print("per dimension, wall s (vbench: its compute_* call, model loading and decoding included; project: building the")
