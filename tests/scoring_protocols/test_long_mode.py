@@ -86,12 +86,17 @@ def _split_videos(folder: Path) -> list[Path]:
             write_video(folder / "cuts-1.mp4", three_segments((20, 15, 30), height=64))]
 
 
-def test_clip_split_matches_vbench_long(tmp_path):
-    videos = _split_videos(tmp_path)
+def _long_reference(tmp_path: Path, task: str, videos: list[Path], argument: str) -> dict:
+    """vbench2_beta_long's `task` ("split" or "scenes") on `videos`, via the reference subprocess."""
     listing = tmp_path / "videos.json"
     listing.write_text(json.dumps([str(v) for v in videos]))
-    run_long_reference("split", str(listing), "2", str(tmp_path / "split.json"))
-    split_ref = load_json(tmp_path / "split.json")
+    run_long_reference(task, str(listing), argument, str(tmp_path / f"{task}.json"))
+    return load_json(tmp_path / f"{task}.json")
+
+
+def test_clip_split_matches_vbench_long(tmp_path):
+    videos = _split_videos(tmp_path)
+    split_ref = _long_reference(tmp_path, "split", videos, "2")
     for video in videos:
         frames = decord_frames(video)
         fps = 12 if video.name.startswith("fast") else 8
@@ -106,10 +111,7 @@ def test_clip_split_matches_vbench_long(tmp_path):
 def test_scene_cuts_match_vbench_long(tmp_path):
     pytest.importorskip("scenedetect", reason="scene cuts need PySceneDetect: pip install --no-deps scenedetect")
     videos = _split_videos(tmp_path)
-    listing = tmp_path / "videos.json"
-    listing.write_text(json.dumps([str(v) for v in videos]))
-    run_long_reference("scenes", str(listing), "35.0", str(tmp_path / "scenes.json"))
-    scene_ref = load_json(tmp_path / "scenes.json")
+    scene_ref = _long_reference(tmp_path, "scenes", videos, "35.0")
     for video in videos:
         scenes = detect_scenes(video)
         ref_scenes = scene_ref[str(video)]
