@@ -25,13 +25,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from repvideo_eval.scoring.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from repvideo_eval.scoring.scorer import ScorerContext
 
 #: `details.clip2clip_extractor` per dimension (what vbench's --dev_flag selects).
 FAST_EXTRACTORS = {"subject_consistency": "dinov2_vitb14", "background_consistency": "dreamsim_ensemble"}
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def dinov2_transform(n_px: int = 224) -> Callable[[torch.Tensor], torch.Tensor]:

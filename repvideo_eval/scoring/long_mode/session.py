@@ -220,7 +220,8 @@ class LongModeSession:
             keep = {str(Path(p)) for p in flicker_clips}
             clip_records = [(c, r) for c, r in clip_records if str(c.path) in keep]
         details: dict[str, Any] = {
-            "vbench_mode": "long" if self.consistency == "slow-fast" else "long-inclip", "clip_seconds": split.clip_seconds, "fps": split.fps,
+            "vbench_mode": "long" if self.consistency == "slow-fast" else "long-inclip",
+            "clip_seconds": split.clip_seconds, "fps": split.fps,
             "scenes": [list(s) for s in split.scenes], "static_filtered": filtered,
             "combine": "mean over clips" + ("" if filtered else "; weight = number of clips (vbench-long averages all clips)"),
             "clips": [{**c.to_json(), "score": r.score, "weight": r.weight, "error": r.error} for c, r in clip_records],

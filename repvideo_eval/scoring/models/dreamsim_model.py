@@ -32,7 +32,7 @@ import torch
 
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.checkpoints import load_state_file
-from repvideo_eval.scoring.models.loading import resolve_for, seeded, tiny_weights_id
+from repvideo_eval.scoring.models.loading import resolve_for, seeded, skipped_init, tiny_weights_id
 from repvideo_eval.scoring.scorer import ScorerContext
 
 ENSEMBLE_BACKBONES = ("dino_vitb16", "clip_vitb16", "open_clip_vitb16")
@@ -147,8 +147,9 @@ def _layer_norm_1e6(dim: int) -> torch.nn.LayerNorm:
 
 
 def _vit_b16() -> torch.nn.Module:
-    """dreamsim's `vit_base(patch_size=16)` (DINO's ViT-B/16); tests may shrink it."""
-    return _import_dreamsim()[5](patch_size=16)
+    """dreamsim's `vit_base(patch_size=16)` (DINO's ViT-B/16), for a strict load; tests may shrink it."""
+    with skipped_init():  # every parameter comes from a checkpoint loaded with strict=True
+        return _import_dreamsim()[5](patch_size=16)
 
 
 #: (in_dim, out_dim) of the unused DINO head; tests may shrink it.
