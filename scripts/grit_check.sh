@@ -37,12 +37,9 @@ if [[ ! -f "$STAMP" ]]; then
   SIDE_SITE="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
   echo "import site; site.addsitedir('$BASE_SITE')" > "$SIDE_SITE/zz_repvideo_base_env.pth"
   PIP=(nice -n 19 "$PY" -m pip install -q)
-  # detectron2's pure-Python requirements that the project's .venv lacks (its setup.py pins).
-  "${PIP[@]}" "${PIN[@]}" "fvcore>=0.1.5,<0.1.6" "iopath>=0.1.7,<0.1.10" pycocotools yacs tabulate termcolor \
-    cloudpickle tensorboard
-  # vbench's GRiT imports lvis (object365 dataset module) and boto3 (its copy of BERT's file_utils).
-  # lvis without deps: its opencv-python would shadow the .venv's cv2.
-  "${PIP[@]}" "${PIN[@]}" boto3
+  # The optional GRiT requirements (detectron2's pure-Python deps, boto3), then lvis (imported by
+  # vbench's GRiT) without deps: its opencv-python would shadow the .venv's cv2.
+  "${PIP[@]}" "${PIN[@]}" -r "$ROOT/requirements/grit.txt"
   "${PIP[@]}" "${PIN[@]}" --no-deps lvis
   BUILD_ENV=(MAX_JOBS="${MAX_JOBS:-2}")
   [[ "${GRIT_CHECK_CUDA:-0}" == "1" ]] || BUILD_ENV+=(CUDA_VISIBLE_DEVICES= FORCE_CUDA=0)
