@@ -133,15 +133,19 @@ def main() -> int:
     print("| workers | items | overhead ms/item | utilisation | scaling eff | wall s | e2e eff |")
     print("|--------:|------:|-----------------:|------------:|------------:|-------:|--------:|")
     for row in rows:
-        print(f"| {row['workers']} | {row['items']} | {row['overhead_ms']:.1f} | "
-              f"{row['utilisation']:.3f} | {row['utilisation'] / base:.3f} | {row['wall_s']:.1f} | "
-              f"{ideal / row['wall_s']:.3f} |")
+        print(
+            f"| {row['workers']} | {row['items']} | {row['overhead_ms']:.1f} | "
+            f"{row['utilisation']:.3f} | {row['utilisation'] / base:.3f} | {row['wall_s']:.1f} | "
+            f"{ideal / row['wall_s']:.3f} |"
+        )
     print(f"VBench-sized stage ({scale['items']} zero-time items, 8 workers): "
           f"{scale['run_s']:.1f} s in all, actor start-up included; rerun with everything complete: "
           f"{scale['resume_s']:.2f} s; manifest {scale['manifest_mb']:.1f} MB")  # fmt: skip
     eight = rows[-1]
     ok = eight["utilisation"] / base >= 0.95 and max(r["overhead_ms"] for r in rows) < 20
-    print(f"targets (eff >= 0.95 at 8 workers, overhead < 20 ms/item): {'MET' if ok else 'NOT MET'}")
+    print(
+        f"targets (eff >= 0.95 at 8 workers, overhead < 20 ms/item): {'MET' if ok else 'NOT MET'}"
+    )
     return 0
 
 

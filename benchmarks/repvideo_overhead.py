@@ -66,7 +66,9 @@ def official_list_loop(model: torch.nn.Module) -> None:
     model.repvideo_block_loop = loop
 
 
-def bookkeeping_seconds(models: dict[str, torch.nn.Module], inputs: dict, device: str, reps: int) -> dict[str, float]:
+def bookkeeping_seconds(
+    models: dict[str, torch.nn.Module], inputs: dict, device: str, reps: int
+) -> dict[str, float]:
     """Median time of each variant's block loop with identity blocks (cache and mix work only)."""
     model = models["repvideo"]
     with torch.no_grad():
@@ -80,7 +82,9 @@ def bookkeeping_seconds(models: dict[str, torch.nn.Module], inputs: dict, device
     loops = {
         "baseline": lambda owned: run_stock_blocks(identity_blocks, owned, identity),
         "repvideo": lambda owned: model.repvideo_block_loop(identity_blocks, owned, identity),
-        "official": lambda owned: models["official"].repvideo_block_loop(identity_blocks, owned, identity),
+        "official": lambda owned: models["official"].repvideo_block_loop(
+            identity_blocks, owned, identity
+        ),
     }
     clock = time.perf_counter if device.startswith("cuda") else time.thread_time
     result = {}
@@ -119,8 +123,12 @@ def build_models(args: argparse.Namespace, dtype: torch.dtype) -> dict[str, torc
 def make_inputs(args: argparse.Namespace, dtype: torch.dtype) -> dict[str, torch.Tensor]:
     gen = torch.Generator().manual_seed(1)
     return {
-        "hidden_states": torch.randn(args.batch, args.frames, 16, args.height, args.width, generator=gen).to(args.device, dtype),
-        "encoder_hidden_states": torch.randn(args.batch, args.text_len, 4096, generator=gen).to(args.device, dtype),
+        "hidden_states": torch.randn(
+            args.batch, args.frames, 16, args.height, args.width, generator=gen
+        ).to(args.device, dtype),
+        "encoder_hidden_states": torch.randn(args.batch, args.text_len, 4096, generator=gen).to(
+            args.device, dtype
+        ),
         "timestep": torch.full((args.batch,), 500, device=args.device),
     }
 
@@ -153,7 +161,11 @@ def peak_extra_bytes(forward: Callable[[], object], device: str) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", default=None, help="float32 (CPU default) or float16/bfloat16 (CUDA default fp16)")
+    parser.add_argument(
+        "--dtype",
+        default=None,
+        help="float32 (CPU default) or float16/bfloat16 (CUDA default fp16)",
+    )
     parser.add_argument("--hidden", type=int, default=1920)
     parser.add_argument("--layers", type=int, default=8)
     parser.add_argument("--frames", type=int, default=2, help="latent frames")
@@ -163,9 +175,18 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--bookkeeping-reps", type=int, default=200)
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (CPU timing uses this thread's CPU time)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (CPU timing uses this thread's CPU time)",
+    )
     args = parser.parse_args()
-    dtype = getattr(torch, args.dtype) if args.dtype else (torch.float16 if args.device.startswith("cuda") else torch.float32)
+    dtype = (
+        getattr(torch, args.dtype)
+        if args.dtype
+        else (torch.float16 if args.device.startswith("cuda") else torch.float32)
+    )
     on_cuda = args.device.startswith("cuda")
     if not on_cuda:
         torch.set_num_threads(args.threads)
@@ -173,7 +194,9 @@ def main() -> None:
     models = build_models(args, dtype)
     inputs = make_inputs(args, dtype)
     video_tokens = args.frames * (args.height // 2) * (args.width // 2)
-    buffer_bytes = args.batch * (video_tokens + args.text_len) * args.hidden * torch.finfo(dtype).bits // 8
+    buffer_bytes = (
+        args.batch * (video_tokens + args.text_len) * args.hidden * torch.finfo(dtype).bits // 8
+    )
 
     with torch.no_grad():
         outs = {name: model(**inputs).sample for name, model in models.items()}  # warm-up
@@ -188,17 +211,28 @@ def main() -> None:
                 wall[name].append(time.perf_counter() - start)
                 cpu[name].append(time.thread_time() - start_cpu)
         times = wall if on_cuda else cpu
-        memory = {name: peak_extra_bytes(lambda m=model: m(**inputs), args.device) for name, model in models.items()}
+        memory = {
+            name: peak_extra_bytes(lambda m=model: m(**inputs), args.device)
+            for name, model in models.items()
+        }
     bookkeeping = bookkeeping_seconds(models, inputs, args.device, reps=args.bookkeeping_reps)
 
     agree = (outs["repvideo"].float() - outs["official"].float()).abs().max().item()
-    print(f"# repvideo_overhead  device={args.device} ({platform.processor() or platform.machine()}, "
-          f"{torch.get_num_threads()} torch threads)  dtype={str(dtype).removeprefix('torch.')}  torch {torch.__version__}")
-    print(f"# model: hidden {args.hidden}, {args.layers} blocks, window 6, gates 0.5; batch {args.batch}, "
-          f"{video_tokens} video + {args.text_len} text tokens; one hidden-state buffer = {buffer_bytes / 2**20:.2f} MiB")
-    print(f"# memory: {'torch.cuda.max_memory_allocated' if args.device.startswith('cuda') else 'profiler allocation events (peak live tensor bytes)'}")
+    print(
+        f"# repvideo_overhead  device={args.device} ({platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} torch threads)  dtype={str(dtype).removeprefix('torch.')}  torch {torch.__version__}"
+    )
+    print(
+        f"# model: hidden {args.hidden}, {args.layers} blocks, window 6, gates 0.5; batch {args.batch}, "
+        f"{video_tokens} video + {args.text_len} text tokens; one hidden-state buffer = {buffer_bytes / 2**20:.2f} MiB"
+    )
+    print(
+        f"# memory: {'torch.cuda.max_memory_allocated' if args.device.startswith('cuda') else 'profiler allocation events (peak live tensor bytes)'}"
+    )
     print(f"# max |repvideo - official| = {agree:.3g}")
-    print(f"# {args.rounds} interleaved rounds; time ratio / min ratio: median / fastest {'wall' if on_cuda else 'thread CPU'} time")
+    print(
+        f"# {args.rounds} interleaved rounds; time ratio / min ratio: median / fastest {'wall' if on_cuda else 'thread CPU'} time"
+    )
     base_t = statistics.median(times["baseline"])
     base_w = statistics.median(wall["baseline"])
     base_m = memory["baseline"]
@@ -214,10 +248,14 @@ def main() -> None:
             f"{name:<10} {w:8.4f} {statistics.median(cpu[name]):8.4f} {w / base_w:10.3f} {t / base_t:10.3f} "
             f"{min(times[name]) / base_min:9.3f} {memory[name] / 2**20:9.1f} {extra:13.2f}"
         )
-    print("# bookkeeping alone (identity blocks, median of repetitions), as a fraction of the baseline forward:")
+    print(
+        "# bookkeeping alone (identity blocks, median of repetitions), as a fraction of the baseline forward:"
+    )
     for name in ("repvideo", "official"):
         extra_s = bookkeeping[name] - bookkeeping["baseline"]
-        print(f"{name:<10} +{extra_s * 1e3:.3f} ms per forward -> estimated time ratio {(base_t + extra_s) / base_t:.4f}")
+        print(
+            f"{name:<10} +{extra_s * 1e3:.3f} ms per forward -> estimated time ratio {(base_t + extra_s) / base_t:.4f}"
+        )
 
 
 if __name__ == "__main__":

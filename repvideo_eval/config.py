@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 Dtype = Literal["float32", "float16", "bfloat16"]
 GateMode = Literal["learned", "fixed", "off"]
@@ -40,12 +41,18 @@ class SamplerSettings:
 
     def __post_init__(self) -> None:
         if self.scheduler not in SCHEDULERS:
-            raise ValueError(f"sampler.scheduler must be one of {', '.join(SCHEDULERS)}, got {self.scheduler!r}")
+            raise ValueError(
+                f"sampler.scheduler must be one of {', '.join(SCHEDULERS)}, got {self.scheduler!r}"
+            )
         for name in ("num_inference_steps", "num_frames", "height", "width", "fps"):
             if int(getattr(self, name)) <= 0:
-                raise ValueError(f"sampler.{name} must be a positive integer, got {getattr(self, name)!r}")
+                raise ValueError(
+                    f"sampler.{name} must be a positive integer, got {getattr(self, name)!r}"
+                )
         if self.use_dynamic_cfg and float(self.dynamic_cfg_exp) != 5.0:
-            raise ValueError("sampler.dynamic_cfg_exp must be 5 (the exponent diffusers' CogVideoX pipelines implement)")
+            raise ValueError(
+                "sampler.dynamic_cfg_exp must be 5 (the exponent diffusers' CogVideoX pipelines implement)"
+            )
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,9 @@ class RepVideoSettings:
         if int(self.cache_window) < 1:
             raise ValueError(f"repvideo.cache_window must be >= 1, got {self.cache_window!r}")
         if self.gates not in GATE_MODES:
-            raise ValueError(f"repvideo.gates must be one of {', '.join(GATE_MODES)}, got {self.gates!r}")
+            raise ValueError(
+                f"repvideo.gates must be one of {', '.join(GATE_MODES)}, got {self.gates!r}"
+            )
         if self.gates == "fixed" and self.gate_value is None:
             raise ValueError("repvideo.gates is 'fixed' but repvideo.gate_value is missing")
 
@@ -89,7 +98,9 @@ class ModelCard:
         if self.family not in ("cogvideox", "wan"):
             raise ValueError(f"family must be 'cogvideox' or 'wan', got {self.family!r}")
         if self.source == "tiny" and self.tiny_seed is None:
-            raise ValueError("a tiny card needs tiny_seed (the seed its random weights are built from)")
+            raise ValueError(
+                "a tiny card needs tiny_seed (the seed its random weights are built from)"
+            )
 
     @property
     def is_tiny(self) -> bool:
@@ -110,7 +121,9 @@ class ModelCard:
         """12 hex digits of sha256 over the canonical JSON of the generation settings."""
         return stable_hash(self.generation_dict())
 
-    def with_repvideo(self, settings: RepVideoSettings | None, name: str | None = None) -> "ModelCard":
+    def with_repvideo(
+        self, settings: RepVideoSettings | None, name: str | None = None
+    ) -> ModelCard:
         """A copy with other RepVideo settings (used by ablation grids)."""
         return dataclasses.replace(self, repvideo=settings, name=name or self.name)
 
@@ -127,7 +140,9 @@ class PromptEntry:
     text: str
     dimensions: tuple[str, ...] = ()
     auxiliary_info_json: str = "{}"
-    samples: int | None = None  # overrides the suite's samples_per_prompt (temporal flickering wants 25)
+    samples: int | None = (
+        None  # overrides the suite's samples_per_prompt (temporal flickering wants 25)
+    )
 
     @property
     def auxiliary_info(self) -> dict[str, Any]:
@@ -171,7 +186,12 @@ class RunSpec:
         digest = stable_hash(
             {
                 "models": [card.card_hash for card in self.models],
-                "suite": [self.suite.name, len(self.suite.prompts), self.suite.samples_per_prompt, self.suite.base_seed],
+                "suite": [
+                    self.suite.name,
+                    len(self.suite.prompts),
+                    self.suite.samples_per_prompt,
+                    self.suite.base_seed,
+                ],
                 "dimensions": list(self.dimensions),
                 "vbench_mode": self.vbench_mode,
                 "scoring_weights": self.scoring_weights,

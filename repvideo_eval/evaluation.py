@@ -12,9 +12,10 @@ import math
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from repvideo_eval.atomic import write_with_atomic
 from repvideo_eval.config import ModelCard, RunSpec
@@ -75,7 +76,9 @@ class RunPlan:
 
     def __init__(self, spec: RunSpec, run_dir: Path) -> None:
         self.spec, self.run_dir = spec, run_dir
-        self.items_by_card = {card.name: generation_items(card, spec.suite, run_dir) for card in spec.models}
+        self.items_by_card = {
+            card.name: generation_items(card, spec.suite, run_dir) for card in spec.models
+        }
         self.dims_by_prompt = dimensions_by_prompt(spec.suite, spec.dimensions)
         self.flicker_prompts = flicker_prompts(spec.suite, spec.dimensions)
         from repvideo_eval.scoring.long_mode import is_long_mode
@@ -93,13 +96,20 @@ class RunPlan:
     def flicker_selection(self, generated: list[GenerationItem]) -> dict[str, set[str]] | None:
         if not self.flicker_prompts:
             return None
-        return kept_by_video(self.filter_items(generated), generated, self.clip_dir if self.long_mode else None)
+        return kept_by_video(
+            self.filter_items(generated), generated, self.clip_dir if self.long_mode else None
+        )
 
     def scoring_items(self, generated: list[GenerationItem]) -> list[ScoringItem]:
         aux = {entry.text: entry.auxiliary_info_json for entry in self.spec.suite.prompts}
         return scoring_items(
-            generated, aux, self.dims_by_prompt, self.run_dir, self.spec.scoring_weights,
-            flicker_kept=self.flicker_selection(generated), long_mode=self.long_mode,
+            generated,
+            aux,
+            self.dims_by_prompt,
+            self.run_dir,
+            self.spec.scoring_weights,
+            flicker_kept=self.flicker_selection(generated),
+            long_mode=self.long_mode,
         )
 
     def scored_pairs(self) -> list[tuple[ModelCard, GenerationItem, str]]:
@@ -121,7 +131,10 @@ class RunPlan:
             return True
         if not all(filter_complete(f) for f in self.filter_items(items)):
             return True
-        return any(not self.record_path(item, dimension).is_file() for _, item, dimension in self.scored_pairs())
+        return any(
+            not self.record_path(item, dimension).is_file()
+            for _, item, dimension in self.scored_pairs()
+        )
 
 
 def prepare_output_dir(path: Path) -> Path:
@@ -132,7 +145,9 @@ def prepare_output_dir(path: Path) -> Path:
             pass
     except OSError as error:
         reason = error.strerror or str(error)
-        raise UserError(f"output folder {path} cannot be written ({reason})", "Choose another --output-dir.") from None
+        raise UserError(
+            f"output folder {path} cannot be written ({reason})", "Choose another --output-dir."
+        ) from None
     return path
 
 
@@ -146,15 +161,23 @@ def run_metadata(spec: RunSpec, device: str) -> dict[str, Any]:
         "dimensions": list(spec.dimensions),
         "vbench_mode": spec.vbench_mode,
         "scoring_weights": spec.scoring_weights,
-        "models": {card.name: {"card_hash": card.card_hash, "card": card.to_dict()} for card in spec.models},
+        "models": {
+            card.name: {"card_hash": card.card_hash, "card": card.to_dict()} for card in spec.models
+        },
         "versions": package_versions(),
         "device": device if device != "auto" else "auto (CUDA on workers that have it, else CPU)",
     }
 
 
-def _generate(card: ModelCard, items: list[GenerationItem], run_dir: Path, resources: Any, device: str, progress: bool):
+def _generate(
+    card: ModelCard,
+    items: list[GenerationItem],
+    run_dir: Path,
+    resources: Any,
+    device: str,
+    progress: bool,
+):
     from repvideo_eval.distributed import run_stage
-
     from repvideo_eval.generation.worker import VideoGenerator
 
     return run_stage(
@@ -169,7 +192,14 @@ def _generate(card: ModelCard, items: list[GenerationItem], run_dir: Path, resou
     )
 
 
-def _static_filter(plan: RunPlan, generated: list[GenerationItem], resources: Any, device: str, progress: bool, cache_dir: str | None):
+def _static_filter(
+    plan: RunPlan,
+    generated: list[GenerationItem],
+    resources: Any,
+    device: str,
+    progress: bool,
+    cache_dir: str | None,
+):
     from repvideo_eval.distributed import run_stage
 
     spec = plan.spec
@@ -177,8 +207,13 @@ def _static_filter(plan: RunPlan, generated: list[GenerationItem], resources: An
         "static filter",
         plan.filter_items(generated),
         StaticFilterWorker,
-        {"device": device, "weights": spec.scoring_weights, "cache_dir": cache_dir,
-         "vbench_mode": spec.vbench_mode, "clip_dir": str(plan.clip_dir)},
+        {
+            "device": device,
+            "weights": spec.scoring_weights,
+            "cache_dir": cache_dir,
+            "vbench_mode": spec.vbench_mode,
+            "clip_dir": str(plan.clip_dir),
+        },
         manifest_path=plan.run_dir / "manifests" / f"static-filter-{spec.vbench_mode}.jsonl",
         resources=resources,
         is_complete=filter_complete,
@@ -186,7 +221,14 @@ def _static_filter(plan: RunPlan, generated: list[GenerationItem], resources: An
     )
 
 
-def _score(plan: RunPlan, generated: list[GenerationItem], resources: Any, device: str, progress: bool, cache_dir: str | None):
+def _score(
+    plan: RunPlan,
+    generated: list[GenerationItem],
+    resources: Any,
+    device: str,
+    progress: bool,
+    cache_dir: str | None,
+):
     from repvideo_eval.distributed import run_stage
 
     spec = plan.spec
@@ -195,8 +237,14 @@ def _score(plan: RunPlan, generated: list[GenerationItem], resources: Any, devic
         "score",
         plan.scoring_items(generated),
         ScoringWorker,
-        {"dimensions": list(spec.dimensions), "device": device, "weights": spec.scoring_weights, "cache_dir": cache_dir,
-         "vbench_mode": spec.vbench_mode, "clip_dir": str(plan.clip_dir)},
+        {
+            "dimensions": list(spec.dimensions),
+            "device": device,
+            "weights": spec.scoring_weights,
+            "cache_dir": cache_dir,
+            "vbench_mode": spec.vbench_mode,
+            "clip_dir": str(plan.clip_dir),
+        },
         manifest_path=plan.run_dir / "manifests" / f"score-{weights_tag}-{spec.vbench_mode}.jsonl",
         resources=resources,
         is_complete=scoring_complete,
@@ -210,7 +258,13 @@ def collect_records(plan: RunPlan) -> list[dict[str, Any]]:
     for card, item, dimension in plan.scored_pairs():
         record = read_score_record(plan.record_path(item, dimension))
         if record is None:
-            record = {"score": None, "weight": 0.0, "error": "not scored (generation or scoring failed)", "backend": "", "weights_id": ""}
+            record = {
+                "score": None,
+                "weight": 0.0,
+                "error": "not scored (generation or scoring failed)",
+                "backend": "",
+                "weights_id": "",
+            }
         score = record.get("score")
         rows.append(
             {
@@ -222,7 +276,9 @@ def collect_records(plan: RunPlan) -> list[dict[str, Any]]:
                 "seed": item.seed,
                 "video": os.path.relpath(item.video_path, plan.run_dir),
                 "dimension": dimension,
-                "score": "" if score is None or (isinstance(score, float) and math.isnan(score)) else repr(float(score)),
+                "score": ""
+                if score is None or (isinstance(score, float) and math.isnan(score))
+                else repr(float(score)),
                 "weight": record.get("weight", 0.0),
                 "error": record.get("error") or "",
                 "backend": record.get("backend", ""),
@@ -258,6 +314,7 @@ def write_per_video_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
 
     write_with_atomic(path, write)
 
+
 def evaluate(
     spec: RunSpec,
     run_dir: Path,
@@ -283,15 +340,23 @@ def evaluate(
             failures.extend(summary.failed)
             generated.extend(item for item in items if generation_complete(item))
         if plan.flicker_prompts and generated:
-            failures.extend(_static_filter(plan, generated, resources, device, progress, vbench_cache_dir).failed)
+            failures.extend(
+                _static_filter(
+                    plan, generated, resources, device, progress, vbench_cache_dir
+                ).failed
+            )
         if spec.dimensions and generated:
-            failures.extend(_score(plan, generated, resources, device, progress, vbench_cache_dir).failed)
+            failures.extend(
+                _score(plan, generated, resources, device, progress, vbench_cache_dir).failed
+            )
     rows = collect_records(plan)
     per_video = run_dir / "per_video.csv"
     write_per_video_csv(rows, per_video)
     write_vbench_eval_results(plan)
     outcome = RunOutcome(run_dir=run_dir, per_video_csv=per_video, failures=failures)
-    outcome.random_scoring_weights = any(str(r["weights_id"]).startswith("tiny-random") for r in rows)
+    outcome.random_scoring_weights = any(
+        str(r["weights_id"]).startswith("tiny-random") for r in rows
+    )
     if reports and any(row["score"] != "" for row in rows):
         from repvideo_eval.reporting import write_reports
 
@@ -304,6 +369,8 @@ def evaluate(
 def _write_failures(failures: list[tuple[str, str]], run_dir: Path) -> None:
     path = run_dir / "failures.json"
     if failures:
-        write_json_atomic({"failed": [{"item": key, "error": error} for key, error in failures]}, path)
+        write_json_atomic(
+            {"failed": [{"item": key, "error": error} for key, error in failures]}, path
+        )
     else:
         path.unlink(missing_ok=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, MutableMapping
 from importlib import import_module
-from typing import Any, Callable, Mapping, MutableMapping
+from typing import Any
 
 
-def lazy_attributes(package: str, table: Mapping[str, str], namespace: MutableMapping[str, Any]) -> Callable[[str], Any]:
+def lazy_attributes(
+    package: str, table: Mapping[str, str], namespace: MutableMapping[str, Any]
+) -> Callable[[str], Any]:
     """A module-level `__getattr__` that imports `table[name]` and caches the attribute in `namespace`."""
 
     def __getattr__(name: str) -> Any:

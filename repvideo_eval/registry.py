@@ -10,10 +10,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -47,7 +48,9 @@ def _read_yaml(path: Path, what: str) -> dict[str, Any]:
         where = f" at line {mark.line + 1}" if mark else ""
         raise UserError(f"{what} {path} is not valid YAML{where}", "Fix the syntax.") from None
     if not isinstance(data, dict):
-        raise UserError(f"{what} {path} must be a YAML mapping of fields", "See models/cogvideox-2b.yaml.")
+        raise UserError(
+            f"{what} {path} must be a YAML mapping of fields", "See models/cogvideox-2b.yaml."
+        )
     return data
 
 
@@ -63,7 +66,9 @@ def _sampler_from(value: Any, origin: str) -> SamplerSettings:
     if isinstance(value, str):
         value = {"preset": value}
     if not isinstance(value, dict):
-        raise UserError(f"{origin}: 'sampler' must be a preset name or a mapping", "See models/samplers/.")
+        raise UserError(
+            f"{origin}: 'sampler' must be a preset name or a mapping", "See models/samplers/."
+        )
     fields = dict(value)
     preset = fields.pop("preset", None)
     base: dict[str, Any] = {}
@@ -76,7 +81,10 @@ def _sampler_from(value: Any, origin: str) -> SamplerSettings:
     base.update(fields)
     unknown = sorted(set(base) - SAMPLER_FIELDS)
     if unknown:
-        raise UserError(f"{origin}: unknown sampler field(s) {', '.join(unknown)}", f"Valid: {', '.join(sorted(SAMPLER_FIELDS))}.")
+        raise UserError(
+            f"{origin}: unknown sampler field(s) {', '.join(unknown)}",
+            f"Valid: {', '.join(sorted(SAMPLER_FIELDS))}.",
+        )
     try:
         return SamplerSettings(**base)
     except (TypeError, ValueError) as error:
@@ -117,15 +125,23 @@ def card_from_dict(data: Mapping[str, Any], origin: str = "model card") -> Model
         )
     unknown = sorted(set(fields) - CARD_FIELDS)
     if unknown:
-        raise UserError(f"{origin} has unknown field(s) {', '.join(unknown)}", f"Valid fields: {', '.join(sorted(CARD_FIELDS))}.")
+        raise UserError(
+            f"{origin} has unknown field(s) {', '.join(unknown)}",
+            f"Valid fields: {', '.join(sorted(CARD_FIELDS))}.",
+        )
     fields["sampler"] = _sampler_from(fields["sampler"], origin)
     repvideo = fields.get("repvideo")
     if repvideo is not None:
         if not isinstance(repvideo, dict):
-            raise UserError(f"{origin}: 'repvideo' must be a mapping", "See models/repvideo-2b.yaml.")
+            raise UserError(
+                f"{origin}: 'repvideo' must be a mapping", "See models/repvideo-2b.yaml."
+            )
         bad = sorted(set(repvideo) - REPVIDEO_FIELDS)
         if bad:
-            raise UserError(f"{origin}: unknown repvideo field(s) {', '.join(bad)}", f"Valid: {', '.join(sorted(REPVIDEO_FIELDS))}.")
+            raise UserError(
+                f"{origin}: unknown repvideo field(s) {', '.join(bad)}",
+                f"Valid: {', '.join(sorted(REPVIDEO_FIELDS))}.",
+            )
         try:
             fields["repvideo"] = RepVideoSettings(**repvideo)
         except (TypeError, ValueError) as error:
@@ -149,7 +165,9 @@ def load_card(name_or_path: str) -> ModelCard:
         )
     card = card_from_dict(_read_yaml(registered, "model card"), f"model card {registered.name}")
     if card.name != registered.stem:
-        raise UserError(f"model card {registered.name} says name {card.name!r}", f"Set name: {registered.stem}.")
+        raise UserError(
+            f"model card {registered.name} says name {card.name!r}", f"Set name: {registered.stem}."
+        )
     return card
 
 
@@ -189,7 +207,9 @@ def vbench_dimensions_in_suite() -> list[str]:
 
 
 def _vbench_suite(dimension: str | None) -> Suite:
-    entries = [e for e in vbench_full_info() if dimension is None or dimension in e.get("dimension", ())]
+    entries = [
+        e for e in vbench_full_info() if dimension is None or dimension in e.get("dimension", ())
+    ]
     if not entries:
         known = ", ".join(f"vbench/{d}" for d in vbench_dimensions_in_suite())
         raise UserError(f"unknown suite vbench/{dimension}", f"Use vbench or one of: {known}.")
@@ -226,7 +246,10 @@ def _suite_from_yaml(path: Path, default_name: str) -> Suite:
     allowed = {"name", "description", "samples_per_prompt", "dimensions", "base_seed", "prompts"}
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise UserError(f"suite {path} has unknown field(s) {', '.join(unknown)}", f"Valid: {', '.join(sorted(allowed))}.")
+        raise UserError(
+            f"suite {path} has unknown field(s) {', '.join(unknown)}",
+            f"Valid: {', '.join(sorted(allowed))}.",
+        )
     raw_prompts = data.get("prompts") or []
     prompts: list[PromptEntry] = []
     for item in raw_prompts:
@@ -236,7 +259,10 @@ def _suite_from_yaml(path: Path, default_name: str) -> Suite:
             aux = item.get("auxiliary_info", {})
             samples = item.get("samples")
             if samples is not None and (not isinstance(samples, int) or samples < 1):
-                raise UserError(f"suite {path}: 'samples' of prompt {item['prompt']!r} must be a positive integer", "Fix it.")
+                raise UserError(
+                    f"suite {path}: 'samples' of prompt {item['prompt']!r} must be a positive integer",
+                    "Fix it.",
+                )
             prompts.append(
                 PromptEntry(
                     text=item["prompt"],
@@ -246,12 +272,17 @@ def _suite_from_yaml(path: Path, default_name: str) -> Suite:
                 )
             )
         else:
-            raise UserError(f"suite {path}: each prompt must be a string or a mapping with 'prompt'", "Fix the prompts list.")
+            raise UserError(
+                f"suite {path}: each prompt must be a string or a mapping with 'prompt'",
+                "Fix the prompts list.",
+            )
     try:
         samples = int(data.get("samples_per_prompt", 1))
         base_seed = int(data.get("base_seed", 0))
     except (TypeError, ValueError):
-        raise UserError(f"suite {path}: samples_per_prompt and base_seed must be integers", "Fix them.") from None
+        raise UserError(
+            f"suite {path}: samples_per_prompt and base_seed must be integers", "Fix them."
+        ) from None
     if samples < 1:
         raise UserError(f"suite {path}: samples_per_prompt must be >= 1", "Fix it.")
     return Suite(
@@ -268,14 +299,21 @@ def _suite_from_text(path: Path) -> Suite:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"cannot read prompt file {path}: {error}", "Give a UTF-8 text file, one prompt per line.") from None
+        raise UserError(
+            f"cannot read prompt file {path}: {error}",
+            "Give a UTF-8 text file, one prompt per line.",
+        ) from None
     prompts = tuple(PromptEntry(text=line.strip()) for line in lines if line.strip())
-    return Suite(name=path.stem, prompts=prompts, samples_per_prompt=1, description=f"prompts from {path}")
+    return Suite(
+        name=path.stem, prompts=prompts, samples_per_prompt=1, description=f"prompts from {path}"
+    )
 
 
 def list_suites() -> list[str]:
     builtin = sorted(path.stem for path in PROMPTS_DIR.glob("*.yaml"))
-    return builtin + ["vbench", "vbench-mini"] + [f"vbench/{d}" for d in vbench_dimensions_in_suite()]
+    return (
+        builtin + ["vbench", "vbench-mini"] + [f"vbench/{d}" for d in vbench_dimensions_in_suite()]
+    )
 
 
 def load_suite(name_or_path: str) -> Suite:
@@ -295,7 +333,11 @@ def load_suite(name_or_path: str) -> Suite:
                 f"unknown suite {name_or_path!r}",
                 "Use a built-in suite (see `python run_eval.py list`), a .txt file with one prompt per line, or a suite .yaml.",
             )
-        suite = _suite_from_yaml(path, path.stem) if path.suffix in (".yaml", ".yml") else _suite_from_text(path)
+        suite = (
+            _suite_from_yaml(path, path.stem)
+            if path.suffix in (".yaml", ".yml")
+            else _suite_from_text(path)
+        )
     if not suite.prompts:
         raise UserError(f"suite {name_or_path!r} has no prompts", "Add at least one prompt.")
     return suite

@@ -31,7 +31,9 @@ class ScoringItem:
     auxiliary_info_json: str
     dimensions: tuple[str, ...]
     record_paths: tuple[str, ...]  # one per dimension, same order
-    flicker_clips: tuple[str, ...] | None = None  # VBench-Long: the static clips kept for temporal_flickering
+    flicker_clips: tuple[str, ...] | None = (
+        None  # VBench-Long: the static clips kept for temporal_flickering
+    )
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,16 @@ def flicker_prompts(suite: Suite, requested: tuple[str, ...]) -> set[str]:
     count (25 in the VBench suites); custom suites score every video, as VBench's custom mode does."""
     if FLICKER not in requested:
         return set()
-    return {entry.text for entry in suite.prompts if FLICKER in entry.dimensions and entry.samples is not None}
+    return {
+        entry.text
+        for entry in suite.prompts
+        if FLICKER in entry.dimensions and entry.samples is not None
+    }
 
 
-def filter_items(generated: list[GenerationItem], prompts: set[str], run_dir: Path) -> list[FilterItem]:
+def filter_items(
+    generated: list[GenerationItem], prompts: set[str], run_dir: Path
+) -> list[FilterItem]:
     grouped: dict[tuple[str, str], list[GenerationItem]] = {}
     for item in generated:
         if item.prompt in prompts:
@@ -89,19 +97,25 @@ def read_selection(item: FilterItem) -> list[str] | None:
 class StaticFilterWorker:
     """One per Ray actor: RAFT loaded once; selects the static videos (or clips) of one prompt."""
 
-    def __init__(self, device: str, weights: str, cache_dir: str | None, vbench_mode: str, clip_dir: str) -> None:
+    def __init__(
+        self, device: str, weights: str, cache_dir: str | None, vbench_mode: str, clip_dir: str
+    ) -> None:
         from repvideo_eval.generation.worker import resolve_device
         from repvideo_eval.scoring.static_filter import StaticFilter
 
         device = resolve_device(device)
-        self.filter = StaticFilter(device=device, weights=weights, cache_dir=Path(cache_dir) if cache_dir else None)
+        self.filter = StaticFilter(
+            device=device, weights=weights, cache_dir=Path(cache_dir) if cache_dir else None
+        )
         self.splitter = None
         from repvideo_eval.scoring.long_mode import is_long_mode
 
         if is_long_mode(vbench_mode):
             from repvideo_eval.scoring.long_mode import LongModeSession
 
-            self.splitter = LongModeSession([FLICKER], device=device, weights=weights, work_dir=Path(clip_dir))
+            self.splitter = LongModeSession(
+                [FLICKER], device=device, weights=weights, work_dir=Path(clip_dir)
+            )
 
     def process(self, item: FilterItem) -> dict[str, Any]:
         from repvideo_eval.scoring import VideoToScore
@@ -140,7 +154,9 @@ def dimensions_by_prompt(suite: Suite, requested: tuple[str, ...]) -> dict[str, 
 
 
 def dimensions_for_video(
-    item: GenerationItem, dims_by_prompt: dict[str, tuple[str, ...]], flicker_kept: dict[str, set[str]] | None
+    item: GenerationItem,
+    dims_by_prompt: dict[str, tuple[str, ...]],
+    flicker_kept: dict[str, set[str]] | None,
 ) -> tuple[str, ...]:
     """The dimensions one video is scored on; under the flicker protocol temporal_flickering only
     when the filter kept the video (or, in VBench-Long, one of its clips)."""
@@ -152,7 +168,9 @@ def dimensions_for_video(
     return tuple(d for d in dims if d != FLICKER)
 
 
-def kept_by_video(items: list[FilterItem], generated: list[GenerationItem], clip_dir: Path | None) -> dict[str, set[str]]:
+def kept_by_video(
+    items: list[FilterItem], generated: list[GenerationItem], clip_dir: Path | None
+) -> dict[str, set[str]]:
     """For every video under the flicker protocol: the kept paths that belong to it (itself, or its clips)."""
     kept_all: dict[str, set[str]] = {}
     by_path = {g.video_path: g for g in generated}
@@ -191,7 +209,9 @@ def scoring_items(
             prompt=item.prompt,
             auxiliary_info_json=aux_by_prompt.get(item.prompt, "{}"),
             dimensions=dimensions,
-            record_paths=tuple(str(score_record_path(run_dir, weights, item, d)) for d in dimensions),
+            record_paths=tuple(
+                str(score_record_path(run_dir, weights, item, d)) for d in dimensions
+            ),
             flicker_clips=clips,
         )
     return list(items.values())
@@ -205,8 +225,13 @@ class ScoringWorker:
     """One per Ray actor: a `ScoringSession` (or VBench-Long's wrapper) with every scorer loaded once."""
 
     def __init__(
-        self, dimensions: list[str], device: str, weights: str, cache_dir: str | None,
-        vbench_mode: str = "standard", clip_dir: str | None = None,
+        self,
+        dimensions: list[str],
+        device: str,
+        weights: str,
+        cache_dir: str | None,
+        vbench_mode: str = "standard",
+        clip_dir: str | None = None,
     ) -> None:
         import warnings
 
@@ -224,18 +249,30 @@ class ScoringWorker:
             from repvideo_eval.scoring.long_mode import LongModeSession
 
             self.session: Any = LongModeSession(
-                dimensions, device=resolve_device(device), weights=weights, cache_dir=cache,
-                work_dir=Path(clip_dir) if clip_dir else None, consistency=long_consistency(vbench_mode),
+                dimensions,
+                device=resolve_device(device),
+                weights=weights,
+                cache_dir=cache,
+                work_dir=Path(clip_dir) if clip_dir else None,
+                consistency=long_consistency(vbench_mode),
             )
         else:
-            self.session = ScoringSession(dimensions, device=resolve_device(device), weights=weights, cache_dir=cache)
+            self.session = ScoringSession(
+                dimensions, device=resolve_device(device), weights=weights, cache_dir=cache
+            )
 
     def process(self, item: ScoringItem) -> dict[str, Any]:
         from repvideo_eval.scoring import VideoToScore
 
-        video = VideoToScore(path=Path(item.video_path), prompt=item.prompt, auxiliary_info=json.loads(item.auxiliary_info_json))
+        video = VideoToScore(
+            path=Path(item.video_path),
+            prompt=item.prompt,
+            auxiliary_info=json.loads(item.auxiliary_info_json),
+        )
         if self.long_mode:
-            scored = self.session.score(video, dimensions=item.dimensions, flicker_clips=item.flicker_clips)
+            scored = self.session.score(
+                video, dimensions=item.dimensions, flicker_clips=item.flicker_clips
+            )
         else:
             scored = self.session.score(video, dimensions=item.dimensions)
         records = {record.dimension: record for record in scored}

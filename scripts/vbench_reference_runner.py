@@ -54,7 +54,9 @@ def _record_topk() -> list[dict]:
 
     def topk(*args, **kwargs):
         values, indices = original(*args, **kwargs)
-        recorded.append({"top_probs": values.flatten().tolist(), "top_index": indices.flatten().tolist()})
+        recorded.append(
+            {"top_probs": values.flatten().tolist(), "top_index": indices.flatten().tolist()}
+        )
         return values, indices
 
     torch.topk = topk
@@ -68,7 +70,9 @@ def run(dimension: str, spec: list[dict]) -> list[dict]:
     recorded = _record_topk() if dimension == "human_action" else []
     module = __import__(f"vbench.{dimension}", fromlist=["compute"])
     submodules = init_submodules([dimension], local=True)[dimension]
-    _, per_video = getattr(module, f"compute_{dimension}")(_full_info_json(dimension, spec), "cpu", submodules)
+    _, per_video = getattr(module, f"compute_{dimension}")(
+        _full_info_json(dimension, spec), "cpu", submodules
+    )
     rows = []
     for i, result in enumerate(per_video):
         row = {"video": result["video_path"], "value": float(result["video_results"])}

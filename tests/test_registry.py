@@ -13,40 +13,116 @@ from repvideo_eval.generation.naming import safe_prompt_stem, video_file_stem
 
 
 def test_registered_cards_and_their_settings() -> None:
-    assert {"cogvideox-2b", "repvideo-2b", "cogvideox-5b", "cogvideox-tiny", "repvideo-tiny"} <= set(registry.list_models())
-    base, rep, big = (registry.load_card(n) for n in ("cogvideox-2b", "repvideo-2b", "cogvideox-5b"))
+    assert {
+        "cogvideox-2b",
+        "repvideo-2b",
+        "cogvideox-5b",
+        "cogvideox-tiny",
+        "repvideo-tiny",
+    } <= set(registry.list_models())
+    base, rep, big = (
+        registry.load_card(n) for n in ("cogvideox-2b", "repvideo-2b", "cogvideox-5b")
+    )
     assert base.weights == "THUDM/CogVideoX-2b" and base.dtype == "float16"
     assert rep.transformer_weights == "Vchitect/RepVideo"
-    assert rep.repvideo is not None and rep.repvideo.cache_window == 6 and rep.repvideo.gates == "learned"
+    assert (
+        rep.repvideo is not None
+        and rep.repvideo.cache_window == 6
+        and rep.repvideo.gates == "learned"
+    )
     assert big.dtype == "bfloat16"
     s = base.sampler
-    assert (s.scheduler, s.num_inference_steps, s.guidance_scale, s.use_dynamic_cfg, s.dynamic_cfg_exp) == ("dpm++2m", 50, 6.0, True, 5.0)
+    assert (
+        s.scheduler,
+        s.num_inference_steps,
+        s.guidance_scale,
+        s.use_dynamic_cfg,
+        s.dynamic_cfg_exp,
+    ) == ("dpm++2m", 50, 6.0, True, 5.0)
     assert (s.num_frames, s.height, s.width, s.fps, s.negative_prompt) == (49, 480, 720, 8, "")
     assert rep.sampler == base.sampler  # one shared sampler definition
-    assert registry.load_card("repvideo-tiny").sampler == registry.load_card("cogvideox-tiny").sampler
+    assert (
+        registry.load_card("repvideo-tiny").sampler == registry.load_card("cogvideox-tiny").sampler
+    )
 
 
 def test_card_hash_changes_with_settings_not_with_labels() -> None:
     card = registry.load_card("repvideo-tiny")
     relabelled = registry.card_from_dict({**card.to_dict(), "name": "other", "description": "x"})
     assert relabelled.card_hash == card.card_hash
-    other_window = registry.card_from_dict({**card.to_dict(), "repvideo": {"cache_window": 3, "gates": "learned"}})
+    other_window = registry.card_from_dict(
+        {**card.to_dict(), "repvideo": {"cache_window": 3, "gates": "learned"}}
+    )
     assert other_window.card_hash != card.card_hash
 
 
 def test_aliases_expand_to_baseline_and_method() -> None:
     assert registry.resolve_model_names("repvideo") == ["cogvideox-2b", "repvideo-2b"]
-    assert registry.resolve_model_names("cogvideox-tiny, repvideo-tiny,cogvideox-tiny") == ["cogvideox-tiny", "repvideo-tiny"]
+    assert registry.resolve_model_names("cogvideox-tiny, repvideo-tiny,cogvideox-tiny") == [
+        "cogvideox-tiny",
+        "repvideo-tiny",
+    ]
 
 
 @pytest.mark.parametrize(
     "card, message",
     [
-        ({"name": "x", "family": "cogvideox", "source": "hub", "dtype": "float16", "sampler": "tiny"}, "missing weights"),
-        ({"name": "x", "family": "cogvideox", "source": "hub", "weights": "a/b", "dtype": "fp8", "sampler": "tiny"}, "dtype"),
-        ({"name": "x", "family": "cogvideox", "source": "hub", "weights": "a/b", "dtype": "float16", "sampler": "nope"}, "unknown sampler preset"),
-        ({"name": "x", "family": "cogvideox", "source": "hub", "weights": "a/b", "dtype": "float16", "sampler": "tiny", "colour": 1}, "unknown field"),
-        ({"name": "x", "family": "cogvideox", "source": "hub", "weights": "a/b", "dtype": "float16", "sampler": "tiny", "repvideo": {"gates": "fixed"}}, "gate_value"),
+        (
+            {
+                "name": "x",
+                "family": "cogvideox",
+                "source": "hub",
+                "dtype": "float16",
+                "sampler": "tiny",
+            },
+            "missing weights",
+        ),
+        (
+            {
+                "name": "x",
+                "family": "cogvideox",
+                "source": "hub",
+                "weights": "a/b",
+                "dtype": "fp8",
+                "sampler": "tiny",
+            },
+            "dtype",
+        ),
+        (
+            {
+                "name": "x",
+                "family": "cogvideox",
+                "source": "hub",
+                "weights": "a/b",
+                "dtype": "float16",
+                "sampler": "nope",
+            },
+            "unknown sampler preset",
+        ),
+        (
+            {
+                "name": "x",
+                "family": "cogvideox",
+                "source": "hub",
+                "weights": "a/b",
+                "dtype": "float16",
+                "sampler": "tiny",
+                "colour": 1,
+            },
+            "unknown field",
+        ),
+        (
+            {
+                "name": "x",
+                "family": "cogvideox",
+                "source": "hub",
+                "weights": "a/b",
+                "dtype": "float16",
+                "sampler": "tiny",
+                "repvideo": {"gates": "fixed"},
+            },
+            "gate_value",
+        ),
     ],
 )
 def test_malformed_cards_are_user_errors(card: dict, message: str) -> None:
@@ -78,7 +154,9 @@ def test_suite_from_text_and_yaml_paths(tmp_path: Path) -> None:
     suite = registry.load_suite(str(text))
     assert [p.text for p in suite.prompts] == ["a dog", "a cat"]
     yml = tmp_path / "s.yaml"
-    yml.write_text("name: s\nsamples_per_prompt: 2\ndimensions: [temporal_flickering]\nprompts: [a, {prompt: b}]\n")
+    yml.write_text(
+        "name: s\nsamples_per_prompt: 2\ndimensions: [temporal_flickering]\nprompts: [a, {prompt: b}]\n"
+    )
     suite = registry.load_suite(str(yml))
     assert suite.samples_per_prompt == 2 and [p.text for p in suite.prompts] == ["a", "b"]
     empty = tmp_path / "empty.txt"

@@ -14,7 +14,11 @@ def test_vbench_prompts_are_scored_only_on_their_tagged_dimensions() -> None:
     requested = ("subject_consistency", "temporal_flickering", "background_consistency")
     chosen = dimensions_by_prompt(suite, requested)
     counts = {d: sum(d in dims for dims in chosen.values()) for d in requested}
-    assert counts == {"subject_consistency": 72, "temporal_flickering": 75, "background_consistency": 86}
+    assert counts == {
+        "subject_consistency": 72,
+        "temporal_flickering": 75,
+        "background_consistency": 86,
+    }
     assert chosen["In a still frame, a stop sign"] == ("temporal_flickering",)
 
 
@@ -47,7 +51,12 @@ def _flicker_suite(tmp_path: Path):
 def test_flicker_protocol_scores_only_the_videos_the_static_filter_kept(tmp_path: Path) -> None:
     import json
 
-    from repvideo_eval.stages import dimensions_for_video, filter_items, flicker_prompts, kept_by_video
+    from repvideo_eval.stages import (
+        dimensions_for_video,
+        filter_items,
+        flicker_prompts,
+        kept_by_video,
+    )
 
     suite = _flicker_suite(tmp_path)
     requested = ("temporal_flickering", "background_consistency")
@@ -63,12 +72,21 @@ def test_flicker_protocol_scores_only_the_videos_the_static_filter_kept(tmp_path
     Path(item.selection_path).write_text(json.dumps({"kept": kept, "decisions": []}))
     selection = kept_by_video([item], generated, None)
     dims_by_prompt = dimensions_by_prompt(suite, requested)
-    chosen = {Path(g.video_path).name: dimensions_for_video(g, dims_by_prompt, selection) for g in generated}
+    chosen = {
+        Path(g.video_path).name: dimensions_for_video(g, dims_by_prompt, selection)
+        for g in generated
+    }
     assert chosen["still-1.mp4"] == chosen["still-10.mp4"] == ("temporal_flickering",)
     assert chosen["still-0.mp4"] == () and chosen["still-11.mp4"] == ()
     assert chosen["moving-0.mp4"] == ("background_consistency",)
-    items = scoring_items(generated, {}, dims_by_prompt, tmp_path, "tiny-random", flicker_kept=selection)
-    assert sorted(Path(i.video_path).name for i in items) == ["moving-0.mp4", "still-1.mp4", "still-10.mp4"]
+    items = scoring_items(
+        generated, {}, dims_by_prompt, tmp_path, "tiny-random", flicker_kept=selection
+    )
+    assert sorted(Path(i.video_path).name for i in items) == [
+        "moving-0.mp4",
+        "still-1.mp4",
+        "still-10.mp4",
+    ]
 
 
 def test_long_mode_passes_each_video_its_kept_clips(tmp_path: Path) -> None:
@@ -79,12 +97,22 @@ def test_long_mode_passes_each_video_its_kept_clips(tmp_path: Path) -> None:
     suite = _flicker_suite(tmp_path)
     generated = generation_items(registry.load_card("cogvideox-tiny"), suite, tmp_path)
     (item,) = filter_items(generated, {"still"}, tmp_path)
-    clips = [str(tmp_path / "clips" / "h" / "split_clip" / "still-2" / f"still-2_{k}.mp4") for k in (0, 3)]
+    clips = [
+        str(tmp_path / "clips" / "h" / "split_clip" / "still-2" / f"still-2_{k}.mp4")
+        for k in (0, 3)
+    ]
     Path(item.selection_path).parent.mkdir(parents=True)
     Path(item.selection_path).write_text(json.dumps({"kept": clips, "decisions": []}))
     selection = kept_by_video([item], generated, tmp_path / "clips")
     items = scoring_items(
-        generated, {}, dimensions_by_prompt(suite, ("temporal_flickering",)), tmp_path, "tiny-random",
-        flicker_kept=selection, long_mode=True,
+        generated,
+        {},
+        dimensions_by_prompt(suite, ("temporal_flickering",)),
+        tmp_path,
+        "tiny-random",
+        flicker_kept=selection,
+        long_mode=True,
     )
-    assert [(Path(i.video_path).name, i.flicker_clips) for i in items] == [("still-2.mp4", tuple(sorted(clips)))]
+    assert [(Path(i.video_path).name, i.flicker_clips) for i in items] == [
+        ("still-2.mp4", tuple(sorted(clips)))
+    ]

@@ -37,7 +37,9 @@ class FrameAttention:
     query_map: torch.Tensor | None
 
 
-def rows_per_chunk(heads: int, sequence_len: int, chunk_elements: int = DEFAULT_CHUNK_ELEMENTS) -> int:
+def rows_per_chunk(
+    heads: int, sequence_len: int, chunk_elements: int = DEFAULT_CHUNK_ELEMENTS
+) -> int:
     """How many query rows fit in one chunk of ``chunk_elements`` probabilities (at least 1)."""
     return max(1, int(chunk_elements) // max(1, heads * sequence_len))
 
@@ -70,7 +72,11 @@ def frame_attention(
 
     # Column 0 collects the text mass, columns 1..F the frames.
     mass = torch.zeros(frames, frames + 1, dtype=torch.float32, device=query.device)
-    query_map = torch.zeros(length, dtype=torch.float32, device=query.device) if query_frame is not None else None
+    query_map = (
+        torch.zeros(length, dtype=torch.float32, device=query.device)
+        if query_frame is not None
+        else None
+    )
     step = rows_per_chunk(heads, length, chunk_elements)
     for start in range(text, length, step):
         stop = min(length, start + step)
@@ -78,10 +84,15 @@ def frame_attention(
         probs = torch.softmax(logits, dim=-1)
         del logits
         grouped = torch.cat(
-            [probs[..., :text].sum(-1, keepdim=True), probs[..., text:].reshape(heads, stop - start, frames, per_frame).sum(-1)],
+            [
+                probs[..., :text].sum(-1, keepdim=True),
+                probs[..., text:].reshape(heads, stop - start, frames, per_frame).sum(-1),
+            ],
             dim=-1,
         ).sum(0)  # (c, F + 1), summed over heads
-        row_frames = torch.div(torch.arange(start, stop, device=query.device) - text, per_frame, rounding_mode="floor")
+        row_frames = torch.div(
+            torch.arange(start, stop, device=query.device) - text, per_frame, rounding_mode="floor"
+        )
         mass.index_add_(0, row_frames, grouped)
         if query_map is not None:
             chosen = row_frames == query_frame
@@ -93,4 +104,3 @@ def frame_attention(
     if query_map is not None:
         query_map /= denominator
     return FrameAttention(frame_mass=mass[:, 1:], text_mass=mass[:, 0], query_map=query_map)
-

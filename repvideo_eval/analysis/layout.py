@@ -39,5 +39,9 @@ def cogvideox_layout(config: object, latent_shape: tuple[int, ...], text_len: in
     _, latent_frames, _, height, width = latent_shape
     patch = int(getattr(config, "patch_size"))
     patch_t = getattr(config, "patch_size_t", None)
-    frames = latent_frames if patch_t is None else (latent_frames + int(patch_t) - 1) // int(patch_t)
-    return TokenLayout(text_len=int(text_len), frames=int(frames), grid_h=height // patch, grid_w=width // patch)
+    frames = (
+        latent_frames if patch_t is None else (latent_frames + int(patch_t) - 1) // int(patch_t)
+    )
+    return TokenLayout(
+        text_len=int(text_len), frames=int(frames), grid_h=height // patch, grid_w=width // patch
+    )

@@ -36,7 +36,10 @@ def parse_steps(text: str | None, cards: Sequence[ModelCard]) -> tuple[int, ...]
         try:
             step = int(part)
         except ValueError:
-            raise UserError(f"--steps: {part!r} is not an integer", "Give 1-based sampler steps, e.g. --steps 5,20,35,50.") from None
+            raise UserError(
+                f"--steps: {part!r} is not an integer",
+                "Give 1-based sampler steps, e.g. --steps 5,20,35,50.",
+            ) from None
         if step < 1:
             raise UserError(f"--steps: step {step} is below 1", "Sampler steps are counted from 1.")
         for card in cards:
@@ -58,7 +61,10 @@ def resolve_prompts(text: str, limit: int | None = None) -> tuple[str, ...]:
 
     text = text.strip()
     if not text:
-        raise UserError("--prompts is empty", "Give a suite name (e.g. smoke), a .txt file, or a prompt in quotes.")
+        raise UserError(
+            "--prompts is empty",
+            "Give a suite name (e.g. smoke), a .txt file, or a prompt in quotes.",
+        )
     path = Path(text)
     is_suite = (
         path.is_file()
@@ -69,7 +75,9 @@ def resolve_prompts(text: str, limit: int | None = None) -> tuple[str, ...]:
     if is_suite:
         prompts = tuple(entry.text for entry in registry.load_suite(text).prompts)
     elif path.suffix in _SUITE_SUFFIXES:
-        raise UserError(f"prompt file {text} does not exist", "Check the path, or quote a literal prompt.")
+        raise UserError(
+            f"prompt file {text} does not exist", "Check the path, or quote a literal prompt."
+        )
     else:
         prompts = (text,)
     if limit is not None:
@@ -79,7 +87,9 @@ def resolve_prompts(text: str, limit: int | None = None) -> tuple[str, ...]:
     return prompts
 
 
-def latent_frames(card: ModelCard, temporal_compression: int = 4, patch_size_t: int | None = None) -> int:
+def latent_frames(
+    card: ModelCard, temporal_compression: int = 4, patch_size_t: int | None = None
+) -> int:
     """Token frames of a card's videos: latent frames (1 + (frames - 1) / 4), grouped by ``patch_size_t``."""
     frames = (card.sampler.num_frames - 1) // temporal_compression + 1
     return frames if not patch_size_t else (frames + patch_size_t - 1) // patch_size_t

@@ -66,10 +66,16 @@ def layer_similarity_table(stats: Any, statistic: str, tensor: str) -> Any:
     data = stats[(stats["statistic"] == statistic) & (stats["tensor"] == tensor)]
     means = data.groupby(["model", "step", "block"], sort=False)["value"].mean().reset_index()
     means["layer"] = means["block"].astype(int) + 1
-    return means[["model", "step", "layer", "value"]].sort_values(["step", "layer"], kind="stable").reset_index(drop=True)
+    return (
+        means[["model", "step", "layer", "value"]]
+        .sort_values(["step", "layer"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
-def similarity_by_layer(stats: Any, statistic: str, tensors: tuple[str, ...], stem: Path, title: str) -> list[Path]:
+def similarity_by_layer(
+    stats: Any, statistic: str, tensors: tuple[str, ...], stem: Path, title: str
+) -> list[Path]:
     """One panel per step (columns) and tensor (rows); x = layer, y = mean similarity; a line per model."""
     tables = [(tensor, layer_similarity_table(stats, statistic, tensor)) for tensor in tensors]
     tables = [(tensor, table) for tensor, table in tables if not table.empty]
@@ -78,13 +84,24 @@ def similarity_by_layer(stats: Any, statistic: str, tensors: tuple[str, ...], st
     steps = sorted({int(s) for _, table in tables for s in table["step"].unique()})
     models = list(dict.fromkeys(m for _, table in tables for m in table["model"]))
     figure, axes = plt.subplots(
-        len(tables), len(steps), figsize=(3.4 * len(steps), 2.8 * len(tables)), sharey=True, squeeze=False
+        len(tables),
+        len(steps),
+        figsize=(3.4 * len(steps), 2.8 * len(tables)),
+        sharey=True,
+        squeeze=False,
     )
     for r, (tensor, table) in enumerate(tables):
         for ax, step in zip(axes[r], steps):
             for k, model in enumerate(models):
                 line = table[(table["model"] == model) & (table["step"] == step)]
-                ax.plot(line["layer"], line["value"], marker="o", markersize=3, color=f"C{k}", label=model)
+                ax.plot(
+                    line["layer"],
+                    line["value"],
+                    marker="o",
+                    markersize=3,
+                    color=f"C{k}",
+                    label=model,
+                )
             ax.set_title(f"Step {step}" if r == 0 else "", fontsize=10)
             ax.set_xlabel("Layer" if r == len(tables) - 1 else "")
             ax.grid(alpha=0.3)
@@ -98,7 +115,11 @@ def _frame_mass_matrix(rows: Any, frames: int) -> np.ndarray:
     """Query frame x [text, key frames] mass from one block's attention rows, mean over prompts."""
     matrix = np.zeros((frames, frames + 1))
     text = rows[rows["statistic"] == "attention_text_mass"].groupby("frame_i")["value"].mean()
-    mass = rows[rows["statistic"] == "attention_frame_mass"].groupby(["frame_i", "frame_j"])["value"].mean()
+    mass = (
+        rows[rows["statistic"] == "attention_frame_mass"]
+        .groupby(["frame_i", "frame_j"])["value"]
+        .mean()
+    )
     for i, value in text.items():
         matrix[int(i), 0] = value
     for (i, j), value in mass.items():
@@ -114,7 +135,9 @@ def frame_attention_heatmaps(stats: Any, model: str, stem: Path) -> list[Path]:
     steps = sorted(int(s) for s in rows["step"].unique())
     blocks = pick_blocks([int(b) for b in rows["block"].unique()])
     frames = int(rows["frame_i"].max()) + 1
-    figure, axes = plt.subplots(len(steps), len(blocks), figsize=(2.6 * len(blocks), 2.6 * len(steps)), squeeze=False)
+    figure, axes = plt.subplots(
+        len(steps), len(blocks), figsize=(2.6 * len(blocks), 2.6 * len(steps)), squeeze=False
+    )
     image = None
     for r, step in enumerate(steps):
         for ax, block in zip(axes[r], blocks):
@@ -132,7 +155,9 @@ def frame_attention_heatmaps(stats: Any, model: str, stem: Path) -> list[Path]:
     return save_figure(figure, stem)
 
 
-def attention_maps(maps: Mapping[int, np.ndarray], layout: TokenLayout, query_frame: int, title: str, stem: Path) -> list[Path]:
+def attention_maps(
+    maps: Mapping[int, np.ndarray], layout: TokenLayout, query_frame: int, title: str, stem: Path
+) -> list[Path]:
     """Fig. 4 style: rows = chosen blocks, columns = key frames, each that frame's token grid.
 
     ``maps``: block -> the query frame's attention over all keys (text first), e.g. a prompt mean.
@@ -142,9 +167,13 @@ def attention_maps(maps: Mapping[int, np.ndarray], layout: TokenLayout, query_fr
         return []
     blocks = pick_blocks(list(maps))
     frames = layout.frames
-    figure, axes = plt.subplots(len(blocks), frames, figsize=(1.4 * frames + 1, 1.4 * len(blocks) + 0.6), squeeze=False)
+    figure, axes = plt.subplots(
+        len(blocks), frames, figsize=(1.4 * frames + 1, 1.4 * len(blocks) + 0.6), squeeze=False
+    )
     for r, block in enumerate(blocks):
-        grid = np.asarray(maps[block])[layout.text_len :].reshape(frames, layout.grid_h, layout.grid_w)
+        grid = np.asarray(maps[block])[layout.text_len :].reshape(
+            frames, layout.grid_h, layout.grid_w
+        )
         top = float(grid.max()) or 1.0
         for j in range(frames):
             ax = axes[r][j]
@@ -177,8 +206,14 @@ def gate_values(stats: Any, stem: Path) -> list[Path]:
         flags = active[active["model"] == model].set_index("block")["value"]
         for block, value in zip(values["block"].astype(int), values["value"]):
             mixes = bool(flags.get(block, 1.0))
-            ax.bar(block + 1 + (k - (len(models) - 1) / 2) * width, value, width, color=f"C{k}",
-                   hatch=None if mixes else "//", alpha=1.0 if mixes else 0.4)
+            ax.bar(
+                block + 1 + (k - (len(models) - 1) / 2) * width,
+                value,
+                width,
+                color=f"C{k}",
+                hatch=None if mixes else "//",
+                alpha=1.0 if mixes else 0.4,
+            )
     ax.set_xlabel("Layer")
     ax.set_ylabel("gate g")
     ax.set_title("RepVideo gates per layer", fontsize=10)

@@ -23,7 +23,11 @@ from typing import Any
 
 import torch
 
-from repvideo_eval.analysis.attention_stats import DEFAULT_CHUNK_ELEMENTS, FrameAttention, frame_attention
+from repvideo_eval.analysis.attention_stats import (
+    DEFAULT_CHUNK_ELEMENTS,
+    FrameAttention,
+    frame_attention,
+)
 from repvideo_eval.analysis.branch import conditional_row
 from repvideo_eval.analysis.layout import TokenLayout, cogvideox_layout
 from repvideo_eval.analysis.similarity import AdjacentSimilarity, adjacent_frame_similarity
@@ -108,7 +112,7 @@ def cogvideox_query_key(
 class _ProbingProcessor:
     """Calls the original processor, then reduces the conditional branch's attention on the side."""
 
-    def __init__(self, inner: Any, probe: "RepresentationProbe", block: int) -> None:
+    def __init__(self, inner: Any, probe: RepresentationProbe, block: int) -> None:
         self.inner = inner
         self.probe = probe
         self.block = block
@@ -129,7 +133,14 @@ class _ProbingProcessor:
             image_rotary_emb=image_rotary_emb,
         )
         if self.probe.active:
-            self.probe._record_attention(self.block, attn, hidden_states, encoder_hidden_states, attention_mask, image_rotary_emb)
+            self.probe._record_attention(
+                self.block,
+                attn,
+                hidden_states,
+                encoder_hidden_states,
+                attention_mask,
+                image_rotary_emb,
+            )
         return output
 
 
@@ -172,7 +183,7 @@ class RepresentationProbe:
 
     # ------------------------------------------------------------------ install / remove
 
-    def __enter__(self) -> "RepresentationProbe":
+    def __enter__(self) -> RepresentationProbe:
         if self.attention:
             for block in self.blocks:
                 name = type(block.attn1.processor).__name__
@@ -181,10 +192,16 @@ class RepresentationProbe:
                         f"attention diagnostics need diffusers' {SUPPORTED_PROCESSOR}, block uses {name}",
                         "Unfuse QKV projections / remove custom attention processors before analysing.",
                     )
-        self._handles.append(self.transformer.register_forward_pre_hook(self._on_transformer, with_kwargs=True))
+        self._handles.append(
+            self.transformer.register_forward_pre_hook(self._on_transformer, with_kwargs=True)
+        )
         for index, block in enumerate(self.blocks):
-            self._handles.append(block.register_forward_pre_hook(self._block_input_hook(index), with_kwargs=True))
-            self._handles.append(block.register_forward_hook(self._block_output_hook(index), with_kwargs=True))
+            self._handles.append(
+                block.register_forward_pre_hook(self._block_input_hook(index), with_kwargs=True)
+            )
+            self._handles.append(
+                block.register_forward_hook(self._block_output_hook(index), with_kwargs=True)
+            )
             if self.attention:
                 self._original_processors.append(block.attn1.processor)
                 block.attn1.processor = _ProbingProcessor(block.attn1.processor, self, index)
@@ -201,7 +218,9 @@ class RepresentationProbe:
 
     # ------------------------------------------------------------------ hooks
 
-    def _on_transformer(self, module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def _on_transformer(
+        self, module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
         self.captures.calls += 1
         step = self.captures.calls
         self.active = step in self.steps
@@ -227,12 +246,16 @@ class RepresentationProbe:
     def _block_input_hook(self, index: int) -> Any:
         def hook(module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
             if self.active:
-                self._record_similarity(index, BLOCK_INPUT, _argument(args, kwargs, "hidden_states", 0))
+                self._record_similarity(
+                    index, BLOCK_INPUT, _argument(args, kwargs, "hidden_states", 0)
+                )
 
         return hook
 
     def _block_output_hook(self, index: int) -> Any:
-        def hook(module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any) -> None:
+        def hook(
+            module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any
+        ) -> None:
             if self.active:
                 self._record_similarity(index, BLOCK_OUTPUT, output[0])
 
@@ -250,11 +273,18 @@ class RepresentationProbe:
         layout = self.captures.layout
         assert layout is not None
         if attention_mask is not None:
-            raise UserError("attention diagnostics do not support attention masks", "Sample without an attention mask.")
+            raise UserError(
+                "attention diagnostics do not support attention masks",
+                "Sample without an attention mask.",
+            )
         row = slice(self.branch_row, self.branch_row + 1)
         with torch.no_grad():
-            query, key = cogvideox_query_key(attn, hidden_states[row], encoder_hidden_states[row], image_rotary_emb)
-            reduced = frame_attention(query, key, layout, self.query_frame, chunk_elements=self.chunk_elements)
+            query, key = cogvideox_query_key(
+                attn, hidden_states[row], encoder_hidden_states[row], image_rotary_emb
+            )
+            reduced = frame_attention(
+                query, key, layout, self.query_frame, chunk_elements=self.chunk_elements
+            )
         self.captures.attentions.append(AttentionCapture(self.captures.calls, block, reduced))
 
 
@@ -281,4 +311,6 @@ def repvideo_gates(transformer: torch.nn.Module) -> list[GateInfo]:
     values = [float(v) for v in gates.detach().float().cpu().tolist()]
     inactive = set(inactive_layers(len(values), int(transformer.repvideo_cache_window)))
     enabled = bool(getattr(transformer, "repvideo_enabled", True))
-    return [GateInfo(i, v, enabled and i not in inactive and v != 0.0) for i, v in enumerate(values)]
+    return [
+        GateInfo(i, v, enabled and i not in inactive and v != 0.0) for i, v in enumerate(values)
+    ]

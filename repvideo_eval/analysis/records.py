@@ -21,10 +21,24 @@ from pathlib import Path
 from typing import Any
 
 from repvideo_eval.analysis.layout import TokenLayout
-from repvideo_eval.atomic import write_with_atomic
 from repvideo_eval.analysis.probes import Captures, GateInfo
+from repvideo_eval.atomic import write_with_atomic
 
-COLUMNS = ("model", "prompt", "seed", "step", "timestep", "block", "tensor", "statistic", "frame_i", "frame_j", "y", "x", "value")
+COLUMNS = (
+    "model",
+    "prompt",
+    "seed",
+    "step",
+    "timestep",
+    "block",
+    "tensor",
+    "statistic",
+    "frame_i",
+    "frame_j",
+    "y",
+    "x",
+    "value",
+)
 INTEGER_COLUMNS = ("seed", "step", "block", "frame_i", "frame_j", "y", "x")
 
 STATISTICS = {
@@ -52,17 +66,37 @@ def capture_rows(captures: Captures, model: str, prompt: str, seed: int) -> Iter
     """Similarity and frame-mass rows of one video (attention maps: ``map_frame``)."""
     base = {"model": model, "prompt": prompt, "seed": seed}
     for item in captures.similarities:
-        where = {"step": item.step, "timestep": captures.timesteps.get(item.step), "block": item.block, "tensor": item.tensor}
-        for name, values in (("adjacent_cosine_token", item.similarity.token_matched), ("adjacent_cosine_pooled", item.similarity.pooled)):
+        where = {
+            "step": item.step,
+            "timestep": captures.timesteps.get(item.step),
+            "block": item.block,
+            "tensor": item.tensor,
+        }
+        for name, values in (
+            ("adjacent_cosine_token", item.similarity.token_matched),
+            ("adjacent_cosine_pooled", item.similarity.pooled),
+        ):
             for f, value in enumerate(values.tolist()):
                 yield _row(base, **where, statistic=name, frame_i=f, frame_j=f + 1, value=value)
     for item in captures.attentions:
-        where = {"step": item.step, "timestep": captures.timesteps.get(item.step), "block": item.block, "tensor": "attention"}
+        where = {
+            "step": item.step,
+            "timestep": captures.timesteps.get(item.step),
+            "block": item.block,
+            "tensor": "attention",
+        }
         mass = item.attention.frame_mass.tolist()
         for i, text_mass in enumerate(item.attention.text_mass.tolist()):
             yield _row(base, **where, statistic="attention_text_mass", frame_i=i, value=text_mass)
             for j, value in enumerate(mass[i]):
-                yield _row(base, **where, statistic="attention_frame_mass", frame_i=i, frame_j=j, value=value)
+                yield _row(
+                    base,
+                    **where,
+                    statistic="attention_frame_mass",
+                    frame_i=i,
+                    frame_j=j,
+                    value=value,
+                )
 
 
 def map_frame(captures: Captures, model: str, prompt: str, seed: int, query_frame: int) -> Any:
@@ -79,7 +113,9 @@ def map_frame(captures: Captures, model: str, prompt: str, seed: int, query_fram
     items = [c for c in captures.attentions if c.attention.query_map is not None]
     if layout is None or not items:
         return rows_to_frame([])
-    values = np.stack([c.attention.query_map.detach().double().cpu().numpy() for c in items])  # (n, L)
+    values = np.stack(
+        [c.attention.query_map.detach().double().cpu().numpy() for c in items]
+    )  # (n, L)
     count, length = values.shape
     position = np.arange(length)
     is_text = position < layout.text_len
@@ -87,7 +123,9 @@ def map_frame(captures: Captures, model: str, prompt: str, seed: int, query_fram
     in_frame = video % layout.tokens_per_frame
 
     def tiled(column: Any, missing: Any) -> Any:
-        return pd.arrays.IntegerArray(np.tile(column.astype("int64"), count), np.tile(missing, count))
+        return pd.arrays.IntegerArray(
+            np.tile(column.astype("int64"), count), np.tile(missing, count)
+        )
 
     steps = [c.step for c in items]
     frame = pd.DataFrame(
@@ -96,14 +134,18 @@ def map_frame(captures: Captures, model: str, prompt: str, seed: int, query_fram
             "prompt": prompt,
             "seed": seed,
             "step": np.repeat(steps, length),
-            "timestep": np.repeat([captures.timesteps.get(s, np.nan) for s in steps], length).astype("float64"),
+            "timestep": np.repeat(
+                [captures.timesteps.get(s, np.nan) for s in steps], length
+            ).astype("float64"),
             "block": np.repeat([c.block for c in items], length),
             "tensor": "attention",
             "statistic": np.tile(np.where(is_text, "attention_map_text", "attention_map"), count),
             "frame_i": query_frame,
             "frame_j": tiled(video // layout.tokens_per_frame, is_text),
             "y": tiled(in_frame // layout.grid_w, is_text),
-            "x": tiled(np.where(is_text, position, in_frame % layout.grid_w), np.zeros(length, dtype=bool)),
+            "x": tiled(
+                np.where(is_text, position, in_frame % layout.grid_w), np.zeros(length, dtype=bool)
+            ),
             "value": values.ravel(),
         },
         columns=list(COLUMNS),
@@ -184,8 +226,16 @@ class MapAccumulator:
 def gate_rows(gates: Iterable[GateInfo], model: str) -> Iterator[Row]:
     """Per-block gate value and whether the block's mix is active (RepVideo models only)."""
     for info in gates:
-        yield _row({"model": model}, block=info.block, tensor="gate", statistic="gate", value=info.gate)
-        yield _row({"model": model}, block=info.block, tensor="gate", statistic="mix_active", value=float(info.mixes))
+        yield _row(
+            {"model": model}, block=info.block, tensor="gate", statistic="gate", value=info.gate
+        )
+        yield _row(
+            {"model": model},
+            block=info.block,
+            tensor="gate",
+            statistic="mix_active",
+            value=float(info.mixes),
+        )
 
 
 def rows_to_frame(rows: Iterable[Row]) -> Any:

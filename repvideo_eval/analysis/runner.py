@@ -68,14 +68,18 @@ def _write_json_atomic(data: dict[str, Any], path: Path) -> None:
 
 def _token_frames(pipe: Any, card: ModelCard) -> int:
     config = pipe.transformer.config
-    return latent_frames(card, int(getattr(pipe, "vae_scale_factor_temporal", 4)), getattr(config, "patch_size_t", None))
+    return latent_frames(
+        card,
+        int(getattr(pipe, "vae_scale_factor_temporal", 4)),
+        getattr(config, "patch_size_t", None),
+    )
 
 
 def analyse_card(
     request: AnalysisRequest,
     card: ModelCard,
     log: Callable[[str], None],
-    sinks: "_Sinks",
+    sinks: _Sinks,
 ) -> dict[str, Any]:
     """Sample every prompt with one model under the probes; returns its tables and metadata.
 
@@ -91,7 +95,11 @@ def analyse_card(
     guided = card.sampler.guidance_scale > 1.0
     # One DataFrame per video (column arrays, ~10x leaner than row dicts for long prompt lists).
     tables = [rows_to_frame(gate_rows(repvideo_gates(pipe.transformer), card.name))]
-    meta: dict[str, Any] = {"card_hash": card.card_hash, "query_frame": query_frame if keep_maps else None, "prompts": []}
+    meta: dict[str, Any] = {
+        "card_hash": card.card_hash,
+        "query_frame": query_frame if keep_maps else None,
+        "prompts": [],
+    }
     for index, prompt in enumerate(request.prompts):
         log(f"{card.name}: prompt {index + 1}/{len(request.prompts)}: {prompt}")
         probe = RepresentationProbe(
@@ -146,28 +154,44 @@ def write_figures(stats: Any, map_means: Any, figures_dir: Path) -> list[Path]:
 
     written: list[Path] = []
     tensors = ("block_output", "block_input")
-    for statistic, label in (("adjacent_cosine_token", "token-matched"), ("adjacent_cosine_pooled", "mean-pooled")):
+    for statistic, label in (
+        ("adjacent_cosine_token", "token-matched"),
+        ("adjacent_cosine_pooled", "mean-pooled"),
+    ):
         title = f"Adjacent-latent-frame cosine similarity ({label}), conditional branch"
-        written += plots.similarity_by_layer(stats, statistic, tensors, figures_dir / f"similarity_{label}", title)
+        written += plots.similarity_by_layer(
+            stats, statistic, tensors, figures_dir / f"similarity_{label}", title
+        )
     attention = stats[stats["tensor"] == "attention"]
     for model in dict.fromkeys(attention["model"]):
-        written += plots.frame_attention_heatmaps(stats, model, figures_dir / f"frame_attention_{model}")
+        written += plots.frame_attention_heatmaps(
+            stats, model, figures_dir / f"frame_attention_{model}"
+        )
     if map_means is not None:
         for model, layout in map_means.layouts.items():
             query_frame = map_means.query_frames[model]
             for step in map_means.steps(model):
                 title = f"{model}: attention of latent frame {query_frame}'s tokens, step {step}"
                 stem = figures_dir / f"attention_map_{model}_step{step}"
-                written += plots.attention_maps(map_means.means(model, step), layout, query_frame, title, stem)
+                written += plots.attention_maps(
+                    map_means.means(model, step), layout, query_frame, title, stem
+                )
     written += plots.gate_values(stats, figures_dir / "gates")
     return written
 
 
-def run_analysis(request: AnalysisRequest, output_dir: Path, log: Callable[[str], None] = print) -> AnalysisOutputs:
+def run_analysis(
+    request: AnalysisRequest, output_dir: Path, log: Callable[[str], None] = print
+) -> AnalysisOutputs:
     """Analyse every (model, prompt) pair and write tables, metadata and figures to ``output_dir``."""
     import pandas as pd
 
-    from repvideo_eval.analysis.records import MapAccumulator, StreamingCsv, rows_to_frame, write_csv_atomic
+    from repvideo_eval.analysis.records import (
+        MapAccumulator,
+        StreamingCsv,
+        rows_to_frame,
+        write_csv_atomic,
+    )
     from repvideo_eval.generation.provenance import package_versions
 
     if not request.cards or not request.prompts or not request.steps:
@@ -177,7 +201,9 @@ def run_analysis(request: AnalysisRequest, output_dir: Path, log: Callable[[str]
         raise UserError(f"model {names} listed twice", "Name each model once.")
     for card in request.cards:
         if card.family != "cogvideox":
-            raise UserError(f"{card.name}: diagnostics support CogVideoX models only", "Pick a cogvideox card.")
+            raise UserError(
+                f"{card.name}: diagnostics support CogVideoX models only", "Pick a cogvideox card."
+            )
         check_query_frame(request.query_frame, latent_frames(card))
     keep_maps = request.attention and request.maps
     sinks = _Sinks(
@@ -193,14 +219,18 @@ def run_analysis(request: AnalysisRequest, output_dir: Path, log: Callable[[str]
             tables += result["tables"]
             meta[card.name] = result["meta"]
         output_dir.mkdir(parents=True, exist_ok=True)
-        stats = pd.concat([t for t in tables if not t.empty] or [rows_to_frame([])], ignore_index=True)
+        stats = pd.concat(
+            [t for t in tables if not t.empty] or [rows_to_frame([])], ignore_index=True
+        )
         maps_path = sinks.maps.commit(rows_to_frame([])) if keep_maps else None
     finally:
         sinks.maps.discard()
     stats_path = write_csv_atomic(stats, output_dir / STATISTICS_CSV)
     figures = write_figures(stats, sinks.map_means, output_dir / FIGURES_DIR)
     metadata = {
-        "models": {card.name: {"card": card.to_dict(), **meta[card.name]} for card in request.cards},
+        "models": {
+            card.name: {"card": card.to_dict(), **meta[card.name]} for card in request.cards
+        },
         "prompts": list(request.prompts),
         "seed": request.seed,
         "steps": list(request.steps),

@@ -23,8 +23,12 @@ from repvideo_eval.errors import UserError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from repvideo_eval.cli.run import add_common_arguments
 
-    parser.add_argument("--model", required=True, help="the RepVideo card to vary (e.g. repvideo-2b, repvideo-tiny)")
-    parser.add_argument("--grid", type=Path, required=True, help="ablation grid YAML (see models/ablations/)")
+    parser.add_argument(
+        "--model", required=True, help="the RepVideo card to vary (e.g. repvideo-2b, repvideo-tiny)"
+    )
+    parser.add_argument(
+        "--grid", type=Path, required=True, help="ablation grid YAML (see models/ablations/)"
+    )
     add_common_arguments(parser)
 
 
@@ -40,11 +44,16 @@ def variant_name(base: str, override: dict[str, Any]) -> str:
 def variant_cards(base: ModelCard, grid: list[dict[str, Any]]) -> tuple[ModelCard, ...]:
     """One card per grid entry: the base card with that entry's repvideo settings."""
     if base.repvideo is None:
-        raise UserError(f"model {base.name} is not a RepVideo card", "Ablate a card with a `repvideo` block, e.g. repvideo-2b.")
+        raise UserError(
+            f"model {base.name} is not a RepVideo card",
+            "Ablate a card with a `repvideo` block, e.g. repvideo-2b.",
+        )
     cards: list[ModelCard] = []
     for override in grid:
         window = override.get("cache_window") or base.repvideo.cache_window
-        settings = RepVideoSettings(cache_window=int(window), gates=override["gates"], gate_value=override.get("gate_value"))
+        settings = RepVideoSettings(
+            cache_window=int(window), gates=override["gates"], gate_value=override.get("gate_value")
+        )
         resolved = {**override, "cache_window": window}
         cards.append(base.with_repvideo(settings, name=variant_name(base.name, resolved)))
     return tuple(cards)
@@ -73,7 +82,9 @@ def execute(args: argparse.Namespace) -> int:
     default_dir = DEFAULT_RUNS_DIR / f"ablate__{spec.suite.name.replace('/', '_')}__{base.name}"
     code, outcome = run_spec(spec, args, default_dir)
     baseline = baseline_of(cards, base)
-    paths = write_ablation_report([outcome.run_dir], outcome.run_dir / "ablation", baseline_model=baseline)
+    paths = write_ablation_report(
+        [outcome.run_dir], outcome.run_dir / "ablation", baseline_model=baseline
+    )
     print()
     print(paths.markdown_text)
     print(f"\nablation report: {outcome.run_dir / 'ablation'} (baseline: {baseline})")

@@ -28,29 +28,63 @@ DEFAULT_ROOT = Path("results") / "runs" / "analysis"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="card name(s), comma-separated, or an alias (repvideo, tiny)")
-    parser.add_argument("--prompts", required=True, help="a suite name (smoke, vbench/...), a .txt/.yaml file, or a literal prompt")
+    parser.add_argument(
+        "--model", required=True, help="card name(s), comma-separated, or an alias (repvideo, tiny)"
+    )
+    parser.add_argument(
+        "--prompts",
+        required=True,
+        help="a suite name (smoke, vbench/...), a .txt/.yaml file, or a literal prompt",
+    )
     parser.add_argument(
         "--steps",
         default=None,
         help="1-based sampler steps, comma-separated (default: the paper's 5,20,35,50, rescaled to the card's step count)",
     )
-    parser.add_argument("--output-dir", type=Path, default=None, help="output folder (default: results/runs/analysis/<models>__<hash>)")
-    parser.add_argument("--seed", type=int, default=42, help="sampling seed, the same for every model and prompt (default 42, as the official script)")
-    parser.add_argument("--query-frame", type=int, default=None, help="latent frame whose attention map is kept (default: the middle one)")
-    parser.add_argument("--limit-prompts", type=int, default=None, help="only the first N prompts")
-    parser.add_argument("--no-attention", action="store_true", help="skip the attention statistics (features and gates only; much cheaper)")
     parser.add_argument(
-        "--no-maps", action="store_true", help="keep frame attention masses but not the per-key attention maps (the largest file)"
+        "--output-dir",
+        type=Path,
+        default=None,
+        help="output folder (default: results/runs/analysis/<models>__<hash>)",
     )
     parser.add_argument(
-        "--chunk-mib", type=int, default=256, help="memory for one chunk of attention probabilities, in MiB (default 256)"
+        "--seed",
+        type=int,
+        default=42,
+        help="sampling seed, the same for every model and prompt (default 42, as the official script)",
+    )
+    parser.add_argument(
+        "--query-frame",
+        type=int,
+        default=None,
+        help="latent frame whose attention map is kept (default: the middle one)",
+    )
+    parser.add_argument("--limit-prompts", type=int, default=None, help="only the first N prompts")
+    parser.add_argument(
+        "--no-attention",
+        action="store_true",
+        help="skip the attention statistics (features and gates only; much cheaper)",
+    )
+    parser.add_argument(
+        "--no-maps",
+        action="store_true",
+        help="keep frame attention masses but not the per-key attention maps (the largest file)",
+    )
+    parser.add_argument(
+        "--chunk-mib",
+        type=int,
+        default=256,
+        help="memory for one chunk of attention probabilities, in MiB (default 256)",
     )
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cuda or cpu")
-    parser.add_argument("--save-videos", action="store_true", help="also write the sampled videos to <output>/videos/")
+    parser.add_argument(
+        "--save-videos",
+        action="store_true",
+        help="also write the sampled videos to <output>/videos/",
+    )
 
 
-def build_request(args: argparse.Namespace) -> tuple["AnalysisRequest", Path]:
+def build_request(args: argparse.Namespace) -> tuple[AnalysisRequest, Path]:
     """Validate every flag into an AnalysisRequest and the output folder; nothing is written."""
     from repvideo_eval import registry
     from repvideo_eval.analysis.options import parse_steps, resolve_prompts
@@ -63,7 +97,9 @@ def build_request(args: argparse.Namespace) -> tuple["AnalysisRequest", Path]:
     if args.chunk_mib < 1:
         raise UserError("--chunk-mib must be >= 1", "Give the chunk memory in MiB, e.g. 256.")
     if args.seed < 0:
-        raise UserError(f"--seed must be >= 0, got {args.seed}", "Pass a non-negative integer seed.")
+        raise UserError(
+            f"--seed must be >= 0, got {args.seed}", "Pass a non-negative integer seed."
+        )
     device = resolve_device(args.device)
     request = AnalysisRequest(
         cards=cards,
@@ -80,8 +116,15 @@ def build_request(args: argparse.Namespace) -> tuple["AnalysisRequest", Path]:
     output = args.output_dir
     if output is None:
         digest = stable_hash(
-            {"cards": [c.card_hash for c in cards], "prompts": list(prompts), "steps": list(steps), "seed": request.seed,
-             "query_frame": args.query_frame, "attention": request.attention, "maps": request.maps},
+            {
+                "cards": [c.card_hash for c in cards],
+                "prompts": list(prompts),
+                "steps": list(steps),
+                "seed": request.seed,
+                "query_frame": args.query_frame,
+                "attention": request.attention,
+                "maps": request.maps,
+            },
             length=8,
         )
         output = DEFAULT_ROOT / f"{'+'.join(c.name for c in cards)}__{digest}"
@@ -96,7 +139,10 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"--device {device} but this machine has no CUDA GPU", "Use --device cpu (tiny models) or a GPU machine.")
+        raise UserError(
+            f"--device {device} but this machine has no CUDA GPU",
+            "Use --device cpu (tiny models) or a GPU machine.",
+        )
     if not (device == "cpu" or device.startswith("cuda")):
         raise UserError(f"unknown --device {device!r}", "Use auto, cuda, cuda:N or cpu.")
     return device

@@ -21,12 +21,20 @@ _DTYPES = {"keep": None, "float32": "float32", "float16": "float16", "bfloat16":
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("sat_dir", type=Path, help="SAT checkpoint folder (holds 'latest')")
-    parser.add_argument("out_dir", type=Path, help="new folder for the diffusers transformer (must not exist)")
     parser.add_argument(
-        "--dtype", choices=sorted(_DTYPES), default="keep", help="weight dtype to write (default: as stored)"
+        "out_dir", type=Path, help="new folder for the diffusers transformer (must not exist)"
     )
     parser.add_argument(
-        "--cache-window", type=int, default=6, help="RepVideo cache size stored with the gates (official: 6)"
+        "--dtype",
+        choices=sorted(_DTYPES),
+        default="keep",
+        help="weight dtype to write (default: as stored)",
+    )
+    parser.add_argument(
+        "--cache-window",
+        type=int,
+        default=6,
+        help="RepVideo cache size stored with the gates (official: 6)",
     )
     parser.add_argument(
         "--config",
@@ -43,7 +51,9 @@ def _read_overrides(path: Path | None) -> dict[str, Any]:
     try:
         overrides = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as err:
-        raise UserError(f"cannot read --config {path}: {err}", "Pass a JSON object of config values.") from None
+        raise UserError(
+            f"cannot read --config {path}: {err}", "Pass a JSON object of config values."
+        ) from None
     if not isinstance(overrides, dict):
         raise UserError(f"--config {path} must hold a JSON object", 'e.g. {"sample_height": 60}')
     return overrides
@@ -53,7 +63,11 @@ def execute(args: argparse.Namespace) -> int:
     import torch
 
     from repvideo_eval.repvideo.sat_convert import convert_sat_checkpoint
-    from repvideo_eval.repvideo.schedule import PAPER_CACHE_WINDOW, inactive_layers, validate_cache_window
+    from repvideo_eval.repvideo.schedule import (
+        PAPER_CACHE_WINDOW,
+        inactive_layers,
+        validate_cache_window,
+    )
 
     validate_cache_window(args.cache_window)
     dtype_name = _DTYPES[args.dtype]
@@ -69,7 +83,9 @@ def execute(args: argparse.Namespace) -> int:
     print(f"  -> {report.out_dir}")
     print(f"gates ({num_layers}): " + " ".join(f"{g:.4f}" for g in report.gates))
     untrained = inactive_layers(num_layers, PAPER_CACHE_WINDOW)
-    print(f"gates of blocks {untrained} never received a gradient (official window {PAPER_CACHE_WINDOW})")
+    print(
+        f"gates of blocks {untrained} never received a gradient (official window {PAPER_CACHE_WINDOW})"
+    )
     if args.cache_window != PAPER_CACHE_WINDOW:
         no_ops = inactive_layers(num_layers, args.cache_window)
         print(f"with window {args.cache_window} the mix is a no-op at blocks {no_ops}")

@@ -9,18 +9,32 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from repvideo_eval.scoring.dimension_registry import implemented_dimensions, scorer_class, validate_dimensions
+from repvideo_eval.scoring.dimension_registry import (
+    implemented_dimensions,
+    scorer_class,
+    validate_dimensions,
+)
 from repvideo_eval.scoring.weights import DIMENSION_FILES, default_cache_dir, fetch_for_dimensions
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dimensions", default=None,
-                        help="comma-separated dimensions whose weights to fetch (default: every implemented one)")
-    parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="weights cache (default: $VBENCH_CACHE_DIR or ~/.cache/vbench)")
-    parser.add_argument("--slow-fast", action="store_true",
-                        help="also the VBench-Long --dev_flag fast-video models (DINOv2 for subject_consistency, "
-                             "DreamSim for background_consistency), needed only for slow-fast consistency")
+    parser.add_argument(
+        "--dimensions",
+        default=None,
+        help="comma-separated dimensions whose weights to fetch (default: every implemented one)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="weights cache (default: $VBENCH_CACHE_DIR or ~/.cache/vbench)",
+    )
+    parser.add_argument(
+        "--slow-fast",
+        action="store_true",
+        help="also the VBench-Long --dev_flag fast-video models (DINOv2 for subject_consistency, "
+        "DreamSim for background_consistency), needed only for slow-fast consistency",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide download progress bars")
 
 
@@ -33,7 +47,9 @@ def execute(args: argparse.Namespace) -> int:
         scorer_class(dimension)  # importing a scorer module registers its weight files
     dimensions = tuple(d for d in dimensions if d in DIMENSION_FILES)
     cache = default_cache_dir(args.cache_dir)
-    resolved = fetch_for_dimensions(dimensions, cache_dir=cache, progress=not args.no_progress, slow_fast=args.slow_fast)
+    resolved = fetch_for_dimensions(
+        dimensions, cache_dir=cache, progress=not args.no_progress, slow_fast=args.slow_fast
+    )
     for item in resolved:
         print(f"ok  {item.path}  sha256={item.sha256}  ({item.spec.checksum_source})")
     if not resolved:

@@ -8,7 +8,9 @@ from repvideo_eval import registry
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("what", nargs="?", choices=("all", "models", "suites", "dimensions"), default="all")
+    parser.add_argument(
+        "what", nargs="?", choices=("all", "models", "suites", "dimensions"), default="all"
+    )
 
 
 def _print_models() -> None:
@@ -16,7 +18,11 @@ def _print_models() -> None:
     for name in registry.list_models():
         card = registry.load_card(name)
         kind = "tiny" if card.is_tiny else card.dtype
-        method = f"RepVideo window {card.repvideo.cache_window}, gates {card.repvideo.gates}" if card.repvideo else "baseline"
+        method = (
+            f"RepVideo window {card.repvideo.cache_window}, gates {card.repvideo.gates}"
+            if card.repvideo
+            else "baseline"
+        )
         print(f"  {name:<16} {kind:<9} {method:<38} {card.description}")
     aliases = registry.list_aliases()
     if aliases:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Sequence
 
 from repvideo_eval.errors import EXIT_USER_ERROR, UserError
 
@@ -33,7 +33,9 @@ def available_commands() -> list[str]:
     """Commands whose module is present (each package ships its own command module)."""
     import importlib.util
 
-    return [name for name, module in COMMANDS.items() if importlib.util.find_spec(module) is not None]
+    return [
+        name for name, module in COMMANDS.items() if importlib.util.find_spec(module) is not None
+    ]
 
 
 def _load(command: str) -> ModuleType:
@@ -97,7 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not isinstance(error, WorkerStartError):
             raise
         message = " ".join(str(error).split())[:500]
-        print(f"error: no worker could start: {message}. Check the model and device with a tiny twin first.", file=sys.stderr)
+        print(
+            f"error: no worker could start: {message}. Check the model and device with a tiny twin first.",
+            file=sys.stderr,
+        )
         return EXIT_USER_ERROR
 
 

@@ -30,9 +30,19 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags shared by `run` and `ablate`: suite, dimensions, output, devices, scoring weights, Ray."""
     from repvideo_eval.distributed.cli_args import add_ray_arguments
 
-    parser.add_argument("--suite", default="smoke", help="smoke, vbench, vbench/<dimension>, or a .txt/.yaml path (default: smoke)")
-    parser.add_argument("--dimensions", default=None, help="comma-separated VBench dimensions, or 'all' (default: the suite's)")
-    parser.add_argument("--output-dir", type=Path, default=None, help="run folder (default: under results/runs/)")
+    parser.add_argument(
+        "--suite",
+        default="smoke",
+        help="smoke, vbench, vbench/<dimension>, or a .txt/.yaml path (default: smoke)",
+    )
+    parser.add_argument(
+        "--dimensions",
+        default=None,
+        help="comma-separated VBench dimensions, or 'all' (default: the suite's)",
+    )
+    parser.add_argument(
+        "--output-dir", type=Path, default=None, help="run folder (default: under results/runs/)"
+    )
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cuda or cpu")
     parser.add_argument(
         "--scoring-weights",
@@ -45,18 +55,36 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("auto", "standard", "long", "long-inclip"),
         default="auto",
         help="VBench or VBench-Long (clips); auto: long for videos of 5 s or more, as VBench's FAQ says. "
-             "long = the official evaluate_long.sh (--dev_flag: slow-fast subject/background consistency with "
-             "DINOv2/DreamSim); long-inclip = clip scores only (vbench-long without --dev_flag)",
+        "long = the official evaluate_long.sh (--dev_flag: slow-fast subject/background consistency with "
+        "DINOv2/DreamSim); long-inclip = clip scores only (vbench-long without --dev_flag)",
     )
-    parser.add_argument("--vbench-cache-dir", default=None, help="VBench weight cache (default $VBENCH_CACHE_DIR or ~/.cache/vbench)")
-    parser.add_argument("--limit-prompts", type=int, default=None, help="only the first N prompts of the suite (quick checks)")
-    parser.add_argument("--samples-per-prompt", type=int, default=None, help="override the suite's samples per prompt")
+    parser.add_argument(
+        "--vbench-cache-dir",
+        default=None,
+        help="VBench weight cache (default $VBENCH_CACHE_DIR or ~/.cache/vbench)",
+    )
+    parser.add_argument(
+        "--limit-prompts",
+        type=int,
+        default=None,
+        help="only the first N prompts of the suite (quick checks)",
+    )
+    parser.add_argument(
+        "--samples-per-prompt",
+        type=int,
+        default=None,
+        help="override the suite's samples per prompt",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_ray_arguments(parser)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="card name(s), comma-separated, or an alias (repvideo, tiny); see `list`")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="card name(s), comma-separated, or an alias (repvideo, tiny); see `list`",
+    )
     add_common_arguments(parser)
 
 
@@ -68,9 +96,13 @@ def build_suite(args: argparse.Namespace) -> Suite:
         suite = dataclasses.replace(suite, prompts=suite.prompts[: args.limit_prompts])
     if args.samples_per_prompt is not None:
         if args.samples_per_prompt < 1:
-            raise UserError("--samples-per-prompt must be >= 1", "Pass a positive number of samples.")
+            raise UserError(
+                "--samples-per-prompt must be >= 1", "Pass a positive number of samples."
+            )
         prompts = tuple(dataclasses.replace(p, samples=None) for p in suite.prompts)
-        suite = dataclasses.replace(suite, prompts=prompts, samples_per_prompt=args.samples_per_prompt)
+        suite = dataclasses.replace(
+            suite, prompts=prompts, samples_per_prompt=args.samples_per_prompt
+        )
     return suite
 
 
@@ -82,13 +114,24 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
     default_dims = tuple(d for d in suite.dimensions if d in registry.implemented_dimensions())
     skipped = [d for d in suite.dimensions if d not in default_dims]
     if skipped and not args.dimensions:
-        print(f"note: suite {suite.name} names dimensions not implemented yet, skipped: {', '.join(skipped)}", file=sys.stderr)
-    dimensions = registry.parse_dimensions(args.dimensions, default_dims) if (args.dimensions or default_dims) else ()
+        print(
+            f"note: suite {suite.name} names dimensions not implemented yet, skipped: {', '.join(skipped)}",
+            file=sys.stderr,
+        )
+    dimensions = (
+        registry.parse_dimensions(args.dimensions, default_dims)
+        if (args.dimensions or default_dims)
+        else ()
+    )
     weights = args.scoring_weights
     if weights == "auto":
         weights = "tiny-random" if all(card.is_tiny for card in cards) else "official"
     return RunSpec(
-        models=cards, suite=suite, dimensions=dimensions, scoring_weights=weights, device=args.device,
+        models=cards,
+        suite=suite,
+        dimensions=dimensions,
+        scoring_weights=weights,
+        device=args.device,
         vbench_mode=resolve_vbench_mode(args.vbench_mode, cards),
     )
 
@@ -108,7 +151,7 @@ def resolve_vbench_mode(requested: str, cards: tuple[ModelCard, ...]) -> str:
     return modes.pop()
 
 
-def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tuple[int, "RunOutcome"]:
+def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tuple[int, RunOutcome]:
     """Preflight, prepare the folder, evaluate, print the leaderboard; returns (exit code, outcome)."""
     from repvideo_eval.distributed.cli_args import resources_from_args
     from repvideo_eval.evaluation import evaluate, prepare_output_dir
@@ -125,16 +168,26 @@ def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tupl
         f"{spec.suite.samples_per_prompt} sample(s); dimensions: {', '.join(spec.dimensions) or 'none'}; output: {run_dir}"
     )
     outcome = evaluate(
-        spec, run_dir, resources, device=args.device, progress=not args.no_progress, vbench_cache_dir=args.vbench_cache_dir
+        spec,
+        run_dir,
+        resources,
+        device=args.device,
+        progress=not args.no_progress,
+        vbench_cache_dir=args.vbench_cache_dir,
     )
     if outcome.report_markdown:
         print()
         print(outcome.report_markdown)
     if outcome.random_scoring_weights:
-        print("\nNOTE: scores above come from tiny RANDOM scorer weights: they test the pipeline, not the models.")
+        print(
+            "\nNOTE: scores above come from tiny RANDOM scorer weights: they test the pipeline, not the models."
+        )
     print(f"\nper-video records: {outcome.per_video_csv}")
     if outcome.failures:
-        print(f"{len(outcome.failures)} item(s) failed (details in {run_dir / 'failures.json'}):", file=sys.stderr)
+        print(
+            f"{len(outcome.failures)} item(s) failed (details in {run_dir / 'failures.json'}):",
+            file=sys.stderr,
+        )
         for key, error in outcome.failures[:10]:
             print(f"  {key}: {error}", file=sys.stderr)
         return 1, outcome

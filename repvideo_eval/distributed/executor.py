@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import ray
 
@@ -24,6 +25,7 @@ from .session import alive_node_resources, ray_session
 from .types import Resources, StageSummary
 
 __all__ = ["WorkerStartError", "run_stage", "split_complete"]
+
 
 def _check_items(items: Sequence[Any]) -> None:
     seen: set[str] = set()

@@ -13,9 +13,10 @@ import fcntl
 import json
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from repvideo_eval.errors import UserError
 
@@ -96,7 +97,7 @@ class ManifestWriter:
             os.close(self._fd)
             self._fd = -1
 
-    def __enter__(self) -> "ManifestWriter":
+    def __enter__(self) -> ManifestWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:

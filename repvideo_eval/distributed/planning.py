@@ -7,8 +7,8 @@ so an impossible request fails at once instead of leaving actors pending forever
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from repvideo_eval.errors import UserError
 
@@ -90,7 +90,9 @@ def plan_workers(resources: Resources, nodes: Sequence[Mapping[str, float]]) -> 
                 f"--num-gpus {resources.num_gpus} with --gpus-per-worker {gpw:g} makes no worker",
                 "Raise --num-gpus or lower --gpus-per-worker",
             )
-    return WorkerPlan(num_workers=count, num_gpus=gpw, num_cpus=_cpu_share(nodes, gpw), spread=False)
+    return WorkerPlan(
+        num_workers=count, num_gpus=gpw, num_cpus=_cpu_share(nodes, gpw), spread=False
+    )
 
 
 def _cpu_share(nodes: Sequence[Mapping[str, float]], gpus_per_worker: float) -> float:

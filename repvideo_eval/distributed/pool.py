@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ray
-from ray.exceptions import RayActorError, RayError
+from ray.exceptions import RayError
 
 from repvideo_eval.errors import UserError
 
@@ -173,7 +173,9 @@ class StagePool:
         for slot in self.slots:
             if not self.queue:
                 return
-            if slot.actor is None and not slot.retired and not slot.parked:  # vacated, no work left then
+            if (
+                slot.actor is None and not slot.retired and not slot.parked
+            ):  # vacated, no work left then
                 self.counts.restarts += 1
                 self._launch(slot)
             if slot.identity is None or slot.busy or slot.retired:

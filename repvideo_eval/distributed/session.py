@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-from typing import Iterator
+from collections.abc import Iterator
 
 import ray
 

@@ -78,7 +78,9 @@ def format_status(status: StageStatus, max_failures: int = 10) -> str:
             f"mean {statistics.fmean(ordered):.2f}"
         )
         for node, secs in sorted(status.per_node.items(), key=lambda kv: -len(kv[1])):
-            lines.append(f"  node {node[:12]}: {len(secs)} items, median {statistics.median(secs):.2f} s")
+            lines.append(
+                f"  node {node[:12]}: {len(secs)} items, median {statistics.median(secs):.2f} s"
+            )
     for key, error in status.failed[:max_failures]:
         lines.append(f"failed {key}: {error}")
     if len(status.failed) > max_failures:

@@ -10,16 +10,20 @@ point is to sample the way the paper's videos were sampled.
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def dynamic_cfg_scale(timestep: float, num_steps: int, scale: float, exp: float = 5.0) -> float:
     base = (num_steps - float(timestep)) / num_steps
     powered = base**exp
     if isinstance(powered, complex):
-        raise ValueError(f"dynamic CFG exponent {exp} is undefined for timestep {timestep} > {num_steps} steps")
+        raise ValueError(
+            f"dynamic CFG exponent {exp} is undefined for timestep {timestep} > {num_steps} steps"
+        )
     return 1.0 + scale * (1.0 - math.cos(math.pi * powered)) / 2.0
 
 
-def dynamic_cfg_schedule(timesteps: Iterable[float], num_steps: int, scale: float, exp: float = 5.0) -> list[float]:
+def dynamic_cfg_schedule(
+    timesteps: Iterable[float], num_steps: int, scale: float, exp: float = 5.0
+) -> list[float]:
     return [dynamic_cfg_scale(t, num_steps, scale, exp) for t in timesteps]

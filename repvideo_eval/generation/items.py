@@ -67,4 +67,8 @@ def generation_complete(item: GenerationItem) -> bool:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return meta.get("card_hash") == item.card_hash and meta.get("seed") == item.seed and meta.get("prompt") == item.prompt
+    return (
+        meta.get("card_hash") == item.card_hash
+        and meta.get("seed") == item.seed
+        and meta.get("prompt") == item.prompt
+    )

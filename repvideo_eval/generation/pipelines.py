@@ -18,7 +18,9 @@ from repvideo_eval.config import ModelCard
 from repvideo_eval.errors import UserError
 from repvideo_eval.generation.guidance import dynamic_cfg_schedule
 
-CONVERTED_MARKER = "repvideo.safetensors"  # written by repvideo_eval.repvideo beside a converted transformer
+CONVERTED_MARKER = (
+    "repvideo.safetensors"  # written by repvideo_eval.repvideo beside a converted transformer
+)
 TORCH_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -35,7 +37,9 @@ def _make_scheduler(name: str, config: Any) -> Any:
     return CogVideoXDDIMScheduler.from_config(config)
 
 
-def _apply_repvideo_settings(transformer: Any, card: ModelCard, learned_gates: torch.Tensor | None) -> Any:
+def _apply_repvideo_settings(
+    transformer: Any, card: ModelCard, learned_gates: torch.Tensor | None
+) -> Any:
     """Turn `transformer` into RepVideo per the card; learned gates come from the checkpoint."""
     from repvideo_eval.repvideo import apply_repvideo, configure_repvideo, is_repvideo, set_gates
 
@@ -64,7 +68,9 @@ def _tiny_pipeline(card: ModelCard) -> Any:
     from repvideo_eval.generation.tiny import build_tiny_components, tiny_learned_gates
 
     if card.family != "cogvideox":
-        raise UserError(f"no tiny pipeline for family {card.family!r} yet", "Use a cogvideox tiny card.")
+        raise UserError(
+            f"no tiny pipeline for family {card.family!r} yet", "Use a cogvideox tiny card."
+        )
     components = build_tiny_components(int(card.tiny_seed or 0))
     transformer = components["transformer"]
     if card.repvideo is not None:
@@ -89,7 +95,9 @@ def _hub_pipeline(card: ModelCard) -> Any:
             if (source / CONVERTED_MARKER).is_file():  # an already converted diffusers folder
                 out_dir = source
             else:  # the SAT checkpoint (local folder or Hub repo), converted once and cached
-                sat_dir = source if source.is_dir() else Path(snapshot_download(card.transformer_weights))
+                sat_dir = (
+                    source if source.is_dir() else Path(snapshot_download(card.transformer_weights))
+                )
                 out_dir = ensure_converted(sat_dir, converted_weights_dir(card.transformer_weights))
             pipe.transformer = load_repvideo(out_dir, torch_dtype=dtype)
             learned = pipe.transformer.repvideo_gates.detach().clone()
@@ -107,7 +115,9 @@ def load_pipeline(card: ModelCard, device: str) -> Any:
     return pipe
 
 
-def sample_video(pipe: Any, card: ModelCard, prompt: str, seed: int) -> tuple[np.ndarray, dict[str, Any]]:
+def sample_video(
+    pipe: Any, card: ModelCard, prompt: str, seed: int
+) -> tuple[np.ndarray, dict[str, Any]]:
     """One video as float frames (T, H, W, 3) in [0, 1], plus what the sampler actually did.
 
     The official sampler's unconditional branch uses zeroed text embeddings (negative prompt "");
@@ -129,7 +139,9 @@ def sample_video(pipe: Any, card: ModelCard, prompt: str, seed: int) -> tuple[np
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
     applied: list[float] = []
 
-    def record_guidance(pipeline: Any, step: int, timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+    def record_guidance(
+        pipeline: Any, step: int, timestep: Any, tensors: dict[str, Any]
+    ) -> dict[str, Any]:
         applied.append(float(pipeline.guidance_scale))
         return {}
 

@@ -44,7 +44,9 @@ def hub_reachable(timeout_s: float = 5.0) -> bool:
         return False
 
 
-def check_model_can_run(card: ModelCard, device: str, *, cuda_available: bool | None = None) -> None:
+def check_model_can_run(
+    card: ModelCard, device: str, *, cuda_available: bool | None = None
+) -> None:
     """Raise UserError when `card` cannot run here; tiny cards always can."""
     if card.is_tiny:
         return
@@ -61,7 +63,11 @@ def check_model_can_run(card: ModelCard, device: str, *, cuda_available: bool | 
             f"{card.name} needs a CUDA GPU and this machine has none",
             f"Run it on a GPU machine{twin}.",
         )
-    missing = [repo for repo in (card.weights, card.transformer_weights) if repo and not weights_available_locally(repo)]
+    missing = [
+        repo
+        for repo in (card.weights, card.transformer_weights)
+        if repo and not weights_available_locally(repo)
+    ]
     if missing and not hub_reachable():
         repo = missing[0]
         raise UserError(

@@ -8,8 +8,9 @@ file that looks complete.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import imageio.v2 as imageio
 import numpy as np
@@ -43,7 +44,9 @@ def write_video_atomic(frames: np.ndarray, path: Path, fps: int) -> None:
 
 
 def write_json_atomic(data: Mapping[str, Any], path: Path) -> None:
-    write_text_atomic(Path(path), json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    write_text_atomic(
+        Path(path), json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )
 
 
 def read_video_frames(path: Path) -> np.ndarray:

@@ -7,8 +7,9 @@ nothing about Ray itself, so it also runs in-process in tests.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -44,7 +45,9 @@ class VideoGenerator:
 
     def process(self, item: GenerationItem) -> dict[str, Any]:
         if item.card_hash != self.card.card_hash:
-            raise ValueError(f"item {item.key} belongs to card {item.card_hash}, worker holds {self.card.card_hash}")
+            raise ValueError(
+                f"item {item.key} belongs to card {item.card_hash}, worker holds {self.card.card_hash}"
+            )
         started = time.perf_counter()
         frames, sampler_info = sample_video(self.pipe, self.card, item.prompt, item.seed)
         write_video_atomic(frames, Path(item.video_path), fps=self.card.sampler.fps)

@@ -17,17 +17,25 @@ Grid format (see models/ablations/cache_window_and_gates.yaml):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
+from repvideo_eval.atomic import write_text_atomic
 from repvideo_eval.errors import UserError
 from repvideo_eval.reporting import formats
-from repvideo_eval.atomic import write_text_atomic
 from repvideo_eval.reporting.leaderboard import (
-    DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED, Cell, Comparison, Leaderboard, Row, build_leaderboard,
+    DEFAULT_CONFIDENCE,
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    Cell,
+    Comparison,
+    Leaderboard,
+    Row,
+    build_leaderboard,
 )
 from repvideo_eval.reporting.records import RANDOM_WEIGHTS_NOTICE, RecordSet, load_records
 from repvideo_eval.reporting.report import prepare_out_dir
@@ -43,7 +51,10 @@ VARIANT_FIELDS = ("name", "repvideo")
 
 
 def _grid_error(path: Path, problem: str) -> UserError:
-    return UserError(f"ablation grid {path}: {problem}", "See models/ablations/cache_window_and_gates.yaml for the format.")
+    return UserError(
+        f"ablation grid {path}: {problem}",
+        "See models/ablations/cache_window_and_gates.yaml for the format.",
+    )
 
 
 def _gate_mode(path: Path, value: Any) -> str:
@@ -61,7 +72,12 @@ def _cache_window(path: Path, value: Any) -> int:
 
 
 def _gate_value(path: Path, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not 0.0 <= value <= 1.0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0.0 <= value <= 1.0
+    ):
         raise _grid_error(path, f"gate_value must be a number between 0 and 1, got {value!r}")
     return float(value)
 
@@ -84,9 +100,15 @@ def _variant(path: Path, cache_window: Any, gates: Any, gate_value: Any) -> dict
     if mode == "fixed":
         if gate_value is None:
             raise _grid_error(path, "gates fixed needs a gate_value")
-        return {"cache_window": window, "gates": "fixed", "gate_value": _gate_value(path, gate_value)}
+        return {
+            "cache_window": window,
+            "gates": "fixed",
+            "gate_value": _gate_value(path, gate_value),
+        }
     if gate_value is not None:
-        raise _grid_error(path, "gate_value applies only to gates fixed (learned gates come from the checkpoint)")
+        raise _grid_error(
+            path, "gate_value applies only to gates fixed (learned gates come from the checkpoint)"
+        )
     return {"cache_window": window, "gates": "learned", "gate_value": None}
 
 
@@ -100,21 +122,39 @@ def load_grid(path: Path) -> list[dict[str, Any]]:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"ablation grid {path} does not exist", "Pass a YAML grid such as models/ablations/cache_window_and_gates.yaml.") from None
+        raise UserError(
+            f"ablation grid {path} does not exist",
+            "Pass a YAML grid such as models/ablations/cache_window_and_gates.yaml.",
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read ablation grid {path} ({exc})", "Pass a readable UTF-8 YAML file.") from None
+        raise UserError(
+            f"cannot read ablation grid {path} ({exc})", "Pass a readable UTF-8 YAML file."
+        ) from None
     except yaml.YAMLError as exc:
         raise _grid_error(path, f"not valid YAML ({' '.join(str(exc).split())})") from None
     if not isinstance(document, dict):
-        raise _grid_error(path, "the top level must be a mapping with cache_window / gates / gate_value / variants")
+        raise _grid_error(
+            path,
+            "the top level must be a mapping with cache_window / gates / gate_value / variants",
+        )
     unknown = sorted(set(map(str, document)) - set(GRID_KEYS))
     if unknown:
-        raise _grid_error(path, f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(GRID_KEYS)})")
+        raise _grid_error(
+            path, f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(GRID_KEYS)})"
+        )
     variants: list[dict[str, Any]] = []
     if "gates" in document or "cache_window" in document:
-        modes = [_gate_mode(path, g) for g in _as_list(path, "gates", document.get("gates", "learned"))]
-        windows = _as_list(path, "cache_window", document["cache_window"]) if "cache_window" in document else [None]
-        values = _as_list(path, "gate_value", document["gate_value"]) if "gate_value" in document else []
+        modes = [
+            _gate_mode(path, g) for g in _as_list(path, "gates", document.get("gates", "learned"))
+        ]
+        windows = (
+            _as_list(path, "cache_window", document["cache_window"])
+            if "cache_window" in document
+            else [None]
+        )
+        values = (
+            _as_list(path, "gate_value", document["gate_value"]) if "gate_value" in document else []
+        )
         if "fixed" in modes and not values:
             raise _grid_error(path, "gates lists fixed but gate_value is missing")
         if values and "fixed" not in modes:
@@ -124,7 +164,7 @@ def load_grid(path: Path) -> list[dict[str, Any]]:
                 variants.append(_variant(path, None, "off", None))
                 continue
             for window in windows:
-                for value in (values if mode == "fixed" else [None]):
+                for value in values if mode == "fixed" else [None]:
                     variants.append(_variant(path, window, mode, value))
     elif "gate_value" in document:
         raise _grid_error(path, "gate_value without gates and cache_window")
@@ -132,9 +172,20 @@ def load_grid(path: Path) -> list[dict[str, Any]]:
     if not isinstance(extra, list):
         raise _grid_error(path, "variants must be a list of mappings")
     for item in extra:
-        if not isinstance(item, dict) or set(map(str, item)) - {"cache_window", "gates", "gate_value"}:
-            raise _grid_error(path, f"each variant is a mapping with cache_window, gates, gate_value; got {item!r}")
-        variants.append(_variant(path, item.get("cache_window"), item.get("gates", "learned"), item.get("gate_value")))
+        if not isinstance(item, dict) or set(map(str, item)) - {
+            "cache_window",
+            "gates",
+            "gate_value",
+        }:
+            raise _grid_error(
+                path,
+                f"each variant is a mapping with cache_window, gates, gate_value; got {item!r}",
+            )
+        variants.append(
+            _variant(
+                path, item.get("cache_window"), item.get("gates", "learned"), item.get("gate_value")
+            )
+        )
     unique: list[dict[str, Any]] = []
     for variant in variants:
         if variant not in unique:
@@ -181,18 +232,26 @@ def variant_of(card: dict[str, Any]) -> Variant:
     gates = str(repvideo.get("gates", "learned"))
     window = repvideo.get("cache_window")
     value = repvideo.get("gate_value")
-    return Variant(float(window) if window is not None and gates != "off" else math.nan, gates,
-                   float(value) if value is not None and gates == "fixed" else None)
+    return Variant(
+        float(window) if window is not None and gates != "off" else math.nan,
+        gates,
+        float(value) if value is not None and gates == "fixed" else None,
+    )
 
 
 def _baseline_row(records: RecordSet, baseline_model: str) -> str:
     labels = [label for label, (model, _h) in records.row_model.items() if model == baseline_model]
     if not labels:
         available = ", ".join(sorted({m for m, _h in records.row_model.values()}))
-        raise UserError(f"baseline model {baseline_model!r} is not in the given runs", f"Pick one of: {available}.")
+        raise UserError(
+            f"baseline model {baseline_model!r} is not in the given runs",
+            f"Pick one of: {available}.",
+        )
     if len(labels) > 1:
-        raise UserError(f"baseline model {baseline_model!r} appears with {len(labels)} different cards ({', '.join(labels)})",
-                        "Pass only the runs of one baseline card.")
+        raise UserError(
+            f"baseline model {baseline_model!r} appears with {len(labels)} different cards ({', '.join(labels)})",
+            "Pass only the runs of one baseline card.",
+        )
     return labels[0]
 
 
@@ -203,18 +262,28 @@ def check_only_repvideo_differs(records: RecordSet, baseline: str) -> None:
         card = {k: v for k, v in records.cards[label].items() if k not in VARIANT_FIELDS}
         differing = sorted(k for k in set(card) | set(reference) if card.get(k) != reference.get(k))
         if differing:
-            raise UserError(f"card {label!r} differs from the baseline {baseline!r} in {', '.join(differing)}, not only in repvideo settings",
-                            "An ablation compares cards that differ only in cache_window / gates / gate_value; report other runs with `report`.")
+            raise UserError(
+                f"card {label!r} differs from the baseline {baseline!r} in {', '.join(differing)}, not only in repvideo settings",
+                "An ablation compares cards that differ only in cache_window / gates / gate_value; report other runs with `report`.",
+            )
 
 
 def _order(row: Row) -> tuple:
     variant = variant_of(row.card)
     rank = {"none (no RepVideo)": 0, "learned": 1, "fixed": 2, "off": 3}.get(variant.gates, 4)
-    return (rank, variant.gate_value or 0.0, math.inf if math.isnan(variant.cache_window) else variant.cache_window)
+    return (
+        rank,
+        variant.gate_value or 0.0,
+        math.inf if math.isnan(variant.cache_window) else variant.cache_window,
+    )
 
 
 def _metrics(board: Leaderboard) -> list[str]:
-    summaries = [s for s in ("total_score", "quality_score", "semantic_score") if all(s in r.summary for r in board.rows)]
+    summaries = [
+        s
+        for s in ("total_score", "quality_score", "semantic_score")
+        if all(s in r.summary for r in board.rows)
+    ]
     return summaries + board.dimensions
 
 
@@ -222,13 +291,22 @@ def _cell(row: Row, metric: str) -> Cell | None:
     return row.summary.get(metric) if metric in SUMMARY_NAMES else row.cells.get(metric)
 
 
-def _difference(comparisons: dict[tuple[str, str], Comparison], label: str, metric: str) -> Comparison | None:
+def _difference(
+    comparisons: dict[tuple[str, str], Comparison], label: str, metric: str
+) -> Comparison | None:
     return comparisons.get((label, metric))
 
 
-def write_ablation_report(run_dirs: Sequence[Path], out_dir: Path, baseline_model: str, *, plots: bool = True,
-                          n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
-                          confidence: float = DEFAULT_CONFIDENCE) -> AblationPaths:
+def write_ablation_report(
+    run_dirs: Sequence[Path],
+    out_dir: Path,
+    baseline_model: str,
+    *,
+    plots: bool = True,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> AblationPaths:
     """Write ablation.csv/.md/.json and ablation_curves.png/.svg into `out_dir`.
 
     Differences are variant minus baseline, paired when both were run on the same prompts and
@@ -239,13 +317,17 @@ def write_ablation_report(run_dirs: Sequence[Path], out_dir: Path, baseline_mode
     check_only_repvideo_differs(records, baseline)
     out_dir = prepare_out_dir(out_dir)
     pairs = [(label, baseline) for label in records.rows if label != baseline]
-    board = build_leaderboard(records, [], n_resamples=n_resamples, confidence=confidence, seed=seed, pairs=pairs)
+    board = build_leaderboard(
+        records, [], n_resamples=n_resamples, confidence=confidence, seed=seed, pairs=pairs
+    )
     rows = sorted(board.rows, key=_order)
     comparisons = {(c.a, c.metric): c for c in board.comparisons}
     unpaired = [label for label, _b in pairs if not any(c.a == label for c in board.comparisons)]
     notes = list(board.notes)
     if unpaired:
-        notes.append(f"No paired difference for {', '.join(unpaired)}: not run on the same prompts and seeds as the baseline.")
+        notes.append(
+            f"No paired difference for {', '.join(unpaired)}: not run on the same prompts and seeds as the baseline."
+        )
     metrics = _metrics(board)
     table = _table(rows, baseline, metrics, comparisons)
     markdown_text = _markdown(board, rows, baseline, metrics, comparisons, notes)
@@ -269,21 +351,31 @@ def write_ablation_report(run_dirs: Sequence[Path], out_dir: Path, baseline_mode
                 series.setdefault(metric, {}).setdefault(variant.series, []).append(point)
                 if row.label == baseline:
                     series[metric][f"{row.label} (baseline)"] = [point]
-        paths.plots = plot_curves(series, out_dir / "ablation_curves", xlabel="cache window (layers per cache)",
-                                  title=f"Ablation over cache size (baseline: {baseline})", random_weights=board.random_weights)
+        paths.plots = plot_curves(
+            series,
+            out_dir / "ablation_curves",
+            xlabel="cache window (layers per cache)",
+            title=f"Ablation over cache size (baseline: {baseline})",
+            random_weights=board.random_weights,
+        )
     return paths
 
 
-def _table(rows: Sequence[Row], baseline: str, metrics: Sequence[str], comparisons: dict) -> list[dict[str, Any]]:
+def _table(
+    rows: Sequence[Row], baseline: str, metrics: Sequence[str], comparisons: dict
+) -> list[dict[str, Any]]:
     """One dict per variant: settings, then per metric value/CI and difference from the baseline."""
     table = []
     for row in rows:
         variant = variant_of(row.card)
         record: dict[str, Any] = {
-            "row": row.label, "baseline": row.label == baseline,
+            "row": row.label,
+            "baseline": row.label == baseline,
             "cache_window": "" if math.isnan(variant.cache_window) else int(variant.cache_window),
-            "gates": variant.gates, "gate_value": "" if variant.gate_value is None else variant.gate_value,
-            "n_videos": row.n_videos, "random_weights": row.random_weights,
+            "gates": variant.gates,
+            "gate_value": "" if variant.gate_value is None else variant.gate_value,
+            "n_videos": row.n_videos,
+            "random_weights": row.random_weights,
         }
         for metric in metrics:
             cell = _cell(row, metric)
@@ -318,35 +410,58 @@ def _json(board: Leaderboard, table: list[dict[str, Any]], baseline: str, notes:
     import json
 
     clean = [{k: (None if v == "" else v) for k, v in record.items()} for record in table]
-    document = {"warnings": [RANDOM_WEIGHTS_NOTICE] if board.random_weights else [], "units": "percent",
-                "baseline": baseline, "run_ids": board.run_ids, "variants": clean, "notes": notes, "method": board.method}
+    document = {
+        "warnings": [RANDOM_WEIGHTS_NOTICE] if board.random_weights else [],
+        "units": "percent",
+        "baseline": baseline,
+        "run_ids": board.run_ids,
+        "variants": clean,
+        "notes": notes,
+        "method": board.method,
+    }
     return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _markdown(board: Leaderboard, rows: Sequence[Row], baseline: str, metrics: Sequence[str], comparisons: dict, notes: list[str]) -> str:
+def _markdown(
+    board: Leaderboard,
+    rows: Sequence[Row],
+    baseline: str,
+    metrics: Sequence[str],
+    comparisons: dict,
+    notes: list[str],
+) -> str:
     lines = ["# RepVideo ablation", ""]
     if board.random_weights:
         lines += [f"> **{RANDOM_WEIGHTS_NOTICE}**", ""]
-    lines += [f"Baseline: {baseline}. Scores in percent with {round(100 * board.method['confidence'])}% bootstrap intervals over prompts; "
-              "Δ = variant − baseline in points, paired over the same prompts and seeds, with its interval and a sign-flip p-value "
-              f"({board.method['n_resamples']} resamples, seed {board.method['seed']}).", ""]
+    lines += [
+        f"Baseline: {baseline}. Scores in percent with {round(100 * board.method['confidence'])}% bootstrap intervals over prompts; "
+        "Δ = variant − baseline in points, paired over the same prompts and seeds, with its interval and a sign-flip p-value "
+        f"({board.method['n_resamples']} resamples, seed {board.method['seed']}).",
+        "",
+    ]
     header = ["Row", "Cache window", "Gates", "Gate value", "Videos"]
     for metric in metrics:
         header += [formats.label_of(metric), f"Δ {formats.label_of(metric)}", "p"]
     body = []
     for row in rows:
         variant = variant_of(row.card)
-        line = [row.label + (" (baseline)" if row.label == baseline else ""),
-                formats.MISSING if math.isnan(variant.cache_window) else str(int(variant.cache_window)), variant.gates,
-                formats.MISSING if variant.gate_value is None else f"{variant.gate_value:g}", str(row.n_videos)]
+        line = [
+            row.label + (" (baseline)" if row.label == baseline else ""),
+            formats.MISSING if math.isnan(variant.cache_window) else str(int(variant.cache_window)),
+            variant.gates,
+            formats.MISSING if variant.gate_value is None else f"{variant.gate_value:g}",
+            str(row.n_videos),
+        ]
         for metric in metrics:
             diff = _difference(comparisons, row.label, metric)
             line.append(formats.cell_text(_cell(row, metric)))
             if diff is None:
                 line += [formats.MISSING, formats.MISSING]
             else:
-                line += [f"{formats.number(diff.difference)} [{formats.number(diff.low)}, {formats.number(diff.high)}]",
-                         formats.p_text(diff.p_value, diff.exact)]
+                line += [
+                    f"{formats.number(diff.difference)} [{formats.number(diff.low)}, {formats.number(diff.high)}]",
+                    formats.p_text(diff.p_value, diff.exact),
+                ]
         body.append(line)
     lines += formats.md_table(header, body) + [""]
     if notes:

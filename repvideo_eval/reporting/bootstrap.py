@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import itertools
 import zlib
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Hashable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -78,7 +78,9 @@ def make_rng(seed: int, *labels: Hashable) -> np.random.Generator:
     return np.random.default_rng(words)
 
 
-def prompt_sums(frame: pd.DataFrame, dimensions: Sequence[str], prompts: Sequence[PromptKey] | None = None) -> PromptSums:
+def prompt_sums(
+    frame: pd.DataFrame, dimensions: Sequence[str], prompts: Sequence[PromptKey] | None = None
+) -> PromptSums:
     """Sum the scored records of `frame` per prompt and dimension (records with errors left out).
 
     `prompts` fixes the prompt order (to align two rows for a paired test); by default the
@@ -91,7 +93,9 @@ def prompt_sums(frame: pd.DataFrame, dimensions: Sequence[str], prompts: Sequenc
     dim_index = {d: j for j, d in enumerate(dimensions)}
     score_sums = np.zeros((len(prompts), len(dimensions)))
     weight_sums = np.zeros((len(prompts), len(dimensions)))
-    for (p_index, prompt, dimension), group in ok.groupby(["prompt_index", "prompt", "dimension"], sort=False):
+    for (p_index, prompt, dimension), group in ok.groupby(
+        ["prompt_index", "prompt", "dimension"], sort=False
+    ):
         i = index.get((int(p_index), str(prompt)))
         j = dim_index.get(str(dimension))
         if i is None or j is None:
@@ -105,7 +109,9 @@ def prompt_sums(frame: pd.DataFrame, dimensions: Sequence[str], prompts: Sequenc
 def ratio(score_sums: np.ndarray, weight_sums: np.ndarray) -> np.ndarray:
     """sum(S) / sum(W) along the last-but-one axis, NaN where no weight."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(weight_sums > 0, score_sums / np.where(weight_sums > 0, weight_sums, 1.0), np.nan)
+        return np.where(
+            weight_sums > 0, score_sums / np.where(weight_sums > 0, weight_sums, 1.0), np.nan
+        )
 
 
 def estimate(sums: PromptSums) -> np.ndarray:
@@ -113,7 +119,9 @@ def estimate(sums: PromptSums) -> np.ndarray:
     return ratio(sums.score_sums.sum(axis=0), sums.weight_sums.sum(axis=0))
 
 
-def stratified_counts(presence: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+def stratified_counts(
+    presence: np.ndarray, n_resamples: int, rng: np.random.Generator
+) -> np.ndarray:
     """(B, P) draw counts: prompts resampled with replacement within strata of equal presence.
 
     A stratum is the set of prompts that carry exactly the same dimensions; drawing n_s prompts
@@ -150,7 +158,9 @@ def percentile_interval(replicates: np.ndarray, confidence: float) -> tuple[np.n
     return low, high
 
 
-def bootstrap(sums: PromptSums, n_resamples: int, confidence: float, rng: np.random.Generator) -> Interval:
+def bootstrap(
+    sums: PromptSums, n_resamples: int, confidence: float, rng: np.random.Generator
+) -> Interval:
     """Stratified prompt bootstrap of every dimension score of one row."""
     counts = stratified_counts(sums.presence, n_resamples, rng)
     replicates = replicate_scores(counts, sums)
@@ -158,7 +168,9 @@ def bootstrap(sums: PromptSums, n_resamples: int, confidence: float, rng: np.ran
     return Interval(estimate(sums), low, high, replicates)
 
 
-def paired_test(a: PromptSums, b: PromptSums, n_resamples: int, confidence: float, rng: np.random.Generator) -> PairedTest:
+def paired_test(
+    a: PromptSums, b: PromptSums, n_resamples: int, confidence: float, rng: np.random.Generator
+) -> PairedTest:
     """Paired bootstrap interval and sign-flip p-value for estimate(a) - estimate(b).
 
     `a` and `b` must be aligned: same prompts in the same order, same dimensions.
@@ -175,7 +187,9 @@ def paired_test(a: PromptSums, b: PromptSums, n_resamples: int, confidence: floa
     return PairedTest(observed, low, high, p_value, exact, presence.sum(axis=0), replicates)
 
 
-def sign_flip_null(a: PromptSums, b: PromptSums, active: np.ndarray, n_resamples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, bool]:
+def sign_flip_null(
+    a: PromptSums, b: PromptSums, active: np.ndarray, n_resamples: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """Scores of both rows after swapping their sums on a random subset of prompts, (B, D) each.
 
     Under the null hypothesis (the two rows' videos of a prompt are exchangeable), every swap

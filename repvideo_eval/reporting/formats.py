@@ -11,15 +11,29 @@ import csv
 import io
 import json
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from repvideo_eval.reporting.leaderboard import Cell, Leaderboard, Row
 from repvideo_eval.reporting.records import RANDOM_WEIGHTS_NOTICE
 from repvideo_eval.reporting.reference import ReferenceRow
 from repvideo_eval.reporting.summary import SUMMARY_LABELS, SUMMARY_NAMES
 
-SETTING_COLUMNS = ("family", "weights", "dtype", "sampler", "frames", "resolution", "fps", "repvideo",
-                   "vbench_mode", "backend", "weights_id", "versions", "device")
+SETTING_COLUMNS = (
+    "family",
+    "weights",
+    "dtype",
+    "sampler",
+    "frames",
+    "resolution",
+    "fps",
+    "repvideo",
+    "vbench_mode",
+    "backend",
+    "weights_id",
+    "versions",
+    "device",
+)
 RANDOM_ROW_WARNING = "random weights: tests the code path, not the model"
 MISSING = "–"
 
@@ -49,7 +63,9 @@ def summary_columns(board: Leaderboard) -> list[str]:
     """Summary scores shown: those any measured or reported row has."""
     present = {name for row in board.rows for name in row.summary}
     present |= {name for ref in board.reference for name in ref.values if name in SUMMARY_NAMES}
-    return [name for name in ("total_score", "quality_score", "semantic_score") if name in present]  # VBench order
+    return [
+        name for name in ("total_score", "quality_score", "semantic_score") if name in present
+    ]  # VBench order
 
 
 def reference_label(ref: ReferenceRow) -> str:
@@ -74,38 +90,90 @@ def to_markdown(board: Leaderboard, title: str = "Leaderboard") -> str:
     lines = [f"# {title}", ""]
     if board.random_weights:
         lines += [f"> **{RANDOM_WEIGHTS_NOTICE}**", ""]
-    lines += [f"Runs: {', '.join(board.run_ids)}. Scores in percent (VBench raw dimension scores). "
-              f"Brackets: {round(100 * method['confidence'])}% bootstrap interval over prompts "
-              f"({method['n_resamples']} resamples, seed {method['seed']}). "
-              "Rows marked *reported* are published numbers, not measured here.", ""]
+    lines += [
+        f"Runs: {', '.join(board.run_ids)}. Scores in percent (VBench raw dimension scores). "
+        f"Brackets: {round(100 * method['confidence'])}% bootstrap interval over prompts "
+        f"({method['n_resamples']} resamples, seed {method['seed']}). "
+        "Rows marked *reported* are published numbers, not measured here.",
+        "",
+    ]
     summaries = summary_columns(board)
-    header = ["Row", "Kind", "Videos", *(label_of(s) for s in summaries), *(label_of(d) for d in board.dimensions)]
+    header = [
+        "Row",
+        "Kind",
+        "Videos",
+        *(label_of(s) for s in summaries),
+        *(label_of(d) for d in board.dimensions),
+    ]
     body = []
     for row in board.rows:
         kind = "measured (random weights)" if row.random_weights else "measured"
-        body.append([row.label, kind, str(row.n_videos), *(cell_text(row.summary.get(s)) for s in summaries),
-                     *(cell_text(row.cells.get(d)) for d in board.dimensions)])
+        body.append(
+            [
+                row.label,
+                kind,
+                str(row.n_videos),
+                *(cell_text(row.summary.get(s)) for s in summaries),
+                *(cell_text(row.cells.get(d)) for d in board.dimensions),
+            ]
+        )
     for ref in board.reference:
-        body.append([reference_label(ref), "reported", MISSING, *(number(ref.values.get(s)) for s in summaries),
-                     *(number(ref.values.get(d)) for d in board.dimensions)])
+        body.append(
+            [
+                reference_label(ref),
+                "reported",
+                MISSING,
+                *(number(ref.values.get(s)) for s in summaries),
+                *(number(ref.values.get(d)) for d in board.dimensions),
+            ]
+        )
     lines += md_table(header, body) + [""]
     lines += ["## Video counts", ""]
-    lines += md_table(["Row", "Dimension", "Videos", "Prompts", "Errors"],
-                       ([row.label, label_of(d), str(c.n_videos), str(c.n_prompts), str(c.n_errors)]
-                        for row in board.rows for d, c in row.cells.items())) + [""]
+    lines += md_table(
+        ["Row", "Dimension", "Videos", "Prompts", "Errors"],
+        (
+            [row.label, label_of(d), str(c.n_videos), str(c.n_prompts), str(c.n_errors)]
+            for row in board.rows
+            for d, c in row.cells.items()
+        ),
+    ) + [""]
     if board.comparisons:
         lines += ["## Paired differences (same prompts and seeds)", ""]
-        lines += md_table(["A", "B", "Metric", "A − B (points)", "CI", "p", "Prompts"],
-                           ([c.a, c.b, label_of(c.metric), number(c.difference), f"[{number(c.low)}, {number(c.high)}]",
-                             p_text(c.p_value, c.exact), str(c.n_prompts)] for c in board.comparisons)) + [""]
+        lines += md_table(
+            ["A", "B", "Metric", "A − B (points)", "CI", "p", "Prompts"],
+            (
+                [
+                    c.a,
+                    c.b,
+                    label_of(c.metric),
+                    number(c.difference),
+                    f"[{number(c.low)}, {number(c.high)}]",
+                    p_text(c.p_value, c.exact),
+                    str(c.n_prompts),
+                ]
+                for c in board.comparisons
+            ),
+        ) + [""]
     lines += ["## Settings", ""]
-    lines += md_table(["Row", "Card hash", *SETTING_COLUMNS, "Runs"],
-                       ([row.label, row.card_hash, *(row.settings.get(k, "") for k in SETTING_COLUMNS), ", ".join(row.run_ids)]
-                        for row in board.rows)) + [""]
+    lines += md_table(
+        ["Row", "Card hash", *SETTING_COLUMNS, "Runs"],
+        (
+            [
+                row.label,
+                row.card_hash,
+                *(row.settings.get(k, "") for k in SETTING_COLUMNS),
+                ", ".join(row.run_ids),
+            ]
+            for row in board.rows
+        ),
+    ) + [""]
     if board.reference:
         lines += ["## Sources of reported rows", ""]
-        lines += [f"- {reference_label(ref)}: {ref.source}" + (f" (VBench mode: {ref.vbench_mode})" if ref.vbench_mode else "")
-                  for ref in board.reference] + [""]
+        lines += [
+            f"- {reference_label(ref)}: {ref.source}"
+            + (f" (VBench mode: {ref.vbench_mode})" if ref.vbench_mode else "")
+            for ref in board.reference
+        ] + [""]
     if board.notes:
         lines += ["## Notes", ""] + [f"- {note}" for note in board.notes] + [""]
     lines += ["## Method", ""] + [f"- {key}: {value}" for key, value in method.items()] + [""]
@@ -119,9 +187,11 @@ def p_text(p_value: float, exact: bool) -> str:
 
 
 def _cell_columns(prefix: str, cell: Cell | None, counts: bool) -> dict[str, Any]:
-    values: dict[str, Any] = {prefix: _num(cell.value if cell else None),
-                              f"{prefix}_ci_low": _num(cell.low if cell else None),
-                              f"{prefix}_ci_high": _num(cell.high if cell else None)}
+    values: dict[str, Any] = {
+        prefix: _num(cell.value if cell else None),
+        f"{prefix}_ci_low": _num(cell.low if cell else None),
+        f"{prefix}_ci_high": _num(cell.high if cell else None),
+    }
     if counts:
         values[f"{prefix}_n_videos"] = cell.n_videos if cell else ""
         values[f"{prefix}_n_errors"] = cell.n_errors if cell else ""
@@ -137,9 +207,17 @@ def csv_rows(board: Leaderboard) -> tuple[list[str], list[dict[str, Any]]]:
     summaries = summary_columns(board)
     out: list[dict[str, Any]] = []
     for row in board.rows:
-        record: dict[str, Any] = {"kind": "measured", "row": row.label, "model": row.model, "card_hash": row.card_hash,
-                                  "random_weights": row.random_weights, "warning": RANDOM_ROW_WARNING if row.random_weights else "",
-                                  "n_videos": row.n_videos, "n_prompts": row.n_prompts, "n_errors": row.n_errors}
+        record: dict[str, Any] = {
+            "kind": "measured",
+            "row": row.label,
+            "model": row.model,
+            "card_hash": row.card_hash,
+            "random_weights": row.random_weights,
+            "warning": RANDOM_ROW_WARNING if row.random_weights else "",
+            "n_videos": row.n_videos,
+            "n_prompts": row.n_prompts,
+            "n_errors": row.n_errors,
+        }
         for name in summaries:
             record.update(_cell_columns(name, row.summary.get(name), counts=False))
         for dim in board.dimensions:
@@ -148,8 +226,14 @@ def csv_rows(board: Leaderboard) -> tuple[list[str], list[dict[str, Any]]]:
         record["run_ids"] = " ".join(row.run_ids)
         out.append(record)
     for ref in board.reference:
-        record = {"kind": "reported", "row": reference_label(ref), "model": ref.method, "source": ref.source,
-                  "vbench_mode": ref.vbench_mode, "random_weights": False}
+        record = {
+            "kind": "reported",
+            "row": reference_label(ref),
+            "model": ref.method,
+            "source": ref.source,
+            "vbench_mode": ref.vbench_mode,
+            "random_weights": False,
+        }
         for name in [*summaries, *board.dimensions]:
             record[name] = _num(ref.values.get(name))
         out.append(record)
@@ -170,8 +254,14 @@ def to_csv(board: Leaderboard) -> str:
 
 
 def _cell_json(cell: Cell) -> dict[str, Any]:
-    return {"value": _json_num(cell.value), "ci_low": _json_num(cell.low), "ci_high": _json_num(cell.high),
-            "n_videos": cell.n_videos, "n_prompts": cell.n_prompts, "n_errors": cell.n_errors}
+    return {
+        "value": _json_num(cell.value),
+        "ci_low": _json_num(cell.low),
+        "ci_high": _json_num(cell.high),
+        "n_videos": cell.n_videos,
+        "n_prompts": cell.n_prompts,
+        "n_errors": cell.n_errors,
+    }
 
 
 def _json_num(value: float) -> float | None:
@@ -179,12 +269,23 @@ def _json_num(value: float) -> float | None:
 
 
 def _row_json(row: Row) -> dict[str, Any]:
-    return {"kind": "measured", "row": row.label, "model": row.model, "card_hash": row.card_hash,
-            "random_weights": row.random_weights, "warning": RANDOM_ROW_WARNING if row.random_weights else None,
-            "n_videos": row.n_videos, "n_prompts": row.n_prompts, "n_errors": row.n_errors,
-            "scores": {d: _cell_json(c) for d, c in row.cells.items()},
-            "summary": {s: _cell_json(c) for s, c in row.summary.items()},
-            "settings": row.settings, "versions": row.versions, "run_ids": row.run_ids, "card": row.card}
+    return {
+        "kind": "measured",
+        "row": row.label,
+        "model": row.model,
+        "card_hash": row.card_hash,
+        "random_weights": row.random_weights,
+        "warning": RANDOM_ROW_WARNING if row.random_weights else None,
+        "n_videos": row.n_videos,
+        "n_prompts": row.n_prompts,
+        "n_errors": row.n_errors,
+        "scores": {d: _cell_json(c) for d, c in row.cells.items()},
+        "summary": {s: _cell_json(c) for s, c in row.summary.items()},
+        "settings": row.settings,
+        "versions": row.versions,
+        "run_ids": row.run_ids,
+        "card": row.card,
+    }
 
 
 def to_json(board: Leaderboard) -> str:
@@ -195,11 +296,32 @@ def to_json(board: Leaderboard) -> str:
         "run_ids": board.run_ids,
         "dimensions": board.dimensions,
         "rows": [_row_json(row) for row in board.rows],
-        "reported": [{"kind": "reported", "row": reference_label(ref), "method": ref.method, "table": ref.table,
-                      "source": ref.source, "vbench_mode": ref.vbench_mode, "values": ref.values} for ref in board.reference],
-        "comparisons": [{"a": c.a, "b": c.b, "metric": c.metric, "difference": _json_num(c.difference),
-                         "ci_low": _json_num(c.low), "ci_high": _json_num(c.high), "p_value": _json_num(c.p_value),
-                         "exact": c.exact, "n_prompts": c.n_prompts} for c in board.comparisons],
+        "reported": [
+            {
+                "kind": "reported",
+                "row": reference_label(ref),
+                "method": ref.method,
+                "table": ref.table,
+                "source": ref.source,
+                "vbench_mode": ref.vbench_mode,
+                "values": ref.values,
+            }
+            for ref in board.reference
+        ],
+        "comparisons": [
+            {
+                "a": c.a,
+                "b": c.b,
+                "metric": c.metric,
+                "difference": _json_num(c.difference),
+                "ci_low": _json_num(c.low),
+                "ci_high": _json_num(c.high),
+                "p_value": _json_num(c.p_value),
+                "exact": c.exact,
+                "n_prompts": c.n_prompts,
+            }
+            for c in board.comparisons
+        ],
         "notes": board.notes,
         "method": board.method,
     }

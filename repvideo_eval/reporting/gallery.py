@@ -12,13 +12,20 @@ import html
 import math
 import os
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import quote
 
 import pandas as pd
 
-from repvideo_eval.reporting.formats import MISSING, cell_text, label_of, number, reference_label, summary_columns
+from repvideo_eval.reporting.formats import (
+    MISSING,
+    cell_text,
+    label_of,
+    number,
+    reference_label,
+    summary_columns,
+)
 from repvideo_eval.reporting.leaderboard import Leaderboard
 from repvideo_eval.reporting.records import RANDOM_WEIGHTS_NOTICE, RecordSet
 
@@ -67,17 +74,41 @@ def relative_url(target: Path, page_dir: Path) -> str:
 
 def _leaderboard_table(board: Leaderboard) -> list[str]:
     summaries = summary_columns(board)
-    header = ["Row", "Kind", "Videos", *(label_of(s) for s in summaries), *(label_of(d) for d in board.dimensions)]
-    out = ['<table id="leaderboard-table">', "<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr></thead>", "<tbody>"]
+    header = [
+        "Row",
+        "Kind",
+        "Videos",
+        *(label_of(s) for s in summaries),
+        *(label_of(d) for d in board.dimensions),
+    ]
+    out = [
+        '<table id="leaderboard-table">',
+        "<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr></thead>",
+        "<tbody>",
+    ]
     for row in board.rows:
         kind = "measured (random weights)" if row.random_weights else "measured"
-        cells = [row.label, kind, str(row.n_videos), *(cell_text(row.summary.get(s)) for s in summaries),
-                 *(cell_text(row.cells.get(d)) for d in board.dimensions)]
+        cells = [
+            row.label,
+            kind,
+            str(row.n_videos),
+            *(cell_text(row.summary.get(s)) for s in summaries),
+            *(cell_text(row.cells.get(d)) for d in board.dimensions),
+        ]
         out.append('<tr class="measured">' + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
     for ref in board.reference:
-        cells = [reference_label(ref), "reported", MISSING, *(number(ref.values.get(s)) for s in summaries),
-                 *(number(ref.values.get(d)) for d in board.dimensions)]
-        out.append(f'<tr class="reported" title="{esc(ref.source)}">' + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
+        cells = [
+            reference_label(ref),
+            "reported",
+            MISSING,
+            *(number(ref.values.get(s)) for s in summaries),
+            *(number(ref.values.get(d)) for d in board.dimensions),
+        ]
+        out.append(
+            f'<tr class="reported" title="{esc(ref.source)}">'
+            + "".join(f"<td>{esc(c)}</td>" for c in cells)
+            + "</tr>"
+        )
     out += ["</tbody>", "</table>"]
     return out
 
@@ -86,7 +117,9 @@ def _video_scores(frame: pd.DataFrame) -> dict[tuple, dict[str, str]]:
     """(row, prompt_index, prompt, sample, seed) -> {dimension: score text or error}."""
     scores: dict[tuple, dict[str, str]] = defaultdict(dict)
     columns = ["row", "prompt_index", "prompt", "sample", "seed", "dimension", "score", "error"]
-    for row, p_index, prompt, sample, seed, dimension, score, error in frame[columns].itertuples(index=False, name=None):
+    for row, p_index, prompt, sample, seed, dimension, score, error in frame[columns].itertuples(
+        index=False, name=None
+    ):
         key = (row, int(p_index), str(prompt), int(sample), int(seed))
         if error:
             scores[key][dimension] = f"error: {error}"
@@ -106,14 +139,18 @@ class _UrlMaker:
         if run_dir not in self.prefixes:
             self.prefixes[run_dir] = relative_url(Path(run_dir), self.page_dir)
         tail = "/".join(quote(part, safe="") for part in Path(video).parts)
-        return f"{self.prefixes[run_dir]}/{tail}" if self.prefixes[run_dir] not in ("", ".") else tail
+        return (
+            f"{self.prefixes[run_dir]}/{tail}" if self.prefixes[run_dir] not in ("", ".") else tail
+        )
 
 
 def _video_cell(video_path: Path, url: str, scores: dict[str, str], preload: str) -> str:
     parts = []
     if not video_path.is_file():
         parts.append(f'<p class="missing">missing file: {esc(url)}</p>')
-    parts.append(f'<video controls muted loop playsinline preload="{preload}" src="{esc(url)}"></video>')
+    parts.append(
+        f'<video controls muted loop playsinline preload="{preload}" src="{esc(url)}"></video>'
+    )
     parts.append(f'<a href="{esc(url)}">{esc(video_path.name)}</a>')
     items = "".join(
         f'<li class="{"error" if text.startswith("error") else "score"}">{esc(label_of(dim))}: {esc(text)}</li>'
@@ -123,36 +160,63 @@ def _video_cell(video_path: Path, url: str, scores: dict[str, str], preload: str
     return "".join(parts)
 
 
-def render_gallery(board: Leaderboard, records: RecordSet, page_dir: Path, links: Iterable[Path] = (), title: str = "repvideo-eval gallery") -> str:
+def render_gallery(
+    board: Leaderboard,
+    records: RecordSet,
+    page_dir: Path,
+    links: Iterable[Path] = (),
+    title: str = "repvideo-eval gallery",
+) -> str:
     """The gallery page as HTML text; `links` are report files to link at the top."""
     table = records.table
     scores = _video_scores(table)
     videos = table.drop_duplicates(["row", "prompt_index", "prompt", "sample", "seed"])
     preload = "metadata" if len(videos) <= PRELOAD_LIMIT else "none"
     rows = [row.label for row in board.rows]
-    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-           f"<title>{esc(title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>", f"<h1>{esc(title)}</h1>"]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{esc(title)}</title>",
+        f"<style>{STYLE}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{esc(title)}</h1>",
+    ]
     if board.random_weights:
         out.append(f'<p class="warning" id="random-weights">{esc(RANDOM_WEIGHTS_NOTICE)}</p>')
-    link_items = "".join(f'<li><a href="{esc(relative_url(p, page_dir))}">{esc(p.name)}</a></li>' for p in links)
+    link_items = "".join(
+        f'<li><a href="{esc(relative_url(p, page_dir))}">{esc(p.name)}</a></li>' for p in links
+    )
     if link_items:
         out.append(f'<ul id="report-files">{link_items}</ul>')
-    out += ['<section id="leaderboard">', "<h2>Leaderboard</h2>",
-            f"<p>Scores in percent; brackets: {round(100 * board.method['confidence'])}% bootstrap interval over prompts. "
-            "Italic rows are reported (published) numbers, not measured here.</p>"]
+    out += [
+        '<section id="leaderboard">',
+        "<h2>Leaderboard</h2>",
+        f"<p>Scores in percent; brackets: {round(100 * board.method['confidence'])}% bootstrap interval over prompts. "
+        "Italic rows are reported (published) numbers, not measured here.</p>",
+    ]
     out += _leaderboard_table(board)
     if board.notes:
         out.append("<ul id='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in board.notes) + "</ul>")
     out += ["</section>", '<section id="prompts">', "<h2>Videos by prompt</h2>"]
-    by_prompt: dict[tuple[int, str], dict[tuple[int, int], dict[str, tuple[str, str]]]] = defaultdict(lambda: defaultdict(dict))
+    by_prompt: dict[tuple[int, str], dict[tuple[int, int], dict[str, tuple[str, str]]]] = (
+        defaultdict(lambda: defaultdict(dict))
+    )
     for label, p_index, prompt, sample, seed, run_dir, video in videos[
-            ["row", "prompt_index", "prompt", "sample", "seed", "run_dir", "video"]].itertuples(index=False, name=None):
+        ["row", "prompt_index", "prompt", "sample", "seed", "run_dir", "video"]
+    ].itertuples(index=False, name=None):
         by_prompt[(int(p_index), str(prompt))][(int(sample), int(seed))][label] = (run_dir, video)
     make_url = _UrlMaker(page_dir)
-    for (p_index, prompt) in sorted(by_prompt):
+    for p_index, prompt in sorted(by_prompt):
         out.append(f'<article class="prompt" data-prompt-index="{p_index}">')
         out.append(f'<h3>#{p_index}: <span class="prompt-text">{esc(prompt)}</span></h3>')
-        out.append('<table class="videos"><thead><tr><th>sample / seed</th>' + "".join(f"<th>{esc(r)}</th>" for r in rows) + "</tr></thead><tbody>")
+        out.append(
+            '<table class="videos"><thead><tr><th>sample / seed</th>'
+            + "".join(f"<th>{esc(r)}</th>" for r in rows)
+            + "</tr></thead><tbody>"
+        )
         for (sample, seed), by_row in sorted(by_prompt[(p_index, prompt)].items()):
             cells = []
             for label in rows:
@@ -161,7 +225,9 @@ def render_gallery(board: Leaderboard, records: RecordSet, page_dir: Path, links
                     continue
                 run_dir, video = by_row[label]
                 key = (label, p_index, prompt, sample, seed)
-                cells.append(f"<td>{_video_cell(Path(run_dir) / video, make_url(run_dir, video), scores.get(key, {}), preload)}</td>")
+                cells.append(
+                    f"<td>{_video_cell(Path(run_dir) / video, make_url(run_dir, video), scores.get(key, {}), preload)}</td>"
+                )
             out.append(f"<tr><th>sample {sample}, seed {seed}</th>{''.join(cells)}</tr>")
         out.append("</tbody></table></article>")
     out += ["</section>", f"<script>{SCRIPT}</script>", "</body>", "</html>", ""]

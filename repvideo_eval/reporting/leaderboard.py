@@ -9,8 +9,9 @@ seeds get paired differences. Reference (published) rows are attached separately
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,16 @@ DEFAULT_RESAMPLES = 2000
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_SEED = 0
 #: Settings that must agree for two rows' numbers to be comparable.
-COMPARABILITY_KEYS = ("sampler", "frames", "resolution", "fps", "vbench_mode", "weights_id", "backend", "versions")
+COMPARABILITY_KEYS = (
+    "sampler",
+    "frames",
+    "resolution",
+    "fps",
+    "vbench_mode",
+    "weights_id",
+    "backend",
+    "versions",
+)
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,14 @@ def card_settings(card: dict[str, Any], frame: pd.DataFrame) -> dict[str, str]:
     sampler = card.get("sampler") or {}
     repvideo = card.get("repvideo")
     sampler_text = ", ".join(
-        f"{key}={sampler[key]}" for key in ("scheduler", "num_inference_steps", "guidance_scale", "use_dynamic_cfg", "dynamic_cfg_exp")
+        f"{key}={sampler[key]}"
+        for key in (
+            "scheduler",
+            "num_inference_steps",
+            "guidance_scale",
+            "use_dynamic_cfg",
+            "dynamic_cfg_exp",
+        )
         if key in sampler
     )
     if sampler.get("negative_prompt"):
@@ -146,22 +163,41 @@ def _summary_replicates(replicates: np.ndarray, dimensions: Sequence[str]) -> np
     return out
 
 
-def build_row(records: RecordSet, label: str, dimensions: Sequence[str], *, n_resamples: int, confidence: float, seed: int) -> tuple[Row, bootstrap.PromptSums]:
+def build_row(
+    records: RecordSet,
+    label: str,
+    dimensions: Sequence[str],
+    *,
+    n_resamples: int,
+    confidence: float,
+    seed: int,
+) -> tuple[Row, bootstrap.PromptSums]:
     """Cells, summary scores and settings of one row."""
     frame = records.rows_table(label)
     sums = bootstrap.prompt_sums(frame, dimensions)
-    interval = bootstrap.bootstrap(sums, n_resamples, confidence, bootstrap.make_rng(seed, "row", label))
+    interval = bootstrap.bootstrap(
+        sums, n_resamples, confidence, bootstrap.make_rng(seed, "row", label)
+    )
     cells: dict[str, Cell] = {}
     for j, dimension in enumerate(dimensions):
         n_videos, n_prompts, n_errors = _count_cells(frame, dimension)
         if n_videos == 0 and n_errors == 0:
             continue
-        cells[dimension] = Cell(100 * interval.estimate[j], 100 * interval.low[j], 100 * interval.high[j], n_videos, n_prompts, n_errors)
+        cells[dimension] = Cell(
+            100 * interval.estimate[j],
+            100 * interval.low[j],
+            100 * interval.high[j],
+            n_videos,
+            n_prompts,
+            n_errors,
+        )
     summary: dict[str, Cell] = {}
     raw = {d: interval.estimate[j] for j, d in enumerate(dimensions)}
     point = summary_scores(raw)
     if point is not None:
-        low, high = bootstrap.percentile_interval(_summary_replicates(interval.replicates, dimensions), confidence)
+        low, high = bootstrap.percentile_interval(
+            _summary_replicates(interval.replicates, dimensions), confidence
+        )
         for k, name in enumerate(SUMMARY_NAMES):
             summary[name] = Cell(100 * point[name], 100 * low[k], 100 * high[k])
     ok = frame[(frame["error"] == "") & frame["score"].notna()]
@@ -172,11 +208,19 @@ def build_row(records: RecordSet, label: str, dimensions: Sequence[str], *, n_re
     settings["device"] = " / ".join(records.devices.get(label, []))
     model, card_hash = records.row_model[label]
     row = Row(
-        label=label, model=model, card_hash=card_hash, cells=cells, summary=summary,
+        label=label,
+        model=model,
+        card_hash=card_hash,
+        cells=cells,
+        summary=summary,
         n_videos=len(ok.drop_duplicates(list(VIDEO_KEY))),
         n_prompts=len(ok.drop_duplicates(["prompt_index", "prompt"])),
-        n_errors=int(len(frame) - len(ok)), settings=settings, versions=versions,
-        random_weights=records.random_weights(label), run_ids=records.run_ids.get(label, []), card=card,
+        n_errors=int(len(frame) - len(ok)),
+        settings=settings,
+        versions=versions,
+        random_weights=records.random_weights(label),
+        run_ids=records.run_ids.get(label, []),
+        card=card,
     )
     return row, sums
 
@@ -184,17 +228,44 @@ def build_row(records: RecordSet, label: str, dimensions: Sequence[str], *, n_re
 def same_videos(frame_a: pd.DataFrame, frame_b: pd.DataFrame, dimensions: Sequence[str]) -> bool:
     """True when both rows hold the same (prompt, sample, seed) videos in each shared dimension."""
     for dimension in dimensions:
-        keys_a = set(map(tuple, frame_a.loc[frame_a["dimension"] == dimension, list(VIDEO_KEY)].itertuples(index=False)))
-        keys_b = set(map(tuple, frame_b.loc[frame_b["dimension"] == dimension, list(VIDEO_KEY)].itertuples(index=False)))
+        keys_a = set(
+            map(
+                tuple,
+                frame_a.loc[frame_a["dimension"] == dimension, list(VIDEO_KEY)].itertuples(
+                    index=False
+                ),
+            )
+        )
+        keys_b = set(
+            map(
+                tuple,
+                frame_b.loc[frame_b["dimension"] == dimension, list(VIDEO_KEY)].itertuples(
+                    index=False
+                ),
+            )
+        )
         if keys_a != keys_b:
             return False
     return True
 
 
-def compare_rows(records: RecordSet, a: str, b: str, dimensions: Sequence[str], *, n_resamples: int, confidence: float, seed: int) -> list[Comparison]:
+def compare_rows(
+    records: RecordSet,
+    a: str,
+    b: str,
+    dimensions: Sequence[str],
+    *,
+    n_resamples: int,
+    confidence: float,
+    seed: int,
+) -> list[Comparison]:
     """Paired comparisons of rows a and b, or [] when they were not run on the same prompts and seeds."""
     frame_a, frame_b = records.rows_table(a), records.rows_table(b)
-    shared = [d for d in dimensions if (frame_a["dimension"] == d).any() and (frame_b["dimension"] == d).any()]
+    shared = [
+        d
+        for d in dimensions
+        if (frame_a["dimension"] == d).any() and (frame_b["dimension"] == d).any()
+    ]
     if not shared or not same_videos(frame_a, frame_b, shared):
         return []
     prompts = sorted(set(zip(frame_a["prompt_index"].astype(int), frame_a["prompt"].astype(str))))
@@ -203,22 +274,47 @@ def compare_rows(records: RecordSet, a: str, b: str, dimensions: Sequence[str], 
     rng = bootstrap.make_rng(seed, "pair", a, b)
     test = bootstrap.paired_test(sums_a, sums_b, n_resamples, confidence, rng)
     out = [
-        Comparison(a, b, d, 100 * test.difference[j], 100 * test.low[j], 100 * test.high[j], float(test.p_value[j]), test.exact, int(test.n_prompts[j]))
+        Comparison(
+            a,
+            b,
+            d,
+            100 * test.difference[j],
+            100 * test.low[j],
+            100 * test.high[j],
+            float(test.p_value[j]),
+            test.exact,
+            int(test.n_prompts[j]),
+        )
         for j, d in enumerate(shared)
     ]
-    if has_all_dimensions(dict(zip(shared, bootstrap.estimate(sums_a)))) and has_all_dimensions(dict(zip(shared, bootstrap.estimate(sums_b)))):
-        out.extend(_summary_comparisons(a, b, shared, sums_a, sums_b, test, n_resamples, confidence, rng))
+    if has_all_dimensions(dict(zip(shared, bootstrap.estimate(sums_a)))) and has_all_dimensions(
+        dict(zip(shared, bootstrap.estimate(sums_b)))
+    ):
+        out.extend(
+            _summary_comparisons(a, b, shared, sums_a, sums_b, test, n_resamples, confidence, rng)
+        )
     return out
 
 
-def _summary_comparisons(a: str, b: str, dims: Sequence[str], sums_a: bootstrap.PromptSums, sums_b: bootstrap.PromptSums,
-                         test: bootstrap.PairedTest, n_resamples: int, confidence: float, rng: np.random.Generator) -> list[Comparison]:
+def _summary_comparisons(
+    a: str,
+    b: str,
+    dims: Sequence[str],
+    sums_a: bootstrap.PromptSums,
+    sums_b: bootstrap.PromptSums,
+    test: bootstrap.PairedTest,
+    n_resamples: int,
+    confidence: float,
+    rng: np.random.Generator,
+) -> list[Comparison]:
     """Paired Quality/Semantic/Total differences from the same resamples and sign flips."""
     point_a = summary_scores(dict(zip(dims, bootstrap.estimate(sums_a))))
     point_b = summary_scores(dict(zip(dims, bootstrap.estimate(sums_b))))
     assert point_a is not None and point_b is not None
     counts = bootstrap.stratified_counts(sums_a.presence | sums_b.presence, n_resamples, rng)
-    diff_reps = _summary_replicates(bootstrap.replicate_scores(counts, sums_a), dims) - _summary_replicates(bootstrap.replicate_scores(counts, sums_b), dims)
+    diff_reps = _summary_replicates(
+        bootstrap.replicate_scores(counts, sums_a), dims
+    ) - _summary_replicates(bootstrap.replicate_scores(counts, sums_b), dims)
     low, high = bootstrap.percentile_interval(diff_reps, confidence)
     active = (sums_a.presence | sums_b.presence).any(axis=1)
     null_a, null_b, exact = bootstrap.sign_flip_null(sums_a, sums_b, active, n_resamples, rng)
@@ -226,7 +322,17 @@ def _summary_comparisons(a: str, b: str, dims: Sequence[str], sums_a: bootstrap.
     observed = np.array([point_a[n] - point_b[n] for n in SUMMARY_NAMES])
     p_values = bootstrap.flip_p_value(observed, null, exact)
     return [
-        Comparison(a, b, name, 100 * observed[k], 100 * low[k], 100 * high[k], float(p_values[k]), exact, int(active.sum()))
+        Comparison(
+            a,
+            b,
+            name,
+            100 * observed[k],
+            100 * low[k],
+            100 * high[k],
+            float(p_values[k]),
+            exact,
+            int(active.sum()),
+        )
         for k, name in enumerate(SUMMARY_NAMES)
     ]
 
@@ -237,19 +343,37 @@ def comparability_notes(rows: Sequence[Row]) -> list[str]:
     for key in COMPARABILITY_KEYS:
         values = {row.label: row.settings.get(key, "") for row in rows}
         if len(set(values.values())) > 1:
-            notes.append(f"Rows differ in {key}; their numbers are not directly comparable: "
-                         + "; ".join(f"{label}: {value or '(unset)'}" for label, value in values.items()))
+            notes.append(
+                f"Rows differ in {key}; their numbers are not directly comparable: "
+                + "; ".join(f"{label}: {value or '(unset)'}" for label, value in values.items())
+            )
     return notes
 
 
-def build_leaderboard(records: RecordSet, reference: Sequence[ReferenceRow] = (), *, n_resamples: int = DEFAULT_RESAMPLES,
-                      confidence: float = DEFAULT_CONFIDENCE, seed: int = DEFAULT_SEED, pairs: Sequence[tuple[str, str]] | None = None) -> Leaderboard:
+def build_leaderboard(
+    records: RecordSet,
+    reference: Sequence[ReferenceRow] = (),
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    confidence: float = DEFAULT_CONFIDENCE,
+    seed: int = DEFAULT_SEED,
+    pairs: Sequence[tuple[str, str]] | None = None,
+) -> Leaderboard:
     """Leaderboard of all rows in `records`; `pairs` limits the paired comparisons (default: all pairs)."""
     dimensions = ordered_dimensions(sorted(set(records.table["dimension"].astype(str))))
-    rows = [build_row(records, label, dimensions, n_resamples=n_resamples, confidence=confidence, seed=seed)[0] for label in records.rows]
+    rows = [
+        build_row(
+            records, label, dimensions, n_resamples=n_resamples, confidence=confidence, seed=seed
+        )[0]
+        for label in records.rows
+    ]
     comparisons: list[Comparison] = []
-    for a, b in (pairs if pairs is not None else itertools.combinations(records.rows, 2)):
-        comparisons.extend(compare_rows(records, a, b, dimensions, n_resamples=n_resamples, confidence=confidence, seed=seed))
+    for a, b in pairs if pairs is not None else itertools.combinations(records.rows, 2):
+        comparisons.extend(
+            compare_rows(
+                records, a, b, dimensions, n_resamples=n_resamples, confidence=confidence, seed=seed
+            )
+        )
     notes = list(records.notes)
     random_weights = records.random_weights()
     if random_weights:
@@ -257,13 +381,17 @@ def build_leaderboard(records: RecordSet, reference: Sequence[ReferenceRow] = ()
     notes.extend(comparability_notes(rows))
     partial = [row.label for row in rows if not row.summary]
     if partial:
-        notes.append("Quality / Semantic / Total are shown only for rows that measured all 16 VBench dimensions "
-                     f"(partial: {', '.join(partial)}).")
+        notes.append(
+            "Quality / Semantic / Total are shown only for rows that measured all 16 VBench dimensions "
+            f"(partial: {', '.join(partial)})."
+        )
     modes = {row.settings.get("vbench_mode", "") for row in rows}
     if reference and modes != {"long"}:
-        notes.append("Reported rows come from the published VBench leaderboard and the RepVideo paper "
-                     "(CogVideoX samples scored with VBench-Long); measured rows used VBench mode "
-                     f"{' / '.join(sorted(modes))}, so the two are not strictly comparable.")
+        notes.append(
+            "Reported rows come from the published VBench leaderboard and the RepVideo paper "
+            "(CogVideoX samples scored with VBench-Long); measured rows used VBench mode "
+            f"{' / '.join(sorted(modes))}, so the two are not strictly comparable."
+        )
     method = {
         "aggregation": "VBench dimension score = sum(score*weight)/sum(weight) over a row's scored videos; records with errors are left out",
         "confidence": confidence,
@@ -273,4 +401,6 @@ def build_leaderboard(records: RecordSet, reference: Sequence[ReferenceRow] = ()
         "seed": seed,
     }
     run_ids = [run.run_id for run in records.runs]
-    return Leaderboard(dimensions, rows, comparisons, list(reference), notes, method, random_weights, run_ids)
+    return Leaderboard(
+        dimensions, rows, comparisons, list(reference), notes, method, random_weights, run_ids
+    )

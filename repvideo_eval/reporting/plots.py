@@ -7,8 +7,8 @@ and saved atomically. Plots of random-weight rows say so in their title.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import matplotlib
 import numpy as np
@@ -32,7 +32,10 @@ def save_figure(figure: Figure, stem: Path) -> list[Path]:
         target = stem.with_suffix(f".{fmt}")
         # SVG keeps text as text (searchable, smaller) instead of glyph outlines.
         with matplotlib.rc_context({"svg.fonttype": "none"}):
-            write_with_atomic(target, lambda tmp, fmt=fmt: figure.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight"))
+            write_with_atomic(
+                target,
+                lambda tmp, fmt=fmt: figure.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight"),
+            )
         paths.append(target)
     return paths
 
@@ -45,7 +48,10 @@ def plot_dimension_bars(board: Leaderboard, stem: Path) -> list[Path]:
     """Grouped bars per dimension (one bar per measured row) with 95% interval error bars."""
     dims = board.dimensions
     rows = board.rows
-    figure = Figure(figsize=(min(16.0, max(6.0, 0.6 * len(dims) * max(1, len(rows)) ** 0.5 + 2)), 5.0), layout="constrained")
+    figure = Figure(
+        figsize=(min(16.0, max(6.0, 0.6 * len(dims) * max(1, len(rows)) ** 0.5 + 2)), 5.0),
+        layout="constrained",
+    )
     axes = figure.add_subplot(1, 1, 1)
     width = 0.8 / max(1, len(rows))
     x = np.arange(len(dims))
@@ -54,7 +60,14 @@ def plot_dimension_bars(board: Leaderboard, stem: Path) -> list[Path]:
         low = np.array([row.cells[d].low if d in row.cells else np.nan for d in dims])
         high = np.array([row.cells[d].high if d in row.cells else np.nan for d in dims])
         errors = np.vstack([np.nan_to_num(values - low), np.nan_to_num(high - values)])
-        axes.bar(x - 0.4 + width * (k + 0.5), np.nan_to_num(values), width, yerr=errors, capsize=3, label=row.label)
+        axes.bar(
+            x - 0.4 + width * (k + 0.5),
+            np.nan_to_num(values),
+            width,
+            yerr=errors,
+            capsize=3,
+            label=row.label,
+        )
     axes.set_xticks(x)
     axes.set_xticklabels([_label(d) for d in dims], rotation=30, ha="right")
     axes.set_ylabel("score (%), 95% bootstrap CI")
@@ -74,7 +87,9 @@ def plot_radar(board: Leaderboard, stem: Path) -> list[Path]:
     figure = Figure(figsize=(6.5, 6.5), layout="constrained")
     axes = figure.add_subplot(1, 1, 1, projection="polar")
     angles = np.linspace(0, 2 * math.pi, num=max(len(dims), 1), endpoint=False)
-    matrix = np.array([[row.cells[d].value if d in row.cells else np.nan for d in dims] for row in board.rows])
+    matrix = np.array(
+        [[row.cells[d].value if d in row.cells else np.nan for d in dims] for row in board.rows]
+    )
     if len(board.rows) > 1:
         lo, hi = np.nanmin(matrix, axis=0), np.nanmax(matrix, axis=0)
         pad = np.maximum((hi - lo) * 0.25, 5.0)  # at least 5 points, so noise is not blown up
@@ -98,8 +113,14 @@ def plot_radar(board: Leaderboard, stem: Path) -> list[Path]:
     return save_figure(figure, stem)
 
 
-def plot_curves(series: Mapping[str, Mapping[str, Sequence[tuple[float, float, float, float]]]], stem: Path, *,
-                xlabel: str, title: str, random_weights: bool) -> list[Path]:
+def plot_curves(
+    series: Mapping[str, Mapping[str, Sequence[tuple[float, float, float, float]]]],
+    stem: Path,
+    *,
+    xlabel: str,
+    title: str,
+    random_weights: bool,
+) -> list[Path]:
     """One panel per metric; per panel one line per series of (x, value, low, high) points.
 
     A series named "... (baseline)" is drawn as a star marker on top of the others. A series with
@@ -125,7 +146,16 @@ def plot_curves(series: Mapping[str, Mapping[str, Sequence[tuple[float, float, f
                 continue
             errors = np.vstack([np.nan_to_num(ys - lows), np.nan_to_num(highs - ys)])
             if name.endswith("(baseline)"):
-                axes.plot(xs, ys, linestyle="none", marker="*", markersize=14, color="black", label=name, zorder=5)
+                axes.plot(
+                    xs,
+                    ys,
+                    linestyle="none",
+                    marker="*",
+                    markersize=14,
+                    color="black",
+                    label=name,
+                    zorder=5,
+                )
             else:
                 axes.errorbar(xs, ys, yerr=errors, marker="o", capsize=3, label=name)
         axes.set_title(_label(metric), fontsize="medium")

@@ -8,9 +8,10 @@ dimensions) are merged; a leaderboard row is one (model card name, card hash) pa
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,8 +21,20 @@ from repvideo_eval.errors import UserError
 RECORDS_FILE = "per_video.csv"
 RUN_FILE = "run.json"
 REQUIRED_COLUMNS: tuple[str, ...] = (
-    "model", "card_hash", "prompt", "prompt_index", "sample", "seed", "video", "dimension",
-    "score", "weight", "error", "backend", "weights_id", "vbench_mode",
+    "model",
+    "card_hash",
+    "prompt",
+    "prompt_index",
+    "sample",
+    "seed",
+    "video",
+    "dimension",
+    "score",
+    "weight",
+    "error",
+    "backend",
+    "weights_id",
+    "vbench_mode",
 )
 INT_COLUMNS = ("prompt_index", "sample", "seed")
 RANDOM_WEIGHTS_PREFIX = "tiny-random"
@@ -82,16 +95,26 @@ def load_run_info(run_dir: Path) -> RunInfo:
     """Read and check `run_dir/run.json`."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise UserError(f"run folder {run_dir} does not exist", "Pass the folder a run command wrote (it holds per_video.csv and run.json).")
+        raise UserError(
+            f"run folder {run_dir} does not exist",
+            "Pass the folder a run command wrote (it holds per_video.csv and run.json).",
+        )
     path = run_dir / RUN_FILE
     if not path.is_file():
-        raise UserError(f"{path} is missing", "Pass a complete run folder; rerun the run command if it was interrupted.")
+        raise UserError(
+            f"{path} is missing",
+            "Pass a complete run folder; rerun the run command if it was interrupted.",
+        )
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path} is not valid JSON ({exc})", "Rerun the run command to rewrite it.") from None
+        raise UserError(
+            f"{path} is not valid JSON ({exc})", "Rerun the run command to rewrite it."
+        ) from None
     if not isinstance(meta, dict) or not isinstance(meta.get("models"), dict):
-        raise UserError(f"{path} has no 'models' mapping", "Rerun the run command to rewrite run.json.")
+        raise UserError(
+            f"{path} has no 'models' mapping", "Rerun the run command to rewrite run.json."
+        )
     return RunInfo(run_dir=run_dir.resolve(), meta=meta)
 
 
@@ -99,32 +122,48 @@ def read_records(run_dir: Path) -> pd.DataFrame:
     """Read `run_dir/per_video.csv` with typed columns; raise UserError on a malformed file."""
     path = Path(run_dir) / RECORDS_FILE
     if not path.is_file():
-        raise UserError(f"{path} is missing", "Score the run first (the run command writes per_video.csv).")
+        raise UserError(
+            f"{path} is missing", "Score the run first (the run command writes per_video.csv)."
+        )
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path} cannot be parsed as CSV ({exc})", "Rerun scoring to rewrite it.") from None
+        raise UserError(
+            f"{path} cannot be parsed as CSV ({exc})", "Rerun scoring to rewrite it."
+        ) from None
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
-        raise UserError(f"{path} lacks columns {', '.join(missing)}", "Rerun scoring with this version of repvideo-eval.")
+        raise UserError(
+            f"{path} lacks columns {', '.join(missing)}",
+            "Rerun scoring with this version of repvideo-eval.",
+        )
     table = pd.DataFrame({c: raw[c].astype(str) for c in REQUIRED_COLUMNS})
     for column in INT_COLUMNS:
         values = pd.to_numeric(table[column], errors="coerce")
         if values.isna().any() or not np.all(np.mod(values, 1) == 0):
             bad = int(np.flatnonzero(values.isna() | (np.mod(values.fillna(0), 1) != 0))[0])
-            raise UserError(f"{path} line {bad + 2}: {column} must be an integer, got {table[column].iloc[bad]!r}", "Fix or regenerate the file.")
+            raise UserError(
+                f"{path} line {bad + 2}: {column} must be an integer, got {table[column].iloc[bad]!r}",
+                "Fix or regenerate the file.",
+            )
         table[column] = values.astype(np.int64)
     score = pd.to_numeric(table["score"].replace("", np.nan), errors="coerce")
     unparsable = score.isna() & (table["score"] != "")
     if unparsable.any():
         bad = int(np.flatnonzero(unparsable)[0])
-        raise UserError(f"{path} line {bad + 2}: score {table['score'].iloc[bad]!r} is not a number", "Fix or regenerate the file.")
+        raise UserError(
+            f"{path} line {bad + 2}: score {table['score'].iloc[bad]!r} is not a number",
+            "Fix or regenerate the file.",
+        )
     # VBench's raw scores are fractions, but the CLIP/ViCLIP cosine dimensions (appearance_style,
     # temporal_style, overall_consistency) can go below 0, so the check is -1..1.
     out_of_range = score.notna() & ((score < -1) | (score > 1))
     if out_of_range.any():
         bad = int(np.flatnonzero(out_of_range)[0])
-        raise UserError(f"{path} line {bad + 2}: score {score.iloc[bad]} is outside -1..1", "Scores are VBench fractions; fix or regenerate the file.")
+        raise UserError(
+            f"{path} line {bad + 2}: score {score.iloc[bad]} is outside -1..1",
+            "Scores are VBench fractions; fix or regenerate the file.",
+        )
     table["score"] = score.astype(float)
     weight = pd.to_numeric(table["weight"].replace("", np.nan), errors="coerce")
     # Failed records never enter an aggregate, so their weight may be empty.
@@ -132,7 +171,10 @@ def read_records(run_dir: Path) -> pd.DataFrame:
     bad_weight = ~failed & (weight.isna() | ~(weight > 0) | ~np.isfinite(weight.fillna(0)))
     if bad_weight.any():
         bad = int(np.flatnonzero(bad_weight)[0])
-        raise UserError(f"{path} line {bad + 2}: weight {table['weight'].iloc[bad]!r} must be a positive number", "Fix or regenerate the file.")
+        raise UserError(
+            f"{path} line {bad + 2}: weight {table['weight'].iloc[bad]!r} must be a positive number",
+            "Fix or regenerate the file.",
+        )
     table["weight"] = weight.astype(float).where(~failed, 0.0)
     # A row without a score but without an error message is still an error for aggregation.
     no_score = table["score"].isna() & (table["error"] == "")
@@ -155,7 +197,10 @@ def load_records(run_dirs: Sequence[Path]) -> RecordSet:
         frame = read_records(info.run_dir)
         unknown = sorted(set(frame["model"]) - set(info.meta["models"]))
         if unknown:
-            raise UserError(f"{info.run_dir / RECORDS_FILE} has models {', '.join(unknown)} that run.json does not describe", "Rerun the run command to rewrite run.json.")
+            raise UserError(
+                f"{info.run_dir / RECORDS_FILE} has models {', '.join(unknown)} that run.json does not describe",
+                "Rerun the run command to rewrite run.json.",
+            )
         frame["run_dir"] = str(info.run_dir)
         frame["run_created"] = str(info.meta.get("created", ""))
         runs.append(info)
@@ -169,9 +214,17 @@ def load_records(run_dirs: Sequence[Path]) -> RecordSet:
     models_with_many = {m for m, _ in pairs if sum(1 for n, _h in pairs if n == m) > 1}
     labels = {p: (f"{p[0]} [{p[1][:6]}]" if p[0] in models_with_many else p[0]) for p in pairs}
     table["row"] = [labels[p] for p in zip(table["model"], table["card_hash"])]
-    record_set = RecordSet(table=table, runs=runs, rows=[labels[p] for p in pairs],
-                           row_model={labels[p]: p for p in pairs}, cards={}, versions={},
-                           devices={}, run_ids={}, notes=notes)
+    record_set = RecordSet(
+        table=table,
+        runs=runs,
+        rows=[labels[p] for p in pairs],
+        row_model={labels[p]: p for p in pairs},
+        cards={},
+        versions={},
+        devices={},
+        run_ids={},
+        notes=notes,
+    )
     _attach_run_metadata(record_set)
     return record_set
 
@@ -189,7 +242,9 @@ def _drop_duplicates(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     ordered = table.sort_values("run_created", kind="stable")
     kept = ordered.drop_duplicates(key, keep="last").sort_index()
     dropped = len(table) - len(kept)
-    notes.append(f"{dropped} duplicate record(s) (same model, card, video and dimension in several runs) were dropped; the newest run's value was kept.")
+    notes.append(
+        f"{dropped} duplicate record(s) (same model, card, video and dimension in several runs) were dropped; the newest run's value was kept."
+    )
     return kept.reset_index(drop=True)
 
 
@@ -218,4 +273,3 @@ def _attach_run_metadata(record_set: RecordSet) -> None:
         record_set.versions[row] = {k: " / ".join(v) for k, v in sorted(versions.items())}
         record_set.devices[row] = devices
         record_set.run_ids[row] = [by_dir[d].run_id for d in run_dirs]
-

@@ -40,7 +40,10 @@ def load_reference_table(path: Path) -> list[ReferenceRow]:
             reader = csv.DictReader(handle)
             rows = list(reader)
     except OSError as exc:
-        raise UserError(f"cannot read reference table {path} ({exc})", "Restore results/reference/ from the repository.") from None
+        raise UserError(
+            f"cannot read reference table {path} ({exc})",
+            "Restore results/reference/ from the repository.",
+        ) from None
     out: list[ReferenceRow] = []
     for line, row in enumerate(rows, start=2):
         values: dict[str, float] = {}
@@ -50,12 +53,25 @@ def load_reference_table(path: Path) -> list[ReferenceRow]:
             try:
                 value = float(text)
             except ValueError:
-                raise UserError(f"{path} line {line}: {column}={text!r} is not a number", "Restore results/reference/ from the repository.") from None
+                raise UserError(
+                    f"{path} line {line}: {column}={text!r} is not a number",
+                    "Restore results/reference/ from the repository.",
+                ) from None
             if not math.isfinite(value):
-                raise UserError(f"{path} line {line}: {column} is not finite", "Restore results/reference/ from the repository.")
+                raise UserError(
+                    f"{path} line {line}: {column} is not finite",
+                    "Restore results/reference/ from the repository.",
+                )
             values[column] = value
-        out.append(ReferenceRow(method=row["method"], values=values, source=row.get("source", ""),
-                                table=path.stem, vbench_mode=row.get("vbench_mode", "") or ""))
+        out.append(
+            ReferenceRow(
+                method=row["method"],
+                values=values,
+                source=row.get("source", ""),
+                table=path.stem,
+                vbench_mode=row.get("vbench_mode", "") or "",
+            )
+        )
     return out
 
 

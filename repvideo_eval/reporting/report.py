@@ -6,14 +6,19 @@ reports later; it reads only per_video.csv and run.json (and links the videos).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
+from repvideo_eval.atomic import write_text_atomic
 from repvideo_eval.errors import UserError
 from repvideo_eval.reporting import formats
-from repvideo_eval.atomic import write_text_atomic
-from repvideo_eval.reporting.leaderboard import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, DEFAULT_SEED, build_leaderboard
+from repvideo_eval.reporting.leaderboard import (
+    DEFAULT_CONFIDENCE,
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    build_leaderboard,
+)
 from repvideo_eval.reporting.records import load_records
 from repvideo_eval.reporting.reference import load_reference_rows
 
@@ -39,21 +44,37 @@ def prepare_out_dir(out_dir: Path) -> Path:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"cannot create output folder {out_dir} ({exc.strerror})", "Pass a writable folder to --output-dir.") from None
+        raise UserError(
+            f"cannot create output folder {out_dir} ({exc.strerror})",
+            "Pass a writable folder to --output-dir.",
+        ) from None
     return out_dir
 
 
-def write_reports(run_dirs: Sequence[Path], out_dir: Path, *, gallery: bool = True, plots: bool = True,
-                  reference: bool = True, n_resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED,
-                  confidence: float = DEFAULT_CONFIDENCE) -> ReportPaths:
+def write_reports(
+    run_dirs: Sequence[Path],
+    out_dir: Path,
+    *,
+    gallery: bool = True,
+    plots: bool = True,
+    reference: bool = True,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    confidence: float = DEFAULT_CONFIDENCE,
+) -> ReportPaths:
     """Write leaderboard.csv/.md/.json (+ dimension bars, radar chart, gallery.html) into `out_dir`.
 
     Runs of different models are merged. The same `seed` gives the same intervals and p-values.
     """
     records = load_records([Path(p) for p in run_dirs])
     out_dir = prepare_out_dir(out_dir)
-    board = build_leaderboard(records, load_reference_rows() if reference else [], n_resamples=n_resamples,
-                              confidence=confidence, seed=seed)
+    board = build_leaderboard(
+        records,
+        load_reference_rows() if reference else [],
+        n_resamples=n_resamples,
+        confidence=confidence,
+        seed=seed,
+    )
     markdown_text = formats.to_markdown(board)
     paths = ReportPaths(
         out_dir=out_dir,
@@ -71,5 +92,7 @@ def write_reports(run_dirs: Sequence[Path], out_dir: Path, *, gallery: bool = Tr
         from repvideo_eval.reporting.gallery import render_gallery
 
         links = [paths.markdown, paths.csv, paths.json, *paths.plots]
-        paths.gallery = write_text_atomic(out_dir / "gallery.html", render_gallery(board, records, out_dir, links))
+        paths.gallery = write_text_atomic(
+            out_dir / "gallery.html", render_gallery(board, records, out_dir, links)
+        )
     return paths

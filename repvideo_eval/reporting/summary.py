@@ -9,17 +9,24 @@ dimension as 0, which would make a partial run's Total meaningless.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 from repvideo_eval.scoring.vbench_constants import ALL_DIMENSIONS
 
 SUMMARY_NAMES: tuple[str, ...] = ("quality_score", "semantic_score", "total_score")
-SUMMARY_LABELS: dict[str, str] = {"quality_score": "Quality", "semantic_score": "Semantic", "total_score": "Total"}
+SUMMARY_LABELS: dict[str, str] = {
+    "quality_score": "Quality",
+    "semantic_score": "Semantic",
+    "total_score": "Total",
+}
 
 
 def has_all_dimensions(raw: Mapping[str, float]) -> bool:
     """True when every one of the 16 VBench dimensions has a finite score."""
-    return all(name in raw and raw[name] is not None and math.isfinite(raw[name]) for name in ALL_DIMENSIONS)
+    return all(
+        name in raw and raw[name] is not None and math.isfinite(raw[name])
+        for name in ALL_DIMENSIONS
+    )
 
 
 def summary_scores(raw: Mapping[str, float]) -> dict[str, float] | None:

@@ -13,7 +13,11 @@ from importlib import import_module
 import torch
 
 from repvideo_eval.repvideo.model_state import RepVideoMixin
-from repvideo_eval.repvideo.schedule import PAPER_CACHE_WINDOW, PAPER_GATE_INIT, validate_cache_window
+from repvideo_eval.repvideo.schedule import (
+    PAPER_CACHE_WINDOW,
+    PAPER_GATE_INIT,
+    validate_cache_window,
+)
 
 #: stock class name -> (module of its adapter, RepVideo subclass name, name of the block list)
 _FAMILIES: dict[str, tuple[str, str, str]] = {
@@ -22,7 +26,11 @@ _FAMILIES: dict[str, tuple[str, str, str]] = {
         "RepVideoCogVideoXTransformer3DModel",
         "transformer_blocks",
     ),
-    "WanTransformer3DModel": ("repvideo_eval.repvideo.wan", "RepVideoWanTransformer3DModel", "blocks"),
+    "WanTransformer3DModel": (
+        "repvideo_eval.repvideo.wan",
+        "RepVideoWanTransformer3DModel",
+        "blocks",
+    ),
 }
 
 
@@ -72,10 +80,14 @@ def apply_repvideo(
     base_name = type(transformer).__name__
     subclass = repvideo_class_for(base_name)
     if type(transformer) is not subclass.repvideo_base_class:
-        raise TypeError(f"RepVideo adapts {subclass.repvideo_base_class.__module__}.{base_name}, not {type(transformer)}")
+        raise TypeError(
+            f"RepVideo adapts {subclass.repvideo_base_class.__module__}.{base_name}, not {type(transformer)}"
+        )
     blocks = getattr(transformer, _FAMILIES[base_name][2])
     ref = _reference_parameter(transformer)
-    gates = torch.nn.Parameter(torch.full((len(blocks),), float(gate_init), dtype=ref.dtype, device=ref.device))
+    gates = torch.nn.Parameter(
+        torch.full((len(blocks),), float(gate_init), dtype=ref.dtype, device=ref.device)
+    )
 
     transformer.__class__ = subclass
     transformer.register_parameter("repvideo_gates", gates)

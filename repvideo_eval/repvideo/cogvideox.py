@@ -24,7 +24,6 @@ from repvideo_eval.repvideo.block_loop import Streams
 from repvideo_eval.repvideo.model_state import RepVideoMixin, apply_lora_scale
 
 
-
 class RepVideoCogVideoXTransformer3DModel(RepVideoMixin, CogVideoXTransformer3DModel):
     """CogVideoX transformer whose block loop mixes each block's input with the cached mean."""
 
@@ -46,21 +45,30 @@ class RepVideoCogVideoXTransformer3DModel(RepVideoMixin, CogVideoXTransformer3DM
         """Same signature and output as the stock forward; see the module docstring."""
         batch_size, num_frames, _, height, width = hidden_states.shape
 
-        emb = self.time_embedding(self.time_proj(timestep).to(dtype=hidden_states.dtype), timestep_cond)
+        emb = self.time_embedding(
+            self.time_proj(timestep).to(dtype=hidden_states.dtype), timestep_cond
+        )
         if self.ofs_embedding is not None:
             ofs_emb = self.ofs_proj(ofs).to(dtype=hidden_states.dtype)
             emb = emb + self.ofs_embedding(ofs_emb)
 
         sequence = self.embedding_dropout(self.patch_embed(encoder_hidden_states, hidden_states))
         text_len = encoder_hidden_states.shape[1]
-        streams = [sequence[:, text_len:], sequence[:, :text_len]]  # (video, text); the loop empties it
-        del sequence  # only the views (owned by the loop) keep the embedding alive, as in the stock forward
+        streams = [
+            sequence[:, text_len:],
+            sequence[:, :text_len],
+        ]  # (video, text); the loop empties it
+        del (
+            sequence
+        )  # only the views (owned by the loop) keep the embedding alive, as in the stock forward
 
         def run_block(i: int, block: torch.nn.Module, streams: Streams) -> Streams:
             video, text = streams
             if torch.is_grad_enabled() and self.gradient_checkpointing:
                 return tuple(
-                    self._gradient_checkpointing_func(block, video, text, emb, image_rotary_emb, attention_kwargs)
+                    self._gradient_checkpointing_func(
+                        block, video, text, emb, image_rotary_emb, attention_kwargs
+                    )
                 )
             return tuple(
                 block(
@@ -84,8 +92,12 @@ class RepVideoCogVideoXTransformer3DModel(RepVideoMixin, CogVideoXTransformer3DM
             output = video.reshape(batch_size, num_frames, height // p, width // p, -1, p, p)
             output = output.permute(0, 1, 4, 2, 5, 3, 6).flatten(5, 6).flatten(3, 4)
         else:
-            output = video.reshape(batch_size, (num_frames + p_t - 1) // p_t, height // p, width // p, -1, p_t, p, p)
-            output = output.permute(0, 1, 5, 4, 2, 6, 3, 7).flatten(6, 7).flatten(4, 5).flatten(1, 2)
+            output = video.reshape(
+                batch_size, (num_frames + p_t - 1) // p_t, height // p, width // p, -1, p_t, p, p
+            )
+            output = (
+                output.permute(0, 1, 5, 4, 2, 6, 3, 7).flatten(6, 7).flatten(4, 5).flatten(1, 2)
+            )
 
         if not return_dict:
             return (output,)

@@ -24,7 +24,9 @@ GateSetting = str | float | int | Sequence[float] | torch.Tensor
 
 def _require_repvideo(transformer: torch.nn.Module) -> None:
     if not is_repvideo(transformer):
-        raise TypeError("not a RepVideo transformer: call apply_repvideo() or load_repvideo() first")
+        raise TypeError(
+            "not a RepVideo transformer: call apply_repvideo() or load_repvideo() first"
+        )
 
 
 def get_gates(transformer: torch.nn.Module) -> list[float]:
@@ -44,7 +46,9 @@ def set_gates(transformer: torch.nn.Module, values: Sequence[float] | torch.Tens
             "Give one value per transformer block, or a single constant.",
         )
     if not torch.isfinite(new).all():
-        raise UserError("RepVideo gate values must be finite numbers", "Remove inf/NaN from the gate list.")
+        raise UserError(
+            "RepVideo gate values must be finite numbers", "Remove inf/NaN from the gate list."
+        )
     with torch.no_grad():
         gates.copy_(new.to(gates.dtype))
     transformer.repvideo_enabled = True

@@ -14,7 +14,9 @@ from repvideo_eval.repvideo.gates import set_gates
 from repvideo_eval.repvideo.model_state import GATES_FILE, read_gates_file
 
 
-def load_repvideo(path: str | os.PathLike[str], torch_dtype: torch.dtype | None = None) -> torch.nn.Module:
+def load_repvideo(
+    path: str | os.PathLike[str], torch_dtype: torch.dtype | None = None
+) -> torch.nn.Module:
     """The saved transformer with RepVideo applied and its gates, window and on/off state restored.
 
     Returns the same object type apply_repvideo produces (e.g.
@@ -34,7 +36,10 @@ def load_repvideo(path: str | os.PathLike[str], torch_dtype: torch.dtype | None 
         cache_window = int(meta["cache_window"])
         enabled = bool(json.loads(meta.get("enabled", "true")))
     except (KeyError, ValueError, TypeError) as err:
-        raise UserError(f"{folder / GATES_FILE} has unreadable RepVideo settings ({err})", "Re-create the folder.") from None
+        raise UserError(
+            f"{folder / GATES_FILE} has unreadable RepVideo settings ({err})",
+            "Re-create the folder.",
+        ) from None
     model = subclass.repvideo_base_class.from_pretrained(folder, torch_dtype=torch_dtype)
     apply_repvideo(model, cache_window=cache_window)
     set_gates(model, gates)

@@ -22,7 +22,12 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from repvideo_eval.repvideo.block_loop import RunBlock, Streams, run_repvideo_blocks, run_stock_blocks
+from repvideo_eval.repvideo.block_loop import (
+    RunBlock,
+    Streams,
+    run_repvideo_blocks,
+    run_stock_blocks,
+)
 
 try:  # LoRA scaling of attention_kwargs, as the stock forwards do (diffusers >= 0.36).
     from diffusers.utils import apply_lora_scale
@@ -49,14 +54,18 @@ class RepVideoMixin:
     repvideo_cache_window: int
     repvideo_enabled: bool
 
-    def repvideo_block_loop(self, blocks: Any, streams: list[torch.Tensor], run_block: RunBlock) -> Streams:
+    def repvideo_block_loop(
+        self, blocks: Any, streams: list[torch.Tensor], run_block: RunBlock
+    ) -> Streams:
         """Run the blocks with the cross-layer mix, or the stock loop when RepVideo is off.
 
         ``streams`` is emptied: the loop owns the embedded hidden states (see block_loop.take).
         """
         if not self.repvideo_enabled:
             return run_stock_blocks(blocks, streams, run_block)
-        return run_repvideo_blocks(blocks, streams, run_block, self.repvideo_gates, self.repvideo_cache_window)
+        return run_repvideo_blocks(
+            blocks, streams, run_block, self.repvideo_gates, self.repvideo_cache_window
+        )
 
     def save_pretrained(self, save_directory: str | os.PathLike[str], **kwargs: Any) -> None:
         """Save a stock diffusers folder plus ``repvideo.safetensors`` (gates and settings)."""

@@ -79,7 +79,12 @@ def _latest_files(root: Path, max_depth: int) -> list[Path]:
     found, level = [], [root]
     for _ in range(max_depth + 1):
         found += [folder / LATEST_FILE for folder in level if (folder / LATEST_FILE).is_file()]
-        level = [p for folder in level for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith(".")]
+        level = [
+            p
+            for folder in level
+            for p in sorted(folder.iterdir())
+            if p.is_dir() and not p.name.startswith(".")
+        ]
     return found
 
 
@@ -92,7 +97,10 @@ def find_checkpoint_file(sat_dir: str | os.PathLike[str]) -> tuple[Path, str]:
     """
     root = Path(sat_dir)
     if not root.is_dir():
-        raise UserError(f"SAT checkpoint folder {root} does not exist", "Pass the folder that holds the 'latest' file.")
+        raise UserError(
+            f"SAT checkpoint folder {root} does not exist",
+            "Pass the folder that holds the 'latest' file.",
+        )
     candidates = _latest_files(root, max_depth=2)
     if not candidates:
         raise UserError(
@@ -137,8 +145,15 @@ def load_sat_state_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"{path} holds non-tensor objects that a weights-only load refuses ({unsafe})",
             "Re-save only the state dict ({'module': state_dict}) from a trusted environment.",
         ) from None
-    if not isinstance(saved, dict) or STATE_DICT_KEY not in saved or not isinstance(saved[STATE_DICT_KEY], dict):
-        raise UserError(f"{path} has no '{STATE_DICT_KEY}' state dict", "Is this a SAT mp_rank_00_model_states.pt file?")
+    if (
+        not isinstance(saved, dict)
+        or STATE_DICT_KEY not in saved
+        or not isinstance(saved[STATE_DICT_KEY], dict)
+    ):
+        raise UserError(
+            f"{path} has no '{STATE_DICT_KEY}' state dict",
+            "Is this a SAT mp_rank_00_model_states.pt file?",
+        )
     return saved[STATE_DICT_KEY]
 
 
@@ -146,7 +161,10 @@ def _check_pos_embedding(sat_table: torch.Tensor | None, diffusers_table: torch.
     """The SAT sin-cos table must equal the one diffusers computes, since diffusers drops it."""
     key = SAT_PREFIX + SAT_POS_EMBED_KEY
     if sat_table is None:
-        raise UserError(f"SAT checkpoint is missing key {key!r}", "Is this the CogVideoX-2B (sin-cos) transformer?")
+        raise UserError(
+            f"SAT checkpoint is missing key {key!r}",
+            "Is this the CogVideoX-2B (sin-cos) transformer?",
+        )
     if tuple(sat_table.shape) != tuple(diffusers_table.shape):
         raise UserError(
             f"SAT key {key!r} has shape {tuple(sat_table.shape)}, diffusers computes {tuple(diffusers_table.shape)}",
@@ -168,7 +186,9 @@ def diffusers_pos_table(model: torch.nn.Module, config: dict[str, Any]) -> torch
     )
 
 
-def build_transformer(mapped_state: dict[str, torch.Tensor], config: dict[str, Any]) -> torch.nn.Module:
+def build_transformer(
+    mapped_state: dict[str, torch.Tensor], config: dict[str, Any]
+) -> torch.nn.Module:
     """A stock CogVideoX transformer holding exactly ``mapped_state`` (strict, no random init)."""
     from diffusers import CogVideoXTransformer3DModel
 
@@ -193,9 +213,13 @@ def build_transformer(mapped_state: dict[str, torch.Tensor], config: dict[str, A
                 f"SAT weight for {key!r} has shape {tuple(tensor.shape)}, diffusers expects {tuple(expected[key].shape)}",
                 "Check the config values against the checkpoint.",
             )
-    model.load_state_dict({k: v.contiguous() for k, v in mapped_state.items()}, strict=True, assign=True)
+    model.load_state_dict(
+        {k: v.contiguous() for k, v in mapped_state.items()}, strict=True, assign=True
+    )
     table = diffusers_pos_table(model, config)
-    model.patch_embed.register_buffer("pos_embedding", table.to(model.proj_out.weight.dtype), persistent=False)
+    model.patch_embed.register_buffer(
+        "pos_embedding", table.to(model.proj_out.weight.dtype), persistent=False
+    )
     still_meta = [n for n, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]
     if still_meta:
         raise RuntimeError(f"converted transformer still has uninitialised tensors: {still_meta}")
@@ -220,7 +244,10 @@ def convert_sat_checkpoint(
 
     out = Path(out_dir)
     if out.exists():
-        raise UserError(f"output folder {out} already exists", "Choose a new folder or delete the old one first.")
+        raise UserError(
+            f"output folder {out} already exists",
+            "Choose a new folder or delete the old one first.",
+        )
     source, iteration = find_checkpoint_file(sat_dir)
     sat_state = load_sat_state_dict(source)
     config = {**SAT_2B_DEFAULTS, **infer_transformer_config(sat_state), **(config_overrides or {})}

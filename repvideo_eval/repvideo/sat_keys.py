@@ -59,7 +59,9 @@ def _rename(template: str) -> Handler:
 def _split_qkv(match: re.Match[str], tensor: torch.Tensor, out: MappedCheckpoint) -> None:
     layer, kind = match.groups()
     if tensor.shape[0] % 3:
-        raise UserError(f"SAT key {match.string} has {tensor.shape[0]} rows, not a multiple of 3 (q, k, v)")
+        raise UserError(
+            f"SAT key {match.string} has {tensor.shape[0]} rows, not a multiple of 3 (q, k, v)"
+        )
     for name, part in zip(("to_q", "to_k", "to_v"), torch.chunk(tensor, 3, dim=0)):
         out.state_dict[f"transformer_blocks.{layer}.attn1.{name}.{kind}"] = part
 
@@ -67,10 +69,16 @@ def _split_qkv(match: re.Match[str], tensor: torch.Tensor, out: MappedCheckpoint
 def _split_adaln(match: re.Match[str], tensor: torch.Tensor, out: MappedCheckpoint) -> None:
     layer, kind = match.groups()
     if tensor.shape[0] % 12:
-        raise UserError(f"SAT key {match.string} has {tensor.shape[0]} rows, not 12 modulation chunks")
+        raise UserError(
+            f"SAT key {match.string} has {tensor.shape[0]} rows, not 12 modulation chunks"
+        )
     chunks = torch.chunk(tensor, 12, dim=0)
-    out.state_dict[f"transformer_blocks.{layer}.norm1.linear.{kind}"] = torch.cat(chunks[0:3] + chunks[6:9])
-    out.state_dict[f"transformer_blocks.{layer}.norm2.linear.{kind}"] = torch.cat(chunks[3:6] + chunks[9:12])
+    out.state_dict[f"transformer_blocks.{layer}.norm1.linear.{kind}"] = torch.cat(
+        chunks[0:3] + chunks[6:9]
+    )
+    out.state_dict[f"transformer_blocks.{layer}.norm2.linear.{kind}"] = torch.cat(
+        chunks[3:6] + chunks[9:12]
+    )
 
 
 def _gates(match: re.Match[str], tensor: torch.Tensor, out: MappedCheckpoint) -> None:
@@ -88,16 +96,31 @@ _A = r"mixins\.adaln_layer\."
 #: (pattern over the key without SAT_PREFIX, handler); each SAT key must match exactly one.
 RULES: list[tuple[re.Pattern[str], Handler]] = [
     (re.compile(_L + r"input_layernorm\." + _P), _rename("transformer_blocks.{}.norm1.norm.{}")),
-    (re.compile(_L + r"post_attention_layernorm\." + _P), _rename("transformer_blocks.{}.norm2.norm.{}")),
+    (
+        re.compile(_L + r"post_attention_layernorm\." + _P),
+        _rename("transformer_blocks.{}.norm2.norm.{}"),
+    ),
     (re.compile(_L + r"attention\.query_key_value\." + _P), _split_qkv),
-    (re.compile(_L + r"attention\.dense\." + _P), _rename("transformer_blocks.{}.attn1.to_out.0.{}")),
-    (re.compile(_L + r"mlp\.dense_h_to_4h\." + _P), _rename("transformer_blocks.{}.ff.net.0.proj.{}")),
+    (
+        re.compile(_L + r"attention\.dense\." + _P),
+        _rename("transformer_blocks.{}.attn1.to_out.0.{}"),
+    ),
+    (
+        re.compile(_L + r"mlp\.dense_h_to_4h\." + _P),
+        _rename("transformer_blocks.{}.ff.net.0.proj.{}"),
+    ),
     (re.compile(_L + r"mlp\.dense_4h_to_h\." + _P), _rename("transformer_blocks.{}.ff.net.2.{}")),
     (re.compile(r"transformer\.final_layernorm\." + _P), _rename("norm_final.{}")),
     (re.compile(re.escape(SAT_GATES_KEY)), _gates),
     (re.compile(_A + r"adaLN_modulations\.(\d+)\.1\." + _P), _split_adaln),
-    (re.compile(_A + r"query_layernorm_list\.(\d+)\." + _P), _rename("transformer_blocks.{}.attn1.norm_q.{}")),
-    (re.compile(_A + r"key_layernorm_list\.(\d+)\." + _P), _rename("transformer_blocks.{}.attn1.norm_k.{}")),
+    (
+        re.compile(_A + r"query_layernorm_list\.(\d+)\." + _P),
+        _rename("transformer_blocks.{}.attn1.norm_q.{}"),
+    ),
+    (
+        re.compile(_A + r"key_layernorm_list\.(\d+)\." + _P),
+        _rename("transformer_blocks.{}.attn1.norm_k.{}"),
+    ),
     (re.compile(r"mixins\.patch_embed\.proj\." + _P), _rename("patch_embed.proj.{}")),
     (re.compile(r"mixins\.patch_embed\.text_proj\." + _P), _rename("patch_embed.text_proj.{}")),
     (re.compile(re.escape(SAT_POS_EMBED_KEY)), _pos_embedding),
@@ -122,7 +145,9 @@ def map_sat_state_dict(sat_state: Mapping[str, torch.Tensor]) -> MappedCheckpoin
                 "This converter handles the RepVideo / CogVideoX-2B SAT transformer only.",
             )
         if not isinstance(tensor, torch.Tensor):
-            raise UserError(f"SAT checkpoint key {key!r} holds a {type(tensor).__name__}, not a tensor")
+            raise UserError(
+                f"SAT checkpoint key {key!r} holds a {type(tensor).__name__}, not a tensor"
+            )
         short = key[len(SAT_PREFIX) :]
         matches = [(m, handler) for pattern, handler in RULES if (m := pattern.fullmatch(short))]
         if len(matches) != 1:
@@ -141,12 +166,19 @@ def infer_transformer_config(sat_state: Mapping[str, torch.Tensor]) -> dict[str,
     def get(short: str) -> torch.Tensor:
         key = SAT_PREFIX + short
         if key not in sat_state:
-            raise UserError(f"SAT checkpoint is missing key {key!r}", "Is this the RepVideo / CogVideoX-2B transformer?")
+            raise UserError(
+                f"SAT checkpoint is missing key {key!r}",
+                "Is this the RepVideo / CogVideoX-2B transformer?",
+            )
         return sat_state[key]
 
-    layer_ids = {int(m.group(1)) for k in sat_state if (m := re.match(re.escape(SAT_PREFIX) + _L, k))}
+    layer_ids = {
+        int(m.group(1)) for k in sat_state if (m := re.match(re.escape(SAT_PREFIX) + _L, k))
+    }
     if not layer_ids:
-        raise UserError("SAT checkpoint has no transformer.layers.* keys", "Is this a CogVideoX SAT checkpoint?")
+        raise UserError(
+            "SAT checkpoint has no transformer.layers.* keys", "Is this a CogVideoX SAT checkpoint?"
+        )
     hidden = get("transformer.layers.0.attention.query_key_value.weight").shape[1]
     head_dim = get("mixins.adaln_layer.query_layernorm_list.0.weight").shape[0]
     proj = get("mixins.patch_embed.proj.weight")  # Conv2d (hidden, in, p, p)

@@ -85,7 +85,9 @@ def tiny_names() -> list[str]:
     return sorted(TINY_CONFIGS)
 
 
-def build_tiny_transformer(name: str, seed: int = 0, dtype: torch.dtype = torch.float32) -> torch.nn.Module:
+def build_tiny_transformer(
+    name: str, seed: int = 0, dtype: torch.dtype = torch.float32
+) -> torch.nn.Module:
     """A stock diffusers transformer of the named family with seeded random weights."""
     from diffusers import CogVideoXTransformer3DModel, WanTransformer3DModel
 
@@ -97,7 +99,9 @@ def build_tiny_transformer(name: str, seed: int = 0, dtype: torch.dtype = torch.
     return model if dtype == torch.float32 else model.to(dtype)
 
 
-def _cogvideox_rotary(config: dict[str, Any], frames: int, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _cogvideox_rotary(
+    config: dict[str, Any], frames: int, height: int, width: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Rotary (cos, sin) tables as diffusers' CogVideoX pipelines build them for a latent size."""
     from diffusers.models.embeddings import get_3d_rotary_pos_embed
 
@@ -106,7 +110,10 @@ def _cogvideox_rotary(config: dict[str, Any], frames: int, height: int, width: i
     p_t = config.get("patch_size_t")
     if p_t is None:
         return get_3d_rotary_pos_embed(
-            embed_dim=config["attention_head_dim"], crops_coords=((0, 0), grid), grid_size=grid, temporal_size=frames
+            embed_dim=config["attention_head_dim"],
+            crops_coords=((0, 0), grid),
+            grid_size=grid,
+            temporal_size=frames,
         )
     return get_3d_rotary_pos_embed(
         embed_dim=config["attention_head_dim"],
@@ -118,7 +125,9 @@ def _cogvideox_rotary(config: dict[str, Any], frames: int, height: int, width: i
     )
 
 
-def tiny_inputs(name: str, batch_size: int = 2, seed: int = 0, dtype: torch.dtype = torch.float32) -> dict[str, Any]:
+def tiny_inputs(
+    name: str, batch_size: int = 2, seed: int = 0, dtype: torch.dtype = torch.float32
+) -> dict[str, Any]:
     """Seeded forward() keyword arguments for the named tiny transformer."""
     config = TINY_CONFIGS[name]
     frames, height, width, text_len = _INPUT_SHAPES[name]
@@ -126,13 +135,21 @@ def tiny_inputs(name: str, batch_size: int = 2, seed: int = 0, dtype: torch.dtyp
     timestep = torch.tensor([999, 500, 250, 1][:batch_size] + [10] * max(0, batch_size - 4))
     if name.startswith("wan"):
         return {
-            "hidden_states": torch.randn(batch_size, config["in_channels"], frames, height, width, generator=gen, dtype=dtype),
-            "encoder_hidden_states": torch.randn(batch_size, text_len, config["text_dim"], generator=gen, dtype=dtype),
+            "hidden_states": torch.randn(
+                batch_size, config["in_channels"], frames, height, width, generator=gen, dtype=dtype
+            ),
+            "encoder_hidden_states": torch.randn(
+                batch_size, text_len, config["text_dim"], generator=gen, dtype=dtype
+            ),
             "timestep": timestep,
         }
     inputs: dict[str, Any] = {
-        "hidden_states": torch.randn(batch_size, frames, config["in_channels"], height, width, generator=gen, dtype=dtype),
-        "encoder_hidden_states": torch.randn(batch_size, text_len, config["text_embed_dim"], generator=gen, dtype=dtype),
+        "hidden_states": torch.randn(
+            batch_size, frames, config["in_channels"], height, width, generator=gen, dtype=dtype
+        ),
+        "encoder_hidden_states": torch.randn(
+            batch_size, text_len, config["text_embed_dim"], generator=gen, dtype=dtype
+        ),
         "timestep": timestep,
     }
     if config.get("use_rotary_positional_embeddings"):

@@ -22,7 +22,6 @@ from repvideo_eval.repvideo.block_loop import Streams
 from repvideo_eval.repvideo.model_state import RepVideoMixin, apply_lora_scale
 
 
-
 class RepVideoWanTransformer3DModel(RepVideoMixin, WanTransformer3DModel):
     """Wan transformer whose block loop mixes each block's video input with the cached mean."""
 
@@ -51,7 +50,10 @@ class RepVideoWanTransformer3DModel(RepVideoMixin, WanTransformer3DModel):
             ts_seq_len = timestep.shape[1]
             timestep = timestep.flatten()
         temb, timestep_proj, context, context_image = self.condition_embedder(
-            timestep, encoder_hidden_states, encoder_hidden_states_image, timestep_seq_len=ts_seq_len
+            timestep,
+            encoder_hidden_states,
+            encoder_hidden_states_image,
+            timestep_seq_len=ts_seq_len,
         )
         timestep_proj = timestep_proj.unflatten(2 if ts_seq_len is not None else 1, (6, -1))
         if context_image is not None:
@@ -60,23 +62,35 @@ class RepVideoWanTransformer3DModel(RepVideoMixin, WanTransformer3DModel):
         def run_block(i: int, block: torch.nn.Module, streams: Streams) -> Streams:
             (video,) = streams
             if torch.is_grad_enabled() and self.gradient_checkpointing:
-                return (self._gradient_checkpointing_func(block, video, context, timestep_proj, rotary_emb),)
+                return (
+                    self._gradient_checkpointing_func(
+                        block, video, context, timestep_proj, rotary_emb
+                    ),
+                )
             return (block(video, context, timestep_proj, rotary_emb),)
 
-        owned = [video]  # the loop empties it, so the embedding is freed after block 0 as in the stock forward
+        owned = [
+            video
+        ]  # the loop empties it, so the embedding is freed after block 0 as in the stock forward
         del video
         (video,) = self.repvideo_block_loop(self.blocks, owned, run_block)
 
         if temb.ndim == 3:
-            shift, scale = (self.scale_shift_table.unsqueeze(0).to(temb.device) + temb.unsqueeze(2)).chunk(2, dim=2)
+            shift, scale = (
+                self.scale_shift_table.unsqueeze(0).to(temb.device) + temb.unsqueeze(2)
+            ).chunk(2, dim=2)
             shift, scale = shift.squeeze(2), scale.squeeze(2)
         else:
-            shift, scale = (self.scale_shift_table.to(temb.device) + temb.unsqueeze(1)).chunk(2, dim=1)
+            shift, scale = (self.scale_shift_table.to(temb.device) + temb.unsqueeze(1)).chunk(
+                2, dim=1
+            )
         shift, scale = shift.to(video.device), scale.to(video.device)
 
         video = (self.norm_out(video.float()) * (1 + scale) + shift).type_as(video)
         video = self.proj_out(video)
-        video = video.reshape(batch_size, num_frames // p_t, height // p_h, width // p_w, p_t, p_h, p_w, -1)
+        video = video.reshape(
+            batch_size, num_frames // p_t, height // p_h, width // p_w, p_t, p_h, p_w, -1
+        )
         output = video.permute(0, 7, 1, 4, 2, 5, 3, 6).flatten(6, 7).flatten(4, 5).flatten(2, 3)
 
         if not return_dict:

@@ -17,7 +17,11 @@ from repvideo_eval.scoring.aggregate import aggregate
 from repvideo_eval.scoring.dimension_registry import implemented_dimensions
 from repvideo_eval.scoring.records import ScoreRecord, VideoToScore
 from repvideo_eval.scoring.session import ScoringSession, score_videos
-from repvideo_eval.scoring.vbench_constants import ALL_DIMENSIONS, QUALITY_DIMENSIONS, SEMANTIC_DIMENSIONS
+from repvideo_eval.scoring.vbench_constants import (
+    ALL_DIMENSIONS,
+    QUALITY_DIMENSIONS,
+    SEMANTIC_DIMENSIONS,
+)
 
 __all__ = [
     "ALL_DIMENSIONS",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 from repvideo_eval.scoring.records import ScoreRecord
 from repvideo_eval.scoring.vbench_constants import ALL_DIMENSIONS

@@ -51,7 +51,9 @@ def load_state_file(path: Path) -> Any:
         ) from None
 
 
-def clean_prefix(state_dict: dict[str, torch.Tensor], prefix: str = "module.") -> dict[str, torch.Tensor]:
+def clean_prefix(
+    state_dict: dict[str, torch.Tensor], prefix: str = "module."
+) -> dict[str, torch.Tensor]:
     """Drop a DataParallel-style `module.` prefix (vbench does `k.replace('module.', '')`)."""
     return {k.replace(prefix, ""): v for k, v in state_dict.items()}
 
@@ -72,7 +74,10 @@ def torchscript_state_dict(path: Path, source_sha256: str) -> dict[str, torch.Te
     try:
         archive = torch.jit.load(str(path), map_location="cpu")
     except Exception as exc:
-        raise UserError(f"Cannot read TorchScript archive {path} ({type(exc).__name__}).", "Delete it and fetch it again") from None
+        raise UserError(
+            f"Cannot read TorchScript archive {path} ({type(exc).__name__}).",
+            "Delete it and fetch it again",
+        ) from None
     state = {k: v.detach().clone().contiguous() for k, v in archive.state_dict().items()}
     del archive
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{converted.name}.", suffix=".tmp")

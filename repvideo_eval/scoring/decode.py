@@ -63,7 +63,9 @@ class DecodedVideo:
             finally:
                 capture.release()
             if not frames:
-                raise VideoDecodeError("no decodable frames (OpenCV read 0 frames; corrupt or not a video)")
+                raise VideoDecodeError(
+                    "no decodable frames (OpenCV read 0 frames; corrupt or not a video)"
+                )
             shapes = {f.shape for f in frames}
             if len(shapes) > 1:
                 raise VideoDecodeError(f"frames change size within the video: {sorted(shapes)}")
@@ -100,7 +102,9 @@ class DecodedVideo:
                 raise
             except Exception as exc:  # decord raises its own DECORDError / RuntimeError types
                 text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                text = re.sub(r"^\[[0-9:]+\] \S+:\d+: ", "", text)  # drop decord's "[time] file:line: " prefix
+                text = re.sub(
+                    r"^\[[0-9:]+\] \S+:\d+: ", "", text
+                )  # drop decord's "[time] file:line: " prefix
                 raise VideoDecodeError(f"decord cannot read the file: {text[:200]}") from None
         return self._decord
 

@@ -48,7 +48,9 @@ def validate_dimensions(dimensions: list[str] | tuple[str, ...]) -> tuple[str, .
         dimensions = [d for d in dimensions.split(",") if d.strip()]
     names = tuple(dict.fromkeys(d.strip() for d in dimensions))
     if not names:
-        raise UserError("No dimension requested.", f"Choose from: {', '.join(implemented_dimensions())}.")
+        raise UserError(
+            "No dimension requested.", f"Choose from: {', '.join(implemented_dimensions())}."
+        )
     unknown = [d for d in names if d not in ALL_DIMENSIONS]
     if unknown:
         raise UserError(

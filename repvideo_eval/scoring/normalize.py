@@ -12,7 +12,7 @@ a Total over a partial run is never reported.
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 from repvideo_eval.scoring.vbench_constants import (
     ALL_DIMENSIONS,
@@ -60,7 +60,9 @@ def vbench_summary(raw: Mapping[str, float]) -> dict:
     _check(raw, ALL_DIMENSIONS)
     quality = group_score(raw, QUALITY_DIMENSIONS)
     semantic = group_score(raw, SEMANTIC_DIMENSIONS)
-    total = (QUALITY_WEIGHT * quality + SEMANTIC_WEIGHT * semantic) / (QUALITY_WEIGHT + SEMANTIC_WEIGHT)
+    total = (QUALITY_WEIGHT * quality + SEMANTIC_WEIGHT * semantic) / (
+        QUALITY_WEIGHT + SEMANTIC_WEIGHT
+    )
     return {
         "quality_score": quality,
         "semantic_score": semantic,

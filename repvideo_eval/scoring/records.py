@@ -6,9 +6,10 @@ report is built from; `weight` makes VBench's dimension score recoverable as a w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)

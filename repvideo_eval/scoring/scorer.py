@@ -8,9 +8,10 @@ that into a `ScoreRecord`, or an error record when the scorer raises `VideoRejec
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -64,4 +65,3 @@ class Scorer(ABC):
     @abstractmethod
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
         """Score one video from `frames` (T, H, W, 3) uint8 as the declared decoder returned them."""
-

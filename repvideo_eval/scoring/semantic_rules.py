@@ -14,14 +14,25 @@ keeps exactly that: `regions` (description + box, detector order) and `object_la
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
 Box = tuple[int, int, int, int]
 
 #: The colour words of vbench's color.py (an "object frame" needs one of them in a caption).
 COLOR_WORDS: tuple[str, ...] = (
-    "white", "red", "pink", "blue", "silver", "purple", "orange", "green", "gray", "yellow", "black", "grey",
+    "white",
+    "red",
+    "pink",
+    "blue",
+    "silver",
+    "purple",
+    "orange",
+    "green",
+    "gray",
+    "yellow",
+    "black",
+    "grey",
 )
 #: get_position_score's IoU threshold.
 IOU_THRESHOLD = 0.1
@@ -69,7 +80,11 @@ def split_object_pair(object_info: str) -> tuple[str, str]:
 def multiple_objects_hits(object_info: str, frames: Sequence[FrameDetections]) -> int:
     """Frames whose label set holds both objects (vbench `multiple_objects.check_generate`)."""
     first, second = split_object_pair(object_info)
-    return sum(1 for frame in frames if first in frame_label_set(frame) and second in frame_label_set(frame))
+    return sum(
+        1
+        for frame in frames
+        if first in frame_label_set(frame) and second in frame_label_set(frame)
+    )
 
 
 # --- color ---------------------------------------------------------------------------------------
@@ -99,7 +114,9 @@ def color_frame_pairs(frame: FrameDetections) -> list[tuple[str, str]]:
     return [(region.text, top_label) for region in frame.regions]
 
 
-def color_counts(color: str, object_name: str, frames: Sequence[FrameDetections]) -> tuple[int, int]:
+def color_counts(
+    color: str, object_name: str, frames: Sequence[FrameDetections]
+) -> tuple[int, int]:
     """(object frames, colour frames) of vbench `color.check_generate`.
 
     A frame is an object frame when some region compared equal to `object_name` has any of the
@@ -172,7 +189,11 @@ def spatial_frame_score(info: Mapping[str, str], frame: FrameDetections) -> floa
     `position_score` over all unordered pairs of kept boxes (0 with fewer than two). Quirk kept:
     a pair of two object_a boxes counts as much as an (object_a, object_b) pair.
     """
-    boxes = [region.box for region in frame.regions if region.text in (info["object_a"], info["object_b"])]
+    boxes = [
+        region.box
+        for region in frame.regions
+        if region.text in (info["object_a"], info["object_b"])
+    ]
     best: float = 0
     for i in range(len(boxes) - 1):
         for j in range(i + 1, len(boxes)):

@@ -73,4 +73,6 @@ def resize_like_cv2(frames: np.ndarray) -> np.ndarray:
     import cv2
 
     new_h, new_w = size
-    return np.stack([cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_LINEAR) for frame in frames])
+    return np.stack(
+        [cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_LINEAR) for frame in frames]
+    )

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.decode import DecodedVideo, VideoDecodeError
@@ -31,10 +31,14 @@ def _parse_weights(weights: str) -> tuple[str, int]:
     if option:
         name, _, value = option.partition("=")
         if mode != "tiny-random" or name != "seed" or not value.lstrip("-").isdigit():
-            raise UserError(f"Invalid weights option {weights!r}.", "Use e.g. 'tiny-random:seed=0'.")
+            raise UserError(
+                f"Invalid weights option {weights!r}.", "Use e.g. 'tiny-random:seed=0'."
+            )
         seed = int(value)
     if mode not in WEIGHT_MODES:
-        raise UserError(f"Unknown weights mode {weights!r}.", f"Choose one of: {', '.join(WEIGHT_MODES)}.")
+        raise UserError(
+            f"Unknown weights mode {weights!r}.", f"Choose one of: {', '.join(WEIGHT_MODES)}."
+        )
     return mode, seed
 
 
@@ -42,7 +46,9 @@ def _check_device(device: str) -> None:
     import torch
 
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"Device {device!r} requested but CUDA is not available.", "Use --device cpu.")
+        raise UserError(
+            f"Device {device!r} requested but CUDA is not available.", "Use --device cpu."
+        )
 
 
 class ScoringSession:
@@ -72,7 +78,9 @@ class ScoringSession:
             self.scorers[dimension] = scorer_class(dimension)(self.context)
             self.load_seconds[dimension] = time.perf_counter() - start
 
-    def score(self, video: VideoToScore, dimensions: Sequence[str] | None = None) -> list[ScoreRecord]:
+    def score(
+        self, video: VideoToScore, dimensions: Sequence[str] | None = None
+    ) -> list[ScoreRecord]:
         """One record per dimension for this video (errors included; never raises for a bad video).
 
         `dimensions` restricts scoring to a subset of the session's dimensions (VBench standard
@@ -83,8 +91,10 @@ class ScoringSession:
         else:
             unknown = [d for d in dimensions if d not in self.scorers]
             if unknown:
-                raise UserError(f"Dimension(s) {', '.join(unknown)} not loaded in this session.",
-                                f"Loaded: {', '.join(self.scorers)}.")
+                raise UserError(
+                    f"Dimension(s) {', '.join(unknown)} not loaded in this session.",
+                    f"Loaded: {', '.join(self.scorers)}.",
+                )
             chosen = list(dict.fromkeys(dimensions))
         decoded = DecodedVideo(video.path)
         records = []
@@ -95,7 +105,9 @@ class ScoringSession:
         return records
 
     def _score_one(self, scorer: Scorer, decoded: DecodedVideo, video: VideoToScore) -> ScoreRecord:
-        def record(score: float | None, weight: float, error: str | None, details: dict) -> ScoreRecord:
+        def record(
+            score: float | None, weight: float, error: str | None, details: dict
+        ) -> ScoreRecord:
             return ScoreRecord(
                 video=str(video.path),
                 prompt=video.prompt,

@@ -30,9 +30,10 @@ with dynamic_degree (which scores consecutive pairs at top-5 %; the filter arbit
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -141,7 +142,11 @@ def static_decision(
     converted to RGB, as vbench does). Never raises for a bad video: the decision carries the
     reason in `error` and `static=False`.
     """
-    name = video if video is not None else (str(frames_or_path) if not isinstance(frames_or_path, np.ndarray) else "")
+    name = (
+        video
+        if video is not None
+        else (str(frames_or_path) if not isinstance(frames_or_path, np.ndarray) else "")
+    )
     try:
         frames = (
             frames_or_path
@@ -153,18 +158,26 @@ def static_decision(
     num, height, width = int(frames.shape[0]), int(frames.shape[1]), int(frames.shape[2])
     base = dict(video=name, num_frames=num, height=height, width=width, weights_id=weights_id)
     if num < 2:
-        return StaticDecision(static=False, error=f"the static filter needs at least 2 frames, the video has {num}", **base)
+        return StaticDecision(
+            static=False,
+            error=f"the static filter needs at least 2 frames, the video has {num}",
+            **base,
+        )
     left, right, top, bottom = pad_amounts(height, width, 8)
     # RAFT's bilinear sampler divides by (side - 1) of each pyramid level, so the coarsest level
     # needs 2 cells: below that vbench gets NaN scores (and calls the video static).
     needed = min_side_for_pyramid(getattr(raft.args, "corr_levels", 4))
     if min(height + top + bottom, width + left + right) < needed:
         return StaticDecision(
-            static=False, error=f"frames of {width}x{height} px are too small for RAFT (needs >= {needed} px after padding)", **base
+            static=False,
+            error=f"frames of {width}x{height} px are too small for RAFT (needs >= {needed} px after padding)",
+            **base,
         )
     thres, count_num = static_params(height, width, num)
     pairs = filter_pairs(num)
-    scores = raft_pair_scores(raft, frames, pairs, device=device, batch_size=batch_size_for(device, 8))
+    scores = raft_pair_scores(
+        raft, frames, pairs, device=device, batch_size=batch_size_for(device, 8)
+    )
     return StaticDecision(
         static=is_static(scores, thres, count_num),
         pair_scores=scores,
@@ -213,7 +226,9 @@ def select_flicker_videos(
     return kept, decisions
 
 
-def decisions_to_json(decisions: Mapping[str, Sequence[StaticDecision]]) -> dict[str, list[dict[str, Any]]]:
+def decisions_to_json(
+    decisions: Mapping[str, Sequence[StaticDecision]],
+) -> dict[str, list[dict[str, Any]]]:
     """All decisions of a selection as plain JSON data, per prompt, in inspection order."""
     return {prompt: [d.to_json() for d in items] for prompt, items in decisions.items()}
 
@@ -226,7 +241,9 @@ class StaticFilter:
     its verdicts mean nothing). Same modes and cache layout as `ScoringSession`.
     """
 
-    def __init__(self, *, device: str = "cpu", weights: str = "official", cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, *, device: str = "cpu", weights: str = "official", cache_dir: Path | None = None
+    ) -> None:
         from repvideo_eval.scoring.models.raft import load_raft
         from repvideo_eval.scoring.scorer import ScorerContext
         from repvideo_eval.scoring.session import _check_device, _parse_weights
@@ -234,7 +251,9 @@ class StaticFilter:
         mode, seed = _parse_weights(weights)
         _check_device(device)
         self.device = device
-        context = ScorerContext(device=device, weights=mode, cache_dir=Path(cache_dir) if cache_dir else None, seed=seed)
+        context = ScorerContext(
+            device=device, weights=mode, cache_dir=Path(cache_dir) if cache_dir else None, seed=seed
+        )
         self.model, self.weights_id = load_raft(context)
 
     def decide(self, path: str | Path) -> StaticDecision:

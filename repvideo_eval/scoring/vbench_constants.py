@@ -46,7 +46,9 @@ DIMENSION_TABLE: tuple[DimensionConstants, ...] = (
 CONSTANTS: dict[str, DimensionConstants] = {d.name: d for d in DIMENSION_TABLE}
 
 QUALITY_DIMENSIONS: tuple[str, ...] = tuple(d.name for d in DIMENSION_TABLE if d.group == "quality")
-SEMANTIC_DIMENSIONS: tuple[str, ...] = tuple(d.name for d in DIMENSION_TABLE if d.group == "semantic")
+SEMANTIC_DIMENSIONS: tuple[str, ...] = tuple(
+    d.name for d in DIMENSION_TABLE if d.group == "semantic"
+)
 ALL_DIMENSIONS: tuple[str, ...] = QUALITY_DIMENSIONS + SEMANTIC_DIMENSIONS
 
 #: `cal_final_score.py`: Total = (QUALITY_WEIGHT * Quality + SEMANTIC_WEIGHT * Semantic) / sum.

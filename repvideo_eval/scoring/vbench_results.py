@@ -9,12 +9,13 @@ aggregate is /100), dynamic_degree as a bool, background_consistency with `video
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
+from repvideo_eval.atomic import write_text_atomic
 from repvideo_eval.scoring.aggregate import aggregate
 from repvideo_eval.scoring.records import ScoreRecord
-from repvideo_eval.atomic import write_text_atomic
 
 
 def vbench_video_result(record: ScoreRecord) -> dict[str, Any]:
@@ -37,7 +38,10 @@ def vbench_eval_results(records: Iterable[ScoreRecord]) -> dict[str, list]:
     records = list(records)
     scores = aggregate(records)
     return {
-        dimension: [score, [vbench_video_result(r) for r in records if r.dimension == dimension and r.ok]]
+        dimension: [
+            score,
+            [vbench_video_result(r) for r in records if r.dimension == dimension and r.ok],
+        ]
         for dimension, score in scores.items()
     }
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.records import VideoToScore
@@ -37,7 +37,10 @@ def packaged_full_info_path() -> Path:
     """VBench_full_info.json inside the installed vbench package (found without importing it)."""
     spec = importlib.util.find_spec("vbench")
     if spec is None or not spec.submodule_search_locations:
-        raise UserError("The vbench package is not installed.", "Install it (see README: vbench is installed with --no-deps).")
+        raise UserError(
+            "The vbench package is not installed.",
+            "Install it (see README: vbench is installed with --no-deps).",
+        )
     return Path(list(spec.submodule_search_locations)[0]) / "VBench_full_info.json"
 
 
@@ -46,16 +49,26 @@ def load_full_info(path: Path | None = None) -> list[dict]:
     try:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise UserError(f"Cannot read the VBench prompt suite {path} ({exc}).", "Pass a valid --full-info-json.") from None
+        raise UserError(
+            f"Cannot read the VBench prompt suite {path} ({exc}).", "Pass a valid --full-info-json."
+        ) from None
 
 
 def list_videos(videos_dir: Path) -> list[Path]:
     videos_dir = Path(videos_dir)
     if not videos_dir.is_dir():
-        raise UserError(f"Videos folder {videos_dir} does not exist.", "Pass the folder that holds the generated videos.")
-    videos = sorted(p for p in videos_dir.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS)
+        raise UserError(
+            f"Videos folder {videos_dir} does not exist.",
+            "Pass the folder that holds the generated videos.",
+        )
+    videos = sorted(
+        p for p in videos_dir.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
+    )
     if not videos:
-        raise UserError(f"No video files ({', '.join(VIDEO_EXTENSIONS)}) in {videos_dir}.", "Check --videos-dir.")
+        raise UserError(
+            f"No video files ({', '.join(VIDEO_EXTENSIONS)}) in {videos_dir}.",
+            "Check --videos-dir.",
+        )
     return videos
 
 
@@ -65,7 +78,13 @@ def prompt_from_name(path: Path) -> str:
     return match.group("prompt") if match else path.stem
 
 
-def plan(videos_dir: Path, dimensions: Sequence[str], *, mode: str = "auto", full_info_path: Path | None = None) -> tuple[str, list[PlannedVideo]]:
+def plan(
+    videos_dir: Path,
+    dimensions: Sequence[str],
+    *,
+    mode: str = "auto",
+    full_info_path: Path | None = None,
+) -> tuple[str, list[PlannedVideo]]:
     """(mode used, videos with their dimensions) for a folder."""
     if mode not in ("auto", "standard", "custom"):
         raise UserError(f"Unknown mode {mode!r}.", "Use auto, standard or custom.")
@@ -81,7 +100,10 @@ def plan(videos_dir: Path, dimensions: Sequence[str], *, mode: str = "auto", ful
     if mode == "auto" and len(matched) != len(videos):
         return "custom", _custom(videos, dimensions)
     if mode == "standard" and not matched:
-        raise UserError(f"No file in {videos_dir} is named '{{prompt}}-{{i}}.mp4' after a VBench prompt.", "Use --mode custom.")
+        raise UserError(
+            f"No file in {videos_dir} is named '{{prompt}}-{{i}}.mp4' after a VBench prompt.",
+            "Use --mode custom.",
+        )
     planned = []
     for video in matched:
         entry = by_name[video.stem]
@@ -90,7 +112,14 @@ def plan(videos_dir: Path, dimensions: Sequence[str], *, mode: str = "auto", ful
         for e in suite:
             if e["prompt_en"] == entry["prompt_en"]:
                 aux.update(e.get("auxiliary_info", {}))
-        planned.append(PlannedVideo(VideoToScore(video, entry["prompt_en"], aux, {"sample": int(video.stem.rsplit("-", 1)[1])}), tagged))
+        planned.append(
+            PlannedVideo(
+                VideoToScore(
+                    video, entry["prompt_en"], aux, {"sample": int(video.stem.rsplit("-", 1)[1])}
+                ),
+                tagged,
+            )
+        )
     return "standard", planned
 
 

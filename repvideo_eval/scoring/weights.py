@@ -37,9 +37,9 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from repvideo_eval.atomic import write_text_atomic
 from repvideo_eval.errors import UserError
@@ -47,9 +47,7 @@ from repvideo_eval.errors import UserError
 logger = logging.getLogger(__name__)
 
 LOCK_FILE_NAME = "repvideo_eval_weights.lock.json"
-_DREAMSIM_ENSEMBLE_ZIP = (
-    "https://github.com/ssundaram21/dreamsim/releases/download/v0.2.0-checkpoints/dreamsim_ensemble_checkpoint.zip"
-)
+_DREAMSIM_ENSEMBLE_ZIP = "https://github.com/ssundaram21/dreamsim/releases/download/v0.2.0-checkpoints/dreamsim_ensemble_checkpoint.zip"
 MIRROR_ENV = "REPVIDEO_EVAL_WEIGHTS_MIRROR"
 
 
@@ -217,9 +215,13 @@ def root_dir(spec: WeightFile, cache_dir: Path | None = None) -> Path:
     if spec.root == "vbench":
         return default_cache_dir(cache_dir)
     if spec.root == "torch_hub":  # torch.hub.get_dir() without set_dir: $TORCH_HOME/hub
-        torch_home = os.environ.get("TORCH_HOME") or os.path.join(os.environ.get("XDG_CACHE_HOME") or "~/.cache", "torch")
+        torch_home = os.environ.get("TORCH_HOME") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or "~/.cache", "torch"
+        )
         return Path(torch_home).expanduser() / "hub"
-    if spec.root == "dreamsim":  # vbench2_beta_long: dreamsim(cache_dir=os.path.expanduser("~/.cache"))
+    if (
+        spec.root == "dreamsim"
+    ):  # vbench2_beta_long: dreamsim(cache_dir=os.path.expanduser("~/.cache"))
         return Path("~/.cache").expanduser()
     raise ValueError(f"unknown weight root {spec.root!r}")
 
@@ -237,7 +239,9 @@ def is_offline() -> bool:
 
 def fetch_command(dimensions: Iterable[str], slow_fast: bool = False) -> str:
     """The CLI command that prefetches the files of `dimensions` (quoted in error messages)."""
-    return f"repvideo-eval fetch-weights --dimensions {','.join(dimensions)}" + (" --slow-fast" if slow_fast else "")
+    return f"repvideo-eval fetch-weights --dimensions {','.join(dimensions)}" + (
+        " --slow-fast" if slow_fast else ""
+    )
 
 
 _HASH_MEMO: dict[tuple[str, int, int], str] = {}
@@ -263,7 +267,9 @@ def _read_lock(cache: Path) -> dict[str, dict]:
     try:
         return json.loads(lock_path.read_text())
     except (OSError, json.JSONDecodeError):
-        raise UserError(f"Weights lock file {lock_path} is unreadable.", "Delete it; it is rebuilt on next use.") from None
+        raise UserError(
+            f"Weights lock file {lock_path} is unreadable.", "Delete it; it is rebuilt on next use."
+        ) from None
 
 
 def _write_lock_entry(cache: Path, spec: WeightFile, sha256: str) -> None:
@@ -285,13 +291,23 @@ def verify(spec: WeightFile, path: Path, cache: Path, dimension_hint: Iterable[s
         "or score with weights='local' (--weights local) to use this file as it is"
     )
     if spec.sha256 is not None and actual != spec.sha256:
-        raise UserError(f"{path} has sha256 {actual[:16]}..., expected {spec.sha256[:16]}... ({spec.checksum_source}).", fix)
+        raise UserError(
+            f"{path} has sha256 {actual[:16]}..., expected {spec.sha256[:16]}... ({spec.checksum_source}).",
+            fix,
+        )
     if spec.sha256_prefix is not None and not actual.startswith(spec.sha256_prefix):
-        raise UserError(f"{path} has sha256 {actual[:16]}..., expected it to start with {spec.sha256_prefix}.", fix)
+        raise UserError(
+            f"{path} has sha256 {actual[:16]}..., expected it to start with {spec.sha256_prefix}.",
+            fix,
+        )
     if spec.sha256 is None:
         locked = _read_lock(cache).get(spec.lock_key)
         if locked is None:
-            logger.warning("No published checksum for %s; recording sha256 %s (trust on first use).", path.name, actual)
+            logger.warning(
+                "No published checksum for %s; recording sha256 %s (trust on first use).",
+                path.name,
+                actual,
+            )
             _write_lock_entry(cache, spec, actual)
         elif locked["sha256"] != actual:
             raise UserError(
@@ -309,7 +325,14 @@ def _fetch_command_for(spec: WeightFile) -> str:
     return fetch_command(d for d, names in DIMENSION_FILES.items() if spec.name in names)
 
 
-def resolve(name: str, *, mode: str, cache_dir: Path | None = None, download: bool = True, progress: bool = True) -> ResolvedWeight:
+def resolve(
+    name: str,
+    *,
+    mode: str,
+    cache_dir: Path | None = None,
+    download: bool = True,
+    progress: bool = True,
+) -> ResolvedWeight:
     """The verified local file for weight `name`, downloading it first when missing and allowed.
 
     mode "official" verifies checksums (see module doc); "local" only hashes the file.
@@ -321,7 +344,10 @@ def resolve(name: str, *, mode: str, cache_dir: Path | None = None, download: bo
     path = root_dir(spec, cache_dir) / spec.relpath
     if not path.is_file():
         if mode == "local":
-            raise UserError(f"Weight file {path} is missing (weights='local' uses existing files only).", f"Run `{_fetch_command_for(spec)}`.")
+            raise UserError(
+                f"Weight file {path} is missing (weights='local' uses existing files only).",
+                f"Run `{_fetch_command_for(spec)}`.",
+            )
         if is_offline() or not download:
             raise UserError(
                 f"Weight file {path} is missing and downloads are disabled (HF_HUB_OFFLINE=1).",
@@ -341,8 +367,14 @@ def source_url(spec: WeightFile) -> str:
     return f"{mirror.rstrip('/')}/{tail}"
 
 
-def download_weight(spec: WeightFile, cache: Path, *, progress: bool = True, timeout: float = 60.0,
-                    target: Path | None = None) -> Path:
+def download_weight(
+    spec: WeightFile,
+    cache: Path,
+    *,
+    progress: bool = True,
+    timeout: float = 60.0,
+    target: Path | None = None,
+) -> Path:
     """Download `spec` into the cache with urllib, verify it, and move it into place atomically.
 
     `cache` holds the lock file; `target` defaults to `cache / relpath` (vbench root). For an
@@ -360,19 +392,32 @@ def download_weight(spec: WeightFile, cache: Path, *, progress: bool = True, tim
         if spec.archive_member is not None:
             extracted = tmp.with_suffix(".member")
             try:
-                with zipfile.ZipFile(tmp) as archive, archive.open(spec.archive_member) as src, open(extracted, "wb") as dst:
+                with (
+                    zipfile.ZipFile(tmp) as archive,
+                    archive.open(spec.archive_member) as src,
+                    open(extracted, "wb") as dst,
+                ):
                     shutil.copyfileobj(src, dst, 1 << 22)
                 _extract_siblings(spec, tmp, target, cache)
             except (zipfile.BadZipFile, KeyError) as exc:
                 extracted.unlink(missing_ok=True)
-                raise UserError(f"Downloaded archive from {url} is not a zip holding {spec.archive_member} ({exc}).", "Retry later, or fetch it by hand into the cache.") from None
+                raise UserError(
+                    f"Downloaded archive from {url} is not a zip holding {spec.archive_member} ({exc}).",
+                    "Retry later, or fetch it by hand into the cache.",
+                ) from None
             tmp.unlink()
             tmp = extracted
         actual = sha256_file(tmp)
         if spec.sha256 is not None and actual != spec.sha256:
-            raise UserError(f"Download of {spec.relpath} from {url} has sha256 {actual[:16]}..., expected {spec.sha256[:16]}....", "Retry; if it persists the upstream file changed, report it.")
+            raise UserError(
+                f"Download of {spec.relpath} from {url} has sha256 {actual[:16]}..., expected {spec.sha256[:16]}....",
+                "Retry; if it persists the upstream file changed, report it.",
+            )
         if spec.sha256_prefix is not None and not actual.startswith(spec.sha256_prefix):
-            raise UserError(f"Download of {spec.relpath} from {url} has sha256 {actual[:16]}..., expected prefix {spec.sha256_prefix}.", "Retry; if it persists the upstream file changed, report it.")
+            raise UserError(
+                f"Download of {spec.relpath} from {url} has sha256 {actual[:16]}..., expected prefix {spec.sha256_prefix}.",
+                "Retry; if it persists the upstream file changed, report it.",
+            )
         os.replace(tmp, target)
         if spec.sha256 is None:
             _write_lock_entry(cache, spec, actual)
@@ -391,8 +436,13 @@ def _extract_siblings(spec: WeightFile, archive_path: Path, target: Path, cache:
         names = set(archive.namelist())
         for other in WEIGHT_FILES.values():
             other_target = base / other.relpath
-            if (other is spec or other.url != spec.url or other.root != spec.root or other.archive_member not in names
-                    or other_target.is_file()):
+            if (
+                other is spec
+                or other.url != spec.url
+                or other.root != spec.root
+                or other.archive_member not in names
+                or other_target.is_file()
+            ):
                 continue
             other_target.parent.mkdir(parents=True, exist_ok=True)
             part = other_target.with_name(f".{other_target.name}.part")
@@ -410,7 +460,9 @@ def _stream(url: str, handle, *, desc: str, progress: bool, timeout: float) -> N
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=desc, disable=not progress) as bar:
+            with tqdm(
+                total=total, unit="B", unit_scale=True, desc=desc, disable=not progress
+            ) as bar:
                 for block in iter(lambda: response.read(1 << 20), b""):
                     handle.write(block)
                     bar.update(len(block))
@@ -424,7 +476,11 @@ def _stream(url: str, handle, *, desc: str, progress: bool, timeout: float) -> N
 
 
 def fetch_for_dimensions(
-    dimensions: Iterable[str], *, cache_dir: Path | None = None, progress: bool = True, slow_fast: bool = False,
+    dimensions: Iterable[str],
+    *,
+    cache_dir: Path | None = None,
+    progress: bool = True,
+    slow_fast: bool = False,
 ) -> list[ResolvedWeight]:
     """Download (if missing) and verify every file the given dimensions need.
 

@@ -32,7 +32,9 @@ SCRIPT = textwrap.dedent(
 @pytest.mark.slow
 def test_real_length_attention_reduction_memory_is_bounded() -> None:
     # 4 heads x 17,776^2 float32 = 5.1 GB if the matrix were formed; a 64 MiB chunk allows ~3 chunks.
-    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=900, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=900, check=True
+    )
     data = json.loads(result.stdout.strip().splitlines()[-1])
     assert data["growth_kib"] < 600 * 1024, data["growth_kib"]
     assert max(abs(r - 1.0) for r in data["rows"]) < 1e-4

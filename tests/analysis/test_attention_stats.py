@@ -21,7 +21,9 @@ def _frame_ids(layout: TokenLayout) -> torch.Tensor:
 
 def _reference(query: torch.Tensor, key: torch.Tensor, layout: TokenLayout, query_frame: int):
     """Full attention matrix, then the same reductions by explicit loops (tiny sizes only)."""
-    probs = torch.softmax(query.double() @ key.double().transpose(-1, -2) / query.shape[-1] ** 0.5, dim=-1)
+    probs = torch.softmax(
+        query.double() @ key.double().transpose(-1, -2) / query.shape[-1] ** 0.5, dim=-1
+    )
     ids = _frame_ids(layout)
     mass = torch.zeros(layout.frames, layout.frames, dtype=torch.float64)
     text = torch.zeros(layout.frames, dtype=torch.float64)
@@ -65,7 +67,9 @@ def test_rows_sum_to_one_including_text_mass() -> None:
     gen = torch.Generator().manual_seed(1)
     query, key = torch.randn(2, 3, LAYOUT.sequence_len, 8, generator=gen)
     result = frame_attention(query * 3, key * 3, LAYOUT)
-    torch.testing.assert_close(result.frame_mass.sum(1) + result.text_mass, torch.ones(LAYOUT.frames))
+    torch.testing.assert_close(
+        result.frame_mass.sum(1) + result.text_mass, torch.ones(LAYOUT.frames)
+    )
 
 
 @pytest.mark.parametrize("chunk_elements", [1, 2 * 27 * 5, 2 * 27 * 7, 1 << 20])
@@ -99,7 +103,9 @@ def test_memory_is_bounded_by_the_chunk(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_rows_per_chunk() -> None:
-    assert rows_per_chunk(heads=30, sequence_len=17776, chunk_elements=1 << 26) == (1 << 26) // (30 * 17776)
+    assert rows_per_chunk(heads=30, sequence_len=17776, chunk_elements=1 << 26) == (1 << 26) // (
+        30 * 17776
+    )
     assert rows_per_chunk(heads=30, sequence_len=17776, chunk_elements=10) == 1
 
 

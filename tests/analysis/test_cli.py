@@ -26,15 +26,29 @@ def _args(*argv: str) -> argparse.Namespace:
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("analysis") / "out"
     code = analyze.execute(
-        _args("--model", "cogvideox-tiny,repvideo-tiny", "--prompts", "a red car driving down a road",
-              "--steps", "1,2", "--output-dir", str(out), "--device", "cpu", "--seed", "3")
+        _args(
+            "--model",
+            "cogvideox-tiny,repvideo-tiny",
+            "--prompts",
+            "a red car driving down a road",
+            "--steps",
+            "1,2",
+            "--output-dir",
+            str(out),
+            "--device",
+            "cpu",
+            "--seed",
+            "3",
+        )
     )
     assert code == 0
     return out
 
 
 def test_module_docstring_gives_the_help_line() -> None:
-    assert analyze.__doc__ and analyze.__doc__.strip().splitlines()[0].startswith("Representation diagnostics")
+    assert analyze.__doc__ and analyze.__doc__.strip().splitlines()[0].startswith(
+        "Representation diagnostics"
+    )
 
 
 def test_statistics_table(run_dir: Path) -> None:
@@ -61,18 +75,30 @@ def test_attention_maps_and_metadata(run_dir: Path) -> None:
     assert len(sums) == 2 * 2 * 13 and (sums - 1.0).abs().max() < 1e-5
     stats = read_statistics(run_dir / "statistics.csv")
     emitted = set(stats["statistic"]) | set(maps["statistic"])
-    assert emitted == set(STATISTICS)  # every documented statistic is produced, nothing undocumented
+    assert emitted == set(
+        STATISTICS
+    )  # every documented statistic is produced, nothing undocumented
     meta = json.loads((run_dir / "analysis.json").read_text(encoding="utf-8"))
     assert meta["seed"] == 3 and meta["steps"] == [1, 2] and "conditional" in meta["cfg_branch"]
     # the tiny twins: the T5 context length, 3 latent frames of (side / 8 / patch 2) tokens a side
     side = registry.load_card("repvideo-tiny").sampler.height // 16
-    assert meta["models"]["repvideo-tiny"]["layout"] == {"text_len": TINY_TEXT_LENGTH, "frames": 3, "grid_h": side, "grid_w": side}
+    assert meta["models"]["repvideo-tiny"]["layout"] == {
+        "text_len": TINY_TEXT_LENGTH,
+        "frames": 3,
+        "grid_h": side,
+        "grid_w": side,
+    }
 
 
 def test_figures_exist_as_png_and_svg(run_dir: Path) -> None:
     names = {p.name for p in (run_dir / "figures").iterdir()}
-    for stem in ("similarity_token-matched", "similarity_mean-pooled", "gates",
-                 "frame_attention_repvideo-tiny", "attention_map_cogvideox-tiny_step1"):
+    for stem in (
+        "similarity_token-matched",
+        "similarity_mean-pooled",
+        "gates",
+        "frame_attention_repvideo-tiny",
+        "attention_map_cogvideox-tiny_step1",
+    ):
         assert {f"{stem}.png", f"{stem}.svg"} <= names
     assert not any(name.startswith(".partial") for name in names)
 
@@ -87,7 +113,9 @@ def test_figures_exist_as_png_and_svg(run_dir: Path) -> None:
         (("--model", "tiny", "--prompts", "a cat", "--seed", "-1"), "seed"),
     ],
 )
-def test_bad_input_is_a_user_error_and_writes_nothing(tmp_path: Path, argv: tuple[str, ...], message: str) -> None:
+def test_bad_input_is_a_user_error_and_writes_nothing(
+    tmp_path: Path, argv: tuple[str, ...], message: str
+) -> None:
     out = tmp_path / "never"
     with pytest.raises(UserError, match=message):
         analyze.execute(_args(*argv, "--output-dir", str(out), "--device", "cpu"))
@@ -108,8 +136,20 @@ def test_devices(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_query_frame_fails_before_sampling(tmp_path: Path) -> None:
     out = tmp_path / "never"
     with pytest.raises(UserError, match="query-frame 5"):
-        analyze.execute(_args("--model", "cogvideox-tiny", "--prompts", "a cat", "--query-frame", "5",
-                              "--output-dir", str(out), "--device", "cpu"))
+        analyze.execute(
+            _args(
+                "--model",
+                "cogvideox-tiny",
+                "--prompts",
+                "a cat",
+                "--query-frame",
+                "5",
+                "--output-dir",
+                str(out),
+                "--device",
+                "cpu",
+            )
+        )
     assert not out.exists()
 
 
@@ -117,7 +157,9 @@ def test_output_path_that_is_a_file_is_a_user_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(UserError, match="is a file"):
-        analyze.build_request(_args("--model", "tiny", "--prompts", "a cat", "--output-dir", str(blocker)))
+        analyze.build_request(
+            _args("--model", "tiny", "--prompts", "a cat", "--output-dir", str(blocker))
+        )
 
 
 def test_through_the_main_dispatcher_a_bad_step_is_one_line_and_exit_2(
@@ -127,7 +169,19 @@ def test_through_the_main_dispatcher_a_bad_step_is_one_line_and_exit_2(
 
     monkeypatch.setitem(cli_main.COMMANDS, "analyze", "repvideo_eval.cli.analyze")
     out = tmp_path / "never"
-    code = cli_main.main(["analyze", "--model", "tiny", "--prompts", "a cat", "--steps", "5,20", "--output-dir", str(out)])
+    code = cli_main.main(
+        [
+            "analyze",
+            "--model",
+            "tiny",
+            "--prompts",
+            "a cat",
+            "--steps",
+            "5,20",
+            "--output-dir",
+            str(out),
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert "step 5 exceeds cogvideox-tiny's 2 sampler steps" in err

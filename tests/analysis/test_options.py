@@ -39,7 +39,12 @@ def test_parse_steps(tiny_cards) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("3", "exceeds cogvideox-tiny's 2 sampler steps"), ("0", "below 1"), ("a", "not an integer"), (",", "empty")],
+    [
+        ("3", "exceeds cogvideox-tiny's 2 sampler steps"),
+        ("0", "below 1"),
+        ("a", "not an integer"),
+        (",", "empty"),
+    ],
 )
 def test_bad_steps_are_user_errors(tiny_cards, text: str, message: str) -> None:
     with pytest.raises(UserError, match=message):
@@ -47,7 +52,11 @@ def test_bad_steps_are_user_errors(tiny_cards, text: str, message: str) -> None:
 
 
 def test_steps_are_checked_against_every_card(tiny_cards) -> None:
-    longer = dataclasses.replace(tiny_cards[0], name="long", sampler=dataclasses.replace(tiny_cards[0].sampler, num_inference_steps=10))
+    longer = dataclasses.replace(
+        tiny_cards[0],
+        name="long",
+        sampler=dataclasses.replace(tiny_cards[0].sampler, num_inference_steps=10),
+    )
     with pytest.raises(UserError, match="repvideo-tiny"):
         parse_steps("5", [longer, tiny_cards[1]])
 

@@ -20,7 +20,9 @@ def rep_pipe():
 
 def test_sampled_frames_are_identical_with_and_without_probes(rep_pipe) -> None:
     card, pipe = rep_pipe
-    steps = set(range(1, card.sampler.num_inference_steps + 1))  # probe every step, attention included
+    steps = set(
+        range(1, card.sampler.num_inference_steps + 1)
+    )  # probe every step, attention included
     plain, _ = sample_video(pipe, card, "a red car driving down a road", seed=5)
     with RepresentationProbe(pipe.transformer, steps, guided=True, query_frame=1) as probe:
         probed, _ = sample_video(pipe, card, "a red car driving down a road", seed=5)
@@ -34,7 +36,8 @@ def test_diffusers_batches_uncond_first_and_the_probe_reads_the_cond_row(rep_pip
     card, pipe = rep_pipe
     text_rows: list[torch.Tensor] = []
     handle = pipe.transformer.register_forward_pre_hook(
-        lambda m, a, kw: text_rows.append(kw["encoder_hidden_states"].detach().clone()), with_kwargs=True
+        lambda m, a, kw: text_rows.append(kw["encoder_hidden_states"].detach().clone()),
+        with_kwargs=True,
     )
     try:
         with RepresentationProbe(pipe.transformer, {1}, guided=True) as probe:

@@ -20,13 +20,27 @@ def _similarity_rows():
                 for block in range(3):
                     for f, pair_value in enumerate((0.2, 0.4)):
                         value = pair_value + offset + (0.2 if prompt == "p2" else 0.0) + block / 10
-                        rows.append(dict(model=model, prompt=prompt, seed=0, step=step, block=block, tensor="block_output",
-                                         statistic="adjacent_cosine_token", frame_i=f, frame_j=f + 1, value=value))
+                        rows.append(
+                            dict(
+                                model=model,
+                                prompt=prompt,
+                                seed=0,
+                                step=step,
+                                block=block,
+                                tensor="block_output",
+                                statistic="adjacent_cosine_token",
+                                frame_i=f,
+                                frame_j=f + 1,
+                                value=value,
+                            )
+                        )
     return rows_to_frame(rows)
 
 
 def test_layer_similarity_table_averages_pairs_and_prompts() -> None:
-    table = plots.layer_similarity_table(_similarity_rows(), "adjacent_cosine_token", "block_output")
+    table = plots.layer_similarity_table(
+        _similarity_rows(), "adjacent_cosine_token", "block_output"
+    )
     base = table[(table["model"] == "base") & (table["step"] == 5)]
     # mean of pairs (0.2, 0.4) and prompts (+0, +0.2) = 0.4, plus block / 10; layers count from 1
     assert base["layer"].tolist() == [1, 2, 3]
@@ -36,14 +50,25 @@ def test_layer_similarity_table_averages_pairs_and_prompts() -> None:
 
 
 def test_similarity_figure_has_a_panel_per_step_and_both_models(tmp_path: Path) -> None:
-    written = plots.similarity_by_layer(_similarity_rows(), "adjacent_cosine_token", ("block_output", "block_input"), tmp_path / "sim", "title")
+    written = plots.similarity_by_layer(
+        _similarity_rows(),
+        "adjacent_cosine_token",
+        ("block_output", "block_input"),
+        tmp_path / "sim",
+        "title",
+    )
     assert [p.name for p in written] == ["sim.png", "sim.svg"]
     assert written[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = written[1].read_text(encoding="utf-8")
     for text in ("Step 5", "Step 20", "base", "rep", "Layer", "Similarity"):
         assert text in svg
     assert not any(p.name.startswith(".partial") for p in tmp_path.iterdir())
-    assert plots.similarity_by_layer(_similarity_rows(), "adjacent_cosine_pooled", ("block_output",), tmp_path / "none", "t") == []
+    assert (
+        plots.similarity_by_layer(
+            _similarity_rows(), "adjacent_cosine_pooled", ("block_output",), tmp_path / "none", "t"
+        )
+        == []
+    )
 
 
 def test_pick_blocks_spreads_evenly() -> None:

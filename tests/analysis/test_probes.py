@@ -37,8 +37,20 @@ def test_reconstructed_queries_and_keys_reproduce_the_processor_output(family: s
     inner = block.attn1.processor
 
     def spy(attn, hidden_states, encoder_hidden_states, attention_mask=None, image_rotary_emb=None):
-        out = inner(attn, hidden_states, encoder_hidden_states, attention_mask=attention_mask, image_rotary_emb=image_rotary_emb)
-        seen.update(attn=attn, video=hidden_states, text=encoder_hidden_states, rotary=image_rotary_emb, out=out)
+        out = inner(
+            attn,
+            hidden_states,
+            encoder_hidden_states,
+            attention_mask=attention_mask,
+            image_rotary_emb=image_rotary_emb,
+        )
+        seen.update(
+            attn=attn,
+            video=hidden_states,
+            text=encoder_hidden_states,
+            rotary=image_rotary_emb,
+            out=out,
+        )
         return out
 
     block.attn1.processor = spy
@@ -46,7 +58,9 @@ def test_reconstructed_queries_and_keys_reproduce_the_processor_output(family: s
     block.attn1.processor = inner
     attn, row = seen["attn"], slice(1, 2)
     with torch.no_grad():
-        query, key = cogvideox_query_key(attn, seen["video"][row], seen["text"][row], seen["rotary"])
+        query, key = cogvideox_query_key(
+            attn, seen["video"][row], seen["text"][row], seen["rotary"]
+        )
         sequence = torch.cat([seen["text"][row], seen["video"][row]], dim=1)
         value = attn.to_v(sequence).view(1, -1, attn.heads, query.shape[-1]).transpose(1, 2)[0]
         probs = torch.softmax(query @ key.transpose(-1, -2) / query.shape[-1] ** 0.5, dim=-1)
@@ -79,13 +93,18 @@ def test_similarities_are_those_of_the_conditional_rows_block_outputs() -> None:
     model = build_tiny_transformer("cogvideox-2b", seed=0)
     inputs = tiny_inputs("cogvideox-2b", batch_size=2, seed=3)
     outputs: list[torch.Tensor] = []
-    handles = [b.register_forward_hook(lambda m, a, out: outputs.append(out[0].detach())) for b in model.transformer_blocks]
+    handles = [
+        b.register_forward_hook(lambda m, a, out: outputs.append(out[0].detach()))
+        for b in model.transformer_blocks
+    ]
     with RepresentationProbe(model, {1}, guided=True, attention=False) as probe:
         _forward(model, inputs)
     for handle in handles:
         handle.remove()
     layout = probe.captures.layout
-    assert layout == cogvideox_layout(model.config, tuple(inputs["hidden_states"].shape), inputs["encoder_hidden_states"].shape[1])
+    assert layout == cogvideox_layout(
+        model.config, tuple(inputs["hidden_states"].shape), inputs["encoder_hidden_states"].shape[1]
+    )
     assert (layout.frames, layout.grid_h, layout.grid_w) == (3, 4, 4)
     got = [c for c in probe.captures.similarities if c.tensor == BLOCK_OUTPUT]
     assert [c.block for c in got] == list(range(len(model.transformer_blocks)))
@@ -115,7 +134,9 @@ def test_block_input_is_the_mixed_tensor_under_repvideo() -> None:
     for model, is_rep in ((stock, False), (rep, True)):
         with RepresentationProbe(model, {1}, guided=True, attention=False) as probe:
             _forward(model, inputs)
-        by_key = {(c.block, c.tensor): c.similarity.token_matched for c in probe.captures.similarities}
+        by_key = {
+            (c.block, c.tensor): c.similarity.token_matched for c in probe.captures.similarities
+        }
         inactive = set(inactive_layers(layers, 6))
         for i in range(1, layers):
             same = torch.equal(by_key[(i, BLOCK_INPUT)], by_key[(i - 1, BLOCK_OUTPUT)])
@@ -130,7 +151,9 @@ def test_only_chosen_steps_are_recorded_and_calls_are_counted() -> None:
             _forward(model, inputs)
     captures = probe.captures
     assert captures.calls == 3
-    assert {c.step for c in captures.similarities} == {2} and {c.step for c in captures.attentions} == {2}
+    assert {c.step for c in captures.similarities} == {2} and {
+        c.step for c in captures.attentions
+    } == {2}
     assert captures.timesteps == {2: float(inputs["timestep"][0])}
 
 

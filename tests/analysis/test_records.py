@@ -34,7 +34,11 @@ def _captures() -> Captures:
     return Captures(
         layout=layout,
         timesteps={3: 500.0},
-        similarities=[SimilarityCapture(3, 7, "block_output", AdjacentSimilarity(torch.tensor([0.25]), torch.tensor([0.75])))],
+        similarities=[
+            SimilarityCapture(
+                3, 7, "block_output", AdjacentSimilarity(torch.tensor([0.25]), torch.tensor([0.75]))
+            )
+        ],
         attentions=[AttentionCapture(3, 7, attention)],
         calls=4,
     )
@@ -44,10 +48,19 @@ def test_capture_rows_carry_indices_and_values() -> None:
     frame = rows_to_frame(capture_rows(_captures(), "m", "a cat", 9))
     assert list(frame.columns) == list(COLUMNS)
     token = frame[frame["statistic"] == "adjacent_cosine_token"].iloc[0]
-    assert (token["step"], token["timestep"], token["block"], token["frame_i"], token["frame_j"], token["value"]) == (3, 500.0, 7, 0, 1, 0.25)
+    assert (
+        token["step"],
+        token["timestep"],
+        token["block"],
+        token["frame_i"],
+        token["frame_j"],
+        token["value"],
+    ) == (3, 500.0, 7, 0, 1, 0.25)
     pooled = frame[frame["statistic"] == "adjacent_cosine_pooled"]["value"].tolist()
     assert pooled == [0.75]
-    mass = frame[frame["statistic"] == "attention_frame_mass"].set_index(["frame_i", "frame_j"])["value"]
+    mass = frame[frame["statistic"] == "attention_frame_mass"].set_index(["frame_i", "frame_j"])[
+        "value"
+    ]
     assert mass.round(6).to_dict() == {(0, 0): 0.5, (0, 1): 0.2, (1, 0): 0.1, (1, 1): 0.6}
     text = frame[frame["statistic"] == "attention_text_mass"]
     assert text["frame_j"].isna().all() and text["value"].round(6).tolist() == [0.3, 0.3]
@@ -62,7 +75,11 @@ def test_map_frame_places_video_keys_on_their_frame_grid() -> None:
     # video keys 0..3 -> (frame, y, x) = (0,0,0), (0,0,1), (1,0,0), (1,0,1)
     got = list(zip(video["frame_j"], video["y"], video["x"], video["value"].round(6)))
     assert got == [(0, 0, 0, 0.1), (0, 0, 1, 0.2), (1, 0, 0, 0.3), (1, 0, 1, 0.2)]
-    assert (frame["frame_i"] == 1).all() and (frame["step"] == 3).all() and (frame["timestep"] == 500.0).all()
+    assert (
+        (frame["frame_i"] == 1).all()
+        and (frame["step"] == 3).all()
+        and (frame["timestep"] == 500.0).all()
+    )
     assert abs(frame["value"].sum() - 1.0) < 1e-6
 
 
@@ -85,7 +102,9 @@ def test_streaming_csv_commits_atomically_and_discards(tmp_path: Path) -> None:
 
 def test_map_accumulator_averages_over_prompts() -> None:
     first, second = _captures(), _captures()
-    second.attentions[0] = AttentionCapture(3, 7, FrameAttention(torch.zeros(2, 2), torch.zeros(2), torch.ones(6)))
+    second.attentions[0] = AttentionCapture(
+        3, 7, FrameAttention(torch.zeros(2, 2), torch.zeros(2), torch.ones(6))
+    )
     acc = MapAccumulator()
     acc.add(first, "m", 1)
     acc.add(second, "m", 1)
@@ -104,11 +123,16 @@ def test_gate_rows() -> None:
 
 
 def test_csv_round_trip_and_no_partial_files(tmp_path: Path) -> None:
-    rows = list(capture_rows(_captures(), "m", "NA, \"quoted\" prompt", 9)) + list(gate_rows([GateInfo(0, 0.5, True)], "m"))
+    rows = list(capture_rows(_captures(), "m", 'NA, "quoted" prompt', 9)) + list(
+        gate_rows([GateInfo(0, 0.5, True)], "m")
+    )
     frame = rows_to_frame(rows)
     path = write_csv_atomic(frame, tmp_path / "out" / "statistics.csv")
     back = read_statistics(path)
-    pd.testing.assert_frame_equal(back[["step", "block", "frame_i", "frame_j", "y", "x"]], frame[["step", "block", "frame_i", "frame_j", "y", "x"]])
-    assert back["prompt"].iloc[0] == "NA, \"quoted\" prompt"
+    pd.testing.assert_frame_equal(
+        back[["step", "block", "frame_i", "frame_j", "y", "x"]],
+        frame[["step", "block", "frame_i", "frame_j", "y", "x"]],
+    )
+    assert back["prompt"].iloc[0] == 'NA, "quoted" prompt'
     assert (back["value"] - frame["value"]).abs().max() < 1e-12
     assert [p.name for p in path.parent.iterdir()] == ["statistics.csv"]

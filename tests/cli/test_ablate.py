@@ -25,10 +25,18 @@ def test_variants_differ_only_in_repvideo_settings() -> None:
         {"cache_window": None, "gates": "off", "gate_value": None},
     ]
     cards = variant_cards(base, grid)
-    assert [c.name for c in cards] == ["repvideo-tiny@w3-learned", "repvideo-tiny@w6-fixed0.25", "repvideo-tiny@gates-off"]
+    assert [c.name for c in cards] == [
+        "repvideo-tiny@w3-learned",
+        "repvideo-tiny@w6-fixed0.25",
+        "repvideo-tiny@gates-off",
+    ]
     assert len({c.card_hash for c in cards}) == 3
     for card in cards:
-        assert {**card.to_dict(), "name": None, "repvideo": None} == {**base.to_dict(), "name": None, "repvideo": None}
+        assert {**card.to_dict(), "name": None, "repvideo": None} == {
+            **base.to_dict(),
+            "name": None,
+            "repvideo": None,
+        }
     assert baseline_of(cards, base) == "repvideo-tiny@gates-off"
     with pytest.raises(UserError, match="not a RepVideo card"):
         variant_cards(registry.load_card("cogvideox-tiny"), grid)
@@ -39,15 +47,41 @@ def test_ablate_command_end_to_end_reuses_identical_settings(tmp_path: Path) -> 
     grid = tmp_path / "grid.yaml"
     grid.write_text('cache_window: [3, 6]\ngates: [learned, "off"]\n')
     out = tmp_path / "ablation-run"
-    env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0", "HF_HUB_OFFLINE": "1"}
-    cmd = [sys.executable, str(REPO / "run_eval.py"), "ablate", "--model", "repvideo-tiny", "--grid", str(grid),
-           "--suite", "smoke", "--limit-prompts", "2", "--dimensions", "temporal_flickering", "--output-dir", str(out), "--no-progress"]
+    env = {
+        **os.environ,
+        "RAY_AUTH_MODE": "disabled",
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "HF_HUB_OFFLINE": "1",
+    }
+    cmd = [
+        sys.executable,
+        str(REPO / "run_eval.py"),
+        "ablate",
+        "--model",
+        "repvideo-tiny",
+        "--grid",
+        str(grid),
+        "--suite",
+        "smoke",
+        "--limit-prompts",
+        "2",
+        "--dimensions",
+        "temporal_flickering",
+        "--output-dir",
+        str(out),
+        "--no-progress",
+    ]
     first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     assert first.returncode == 0, first.stderr[-3000:]
     with (out / "ablation" / "ablation.csv").open() as stream:
         table = list(csv.DictReader(stream))
-    assert {row["model"] if "model" in row else row[next(iter(row))] for row in table} >= {"repvideo-tiny@w3-learned", "repvideo-tiny@gates-off"}
-    assert (out / "ablation" / "ablation.md").is_file() and (out / "ablation" / "ablation_curves.png").is_file()
+    assert {row["model"] if "model" in row else row[next(iter(row))] for row in table} >= {
+        "repvideo-tiny@w3-learned",
+        "repvideo-tiny@gates-off",
+    }
+    assert (out / "ablation" / "ablation.md").is_file() and (
+        out / "ablation" / "ablation_curves.png"
+    ).is_file()
     assert len(list((out / "videos").iterdir())) == 3  # w3, w6, off: three distinct settings
 
     # A second grid that shares two settings regenerates only the new one.

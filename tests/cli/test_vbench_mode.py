@@ -10,7 +10,10 @@ from repvideo_eval.errors import UserError
 
 
 def test_auto_mode_from_video_length() -> None:
-    real = (registry.load_card("cogvideox-2b"), registry.load_card("repvideo-2b"))  # 49 frames at 8 fps = 6.1 s
+    real = (
+        registry.load_card("cogvideox-2b"),
+        registry.load_card("repvideo-2b"),
+    )  # 49 frames at 8 fps = 6.1 s
     tiny = (registry.load_card("cogvideox-tiny"),)  # 9 frames at 8 fps
     assert resolve_vbench_mode("auto", real) == "long"
     assert resolve_vbench_mode("auto", tiny) == "standard"
@@ -20,7 +23,7 @@ def test_auto_mode_from_video_length() -> None:
 
 
 def test_long_modes_choose_the_consistency_variant(tmp_path) -> None:
-    """"long" is evaluate_long.sh (--dev_flag: slow-fast); "long-inclip" is vbench-long without it."""
+    """ "long" is evaluate_long.sh (--dev_flag: slow-fast); "long-inclip" is vbench-long without it."""
     from repvideo_eval.scoring.long_mode import VBENCH_MODES, is_long_mode, long_consistency
     from repvideo_eval.stages import ScoringWorker
 
@@ -28,9 +31,18 @@ def test_long_modes_choose_the_consistency_variant(tmp_path) -> None:
     assert [is_long_mode(m) for m in VBENCH_MODES] == [False, True, True]
     for mode, variant in (("long", "slow-fast"), ("long-inclip", "inclip")):
         assert long_consistency(mode) == variant
-        worker = ScoringWorker(["temporal_flickering"], "cpu", "tiny-random", None, vbench_mode=mode, clip_dir=str(tmp_path / mode))
+        worker = ScoringWorker(
+            ["temporal_flickering"],
+            "cpu",
+            "tiny-random",
+            None,
+            vbench_mode=mode,
+            clip_dir=str(tmp_path / mode),
+        )
         assert worker.long_mode and worker.session.consistency == variant
-    assert not ScoringWorker(["temporal_flickering"], "cpu", "tiny-random", None, vbench_mode="standard").long_mode
+    assert not ScoringWorker(
+        ["temporal_flickering"], "cpu", "tiny-random", None, vbench_mode="standard"
+    ).long_mode
 
 
 def test_cli_accepts_the_long_inclip_mode() -> None:
@@ -40,6 +52,9 @@ def test_cli_accepts_the_long_inclip_mode() -> None:
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    assert parser.parse_args(["--model", "tiny", "--vbench-mode", "long-inclip"]).vbench_mode == "long-inclip"
+    assert (
+        parser.parse_args(["--model", "tiny", "--vbench-mode", "long-inclip"]).vbench_mode
+        == "long-inclip"
+    )
     with pytest.raises(SystemExit):
         parser.parse_args(["--model", "tiny", "--vbench-mode", "longest"])

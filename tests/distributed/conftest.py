@@ -25,10 +25,9 @@ def ray_local():
     A Ray this process already runs is reused when it has the resources (and left running);
     otherwise this session starts its own and shuts it down at the end.
     """
+    import dist_workers
     import ray
     from ray import cloudpickle
-
-    import dist_workers
 
     # Actor processes do not have tests/ on their path: ship the test workers by value.
     cloudpickle.register_pickle_by_value(dist_workers)

@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import dist_workers  # noqa: E402
 import ray  # noqa: E402
 from ray import cloudpickle  # noqa: E402
 from ray.cluster_utils import Cluster  # noqa: E402
 
-import dist_workers  # noqa: E402
 from repvideo_eval.distributed import Resources, pool, read_manifest, run_stage  # noqa: E402
 from repvideo_eval.errors import UserError  # noqa: E402
 
@@ -45,7 +45,9 @@ def main(out_dir: Path, mode: str) -> int:
     pool.STALL_CHECK_SECONDS = 3.0  # production waits 30 s for nodes to come back
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "num_gpus": 0})
     try:
-        nodes = [cluster.add_node(num_cpus=1, num_gpus=1) for _ in range(2 if mode == "lose-one" else 1)]
+        nodes = [
+            cluster.add_node(num_cpus=1, num_gpus=1) for _ in range(2 if mode == "lose-one" else 1)
+        ]
         doomed = nodes[-1]
         cluster.wait_for_nodes()
         ray.init(address=cluster.address, log_to_driver=False)

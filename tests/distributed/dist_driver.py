@@ -10,9 +10,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import dist_workers  # noqa: E402
 from ray import cloudpickle  # noqa: E402
 
-import dist_workers  # noqa: E402
 from repvideo_eval.distributed import Resources, run_stage  # noqa: E402
 
 

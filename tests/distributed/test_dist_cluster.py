@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from dist_workers import Item, expected_text
 
 HERE = Path(__file__).resolve().parent

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from dist_workers import FileWorker, Item, count, expected_text, is_complete
+
 from repvideo_eval.distributed import Resources, read_manifest, run_stage
 
 
@@ -41,7 +41,9 @@ def test_every_item_processed_once_with_one_worker_per_gpu(ray_local, tmp_path: 
     assert len(gpus) == 2 and all(len(g) == 1 for g in gpus)  # one distinct GPU per actor
 
 
-def test_rerun_skips_complete_items_and_redoes_missing_or_partial(ray_local, tmp_path: Path) -> None:
+def test_rerun_skips_complete_items_and_redoes_missing_or_partial(
+    ray_local, tmp_path: Path
+) -> None:
     items = _items(6)
     kwargs = {"out_dir": str(tmp_path)}
     manifest = tmp_path / "m.jsonl"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from dist_workers import (
     BrokenInitWorker,
     DyingWorker,
@@ -18,6 +17,7 @@ from dist_workers import (
     expected_text,
     is_complete,
 )
+
 from repvideo_eval.distributed import Resources, WorkerStartError, read_manifest, run_stage
 from repvideo_eval.errors import UserError
 
@@ -145,7 +145,9 @@ def test_worker_killed_from_outside_mid_run(ray_local, tmp_path) -> None:
     manifest = tmp_path / "m.jsonl"
     result: dict = {}
     thread = threading.Thread(
-        target=lambda: result.setdefault("summary", _run(tmp_path, FileWorker, {"delay": 0.3}, items))
+        target=lambda: result.setdefault(
+            "summary", _run(tmp_path, FileWorker, {"delay": 0.3}, items)
+        )
     )
     thread.start()
     victim = None

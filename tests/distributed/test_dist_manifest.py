@@ -22,7 +22,13 @@ def test_events_fold_into_the_last_state(tmp_path) -> None:
         writer.append("start", key="b", attempt=1)
     states = read_manifest(path)
     a, b = states["a"], states["b"]
-    assert (a.status, a.attempts, a.metadata, a.worker, a.node) == ("done", 2, {"score": 0.25}, "h:2", "n2")
+    assert (a.status, a.attempts, a.metadata, a.worker, a.node) == (
+        "done",
+        2,
+        {"score": 0.25},
+        "h:2",
+        "n2",
+    )
     assert a.seconds == 1.5 and a.total_seconds == 2.0 and a.errors == ["boom"] and a.error is None
     assert b.status == "started" and b.metadata is None
 

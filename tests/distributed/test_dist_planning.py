@@ -6,8 +6,8 @@ import argparse
 import time
 
 import pytest
-
 from dist_workers import FileWorker, Item
+
 from repvideo_eval.distributed import Resources, plan_workers, run_stage
 from repvideo_eval.distributed.cli_args import add_ray_arguments, resources_from_args
 from repvideo_eval.distributed.planning import can_host
@@ -117,7 +117,9 @@ def test_unreachable_ray_address_fails_in_seconds() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         started = time.monotonic()
-        with pytest.raises(UserError, match=f"no Ray cluster answers at --ray-address 127.0.0.1:{port}"):
+        with pytest.raises(
+            UserError, match=f"no Ray cluster answers at --ray-address 127.0.0.1:{port}"
+        ):
             check_ray_address(f"127.0.0.1:{port}")
     assert time.monotonic() - started < 6
     with socket.socket() as server:

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from dist_workers import Item, SlowInPlaceWorker, count, expected_text, is_complete
+
 from repvideo_eval.distributed import Resources, read_manifest, run_stage
 
 HERE = Path(__file__).resolve().parent
@@ -75,7 +75,9 @@ def _interrupt_then_rerun(ray_local: str, tmp_path: Path, sig: int) -> None:
 
     states = read_manifest(manifest)
     reference = read_manifest(reference_dir / "m.jsonl")
-    assert {k: s.metadata for k, s in states.items()} == {k: s.metadata for k, s in reference.items()}
+    assert {k: s.metadata for k, s in states.items()} == {
+        k: s.metadata for k, s in reference.items()
+    }
     for i in range(NUM_ITEMS):
         item = Item(key=f"v{i:02d}", value=i)
         assert (run_dir / f"{item.key}.txt").read_text() == expected_text(item)

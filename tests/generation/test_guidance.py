@@ -11,7 +11,9 @@ from repvideo_eval.generation.guidance import dynamic_cfg_schedule
 from repvideo_eval.generation.tiny import tiny_scheduler
 
 
-def official_formula(timestep: float, num_steps: int = 50, scale: float = 6.0, exp: int = 5) -> float:
+def official_formula(
+    timestep: float, num_steps: int = 50, scale: float = 6.0, exp: int = 5
+) -> float:
     # SAT's DynamicCFG: step_index = num_steps - timestep (the DDPM index), evaluated independently here.
     x = (num_steps - timestep) / num_steps
     return 1 + scale * (1 - np.cos(np.pi * np.power(x, exp))) / 2

@@ -8,12 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from diffusers import CogVideoXPipeline
+from repvideo.sat_fixture import sat_state_from_diffusers, write_sat_checkpoint
 
 from repvideo_eval import registry
 from repvideo_eval.generation.pipelines import load_pipeline, sample_video
-from repvideo_eval.generation.tiny import build_tiny_components, tiny_learned_gates, tiny_transformer_config
+from repvideo_eval.generation.tiny import (
+    build_tiny_components,
+    tiny_learned_gates,
+    tiny_transformer_config,
+)
 from repvideo_eval.repvideo.sat_convert import convert_sat_checkpoint
-from repvideo.sat_fixture import sat_state_from_diffusers, write_sat_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +29,18 @@ def saved_checkpoints(tmp_path_factory) -> dict[str, Path]:
     gates = tiny_learned_gates(transformer.config.num_layers, 0)
     write_sat_checkpoint(root / "sat", sat_state_from_diffusers(transformer, gates))
     config = tiny_transformer_config()
-    overrides = {k: config[k] for k in ("sample_width", "sample_height", "sample_frames", "max_text_seq_length")}
-    convert_sat_checkpoint(root / "sat", root / "converted", config_overrides={**overrides, "norm_eps": 1e-5})
-    return {"pipeline": root / "cogvideox-pipeline", "sat": root / "sat", "converted": root / "converted"}
+    overrides = {
+        k: config[k]
+        for k in ("sample_width", "sample_height", "sample_frames", "max_text_seq_length")
+    }
+    convert_sat_checkpoint(
+        root / "sat", root / "converted", config_overrides={**overrides, "norm_eps": 1e-5}
+    )
+    return {
+        "pipeline": root / "cogvideox-pipeline",
+        "sat": root / "sat",
+        "converted": root / "converted",
+    }
 
 
 def hub_card(name: str, **fields) -> object:
@@ -51,7 +64,9 @@ def test_converted_sat_repvideo_with_learned_gates_matches_the_twin(saved_checkp
     )
     pipe = load_pipeline(card, "cpu")
     expected_gates = tiny_learned_gates(pipe.transformer.config.num_layers, 0)
-    np.testing.assert_allclose(pipe.transformer.repvideo_gates.detach().numpy(), expected_gates.numpy(), rtol=0, atol=0)
+    np.testing.assert_allclose(
+        pipe.transformer.repvideo_gates.detach().numpy(), expected_gates.numpy(), rtol=0, atol=0
+    )
     twin = registry.load_card("repvideo-tiny")
     a, _ = sample_video(pipe, card, "a bicycle and a car", seed=9)
     b, _ = sample_video(load_pipeline(twin, "cpu"), twin, "a bicycle and a car", seed=9)

@@ -31,7 +31,9 @@ def test_same_seed_same_video_and_different_seed_different_video(tiny_pipes) -> 
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
     # What diffusers applied per step is the schedule we record (sampler parity, dynamic CFG).
-    np.testing.assert_allclose(info["guidance_applied"], info["guidance_schedule"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        info["guidance_applied"], info["guidance_schedule"], rtol=0, atol=1e-9
+    )
     assert info["uncond"] == "zero-embeddings"
 
 
@@ -49,7 +51,10 @@ def test_repvideo_twin_differs_from_baseline_with_same_weights_and_seed(tiny_pip
 def test_gates_off_reproduce_the_baseline_video(tiny_pipes) -> None:
     base_card, base_pipe = tiny_pipes["base"]
     off_card = registry.card_from_dict(
-        {**registry.load_card("repvideo-tiny").to_dict(), "repvideo": {"cache_window": 6, "gates": "off"}}
+        {
+            **registry.load_card("repvideo-tiny").to_dict(),
+            "repvideo": {"cache_window": 6, "gates": "off"},
+        }
     )
     off_pipe = load_pipeline(off_card, "cpu")
     a, _ = sample_video(base_pipe, base_card, "a bicycle and a car", seed=3)

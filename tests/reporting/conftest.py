@@ -8,14 +8,29 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pytest
 
-COLUMNS = ["model", "card_hash", "prompt", "prompt_index", "sample", "seed", "video", "dimension",
-           "score", "weight", "error", "backend", "weights_id", "vbench_mode"]
+COLUMNS = [
+    "model",
+    "card_hash",
+    "prompt",
+    "prompt_index",
+    "sample",
+    "seed",
+    "video",
+    "dimension",
+    "score",
+    "weight",
+    "error",
+    "backend",
+    "weights_id",
+    "vbench_mode",
+]
 #: Prompts with characters that must be escaped in HTML and quoted in URLs.
 AWKWARD_PROMPTS = [
     'a cat <b>bold & "quoted" <img src=x onerror=alert(1)>',
@@ -27,14 +42,31 @@ AWKWARD_PROMPTS = [
 ]
 
 
-def make_card(name: str, *, repvideo: dict[str, Any] | None = None, **sampler: Any) -> dict[str, Any]:
+def make_card(
+    name: str, *, repvideo: dict[str, Any] | None = None, **sampler: Any
+) -> dict[str, Any]:
     """A full model card dict as run.json stores it."""
-    base_sampler = {"scheduler": "CogVideoXDPMScheduler", "num_inference_steps": 2, "guidance_scale": 6.0,
-                    "use_dynamic_cfg": True, "dynamic_cfg_exp": 5.0, "negative_prompt": "", "num_frames": 9,
-                    "height": 32, "width": 48, "fps": 8}
+    base_sampler = {
+        "scheduler": "CogVideoXDPMScheduler",
+        "num_inference_steps": 2,
+        "guidance_scale": 6.0,
+        "use_dynamic_cfg": True,
+        "dynamic_cfg_exp": 5.0,
+        "negative_prompt": "",
+        "num_frames": 9,
+        "height": 32,
+        "width": 48,
+        "fps": 8,
+    }
     base_sampler.update(sampler)
-    return {"name": name, "family": "cogvideox", "weights": "tiny-random:seed=0", "dtype": "float32",
-            "sampler": base_sampler, "repvideo": repvideo}
+    return {
+        "name": name,
+        "family": "cogvideox",
+        "weights": "tiny-random:seed=0",
+        "dtype": "float32",
+        "sampler": base_sampler,
+        "repvideo": repvideo,
+    }
 
 
 def card_hash_of(card: dict[str, Any]) -> str:
@@ -106,22 +138,40 @@ def build_run(
                     (run_dir / rel).write_bytes(tiny_mp4_bytes())
                 for dim in dims:
                     failed = (card["name"], p_index, sample, dim) in errors
-                    rows.append({
-                        "model": card["name"], "card_hash": digest, "prompt": prompt, "prompt_index": p_index,
-                        "sample": sample, "seed": 100000 * p_index + sample + seed_offset, "video": rel, "dimension": dim,
-                        "score": "" if failed else repr(float(score(card["name"], p_index, sample, dim))),
-                        "weight": repr(float(weight(card["name"], p_index, sample, dim))),
-                        "error": "decode failed: synthetic" if failed else "", "backend": "vbench-0.1.5",
-                        "weights_id": weights_id, "vbench_mode": vbench_mode,
-                    })
+                    rows.append(
+                        {
+                            "model": card["name"],
+                            "card_hash": digest,
+                            "prompt": prompt,
+                            "prompt_index": p_index,
+                            "sample": sample,
+                            "seed": 100000 * p_index + sample + seed_offset,
+                            "video": rel,
+                            "dimension": dim,
+                            "score": ""
+                            if failed
+                            else repr(float(score(card["name"], p_index, sample, dim))),
+                            "weight": repr(float(weight(card["name"], p_index, sample, dim))),
+                            "error": "decode failed: synthetic" if failed else "",
+                            "backend": "vbench-0.1.5",
+                            "weights_id": weights_id,
+                            "vbench_mode": vbench_mode,
+                        }
+                    )
     with (run_dir / "per_video.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-    meta = {"run_id": run_id or run_dir.name, "created": created, "suite": "synthetic",
-            "dimensions": sorted({d for d in dimensions}), "models": models,
-            "versions": versions or {"repvideo-eval": "0.1.0", "torch": "2.14.1", "diffusers": "0.36.0", "vbench": "0.1.5"},
-            "device": "cpu"}
+    meta = {
+        "run_id": run_id or run_dir.name,
+        "created": created,
+        "suite": "synthetic",
+        "dimensions": sorted({d for d in dimensions}),
+        "models": models,
+        "versions": versions
+        or {"repvideo-eval": "0.1.0", "torch": "2.14.1", "diffusers": "0.36.0", "vbench": "0.1.5"},
+        "device": "cpu",
+    }
     (run_dir / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return run_dir
 

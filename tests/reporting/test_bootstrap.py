@@ -11,11 +11,18 @@ from repvideo_eval.reporting import bootstrap
 
 def records(rows: list[tuple[int, str, float, float]], dimension: str = "dim") -> pd.DataFrame:
     """(prompt_index, sample, score, weight) tuples -> a records frame with the loader's columns."""
-    return pd.DataFrame({
-        "prompt_index": [r[0] for r in rows], "prompt": [f"p{r[0]}" for r in rows], "sample": [r[1] for r in rows],
-        "seed": [r[1] for r in rows], "dimension": dimension, "score": [r[2] for r in rows],
-        "weight": [r[3] for r in rows], "error": "",
-    })
+    return pd.DataFrame(
+        {
+            "prompt_index": [r[0] for r in rows],
+            "prompt": [f"p{r[0]}" for r in rows],
+            "sample": [r[1] for r in rows],
+            "seed": [r[1] for r in rows],
+            "dimension": dimension,
+            "score": [r[2] for r in rows],
+            "weight": [r[3] for r in rows],
+            "error": "",
+        }
+    )
 
 
 def test_estimate_is_vbench_weighted_mean_and_skips_errors() -> None:
@@ -43,7 +50,9 @@ def test_bootstrap_of_weighted_ratio_matches_linearised_variance() -> None:
     n = 300
     scores = rng.uniform(0, 1, size=n)
     weights = rng.integers(1, 48, size=n).astype(float)  # e.g. frame pairs per video
-    sums = bootstrap.prompt_sums(records([(i, 0, s, w) for i, (s, w) in enumerate(zip(scores, weights))]), ["dim"])
+    sums = bootstrap.prompt_sums(
+        records([(i, 0, s, w) for i, (s, w) in enumerate(zip(scores, weights))]), ["dim"]
+    )
     result = bootstrap.bootstrap(sums, 20000, 0.95, bootstrap.make_rng(0, "ratio"))
     ratio = np.sum(scores * weights) / np.sum(weights)
     # Resampling n clusters: Var*(sum S - R sum W) = sum (S_p - R W_p)^2, divided by (sum W)^2.
@@ -64,7 +73,9 @@ def test_two_prompt_bootstrap_distribution_is_binomial() -> None:
 def test_samples_of_a_prompt_are_resampled_together() -> None:
     # Each prompt averages 0.5 over its two samples; resampling prompts (not videos) never moves it.
     frame = records([(0, 0, 0.0, 1.0), (0, 1, 1.0, 1.0), (1, 0, 0.2, 1.0), (1, 1, 0.8, 1.0)])
-    result = bootstrap.bootstrap(bootstrap.prompt_sums(frame, ["dim"]), 500, 0.95, bootstrap.make_rng(0))
+    result = bootstrap.bootstrap(
+        bootstrap.prompt_sums(frame, ["dim"]), 500, 0.95, bootstrap.make_rng(0)
+    )
     np.testing.assert_allclose(result.replicates[:, 0], 0.5)
 
 
@@ -87,10 +98,16 @@ def test_same_seed_same_interval_other_seed_differs() -> None:
     assert not np.array_equal(first.replicates, other.replicates)
 
 
-def aligned(a_values: list[float], b_values: list[float]) -> tuple[bootstrap.PromptSums, bootstrap.PromptSums]:
+def aligned(
+    a_values: list[float], b_values: list[float]
+) -> tuple[bootstrap.PromptSums, bootstrap.PromptSums]:
     prompts = [(i, f"p{i}") for i in range(len(a_values))]
-    a = bootstrap.prompt_sums(records([(i, 0, v, 1.0) for i, v in enumerate(a_values)]), ["dim"], prompts)
-    b = bootstrap.prompt_sums(records([(i, 0, v, 1.0) for i, v in enumerate(b_values)]), ["dim"], prompts)
+    a = bootstrap.prompt_sums(
+        records([(i, 0, v, 1.0) for i, v in enumerate(a_values)]), ["dim"], prompts
+    )
+    b = bootstrap.prompt_sums(
+        records([(i, 0, v, 1.0) for i, v in enumerate(b_values)]), ["dim"], prompts
+    )
     return a, b
 
 

@@ -19,32 +19,70 @@ def run_cli(*argv: str) -> int:
     return report_command.execute(parser.parse_args(list(argv)))
 
 
-def test_single_run_defaults_to_its_report_folder(tmp_path: Path, run_builder, card_factory, capsys) -> None:
-    run = run_builder(tmp_path / "run", [card_factory("cogvideox-tiny"), card_factory("repvideo-tiny", repvideo=REPVIDEO)])
+def test_single_run_defaults_to_its_report_folder(
+    tmp_path: Path, run_builder, card_factory, capsys
+) -> None:
+    run = run_builder(
+        tmp_path / "run",
+        [card_factory("cogvideox-tiny"), card_factory("repvideo-tiny", repvideo=REPVIDEO)],
+    )
     assert run_cli(str(run), "--resamples", "200", "--no-plots", "--no-gallery") == 0
     captured = capsys.readouterr()
     assert captured.out.startswith("# Leaderboard") and "| cogvideox-tiny |" in captured.out
-    assert {p.name for p in (run / "report").iterdir()} == {"leaderboard.csv", "leaderboard.md", "leaderboard.json"}
+    assert {p.name for p in (run / "report").iterdir()} == {
+        "leaderboard.csv",
+        "leaderboard.md",
+        "leaderboard.json",
+    }
     assert f"wrote {run / 'report' / 'leaderboard.csv'}" in captured.err
-    assert not [p for p in (run / "report").iterdir() if p.name.startswith(".")]  # no temp files left
+    assert not [
+        p for p in (run / "report").iterdir() if p.name.startswith(".")
+    ]  # no temp files left
 
 
-def test_merges_runs_and_writes_the_ablation_report(tmp_path: Path, run_builder, card_factory, capsys) -> None:
+def test_merges_runs_and_writes_the_ablation_report(
+    tmp_path: Path, run_builder, card_factory, capsys
+) -> None:
     base = run_builder(tmp_path / "a", [card_factory("repvideo-tiny", repvideo=REPVIDEO)])
-    variant = run_builder(tmp_path / "b", [card_factory("repvideo-tiny-cw2", repvideo={**REPVIDEO, "cache_window": 2})])
+    variant = run_builder(
+        tmp_path / "b",
+        [card_factory("repvideo-tiny-cw2", repvideo={**REPVIDEO, "cache_window": 2})],
+    )
     out = tmp_path / "merged"
-    assert run_cli(str(base), str(variant), "--output-dir", str(out), "--resamples", "200",
-                   "--ablation-baseline", "repvideo-tiny", "--no-gallery", "--no-plots") == 0
+    assert (
+        run_cli(
+            str(base),
+            str(variant),
+            "--output-dir",
+            str(out),
+            "--resamples",
+            "200",
+            "--ablation-baseline",
+            "repvideo-tiny",
+            "--no-gallery",
+            "--no-plots",
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
-    assert "| repvideo-tiny |" in printed and "| repvideo-tiny-cw2 |" in printed and "# RepVideo ablation" in printed
+    assert (
+        "| repvideo-tiny |" in printed
+        and "| repvideo-tiny-cw2 |" in printed
+        and "# RepVideo ablation" in printed
+    )
     assert (out / "ablation.csv").is_file() and (out / "leaderboard.json").is_file()
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    (["--resamples", "5"], "too few"),
-    (["--ablation-baseline", "nope"], "not in the given runs"),
-])
-def test_bad_flags_are_user_errors(tmp_path: Path, run_builder, card_factory, extra, message) -> None:
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--resamples", "5"], "too few"),
+        (["--ablation-baseline", "nope"], "not in the given runs"),
+    ],
+)
+def test_bad_flags_are_user_errors(
+    tmp_path: Path, run_builder, card_factory, extra, message
+) -> None:
     run = run_builder(tmp_path / "run", [card_factory("m")])
     with pytest.raises(UserError, match=message):
         run_cli(str(run), "--no-plots", "--no-gallery", "--resamples", "200", *extra)

@@ -13,7 +13,15 @@ from repvideo_eval.reporting.records import load_records
 
 def test_merges_runs_of_different_models(tmp_path: Path, run_builder, card_factory) -> None:
     run_builder(tmp_path / "a", [card_factory("cogvideox-tiny")])
-    run_builder(tmp_path / "b", [card_factory("repvideo-tiny", repvideo={"cache_window": 6, "gates": "learned", "gate_value": None})])
+    run_builder(
+        tmp_path / "b",
+        [
+            card_factory(
+                "repvideo-tiny",
+                repvideo={"cache_window": 6, "gates": "learned", "gate_value": None},
+            )
+        ],
+    )
     records = load_records([tmp_path / "a", tmp_path / "b"])
     assert records.rows == ["cogvideox-tiny", "repvideo-tiny"]
     assert records.cards["repvideo-tiny"]["repvideo"]["cache_window"] == 6
@@ -22,7 +30,9 @@ def test_merges_runs_of_different_models(tmp_path: Path, run_builder, card_facto
     assert records.random_weights()
 
 
-def test_same_model_with_two_cards_gets_two_labelled_rows(tmp_path: Path, run_builder, card_factory) -> None:
+def test_same_model_with_two_cards_gets_two_labelled_rows(
+    tmp_path: Path, run_builder, card_factory
+) -> None:
     run_builder(tmp_path / "a", [card_factory("cogvideox-tiny")])
     run_builder(tmp_path / "b", [card_factory("cogvideox-tiny", num_inference_steps=4)])
     records = load_records([tmp_path / "a", tmp_path / "b"])
@@ -40,8 +50,12 @@ def test_duplicate_records_keep_the_newest_run(tmp_path: Path, run_builder, card
     assert any("duplicate" in note for note in records.notes)
 
 
-def test_empty_score_without_error_counts_as_error(tmp_path: Path, run_builder, card_factory) -> None:
-    run = run_builder(tmp_path / "a", [card_factory("m")], errors={("m", 0, 0, "subject_consistency")})
+def test_empty_score_without_error_counts_as_error(
+    tmp_path: Path, run_builder, card_factory
+) -> None:
+    run = run_builder(
+        tmp_path / "a", [card_factory("m")], errors={("m", 0, 0, "subject_consistency")}
+    )
     csv_path = run / "per_video.csv"
     csv_path.write_text(csv_path.read_text().replace("decode failed: synthetic", ""))
     records = load_records([run])
@@ -57,10 +71,15 @@ def test_empty_score_without_error_counts_as_error(tmp_path: Path, run_builder, 
         (lambda run: _edit_csv(run, ",0.75,", ",1.5,"), "outside -1..1"),
         (lambda run: _edit_csv(run, ",1.0,", ",-1,"), "positive number"),
         (lambda run: _edit_csv(run, ",1.0,", ",abc,"), "positive number"),
-        (lambda run: (run / "run.json").write_text(json.dumps({"run_id": "x", "models": {}})), "run.json does not describe"),
+        (
+            lambda run: (run / "run.json").write_text(json.dumps({"run_id": "x", "models": {}})),
+            "run.json does not describe",
+        ),
     ],
 )
-def test_malformed_runs_raise_user_errors(tmp_path: Path, run_builder, card_factory, mutate, message) -> None:
+def test_malformed_runs_raise_user_errors(
+    tmp_path: Path, run_builder, card_factory, mutate, message
+) -> None:
     run = run_builder(tmp_path / "a", [card_factory("m")], score=lambda *a: 0.75)
     mutate(run)
     with pytest.raises(UserError, match=message):
@@ -82,7 +101,9 @@ def test_missing_folder_and_no_folder(tmp_path: Path) -> None:
 
 
 def test_failed_record_may_have_an_empty_weight(tmp_path: Path, run_builder, card_factory) -> None:
-    run = run_builder(tmp_path / "a", [card_factory("m")], errors={("m", 0, 0, "subject_consistency")})
+    run = run_builder(
+        tmp_path / "a", [card_factory("m")], errors={("m", 0, 0, "subject_consistency")}
+    )
     path = run / "per_video.csv"
     lines = path.read_text().splitlines()
     failed = next(i for i, line in enumerate(lines) if "decode failed" in line)

@@ -28,4 +28,3 @@ def tiny_2b() -> torch.nn.Module:
 @pytest.fixture(scope="module")
 def inputs_2b() -> dict:
     return tiny_inputs("cogvideox-2b", seed=1)
-

@@ -24,7 +24,14 @@ class OfficialConcatLoop(torch.nn.Module):
         self.gates = gates
         self.window = window
 
-    def forward(self, hidden_states, encoder_hidden_states, temb, image_rotary_emb=None, attention_kwargs=None):
+    def forward(
+        self,
+        hidden_states,
+        encoder_hidden_states,
+        temb,
+        image_rotary_emb=None,
+        attention_kwargs=None,
+    ):
         text_len = encoder_hidden_states.shape[1]
         h = torch.cat([encoder_hidden_states, hidden_states], dim=1)
         cache = [h]
@@ -53,7 +60,14 @@ class PerStreamListLoop(torch.nn.Module):
         self.gates = gates
         self.window = window
 
-    def forward(self, hidden_states, encoder_hidden_states, temb, image_rotary_emb=None, attention_kwargs=None):
+    def forward(
+        self,
+        hidden_states,
+        encoder_hidden_states,
+        temb,
+        image_rotary_emb=None,
+        attention_kwargs=None,
+    ):
         video, text = hidden_states, encoder_hidden_states
         video_cache, text_cache = [video], [text]
         for i, block in enumerate(self.blocks):
@@ -95,7 +109,9 @@ class WanListLoop(torch.nn.Module):
         return h
 
 
-def stock_with_loop(stock_model: torch.nn.Module, loop_cls: type, gates: torch.Tensor, window: int) -> torch.nn.Module:
+def stock_with_loop(
+    stock_model: torch.nn.Module, loop_cls: type, gates: torch.Tensor, window: int
+) -> torch.nn.Module:
     """A deep copy of a stock model whose block list is one reference-loop module."""
     model = copy.deepcopy(stock_model)
     attr = "blocks" if hasattr(model, "blocks") else "transformer_blocks"

@@ -21,7 +21,8 @@ PREFIX = "model.diffusion_model."
 TINY_SAT_CONFIG = dict(TINY_CONFIGS["cogvideox-2b"], norm_eps=1e-6)
 #: What the converter cannot infer from shapes for the tiny model.
 TINY_OVERRIDES = {
-    key: TINY_SAT_CONFIG[key] for key in ("sample_width", "sample_height", "sample_frames", "max_text_seq_length")
+    key: TINY_SAT_CONFIG[key]
+    for key in ("sample_width", "sample_height", "sample_frames", "max_text_seq_length")
 }
 
 
@@ -31,21 +32,33 @@ def _sincos_1d(dim: int, pos: np.ndarray) -> np.ndarray:
     return np.concatenate([np.sin(out), np.cos(out)], axis=1)
 
 
-def sat_pos_table(hidden: int, grid_h: int, grid_w: int, frames: int, text_len: int, interp: float = 1.875) -> torch.Tensor:
+def sat_pos_table(
+    hidden: int, grid_h: int, grid_w: int, frames: int, text_len: int, interp: float = 1.875
+) -> torch.Tensor:
     """SAT's Basic3DPositionEmbeddingMixin table: zeros for text, [temporal | spatial] sin-cos for video."""
     spatial_dim, temporal_dim = hidden // 4 * 3, hidden // 4
-    w, h = np.meshgrid(np.arange(grid_w, dtype=np.float32) / interp, np.arange(grid_h, dtype=np.float32) / interp)
-    spatial = np.concatenate([_sincos_1d(spatial_dim // 2, w), _sincos_1d(spatial_dim // 2, h)], axis=1)
+    w, h = np.meshgrid(
+        np.arange(grid_w, dtype=np.float32) / interp, np.arange(grid_h, dtype=np.float32) / interp
+    )
+    spatial = np.concatenate(
+        [_sincos_1d(spatial_dim // 2, w), _sincos_1d(spatial_dim // 2, h)], axis=1
+    )
     temporal = _sincos_1d(temporal_dim, np.arange(frames, dtype=np.float32))
     video = np.concatenate(
-        [np.repeat(temporal[:, None, :], grid_h * grid_w, axis=1), np.repeat(spatial[None], frames, axis=0)], axis=-1
+        [
+            np.repeat(temporal[:, None, :], grid_h * grid_w, axis=1),
+            np.repeat(spatial[None], frames, axis=0),
+        ],
+        axis=-1,
     ).reshape(-1, hidden)
     table = torch.zeros(1, text_len + video.shape[0], hidden)
     table[0, text_len:] = torch.from_numpy(video).float()
     return table
 
 
-def sat_state_from_diffusers(model: torch.nn.Module, gates: torch.Tensor) -> dict[str, torch.Tensor]:
+def sat_state_from_diffusers(
+    model: torch.nn.Module, gates: torch.Tensor
+) -> dict[str, torch.Tensor]:
     """The SAT state dict holding the same weights as a stock diffusers CogVideoX model."""
     sd = {k: v.detach().clone() for k, v in model.state_dict().items()}
     cfg = model.config
@@ -62,9 +75,13 @@ def sat_state_from_diffusers(model: torch.nn.Module, gates: torch.Tensor) -> dic
             sat[f"{layer}attention.dense.{p}"] = sd[f"{b}attn1.to_out.0.{p}"]
             sat[f"{layer}mlp.dense_h_to_4h.{p}"] = sd[f"{b}ff.net.0.proj.{p}"]
             sat[f"{layer}mlp.dense_4h_to_h.{p}"] = sd[f"{b}ff.net.2.{p}"]
-            n1 = sd[f"{b}norm1.linear.{p}"].chunk(6)  # shift, scale, gate, text shift, text scale, text gate
+            n1 = sd[f"{b}norm1.linear.{p}"].chunk(
+                6
+            )  # shift, scale, gate, text shift, text scale, text gate
             n2 = sd[f"{b}norm2.linear.{p}"].chunk(6)
-            sat[f"mixins.adaln_layer.adaLN_modulations.{i}.1.{p}"] = torch.cat([*n1[:3], *n2[:3], *n1[3:], *n2[3:]])
+            sat[f"mixins.adaln_layer.adaLN_modulations.{i}.1.{p}"] = torch.cat(
+                [*n1[:3], *n2[:3], *n1[3:], *n2[3:]]
+            )
             sat[f"mixins.adaln_layer.query_layernorm_list.{i}.{p}"] = sd[f"{b}attn1.norm_q.{p}"]
             sat[f"mixins.adaln_layer.key_layernorm_list.{i}.{p}"] = sd[f"{b}attn1.norm_k.{p}"]
     for p in ("weight", "bias"):
@@ -89,11 +106,17 @@ def sat_state_from_diffusers(model: torch.nn.Module, gates: torch.Tensor) -> dic
     return {PREFIX + k: v for k, v in sat.items()}
 
 
-def write_sat_checkpoint(folder: Path, state: dict[str, torch.Tensor], iteration: str = "1000", extra: dict | None = None) -> Path:
+def write_sat_checkpoint(
+    folder: Path, state: dict[str, torch.Tensor], iteration: str = "1000", extra: dict | None = None
+) -> Path:
     """Write ``latest`` and ``<iteration>/mp_rank_00_model_states.pt`` as SAT's save does."""
     (folder / iteration).mkdir(parents=True, exist_ok=True)
     (folder / "latest").write_text(iteration + "\n")
-    payload = {"module": state, "iteration": int(iteration), "args": argparse.Namespace(num_layers=13, mode="finetune")}
+    payload = {
+        "module": state,
+        "iteration": int(iteration),
+        "args": argparse.Namespace(num_layers=13, mode="finetune"),
+    }
     payload.update(extra or {})
     path = folder / iteration / "mp_rank_00_model_states.pt"
     torch.save(payload, path)

@@ -19,7 +19,12 @@ from repvideo_eval.repvideo import (
     set_gates_constant,
 )
 from repvideo_eval.repvideo.block_loop import mix, mixing_plan
-from repvideo_eval.repvideo.tiny_configs import TINY_LAYERS, build_tiny_transformer, tiny_inputs, tiny_names
+from repvideo_eval.repvideo.tiny_configs import (
+    TINY_LAYERS,
+    build_tiny_transformer,
+    tiny_inputs,
+    tiny_names,
+)
 
 
 def _out(model: torch.nn.Module, inputs: dict) -> torch.Tensor:
@@ -70,12 +75,20 @@ def test_zero_gates_are_skipped_outside_training_and_mixed_under_autograd() -> N
     gates = torch.nn.Parameter(torch.tensor([0.5, 0.5, 0.0, 0.5, 0.0]))
     with torch.no_grad():
         assert mixing_plan(gates, 6) == [False, False, False, True, False]
-    assert mixing_plan(gates, 6) == [False, False, True, True, True]  # zero gates still get gradients
+    assert mixing_plan(gates, 6) == [
+        False,
+        False,
+        True,
+        True,
+        True,
+    ]  # zero gates still get gradients
     frozen = gates.detach()
     assert mixing_plan(frozen, 6) == [False, False, False, True, False]
 
 
-def test_partial_zero_gates_only_change_active_mixes(tiny_2b: torch.nn.Module, inputs_2b: dict) -> None:
+def test_partial_zero_gates_only_change_active_mixes(
+    tiny_2b: torch.nn.Module, inputs_2b: dict
+) -> None:
     model = apply_repvideo(copy.deepcopy(tiny_2b), cache_window=6)
     values = [0.0] * TINY_LAYERS
     values[0] = values[1] = values[7] = 0.9  # inactive blocks: changing their gates changes nothing
@@ -119,7 +132,10 @@ def test_errors_for_wrong_models(tiny_2b: torch.nn.Module) -> None:
 def test_gates_follow_dtype_moves(tiny_2b: torch.nn.Module, inputs_2b: dict) -> None:
     model = apply_repvideo(copy.deepcopy(tiny_2b)).to(torch.bfloat16)
     assert model.repvideo_gates.dtype == torch.bfloat16
-    inputs = {k: (v.to(torch.bfloat16) if torch.is_tensor(v) and v.is_floating_point() else v) for k, v in inputs_2b.items()}
+    inputs = {
+        k: (v.to(torch.bfloat16) if torch.is_tensor(v) and v.is_floating_point() else v)
+        for k, v in inputs_2b.items()
+    }
     out = _out(model, inputs)
     assert out.dtype == torch.bfloat16 and torch.isfinite(out).all()
 

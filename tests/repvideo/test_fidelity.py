@@ -11,8 +11,6 @@ import copy
 import pytest
 import torch
 
-from repvideo_eval.repvideo import apply_repvideo, inactive_layers, set_gates
-from repvideo_eval.repvideo.tiny_configs import TINY_LAYERS, build_tiny_transformer, tiny_inputs
 from repvideo.reference_loops import (
     OfficialConcatLoop,
     PerStreamListLoop,
@@ -20,6 +18,8 @@ from repvideo.reference_loops import (
     relative_error,
     stock_with_loop,
 )
+from repvideo_eval.repvideo import apply_repvideo, inactive_layers, set_gates
+from repvideo_eval.repvideo.tiny_configs import TINY_LAYERS, build_tiny_transformer, tiny_inputs
 
 
 def _out(model: torch.nn.Module, inputs: dict) -> torch.Tensor:
@@ -32,7 +32,9 @@ def _random_gates(seed: int) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("window", [1, 2, 3, 6, TINY_LAYERS + 5])
-def test_matches_official_concatenated_loop(tiny_2b: torch.nn.Module, inputs_2b: dict, window: int) -> None:
+def test_matches_official_concatenated_loop(
+    tiny_2b: torch.nn.Module, inputs_2b: dict, window: int
+) -> None:
     gates = _random_gates(window)
     model = apply_repvideo(copy.deepcopy(tiny_2b), cache_window=window)
     set_gates(model, gates)
@@ -66,7 +68,9 @@ def test_random_gates_match_per_stream_list_loop(tiny_2b: torch.nn.Module, input
 def test_wan_matches_single_stream_list_loop(window: int) -> None:
     stock = build_tiny_transformer("wan-2.1", seed=8)
     inputs = tiny_inputs("wan-2.1", seed=9)
-    gates = torch.full((TINY_LAYERS,), 0.5)  # training-free setting: no Wan RepVideo checkpoint exists
+    gates = torch.full(
+        (TINY_LAYERS,), 0.5
+    )  # training-free setting: no Wan RepVideo checkpoint exists
     model = apply_repvideo(copy.deepcopy(stock), cache_window=window)
     set_gates(model, gates)
     expected = _out(stock_with_loop(stock, WanListLoop, gates, window), inputs)
@@ -74,7 +78,9 @@ def test_wan_matches_single_stream_list_loop(window: int) -> None:
     assert relative_error(_out(stock, inputs), expected) > 1e-3
 
 
-def _loss_and_grads(model: torch.nn.Module, inputs: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def _loss_and_grads(
+    model: torch.nn.Module, inputs: dict
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     model.zero_grad(set_to_none=True)
     out = model(**inputs).sample
     (out.square().mean()).backward()

@@ -10,9 +10,21 @@ import pytest
 import torch
 from diffusers import CogVideoXTransformer3DModel
 
-from repvideo.sat_fixture import PREFIX, TINY_OVERRIDES, TINY_SAT_CONFIG, sat_state_from_diffusers, write_sat_checkpoint
+from repvideo.sat_fixture import (
+    PREFIX,
+    TINY_OVERRIDES,
+    TINY_SAT_CONFIG,
+    sat_state_from_diffusers,
+    write_sat_checkpoint,
+)
 from repvideo_eval.errors import UserError
-from repvideo_eval.repvideo import apply_repvideo, ensure_converted, get_gates, load_repvideo, set_gates
+from repvideo_eval.repvideo import (
+    apply_repvideo,
+    ensure_converted,
+    get_gates,
+    load_repvideo,
+    set_gates,
+)
 from repvideo_eval.repvideo.sat_convert import convert_sat_checkpoint
 from repvideo_eval.repvideo.tiny_configs import TINY_LAYERS, tiny_inputs
 
@@ -35,21 +47,31 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
-def test_converts_loads_strictly_and_matches_direct_tensors(tmp_path: Path, reference, sat_state) -> None:
+def test_converts_loads_strictly_and_matches_direct_tensors(
+    tmp_path: Path, reference, sat_state
+) -> None:
     model, gates = reference
     write_sat_checkpoint(tmp_path / "sat", sat_state)
-    report = convert_sat_checkpoint(tmp_path / "sat", tmp_path / "out", config_overrides=TINY_OVERRIDES)
+    report = convert_sat_checkpoint(
+        tmp_path / "sat", tmp_path / "out", config_overrides=TINY_OVERRIDES
+    )
     assert report.iteration == "1000" and report.num_tensors == len(sat_state)
     assert report.gates == pytest.approx(gates.tolist())
     assert report.dropped == [PREFIX + "mixins.pos_embed.pos_embedding"]
 
     # the folder is a stock diffusers folder that loads strictly ...
-    stock, info = CogVideoXTransformer3DModel.from_pretrained(tmp_path / "out", output_loading_info=True)
-    assert not any(info[k] for k in ("missing_keys", "unexpected_keys", "mismatched_keys", "error_msgs"))
+    stock, info = CogVideoXTransformer3DModel.from_pretrained(
+        tmp_path / "out", output_loading_info=True
+    )
+    assert not any(
+        info[k] for k in ("missing_keys", "unexpected_keys", "mismatched_keys", "error_msgs")
+    )
     expected_sd = model.state_dict()
     assert stock.state_dict().keys() == expected_sd.keys()
     assert all(torch.equal(stock.state_dict()[k], v) for k, v in expected_sd.items())
-    assert {k: stock.config[k] for k in TINY_SAT_CONFIG} == {k: model.config[k] for k in TINY_SAT_CONFIG}
+    assert {k: stock.config[k] for k in TINY_SAT_CONFIG} == {
+        k: model.config[k] for k in TINY_SAT_CONFIG
+    }
 
     # ... and load_repvideo restores RepVideo with the learned gates
     loaded = load_repvideo(tmp_path / "out")
@@ -80,7 +102,9 @@ def test_saved_repvideo_round_trips(tmp_path: Path, reference) -> None:
 def test_unknown_key_is_named(tmp_path: Path, sat_state) -> None:
     sat_state[PREFIX + "transformer.layers.0.attention.rotary.inv_freq"] = torch.zeros(4)
     write_sat_checkpoint(tmp_path / "sat", sat_state)
-    with pytest.raises(UserError, match=r"transformer\.layers\.0\.attention\.rotary\.inv_freq.*no conversion rule"):
+    with pytest.raises(
+        UserError, match=r"transformer\.layers\.0\.attention\.rotary\.inv_freq.*no conversion rule"
+    ):
         convert_sat_checkpoint(tmp_path / "sat", tmp_path / "out", config_overrides=TINY_OVERRIDES)
     assert not (tmp_path / "out").exists() and _leftovers(tmp_path) == []
 
@@ -106,7 +130,11 @@ def test_position_table_is_checked(tmp_path: Path, sat_state) -> None:
     with pytest.raises(UserError, match="pos_embedding.*differs"):
         convert_sat_checkpoint(tmp_path / "sat", tmp_path / "out", config_overrides=TINY_OVERRIDES)
     with pytest.raises(UserError, match="pos_embedding.*shape"):  # wrong sample size for this table
-        convert_sat_checkpoint(tmp_path / "sat", tmp_path / "out2", config_overrides={**TINY_OVERRIDES, "sample_frames": 13})
+        convert_sat_checkpoint(
+            tmp_path / "sat",
+            tmp_path / "out2",
+            config_overrides={**TINY_OVERRIDES, "sample_frames": 13},
+        )
 
 
 def test_refuses_unsafe_pickles_and_bad_layouts(tmp_path: Path, sat_state) -> None:
@@ -115,20 +143,30 @@ def test_refuses_unsafe_pickles_and_bad_layouts(tmp_path: Path, sat_state) -> No
         convert_sat_checkpoint(tmp_path / "sat", tmp_path / "out", config_overrides=TINY_OVERRIDES)
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="no 'latest' file"):
-        convert_sat_checkpoint(tmp_path / "empty", tmp_path / "out", config_overrides=TINY_OVERRIDES)
+        convert_sat_checkpoint(
+            tmp_path / "empty", tmp_path / "out", config_overrides=TINY_OVERRIDES
+        )
     (tmp_path / "sat" / "latest").write_text("2000")
     with pytest.raises(UserError, match="iteration '2000'"):
         convert_sat_checkpoint(tmp_path / "sat", tmp_path / "out", config_overrides=TINY_OVERRIDES)
 
 
 def test_ensure_converted_converts_once(tmp_path: Path, sat_state) -> None:
-    write_sat_checkpoint(tmp_path / "download" / "ckpt" / "RepVideo", sat_state)  # a download wrapping the SAT folder
-    out = ensure_converted(tmp_path / "download", tmp_path / "conv", config_overrides=TINY_OVERRIDES)
+    write_sat_checkpoint(
+        tmp_path / "download" / "ckpt" / "RepVideo", sat_state
+    )  # a download wrapping the SAT folder
+    out = ensure_converted(
+        tmp_path / "download", tmp_path / "conv", config_overrides=TINY_OVERRIDES
+    )
     stamp = (out / "repvideo.safetensors").stat().st_mtime_ns
     assert ensure_converted(tmp_path / "nowhere", tmp_path / "conv") == out  # no second conversion
     assert (out / "repvideo.safetensors").stat().st_mtime_ns == stamp
     with pytest.raises(UserError, match="already exists"):
-        convert_sat_checkpoint(tmp_path / "download", tmp_path / "conv", config_overrides=TINY_OVERRIDES)
+        convert_sat_checkpoint(
+            tmp_path / "download", tmp_path / "conv", config_overrides=TINY_OVERRIDES
+        )
     write_sat_checkpoint(tmp_path / "download" / "other", sat_state)
     with pytest.raises(UserError, match="several SAT checkpoints"):
-        convert_sat_checkpoint(tmp_path / "download", tmp_path / "conv2", config_overrides=TINY_OVERRIDES)
+        convert_sat_checkpoint(
+            tmp_path / "download", tmp_path / "conv2", config_overrides=TINY_OVERRIDES
+        )

@@ -29,7 +29,9 @@ def test_schedule_matches_list_replay(num_layers: int, window: int) -> None:
     sizes = _simulated_cache_sizes(num_layers, window)
     assert cache_sizes(num_layers, window) == sizes
     assert inactive_layers(num_layers, window) == [i for i, s in enumerate(sizes) if s == 1]
-    assert sorted(inactive_layers(num_layers, window) + active_layers(num_layers, window)) == list(range(num_layers))
+    assert sorted(inactive_layers(num_layers, window) + active_layers(num_layers, window)) == list(
+        range(num_layers)
+    )
 
 
 def test_edge_windows() -> None:

@@ -50,7 +50,13 @@ def build_dino(cache: Path) -> None:
 
     torch.manual_seed(seed_for("dino"))
     model = timm.models.vision_transformer.VisionTransformer(
-        patch_size=16, embed_dim=768, depth=12, num_heads=12, qkv_bias=True, num_classes=0, global_pool="token"
+        patch_size=16,
+        embed_dim=768,
+        depth=12,
+        num_heads=12,
+        qkv_bias=True,
+        num_classes=0,
+        global_pool="token",
     )
     perturb_constants(model, seed_for("dino"))
     target = cache / "dino_model" / "dino_vitbase16_pretrain.pth"
@@ -87,9 +93,8 @@ def build_aesthetic_head(cache: Path) -> None:
 
 
 def build_amt(cache: Path) -> None:
-    from omegaconf import OmegaConf
-
     import vbench
+    from omegaconf import OmegaConf
     from vbench.third_party.amt.utils.build_utils import build_from_cfg
 
     cfg = Path(vbench.__file__).parent / "third_party" / "amt" / "cfgs" / "AMT-S.yaml"
@@ -103,7 +108,6 @@ def build_amt(cache: Path) -> None:
 
 def build_raft(cache: Path) -> None:
     from easydict import EasyDict
-
     from vbench.third_party.RAFT.core.raft import RAFT
 
     torch.manual_seed(seed_for("raft"))

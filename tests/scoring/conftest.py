@@ -26,8 +26,12 @@ DEFAULT_CACHE = Path("/tmp/repvideo-eval-vbench-fixture")
 def vbench_cache() -> Path:
     cache = Path(os.environ.get("REPVIDEO_EVAL_PARITY_CACHE", DEFAULT_CACHE))
     if not (cache / DONE_MARKER).exists():
-        subprocess.run([sys.executable, str(Path(__file__).parent / "build_vbench_fixture.py"), str(cache)], cwd=REPO_ROOT,
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, str(Path(__file__).parent / "build_vbench_fixture.py"), str(cache)],
+            cwd=REPO_ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return cache
 
 
@@ -52,11 +56,27 @@ def run_vbench(vbench_cache, offline_path, tmp_path_factory):
         videos_json, out_json = work / f"{tag}-in.json", work / f"{tag}-out.json"
         if not out_json.exists():
             videos_json.write_text(json.dumps([str(v) for v in videos]))
-            env = {**os.environ, "VBENCH_CACHE_DIR": str(vbench_cache), "PATH": offline_path,
-                   "TORCH_HOME": str(vbench_cache / "torch_home"), "HF_HUB_OFFLINE": "1"}
+            env = {
+                **os.environ,
+                "VBENCH_CACHE_DIR": str(vbench_cache),
+                "PATH": offline_path,
+                "TORCH_HOME": str(vbench_cache / "torch_home"),
+                "HF_HUB_OFFLINE": "1",
+            }
             proc = subprocess.run(
-                [sys.executable, str(Path(__file__).parent / "vbench_reference.py"), dimension, str(videos_json), str(out_json), "--dino", dino],
-                cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                [
+                    sys.executable,
+                    str(Path(__file__).parent / "vbench_reference.py"),
+                    dimension,
+                    str(videos_json),
+                    str(out_json),
+                    "--dino",
+                    dino,
+                ],
+                cwd=REPO_ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
             )
             assert proc.returncode == 0, f"vbench {dimension} failed:\n{proc.stderr[-3000:]}"
         return {row["video"]: row for row in json.loads(out_json.read_text())}
@@ -72,7 +92,9 @@ def fast_video(tmp_path_factory) -> Path:
     cells per level (smaller frames give NaN flow in vbench; the project rejects them).
     """
     folder = tmp_path_factory.mktemp("fast-videos")
-    return write_video(folder / "a moving square-0.mp4", render_frames("square", 7, 128, 160, seed=1))
+    return write_video(
+        folder / "a moving square-0.mp4", render_frames("square", 7, 128, 160, seed=1)
+    )
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,14 @@ def render_frames(kind: str, frames: int, height: int, width: int, seed: int = 0
             img = img + rng.normal(0, 2, img.shape)
         elif kind == "pan":
             shift = t * 6
-            img = np.stack([((xs + shift) % width) / width * 255, (ys / height) * 255, ((xs + ys + shift) % 64) * 4], -1)
+            img = np.stack(
+                [
+                    ((xs + shift) % width) / width * 255,
+                    (ys / height) * 255,
+                    ((xs + ys + shift) % 64) * 4,
+                ],
+                -1,
+            )
         else:
             raise ValueError(kind)
         out[t] = np.clip(img, 0, 255).astype(np.uint8)
@@ -38,6 +45,13 @@ def render_frames(kind: str, frames: int, height: int, width: int, seed: int = 0
 
 def write_video(path: Path, frames: np.ndarray, fps: float = 8.0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    imageio.mimwrite(str(path), list(frames), fps=fps, codec="libx264", macro_block_size=8, pixelformat="yuv420p",
-                     output_params=["-crf", "18"])
+    imageio.mimwrite(
+        str(path),
+        list(frames),
+        fps=fps,
+        codec="libx264",
+        macro_block_size=8,
+        pixelformat="yuv420p",
+        output_params=["-crf", "18"],
+    )
     return path

@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from repvideo_eval.scoring import QUALITY_DIMENSIONS, ScoringSession, VideoToScore, aggregate, score_videos
+from repvideo_eval.scoring import (
+    QUALITY_DIMENSIONS,
+    ScoringSession,
+    VideoToScore,
+    aggregate,
+    score_videos,
+)
 from repvideo_eval.scoring.decode import DecodedVideo
 
 from .synthetic_videos import render_frames, write_video
@@ -37,8 +43,32 @@ def bad_folder(tmp_path_factory) -> dict[str, Path]:
     files["corrupt"].write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 20)
     files["empty"].write_bytes(b"")
     files["truncated"].write_bytes(files["good"].read_bytes()[:300])
-    _ffmpeg("-f", "lavfi", "-i", "color=c=black:s=32x32:r=8", "-frames:v", "0", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(files["zero_frames"]))
-    _ffmpeg("-f", "lavfi", "-i", "testsrc=s=33x31:r=8", "-frames:v", "9", "-c:v", "libx264", "-pix_fmt", "yuv444p", str(files["odd"]))
+    _ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=black:s=32x32:r=8",
+        "-frames:v",
+        "0",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        str(files["zero_frames"]),
+    )
+    _ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=s=33x31:r=8",
+        "-frames:v",
+        "9",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv444p",
+        str(files["odd"]),
+    )
     return files
 
 
@@ -56,13 +86,16 @@ def test_one_record_per_video_and_dimension(records, bad_folder):
     assert len(records) == len(bad_folder) * len(QUALITY_DIMENSIONS)
 
 
-@pytest.mark.parametrize("name,reason", [
-    ("corrupt", "no decodable frames|cannot read"),
-    ("empty", "empty file"),
-    ("truncated", "no decodable frames|cannot read"),
-    ("zero_frames", "no decodable frames|zero frames|cannot read"),
-    ("missing", "file not found"),
-])
+@pytest.mark.parametrize(
+    "name,reason",
+    [
+        ("corrupt", "no decodable frames|cannot read"),
+        ("empty", "empty file"),
+        ("truncated", "no decodable frames|cannot read"),
+        ("zero_frames", "no decodable frames|zero frames|cannot read"),
+        ("missing", "file not found"),
+    ],
+)
 def test_unreadable_files_get_an_error_on_every_dimension(records, name, reason):
     rows = _by(records, name)
     assert set(rows) == set(QUALITY_DIMENSIONS)
@@ -75,7 +108,12 @@ def test_single_frame_scores_per_frame_dimensions_only(records):
     rows = _by(records, "single")
     for dim in ("aesthetic_quality", "imaging_quality"):
         assert rows[dim].error is None and rows[dim].score is not None
-    for dim in ("subject_consistency", "background_consistency", "temporal_flickering", "dynamic_degree"):
+    for dim in (
+        "subject_consistency",
+        "background_consistency",
+        "temporal_flickering",
+        "dynamic_degree",
+    ):
         assert "needs at least 2 frames, the video has 1" in rows[dim].error
     assert "needs at least 3 frames" in rows["motion_smoothness"].error
 
@@ -90,7 +128,10 @@ def test_odd_sized_video_is_scored_or_rejected_with_a_reason(records):
 
 def test_other_fps_changes_only_the_stride(records):
     rows = _by(records, "fps24")
-    assert rows["dynamic_degree"].details["stride"] == 3 and rows["dynamic_degree"].details["frames_used"] == 4
+    assert (
+        rows["dynamic_degree"].details["stride"] == 3
+        and rows["dynamic_degree"].details["frames_used"] == 4
+    )
     assert rows["dynamic_degree"].details["fps"] == pytest.approx(24.0)
 
 
@@ -103,7 +144,9 @@ def test_good_videos_still_aggregate(records):
 
 def test_flow_models_reject_frames_too_small(tmp_path, vbench_cache):
     tiny = write_video(tmp_path / "small-0.mp4", render_frames("square", 9, 40, 48))
-    session = ScoringSession(["motion_smoothness", "dynamic_degree"], weights="local", cache_dir=vbench_cache)
+    session = ScoringSession(
+        ["motion_smoothness", "dynamic_degree"], weights="local", cache_dir=vbench_cache
+    )
     rows = {r.dimension: r for r in session.score(VideoToScore(tiny, "small"))}
     assert "too small for AMT's 4-level correlation pyramid" in rows["motion_smoothness"].error
     assert "too small for RAFT's 4-level correlation pyramid" in rows["dynamic_degree"].error

@@ -30,14 +30,38 @@ def test_standard_mode_scores_each_prompt_on_its_tagged_dimensions(tmp_path, cap
     write_video(videos / "a person swimming in ocean-0.mp4", render_frames("square", 9, 32, 32))
     write_video(videos / "In a still frame, a stop sign-1.mp4", render_frames("static", 9, 32, 32))
     out = tmp_path / "out"
-    args = _parse(score, ["--videos-dir", str(videos), "--output-dir", str(out), "--weights", "tiny-random",
-                          "--dimensions", "temporal_flickering,subject_consistency", "--no-progress"])
+    args = _parse(
+        score,
+        [
+            "--videos-dir",
+            str(videos),
+            "--output-dir",
+            str(out),
+            "--weights",
+            "tiny-random",
+            "--dimensions",
+            "temporal_flickering,subject_consistency",
+            "--no-progress",
+        ],
+    )
     assert score.execute(args) == 0
     rows = _rows(out / "per_video.csv")
     pairs = {(r["prompt"], r["dimension"]) for r in rows}
-    assert pairs == {("a person swimming in ocean", "subject_consistency"),
-                     ("In a still frame, a stop sign", "temporal_flickering")}
-    assert {"video", "prompt", "dimension", "score", "weight", "error", "backend", "weights_id", "sample"} <= set(rows[0])
+    assert pairs == {
+        ("a person swimming in ocean", "subject_consistency"),
+        ("In a still frame, a stop sign", "temporal_flickering"),
+    }
+    assert {
+        "video",
+        "prompt",
+        "dimension",
+        "score",
+        "weight",
+        "error",
+        "backend",
+        "weights_id",
+        "sample",
+    } <= set(rows[0])
     assert {r["sample"] for r in rows} == {"0", "1"}
     results = json.loads((out / "eval_results.json").read_text())
     assert set(results) == {"temporal_flickering", "subject_consistency"}
@@ -49,8 +73,20 @@ def test_custom_mode_scores_everything_and_keeps_bad_files_as_rows(tmp_path):
     write_video(videos / "my own prompt-3.mp4", render_frames("pan", 9, 32, 32))
     (videos / "broken-0.mp4").write_bytes(b"nope")
     out = tmp_path / "out"
-    args = _parse(score, ["--videos-dir", str(videos), "--output-dir", str(out), "--weights", "tiny-random",
-                          "--dimensions", "temporal_flickering,aesthetic_quality", "--no-progress"])
+    args = _parse(
+        score,
+        [
+            "--videos-dir",
+            str(videos),
+            "--output-dir",
+            str(out),
+            "--weights",
+            "tiny-random",
+            "--dimensions",
+            "temporal_flickering,aesthetic_quality",
+            "--no-progress",
+        ],
+    )
     assert score.execute(args) == 0
     rows = _rows(out / "per_video.csv")
     assert len(rows) == 4
@@ -62,15 +98,23 @@ def test_custom_mode_scores_everything_and_keeps_bad_files_as_rows(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["eval_results.json", "per_video.csv"]
 
 
-@pytest.mark.parametrize("override,match", [
-    ({"--dimensions": "nope"}, "Unknown dimension"),
-    ({"--videos-dir": "/definitely/not/here"}, "does not exist"),
-    ({"--weights": "fancy"}, "Unknown weights mode"),
-])
+@pytest.mark.parametrize(
+    "override,match",
+    [
+        ({"--dimensions": "nope"}, "Unknown dimension"),
+        ({"--videos-dir": "/definitely/not/here"}, "does not exist"),
+        ({"--weights": "fancy"}, "Unknown weights mode"),
+    ],
+)
 def test_user_mistakes_are_user_errors(tmp_path, override, match):
     videos = tmp_path / "v"
     write_video(videos / "x-0.mp4", render_frames("pan", 3, 32, 32))
-    options = {"--videos-dir": str(videos), "--output-dir": str(tmp_path / "o"), "--dimensions": "temporal_flickering", **override}
+    options = {
+        "--videos-dir": str(videos),
+        "--output-dir": str(tmp_path / "o"),
+        "--dimensions": "temporal_flickering",
+        **override,
+    }
     args = _parse(score, [item for pair in options.items() for item in pair])
     with pytest.raises(UserError, match=match):
         score.execute(args)
@@ -79,8 +123,13 @@ def test_user_mistakes_are_user_errors(tmp_path, override, match):
 
 def test_fetch_weights_offline_names_the_command(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    args = _parse(fetch_weights, ["--dimensions", "imaging_quality", "--cache-dir", str(tmp_path), "--no-progress"])
-    with pytest.raises(UserError, match="musiq_spaq_ckpt-358bb6af.pth.*fetch-weights --dimensions imaging_quality"):
+    args = _parse(
+        fetch_weights,
+        ["--dimensions", "imaging_quality", "--cache-dir", str(tmp_path), "--no-progress"],
+    )
+    with pytest.raises(
+        UserError, match="musiq_spaq_ckpt-358bb6af.pth.*fetch-weights --dimensions imaging_quality"
+    ):
         fetch_weights.execute(args)
 
 
@@ -94,10 +143,18 @@ def test_slow_fast_files_are_fetched_only_on_request(tmp_path, monkeypatch, caps
 
     def fake_resolve(name, **kwargs):
         asked.append(name)
-        return SimpleNamespace(path=tmp_path / name, sha256="0" * 64, spec=SimpleNamespace(checksum_source="test"))
+        return SimpleNamespace(
+            path=tmp_path / name, sha256="0" * 64, spec=SimpleNamespace(checksum_source="test")
+        )
 
     monkeypatch.setattr(W, "resolve", fake_resolve)
-    dims = ["--dimensions", "subject_consistency,background_consistency", "--cache-dir", str(tmp_path), "--no-progress"]
+    dims = [
+        "--dimensions",
+        "subject_consistency,background_consistency",
+        "--cache-dir",
+        str(tmp_path),
+        "--no-progress",
+    ]
     assert fetch_weights.execute(_parse(fetch_weights, dims)) == 0
     assert asked == ["dino_vitb16", "clip_vit_b32"]
     asked.clear()
@@ -108,6 +165,8 @@ def test_slow_fast_files_are_fetched_only_on_request(tmp_path, monkeypatch, caps
 
 
 def test_fetch_weights_reports_existing_files(tmp_path, capsys):
-    args = _parse(fetch_weights, ["--dimensions", "temporal_flickering", "--cache-dir", str(tmp_path)])
+    args = _parse(
+        fetch_weights, ["--dimensions", "temporal_flickering", "--cache-dir", str(tmp_path)]
+    )
     assert fetch_weights.execute(args) == 0
     assert "nothing to fetch" in capsys.readouterr().out

@@ -18,7 +18,13 @@ def models():
             if "norm" in name or name.endswith("bias"):
                 tensor.add_(0.1 * torch.randn_like(tensor))
     reference = timm.models.vision_transformer.VisionTransformer(
-        patch_size=16, embed_dim=192, depth=3, num_heads=3, qkv_bias=True, num_classes=0, global_pool="token",
+        patch_size=16,
+        embed_dim=192,
+        depth=3,
+        num_heads=3,
+        qkv_bias=True,
+        num_classes=0,
+        global_pool="token",
         dynamic_img_size=True,
     ).eval()
     reference.load_state_dict(ours.state_dict(), strict=True)  # DINO's key names load strictly
@@ -34,7 +40,9 @@ def test_matches_timm_at_the_training_resolution(models):
 
 def test_non_square_inputs_interpolate_the_position_grid(models):
     ours, _ = models
-    x = torch.randn(1, 3, 224, 358)  # dino_transform output of a 512x320 video; width floors to 22 patches
+    x = torch.randn(
+        1, 3, 224, 358
+    )  # dino_transform output of a 512x320 video; width floors to 22 patches
     with torch.no_grad():
         tokens = ours.patch_embed(x)
         pos = ours.interpolate_pos_encoding(torch.zeros(1, tokens.shape[1] + 1, 192), 224, 358)

@@ -21,8 +21,10 @@ from .synthetic_videos import render_frames, write_video
 @pytest.fixture(scope="module")
 def tiny_videos(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny")
-    return [write_video(folder / f"clip-{i}.mp4", render_frames(kind, 9, 32, 32, seed=i))
-            for i, kind in enumerate(("static", "square", "pan"))]
+    return [
+        write_video(folder / f"clip-{i}.mp4", render_frames(kind, 9, 32, 32, seed=i))
+        for i, kind in enumerate(("static", "square", "pan"))
+    ]
 
 
 def test_quality_dimensions_are_implemented():
@@ -41,15 +43,24 @@ def test_bad_weights_mode_is_a_user_error():
 
 
 def test_tiny_random_scores_every_dimension_reproducibly(tiny_videos):
-    videos = [VideoToScore(p, "a prompt", key={"model": "m", "sample": i}) for i, p in enumerate(tiny_videos)]
+    videos = [
+        VideoToScore(p, "a prompt", key={"model": "m", "sample": i})
+        for i, p in enumerate(tiny_videos)
+    ]
     first = score_videos(videos, QUALITY_DIMENSIONS, weights="tiny-random", progress=False)
     second = score_videos(videos, QUALITY_DIMENSIONS, weights="tiny-random", progress=False)
     assert [r.score for r in first] == [r.score for r in second]
     assert all(r.error is None for r in first), [r.error for r in first if r.error]
-    assert {r.weights_id for r in first if r.dimension != "temporal_flickering"} == {"tiny-random:seed=0"}
+    assert {r.weights_id for r in first if r.dimension != "temporal_flickering"} == {
+        "tiny-random:seed=0"
+    }
     assert first[0].key == {"model": "m", "sample": 0}
-    other_seed = score_videos(videos[:1], ["subject_consistency"], weights="tiny-random:seed=1", progress=False)
-    assert other_seed[0].weights_id == "tiny-random:seed=1" and other_seed[0].score != first[0].score
+    other_seed = score_videos(
+        videos[:1], ["subject_consistency"], weights="tiny-random:seed=1", progress=False
+    )
+    assert (
+        other_seed[0].weights_id == "tiny-random:seed=1" and other_seed[0].score != first[0].score
+    )
     consistency = [r for r in first if r.dimension == "subject_consistency"]
     assert all(r.weight == 8 for r in consistency)  # 9 frames -> 8 pairs
     assert 0.0 <= aggregate(first)["temporal_flickering"] <= 1.0
@@ -57,7 +68,10 @@ def test_tiny_random_scores_every_dimension_reproducibly(tiny_videos):
 
 def test_each_decoder_runs_once_per_video(tiny_videos, monkeypatch):
     calls = {"cv2": 0, "decord": 0}
-    original_cv2, original_decord = decode_module.DecodedVideo.cv2_bgr, decode_module.DecodedVideo.decord_rgb
+    original_cv2, original_decord = (
+        decode_module.DecodedVideo.cv2_bgr,
+        decode_module.DecodedVideo.decord_rgb,
+    )
 
     def counting_cv2(self):
         if self._cv2 is None:

@@ -13,7 +13,7 @@ def test_init_functions_do_nothing_inside_and_are_restored_after():
     zeros = torch.zeros(3, 3)
     with skipped_init():
         assert torch.nn.init.normal_(zeros) is zeros and torch.count_nonzero(zeros) == 0
-        torch.nn.init.kaiming_uniform_(zeros, a=5 ** 0.5)
+        torch.nn.init.kaiming_uniform_(zeros, a=5**0.5)
         assert torch.count_nonzero(zeros) == 0
     assert torch.nn.init.kaiming_uniform_ is original
     torch.nn.init.normal_(zeros)
@@ -29,9 +29,13 @@ def test_restored_after_an_exception():
 
 def test_strict_load_after_skipped_init_equals_normal_build():
     torch.manual_seed(0)
-    reference = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Linear(6, 2)).eval()
+    reference = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Linear(6, 2)
+    ).eval()
     with skipped_init():
-        built = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Linear(6, 2)).eval()
+        built = torch.nn.Sequential(
+            torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.Linear(6, 2)
+        ).eval()
     built.load_state_dict(reference.state_dict(), strict=True)
     x = torch.randn(1, 3, 8, 8)
     assert torch.equal(built(x), reference(x))

@@ -15,10 +15,21 @@ from repvideo_eval.scoring.vbench_results import vbench_eval_results, write_eval
 # Published CogVideoX-2B per-dimension values (%, VBench leaderboard as printed in FlashVideo
 # Table 1 / NOVA Table 3 / RepVideo Table I; motion smoothness 97.73 per RepVideo).
 COGVIDEOX_2B = {
-    "subject_consistency": 96.78, "background_consistency": 96.63, "temporal_flickering": 98.89,
-    "motion_smoothness": 97.73, "dynamic_degree": 59.86, "aesthetic_quality": 60.82, "imaging_quality": 61.68,
-    "object_class": 83.37, "multiple_objects": 62.63, "human_action": 98.00, "color": 79.41,
-    "spatial_relationship": 69.90, "scene": 51.14, "appearance_style": 24.80, "temporal_style": 24.36,
+    "subject_consistency": 96.78,
+    "background_consistency": 96.63,
+    "temporal_flickering": 98.89,
+    "motion_smoothness": 97.73,
+    "dynamic_degree": 59.86,
+    "aesthetic_quality": 60.82,
+    "imaging_quality": 61.68,
+    "object_class": 83.37,
+    "multiple_objects": 62.63,
+    "human_action": 98.00,
+    "color": 79.41,
+    "spatial_relationship": 69.90,
+    "scene": 51.14,
+    "appearance_style": 24.80,
+    "temporal_style": 24.36,
     "overall_consistency": 26.66,
 }
 

@@ -23,12 +23,18 @@ def project_session(vbench_cache):
     return ScoringSession(QUALITY_DIMENSIONS, weights="local", cache_dir=vbench_cache)
 
 
-def _project_scores(session: ScoringSession, videos: list[Path], dimension: str) -> dict[str, object]:
+def _project_scores(
+    session: ScoringSession, videos: list[Path], dimension: str
+) -> dict[str, object]:
     out = {}
     for video in videos:
         (record,) = session.score(VideoToScore(video, "parity"), [dimension])
         assert record.error is None, record.error
-        assert record.dimension == dimension and record.weights_id.startswith("vbench:") or dimension == "temporal_flickering"
+        assert (
+            record.dimension == dimension
+            and record.weights_id.startswith("vbench:")
+            or dimension == "temporal_flickering"
+        )
         out[str(video)] = record
     return out
 

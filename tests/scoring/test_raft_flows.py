@@ -29,12 +29,13 @@ def tiny_degree() -> DynamicDegree:
 def test_raft_flows_equal_raft_forward_per_pair(small):
     """Against RAFT's own forward (random weights; RAFT-small: bilinear x8, RAFT: convex upsampling)."""
     from easydict import EasyDict
-
     from vbench.third_party.RAFT.core.raft import RAFT
 
     torch.manual_seed(0)
     model = RAFT(EasyDict(small=small, mixed_precision=False, alternate_corr=False)).eval()
-    frames = render_frames("square", 4, 130, 140, seed=1)  # padded to 136x144: RAFT's 4-level pyramid fits
+    frames = render_frames(
+        "square", 4, 130, 140, seed=1
+    )  # padded to 136x144: RAFT's 4-level pyramid fits
     images = raft_input(frames)
     pairs = [(0, 1), (1, 2), (3, 0)]
     ours = raft_flows(model, images, pairs, "cpu")
@@ -42,7 +43,9 @@ def test_raft_flows_equal_raft_forward_per_pair(small):
     padded_0_255 = (images + 1.0) / 2.0 * 255.0  # RAFT.forward rescales 0..255 input itself
     with torch.inference_mode():
         for (i, j), flow in zip(pairs, ours):
-            _, theirs = model(padded_0_255[i : i + 1], padded_0_255[j : j + 1], iters=20, test_mode=True)
+            _, theirs = model(
+                padded_0_255[i : i + 1], padded_0_255[j : j + 1], iters=20, test_mode=True
+            )
             np.testing.assert_allclose(flow, theirs[0].numpy(), rtol=0, atol=1e-4)
 
 
@@ -55,8 +58,14 @@ class _FakeFlows:
 
     def __call__(self, model, images, pairs, device):
         self.pairs_computed += len(pairs)
-        return np.stack([np.stack([np.full((8, 8), self.magnitudes[i], np.float32), np.zeros((8, 8), np.float32)])
-                         for i, _ in pairs])
+        return np.stack(
+            [
+                np.stack(
+                    [np.full((8, 8), self.magnitudes[i], np.float32), np.zeros((8, 8), np.float32)]
+                )
+                for i, _ in pairs
+            ]
+        )
 
 
 @pytest.mark.parametrize("count_num", [0, 1, 2, 3])
@@ -70,7 +79,10 @@ def test_early_stop_never_changes_the_verdict(tiny_degree, monkeypatch, count_nu
         tiny_degree.stop_when_decided = True
         scored = tiny_degree.pair_scores(frames, thres, count_num)
         full = list(pattern)
-        assert is_moving(scored, thres, count_num) == is_moving(full, thres, count_num), (pattern, count_num)
+        assert is_moving(scored, thres, count_num) == is_moving(full, thres, count_num), (
+            pattern,
+            count_num,
+        )
         assert scored == pytest.approx(full[: len(scored)])
         assert fake.pairs_computed == len(scored) <= len(full)
         checked += len(full) - len(scored)

@@ -30,7 +30,9 @@ def served(tmp_path):
         def log_message(self, fmt, *args):
             log.append(self.path)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(root)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(Handler, directory=str(root))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield root, f"http://127.0.0.1:{server.server_address[1]}", log
@@ -48,7 +50,9 @@ def test_download_verifies_sha256_and_writes_atomically(served, tmp_path):
     root, base, log = served
     data = _payload()
     (root / "m.pth").write_bytes(data)
-    spec = W.WeightFile("m", "m_model/m.pth", f"{base}/m.pth", sha256=hashlib.sha256(data).hexdigest())
+    spec = W.WeightFile(
+        "m", "m_model/m.pth", f"{base}/m.pth", sha256=hashlib.sha256(data).hexdigest()
+    )
     cache = tmp_path / "cache"
     path = W.download_weight(spec, cache, progress=False)
     assert path == cache / "m_model" / "m.pth" and path.read_bytes() == data
@@ -94,8 +98,13 @@ def test_zip_member_is_extracted(served, tmp_path, monkeypatch):
     with zipfile.ZipFile(root / "models.zip", "w") as archive:
         archive.writestr("models/raft-things.pth", data)
         archive.writestr("models/raft-small.pth", b"other")
-    spec = W.WeightFile("r", "raft_model/models/raft-things.pth", f"{base}/models.zip",
-                        sha256=hashlib.sha256(data).hexdigest(), archive_member="models/raft-things.pth")
+    spec = W.WeightFile(
+        "r",
+        "raft_model/models/raft-things.pth",
+        f"{base}/models.zip",
+        sha256=hashlib.sha256(data).hexdigest(),
+        archive_member="models/raft-things.pth",
+    )
     path = W.download_weight(spec, tmp_path / "cache", progress=False)
     assert path.read_bytes() == data
     assert sorted(p.name for p in path.parent.iterdir()) == ["raft-things.pth"]
@@ -106,7 +115,10 @@ def test_offline_missing_file_names_file_and_command(tmp_path, monkeypatch):
     with pytest.raises(UserError) as info:
         W.resolve("clip_vit_l14", mode="official", cache_dir=tmp_path)
     message = str(info.value)
-    assert "ViT-L-14.pt" in message and "repvideo-eval fetch-weights --dimensions aesthetic_quality" in message
+    assert (
+        "ViT-L-14.pt" in message
+        and "repvideo-eval fetch-weights --dimensions aesthetic_quality" in message
+    )
     assert "\n" not in message
 
 
@@ -135,7 +147,10 @@ def test_pickled_code_is_refused(tmp_path):
 
 def test_every_dimension_file_has_an_official_url_and_vbench_name():
     names = {spec.relpath for spec in W.WEIGHT_FILES.values()}
-    assert "pyiqa_model/musiq_spaq_ckpt-358bb6af.pth" in names and "raft_model/models/raft-things.pth" in names
+    assert (
+        "pyiqa_model/musiq_spaq_ckpt-358bb6af.pth" in names
+        and "raft_model/models/raft-things.pth" in names
+    )
     for spec in W.WEIGHT_FILES.values():
         assert spec.url.startswith("https://")
     for files in W.DIMENSION_FILES.values():

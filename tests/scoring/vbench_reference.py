@@ -33,18 +33,18 @@ def _full_info_json(dimension: str, videos: list[str]) -> str:
 
 
 def run_compute(dimension: str, videos: list[str]) -> list[dict]:
-    import vbench
     from vbench.utils import init_submodules
 
     module = __import__(f"vbench.{dimension}", fromlist=["x"])
     submodules = init_submodules([dimension], local=True)[dimension]
-    _, per_video = getattr(module, f"compute_{dimension}")(_full_info_json(dimension, videos), "cpu", submodules)
+    _, per_video = getattr(module, f"compute_{dimension}")(
+        _full_info_json(dimension, videos), "cpu", submodules
+    )
     return [{"video": r["video_path"], "value": float(r["video_results"])} for r in per_video]
 
 
 def run_dynamic_degree(videos: list[str]) -> list[dict]:
     from easydict import EasyDict
-
     from vbench.dynamic_degree import DynamicDegree, dynamic_degree
     from vbench.utils import CACHE_DIR
 
@@ -53,7 +53,12 @@ def run_dynamic_degree(videos: list[str]) -> list[dict]:
             self.recorded.append({"pair_scores": [float(s) for s in score_list], **self.params})
             return super().check_move(score_list)
 
-    args = EasyDict(model=f"{CACHE_DIR}/raft_model/models/raft-things.pth", small=False, mixed_precision=False, alternate_corr=False)
+    args = EasyDict(
+        model=f"{CACHE_DIR}/raft_model/models/raft-things.pth",
+        small=False,
+        mixed_precision=False,
+        alternate_corr=False,
+    )
     model = Recording(args, "cpu")
     model.recorded = []
     _, per_video = dynamic_degree(model, videos)
@@ -65,16 +70,23 @@ def run_dynamic_degree(videos: list[str]) -> list[dict]:
 
 def run_subject_consistency(videos: list[str], dino: str) -> list[dict]:
     import torch
-
     from vbench.subject_consistency import subject_consistency
     from vbench.utils import CACHE_DIR
 
-    state = torch.load(f"{CACHE_DIR}/dino_model/dino_vitbase16_pretrain.pth", map_location="cpu", weights_only=True)
+    state = torch.load(
+        f"{CACHE_DIR}/dino_model/dino_vitbase16_pretrain.pth", map_location="cpu", weights_only=True
+    )
     if dino == "timm":
         import timm
 
         model = timm.models.vision_transformer.VisionTransformer(
-            patch_size=16, embed_dim=768, depth=12, num_heads=12, qkv_bias=True, num_classes=0, global_pool="token"
+            patch_size=16,
+            embed_dim=768,
+            depth=12,
+            num_heads=12,
+            qkv_bias=True,
+            num_classes=0,
+            global_pool="token",
         )
     else:
         from repvideo_eval.scoring.models.dino_vit import DinoViT

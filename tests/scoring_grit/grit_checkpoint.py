@@ -26,9 +26,9 @@ which has the words "red" and "car" and BERT's special-token ids.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import torch
 
@@ -53,7 +53,9 @@ def offline_bert_tokenizer(folder: Path) -> Iterator[None]:
     function = tokenizer_class.from_pretrained.__func__
 
     def from_pretrained(cls, name, *args, **kwargs):
-        return function(cls, str(standin) if str(name) == "bert-base-uncased" else name, *args, **kwargs)
+        return function(
+            cls, str(standin) if str(name) == "bert-base-uncased" else name, *args, **kwargs
+        )
 
     tokenizer_class.from_pretrained = classmethod(from_pretrained)
     try:
@@ -84,7 +86,9 @@ def rig(state: dict[str, torch.Tensor], tokenizer) -> None:
         bias = state[f"roi_heads.box_predictor.{stage}.cls_score.bias"]
         bias.zero_()
         bias[0] = 4.0  # the one foreground class (softmax over [object, background])
-    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in (OBJECTDET_WORD, *DENSECAP_WORDS)}
+    ids = {
+        token: tokenizer.convert_tokens_to_ids(token) for token in (OBJECTDET_WORD, *DENSECAP_WORDS)
+    }
     assert tokenizer.unk_token_id not in ids.values(), ids
     cls, sep, dense_begin = tokenizer.cls_token_id, tokenizer.sep_token_id, 104
     for prefix in ("roi_heads.text_decoder.textual.", "roi_heads.text_decoder_det.textual."):
@@ -95,16 +99,18 @@ def rig(state: dict[str, torch.Tensor], tokenizer) -> None:
         words = state[prefix + "embedding.words.weight"]
         out_bias = state[prefix + "output.bias"]
         dim = words.shape[1]
-        basis = torch.linalg.qr(torch.randn(dim, 6, generator=torch.Generator().manual_seed(1)))[0].T
+        basis = torch.linalg.qr(torch.randn(dim, 6, generator=torch.Generator().manual_seed(1)))[
+            0
+        ].T
         basis = basis - basis.mean(dim=1, keepdim=True)  # LayerNorm removes the mean
         basis = torch.linalg.qr(basis.T)[0].T
         e = [basis[i] / basis[i].norm() for i in range(6)]
         red, car = ids["red"], ids[OBJECTDET_WORD]
         words[cls] = e[0]
         words[dense_begin] = e[1]
-        words[red] = e[1] + e[3]          # after 104: "red"
+        words[red] = e[1] + e[3]  # after 104: "red"
         words[car] = e[0] + e[2] + 4 * e[3]  # after [CLS]: "car"; after "red": "car"
-        words[sep] = 30 * e[2]            # after "car": [SEP]
+        words[sep] = 30 * e[2]  # after "car": [SEP]
         out_bias[cls] = out_bias[dense_begin] = -100.0  # never predicted
         state[prefix + "output.weight"] = words
 

@@ -24,16 +24,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-pytestmark = [pytest.mark.grit, pytest.mark.slow]
-
 import torch
+from scoring.synthetic_videos import render_frames, write_video
 
 from repvideo_eval.scoring import ScoringSession
 from repvideo_eval.scoring.records import VideoToScore
-from scoring.synthetic_videos import render_frames, write_video
 
-from .grit_checkpoint import DENSECAP_WORDS, OBJECTDET_WORD, offline_bert_tokenizer, write_random_grit_checkpoint
+from .grit_checkpoint import (
+    DENSECAP_WORDS,
+    OBJECTDET_WORD,
+    offline_bert_tokenizer,
+    write_random_grit_checkpoint,
+)
+
+pytestmark = [pytest.mark.grit, pytest.mark.slow]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -44,14 +48,24 @@ def _needs_detectron2() -> None:
         reason="detectron2 is not installed (not on PyPI): run `make grit-check DETECTRON2_SRC=...` to build a venv with it",
     )
 
+
 TOLERANCE = 1e-4
 #: dimension -> (GRiT task, prompt, auxiliary_info entry). "car and car" / car-vs-car: the rigged
 #: model only ever says "car", and these still exercise vbench's split/compare rules.
 CASES = {
     "object_class": ("ObjectDet", "a car", {"object": "car"}),
     "multiple_objects": ("ObjectDet", "a car and a car", {"object": "car and car"}),
-    "spatial_relationship": ("ObjectDet", "a car on the left of a car",
-                             {"spatial_relationship": {"object_a": "car", "object_b": "car", "relationship": "on the left of"}}),
+    "spatial_relationship": (
+        "ObjectDet",
+        "a car on the left of a car",
+        {
+            "spatial_relationship": {
+                "object_a": "car",
+                "object_b": "car",
+                "relationship": "on the left of",
+            }
+        },
+    ),
     "color": ("DenseCap", "a red car", {"color": "red"}),
 }
 
@@ -68,8 +82,10 @@ def grit_cache(tmp_path_factory):
 @pytest.fixture(scope="module")
 def grit_videos(tmp_path_factory):
     folder = tmp_path_factory.mktemp("grit-videos")
-    return [write_video(folder / "square-0.mp4", render_frames("square", 21, 64, 96, seed=12)),
-            write_video(folder / "pan-1.mp4", render_frames("pan", 9, 64, 96, seed=12))]
+    return [
+        write_video(folder / "square-0.mp4", render_frames("square", 21, 64, 96, seed=12)),
+        write_video(folder / "pan-1.mp4", render_frames("pan", 9, 64, 96, seed=12)),
+    ]
 
 
 class _Recorder:
@@ -85,9 +101,15 @@ class _Recorder:
         def run_caption_tensor(model, img):
             output, vis = original(model, img)
             frame = np.ascontiguousarray(img)
-            recorder.calls.append((model.demo.predictor.cfg.MODEL.TEST_TASK, hashlib.sha256(frame.tobytes()).hexdigest()[:16],
-                                   frame.shape, str(frame.dtype),
-                                   tuple((text, tuple(box), tuple(labels)) for text, box, labels in output)))
+            recorder.calls.append(
+                (
+                    model.demo.predictor.cfg.MODEL.TEST_TASK,
+                    hashlib.sha256(frame.tobytes()).hexdigest()[:16],
+                    frame.shape,
+                    str(frame.dtype),
+                    tuple((text, tuple(box), tuple(labels)) for text, box, labels in output),
+                )
+            )
             return output, vis
 
         monkeypatch.setattr(DenseCaptioning, "run_caption_tensor", run_caption_tensor)
@@ -134,7 +156,9 @@ def test_grit_refuses_a_pickle_checkpoint(grit_cache, tmp_path):
         GritDetector("ObjectDet", device="cpu", weight_path=str(pkl), weights_id="x")
 
 
-def test_four_dimensions_through_the_session_match_vbench_on_the_same_grit(grit_cache, grit_videos, monkeypatch):
+def test_four_dimensions_through_the_session_match_vbench_on_the_same_grit(
+    grit_cache, grit_videos, monkeypatch
+):
     import vbench.color
     import vbench.multiple_objects
     import vbench.object_class
@@ -150,35 +174,53 @@ def test_four_dimensions_through_the_session_match_vbench_on_the_same_grit(grit_
     ours: dict[tuple[str, str], object] = {}
     for video in grit_videos:
         for dimension, (_, prompt, entry) in CASES.items():
-            (record,) = session.score(VideoToScore(video, prompt=prompt, auxiliary_info={dimension: entry}), [dimension])
+            (record,) = session.score(
+                VideoToScore(video, prompt=prompt, auxiliary_info={dimension: entry}), [dimension]
+            )
             ours[dimension, str(video)] = record
     ours_calls = list(ours_recorder.calls)
 
     vbench_recorder = _Recorder(monkeypatch)
-    modules = {"object_class": vbench.object_class, "multiple_objects": vbench.multiple_objects,
-               "spatial_relationship": vbench.spatial_relationship, "color": vbench.color}
+    modules = {
+        "object_class": vbench.object_class,
+        "multiple_objects": vbench.multiple_objects,
+        "spatial_relationship": vbench.spatial_relationship,
+        "color": vbench.color,
+    }
     models = {}
     for task in ("ObjectDet", "DenseCap"):
         models[task] = DenseCaptioning(torch.device("cpu"))
-        (models[task].initialize_model_det if task == "ObjectDet" else models[task].initialize_model)(model_weight=str(path))
+        (
+            models[task].initialize_model_det
+            if task == "ObjectDet"
+            else models[task].initialize_model
+        )(model_weight=str(path))
     reference: dict[tuple[str, str], float | None] = {}
     for dimension, (task, prompt, entry) in CASES.items():
-        video_dict = [{"prompt": prompt, "video_list": [str(v) for v in grit_videos], "auxiliary_info": entry}]
+        video_dict = [
+            {"prompt": prompt, "video_list": [str(v) for v in grit_videos], "auxiliary_info": entry}
+        ]
         _, rows = getattr(modules[dimension], dimension)(models[task], video_dict, "cpu")
         by_video = {row["video_path"]: float(row["video_results"]) for row in rows}
         for video in grit_videos:
-            reference[dimension, str(video)] = by_video.get(str(video))  # color drops videos it cannot score
+            reference[dimension, str(video)] = by_video.get(
+                str(video)
+            )  # color drops videos it cannot score
     vbench_calls = list(vbench_recorder.calls)
 
     lines = []
     for key, record in sorted(ours.items()):
-        lines.append(f"{key[0]:22s} {Path(key[1]).name:14s} ours={record.score!r:22} vbench={reference[key]!r:22} "
-                     f"weights_id={record.weights_id} detector={record.details.get('detector')} error={record.error}")
+        lines.append(
+            f"{key[0]:22s} {Path(key[1]).name:14s} ours={record.score!r:22} vbench={reference[key]!r:22} "
+            f"weights_id={record.weights_id} detector={record.details.get('detector')} error={record.error}"
+        )
     print("\n".join(lines))
 
     for key, record in ours.items():
         # "grit:" + the resolved file's id; weights="local" hashes the file it finds.
-        assert record.weights_id.startswith("grit:") and "sha256=" in record.weights_id, record.weights_id
+        assert record.weights_id.startswith("grit:") and "sha256=" in record.weights_id, (
+            record.weights_id
+        )
         if reference[key] is None:
             assert record.score is None and record.error, (key, record)
             continue

@@ -58,16 +58,25 @@ def build_raft_cache(cache: Path, damp: float = 1.0) -> Path:
     """
     target = cache / "raft_model" / "models" / "raft-things.pth"
     if not target.is_file():
-        code = BUILD_RAFT.format(scoring=str(REPO_ROOT / "tests" / "scoring"), cache=str(cache), damp=damp)
-        subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO_ROOT, stdout=subprocess.DEVNULL)
+        code = BUILD_RAFT.format(
+            scoring=str(REPO_ROOT / "tests" / "scoring"), cache=str(cache), damp=damp
+        )
+        subprocess.run(
+            [sys.executable, "-c", code], check=True, cwd=REPO_ROOT, stdout=subprocess.DEVNULL
+        )
     return target
 
 
 def run_reference(*args: str) -> subprocess.CompletedProcess:
     """Run tests/scoring_protocols/vbench_static_reference.py offline in a fresh interpreter."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run([sys.executable, str(HERE / "vbench_static_reference.py"), *args], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "vbench_static_reference.py"), *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 

@@ -41,7 +41,9 @@ def hub_dinov2_vitb14(overrides: dict) -> nn.Module:
 def tiny_vit_b16(**_: object) -> nn.Module:
     from dreamsim.feature_extraction.vision_transformer import VisionTransformer
 
-    return VisionTransformer(patch_size=16, qkv_bias=True, norm_layer=partial(nn.LayerNorm, eps=1e-6), **TINY_VIT)
+    return VisionTransformer(
+        patch_size=16, qkv_bias=True, norm_layer=partial(nn.LayerNorm, eps=1e-6), **TINY_VIT
+    )
 
 
 def _vit(tiny: bool) -> nn.Module:
@@ -86,7 +88,11 @@ def build_fast_cache(home: Path, torch_home: Path, *, tiny: bool, seed: int = 0)
     _perturb(dino)
     torch.save(dino.state_dict(), cache / "checkpoints" / "dino_vitbase16_pretrain.pth")
     head = DINOHead(*(TINY_HEAD if tiny else (768, 2048)))
-    student = {f"module.head.{k}": v for k, v in head.state_dict().items() if not k.startswith("last_layer")}
+    student = {
+        f"module.head.{k}": v
+        for k, v in head.state_dict().items()
+        if not k.startswith("last_layer")
+    }
     student["module.head.last_layer.weight"] = head.last_layer.weight.detach().clone()
     torch.save({"student": student}, cache / "dino_vitb16_pretrain.pth")
     backbones = {"dino_vitb16": (dino, head)}
@@ -94,7 +100,10 @@ def build_fast_cache(home: Path, torch_home: Path, *, tiny: bool, seed: int = 0)
         vit = _vit(tiny)
         vit.pos_drop = nn.LayerNorm(vit.embed_dim)
         _perturb(vit)
-        state = {**vit.state_dict(), "proj": torch.randn(vit.embed_dim, 8 if tiny else 512) * vit.embed_dim ** -0.5}
+        state = {
+            **vit.state_dict(),
+            "proj": torch.randn(vit.embed_dim, 8 if tiny else 512) * vit.embed_dim**-0.5,
+        }
         torch.save({"state_dict": state}, cache / f"{name}_pretrain.pth.tar")
         backbones[name] = (vit, state["proj"])
     model = build_dreamsim(backbones, LORA, None)

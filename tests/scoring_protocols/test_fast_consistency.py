@@ -38,7 +38,12 @@ DINOV2_HUB_CODE = os.environ.get("DINOV2_HUB_CODE", "/tmp/dinov2_ref")
 def _fast_videos(folder: Path) -> list[str]:
     """Short "first frames" videos: different contents so that the scores spread."""
     # one frame size: decord (as vbench's load_video calls it) fails on a second size in one process
-    specs = [("square", 4, 48, 64, 1), ("pan", 3, 48, 64, 2), ("static", 5, 48, 64, 3), ("square", 2, 48, 64, 4)]
+    specs = [
+        ("square", 4, 48, 64, 1),
+        ("pan", 3, 48, 64, 2),
+        ("static", 5, 48, 64, 3),
+        ("square", 2, 48, 64, 4),
+    ]
     paths = []
     for i, (kind, n, h, w, seed) in enumerate(specs):
         frames = render(kind, n, h, w, seed=seed)
@@ -51,13 +56,29 @@ def _fast_videos(folder: Path) -> list[str]:
 
 def _run_reference(root: Path, videos: list[str], size: str) -> dict:
     (root / "videos.json").write_text(json.dumps(videos))
-    env = {**os.environ, "HOME": str(root / "home"), "TORCH_HOME": str(root / "torch"), "HF_HUB_OFFLINE": "1",
-           "PYTHONPATH": str(REPO_ROOT)}
+    env = {
+        **os.environ,
+        "HOME": str(root / "home"),
+        "TORCH_HOME": str(root / "torch"),
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
     env.pop("XDG_CACHE_HOME", None)
     if Path(DINOV2_HUB_CODE, "dinov2").is_dir():
         env["DINOV2_HUB_CODE"] = DINOV2_HUB_CODE
-    proc = subprocess.run([sys.executable, str(HERE / "vbench_long_fast_reference.py"), str(root / "videos.json"),
-                           str(root / "out.json"), size], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "vbench_long_fast_reference.py"),
+            str(root / "videos.json"),
+            str(root / "out.json"),
+            size,
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads((root / "out.json").read_text())
 
@@ -96,8 +117,12 @@ def test_fast_models_match_vbench_long_dev_flag_tiny(tmp_path, monkeypatch):
     ours = _ours(tmp_path, videos, monkeypatch)
     worst = _assert_parity(ref, ours, videos)
     print(f"max abs diff {worst:.2e} (DINOv2 reference: {ref['dinov2_impl']})")
-    assert ours["subject_consistency:weights_id"].startswith("torch_hub:dinov2_vitb14_pretrain.pth:sha256=")
-    assert ours["background_consistency:weights_id"].startswith("dreamsim_ensemble:dino_vitbase16_pretrain.pth:")
+    assert ours["subject_consistency:weights_id"].startswith(
+        "torch_hub:dinov2_vitb14_pretrain.pth:sha256="
+    )
+    assert ours["background_consistency:weights_id"].startswith(
+        "dreamsim_ensemble:dino_vitbase16_pretrain.pth:"
+    )
     lock = json.loads((tmp_path / "vbench" / "repvideo_eval_weights.lock.json").read_text())
     assert "torch_hub:checkpoints/dinov2_vitb14_pretrain.pth" in lock
     assert "dreamsim:ensemble_lora/adapter_model.safetensors" in lock
@@ -115,20 +140,33 @@ def test_fast_models_match_vbench_long_dev_flag_full_size(tmp_path, monkeypatch)
 
 def _transformers_state(state: dict[str, torch.Tensor], depth: int) -> dict[str, torch.Tensor]:
     """hub dinov2 names -> transformers Dinov2Model names (qkv split into q/k/v)."""
-    out = {"embeddings.cls_token": state["cls_token"], "embeddings.mask_token": state["mask_token"],
-           "embeddings.position_embeddings": state["pos_embed"],
-           "embeddings.patch_embeddings.projection.weight": state["patch_embed.proj.weight"],
-           "embeddings.patch_embeddings.projection.bias": state["patch_embed.proj.bias"],
-           "layernorm.weight": state["norm.weight"], "layernorm.bias": state["norm.bias"]}
+    out = {
+        "embeddings.cls_token": state["cls_token"],
+        "embeddings.mask_token": state["mask_token"],
+        "embeddings.position_embeddings": state["pos_embed"],
+        "embeddings.patch_embeddings.projection.weight": state["patch_embed.proj.weight"],
+        "embeddings.patch_embeddings.projection.bias": state["patch_embed.proj.bias"],
+        "layernorm.weight": state["norm.weight"],
+        "layernorm.bias": state["norm.bias"],
+    }
     for i in range(depth):
         src, dst = f"blocks.{i}.", f"encoder.layer.{i}."
-        for a, b in (("norm1", "norm1"), ("norm2", "norm2"), ("mlp.fc1", "mlp.fc1"), ("mlp.fc2", "mlp.fc2"),
-                     ("attn.proj", "attention.o_proj")):
+        for a, b in (
+            ("norm1", "norm1"),
+            ("norm2", "norm2"),
+            ("mlp.fc1", "mlp.fc1"),
+            ("mlp.fc2", "mlp.fc2"),
+            ("attn.proj", "attention.o_proj"),
+        ):
             out[f"{dst}{b}.weight"] = state[f"{src}{a}.weight"]
             out[f"{dst}{b}.bias"] = state[f"{src}{a}.bias"]
         for part, name in zip(("weight", "bias"), ("weight", "bias")):
             q, k, v = state[f"{src}attn.qkv.{part}"].chunk(3, dim=0)
-            out[f"{dst}attention.q_proj.{name}"], out[f"{dst}attention.k_proj.{name}"], out[f"{dst}attention.v_proj.{name}"] = q, k, v
+            (
+                out[f"{dst}attention.q_proj.{name}"],
+                out[f"{dst}attention.k_proj.{name}"],
+                out[f"{dst}attention.v_proj.{name}"],
+            ) = q, k, v
         out[f"{dst}layer_scale1.lambda1"] = state[f"{src}ls1.gamma"]
         out[f"{dst}layer_scale2.lambda1"] = state[f"{src}ls2.gamma"]
     return out
@@ -150,24 +188,36 @@ def test_dinov2_matches_transformers_dinov2model():
     with torch.no_grad():
         for p in ours.parameters():
             p.add_(torch.randn_like(p) * 0.05)
-    config = Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, image_size=518, patch_size=14,
-                          layerscale_value=1.0, layer_norm_eps=1e-6)
+    config = Dinov2Config(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=518,
+        patch_size=14,
+        layerscale_value=1.0,
+        layer_norm_eps=1e-6,
+    )
     theirs = Dinov2Model(config).eval()
     theirs.load_state_dict(_transformers_state(ours.state_dict(), 2), strict=True)
     x = torch.randn(2, 3, 518, 518)
     with torch.no_grad():
         assert torch.allclose(ours(x), theirs(pixel_values=x).pooler_output, atol=1e-5)
         grid = ours.pos_embed[:, 1:].reshape(1, 37, 37, 32).permute(0, 3, 1, 2)
-        by_hand = torch.nn.functional.interpolate(grid, scale_factor=(16.1 / 37, 16.1 / 37), mode="bicubic",
-                                                  antialias=False)
+        by_hand = torch.nn.functional.interpolate(
+            grid, scale_factor=(16.1 / 37, 16.1 / 37), mode="bicubic", antialias=False
+        )
         tokens = torch.zeros(1, 257, 32)
-        assert torch.equal(ours.interpolate_pos_encoding(tokens, 224, 224)[:, 1:],
-                           by_hand.permute(0, 2, 3, 1).reshape(1, 256, 32))
+        assert torch.equal(
+            ours.interpolate_pos_encoding(tokens, 224, 224)[:, 1:],
+            by_hand.permute(0, 2, 3, 1).reshape(1, 256, 32),
+        )
         sized = torch.nn.functional.interpolate(grid, size=(16, 16), mode="bicubic")
         assert not torch.allclose(by_hand, sized, atol=1e-4)
 
 
-@pytest.mark.skipif(not Path(DINOV2_HUB_CODE, "dinov2").is_dir(), reason="no facebookresearch/dinov2 checkout")
+@pytest.mark.skipif(
+    not Path(DINOV2_HUB_CODE, "dinov2").is_dir(), reason="no facebookresearch/dinov2 checkout"
+)
 def test_dinov2_matches_hub_code_when_available():
     os.environ.setdefault("XFORMERS_DISABLED", "1")
     sys.path.insert(0, DINOV2_HUB_CODE)
@@ -195,9 +245,15 @@ def test_missing_fast_weights_offline_name_file_and_command(tmp_path, monkeypatc
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     context = ScorerContext(weights="official", cache_dir=tmp_path / "vbench")
-    with pytest.raises(UserError, match=r"dinov2_vitb14_pretrain\.pth.*fetch-weights --dimensions subject_consistency --slow-fast"):
+    with pytest.raises(
+        UserError,
+        match=r"dinov2_vitb14_pretrain\.pth.*fetch-weights --dimensions subject_consistency --slow-fast",
+    ):
         FastConsistency("subject_consistency", context)
-    with pytest.raises(UserError, match=r"dino_vitbase16_pretrain\.pth.*fetch-weights --dimensions background_consistency --slow-fast"):
+    with pytest.raises(
+        UserError,
+        match=r"dino_vitbase16_pretrain\.pth.*fetch-weights --dimensions background_consistency --slow-fast",
+    ):
         FastConsistency("background_consistency", context)
 
 
@@ -205,16 +261,28 @@ def test_slow_fast_session_uses_the_dev_flag_models_end_to_end(tmp_path):
     from repvideo_eval.scoring.long_mode.aggregate import fuse_slow_fast
     from repvideo_eval.scoring.session import ScoringSession
 
-    frames = np.concatenate([render("square", 16, 32, 64, seed=6), render("pan", 16, 32, 64, seed=7),
-                             render("static", 17, 32, 64, seed=8)])
+    frames = np.concatenate(
+        [
+            render("square", 16, 32, 64, seed=6),
+            render("pan", 16, 32, 64, seed=7),
+            render("static", 17, 32, 64, seed=8),
+        ]
+    )
     video = write_video(tmp_path / "p-0.mp4", frames)
     item = VideoToScore(video, prompt="p")
     dims = ["subject_consistency", "background_consistency"]
-    with LongModeSession(dims, weights="tiny-random", consistency="slow-fast", work_dir=tmp_path / "w") as session:
+    with LongModeSession(
+        dims, weights="tiny-random", consistency="slow-fast", work_dir=tmp_path / "w"
+    ) as session:
         records = session.score(item)
         clips = session.split(item).clips
-        fast_path = {d: clips[0].path.parent.parent.parent / f"{d}_cat_firstframes_videos" / "p-0.mp4" for d in dims}
-        fast = {d: session.fast_model(d).score(DecodedVideo(fast_path[d]).decord_rgb()) for d in dims}
+        fast_path = {
+            d: clips[0].path.parent.parent.parent / f"{d}_cat_firstframes_videos" / "p-0.mp4"
+            for d in dims
+        }
+        fast = {
+            d: session.fast_model(d).score(DecodedVideo(fast_path[d]).decord_rgb()) for d in dims
+        }
     assert len(clips) == 4
     plain = ScoringSession(dims, weights="tiny-random")
     for record in records:

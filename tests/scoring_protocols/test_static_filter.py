@@ -43,7 +43,10 @@ def test_decision_rule_matches_vbench_check_static():
         n = rng.randint(3, 30)
         thres = rng.choice([0.75, 1.5, 5.625])
         count_num = round(2 * (n / 16.0))
-        scores = [rng.choice([0.0, rng.uniform(0, 3 * thres), rng.uniform(0, thres)]) for _ in range(n + 1)]
+        scores = [
+            rng.choice([0.0, rng.uniform(0, 3 * thres), rng.uniform(0, thres)])
+            for _ in range(n + 1)
+        ]
         if rng.random() < 0.05:
             scores[rng.randrange(len(scores))] = math.nan
         fake_self = SimpleNamespace(params={"thres": thres, "count_num": count_num})
@@ -60,7 +63,6 @@ def test_decision_rule_matches_vbench_check_static():
 
 def test_pair_score_matches_vbench_get_score():
     import torch
-
     from vbench.cli.static_filter import StaticFilter as VbenchFilter
 
     rng = np.random.default_rng(0)
@@ -91,8 +93,10 @@ def test_selection_keeps_first_five_static_in_lexicographic_order():
     assert calls[-1] == "/v/p-2.mp4" and len(calls) == 13
     assert [d.video for d in decisions["p"]] == calls
 
-    few, decisions = select_flicker_videos({"q": [f"/v/q-{i}.mp4" for i in range(12)]},
-                                           lambda p: StaticDecision(video=p, static=p.endswith("-7.mp4")))
+    few, decisions = select_flicker_videos(
+        {"q": [f"/v/q-{i}.mp4" for i in range(12)]},
+        lambda p: StaticDecision(video=p, static=p.endswith("-7.mp4")),
+    )
     assert few["q"] == ["/v/q-7.mp4"] and len(decisions["q"]) == 12
     assert vbench_order(["a-2.mp4", "a-10.mp4", "a-1.mp4"]) == ["a-1.mp4", "a-10.mp4", "a-2.mp4"]
 
@@ -108,19 +112,25 @@ def test_selection_matches_vbench_static_filter_order(tmp_path, flicker_prompt):
         for name in _names(prompt, n):
             (videos / name).write_bytes(b"")
             verdicts[name] = rng.random() < 0.4
-    (videos / "not a flicker prompt-0.mp4").write_bytes(b"")  # vbench ignores prompts outside the suite
+    (videos / "not a flicker prompt-0.mp4").write_bytes(
+        b""
+    )  # vbench ignores prompts outside the suite
     verdict_file = tmp_path / "verdicts.json"
     verdict_file.write_text(json.dumps(verdicts))
     run_reference("select", str(videos), str(verdict_file), str(tmp_path / "out"))
     reference = load_json(tmp_path / "out" / "filtered_static_video.json")
     inspected = load_json(tmp_path / "out" / "inspected.json")
 
-    by_prompt = {p: [str(videos / n) for n in _names(p, n)] for p, n in ((flicker_prompt, 25), (other, 9))}
-    kept, decisions = select_flicker_videos(by_prompt, lambda p: StaticDecision(video=p, static=verdicts[Path(p).name]))
+    by_prompt = {
+        p: [str(videos / n) for n in _names(p, n)] for p, n in ((flicker_prompt, 25), (other, 9))
+    }
+    kept, decisions = select_flicker_videos(
+        by_prompt, lambda p: StaticDecision(video=p, static=verdicts[Path(p).name])
+    )
     for prompt in by_prompt:
         assert kept[prompt] == reference[prompt]["static_path"]
         assert len(kept[prompt]) == reference[prompt]["static_count"]
-    ours_inspected = sorted((d.video for ds in decisions.values() for d in ds))
+    ours_inspected = sorted(d.video for ds in decisions.values() for d in ds)
     assert [Path(p).name for p in ours_inspected] == inspected
     assert len(kept[flicker_prompt]) == 5
     assert sum(verdicts[n] for n in _names(flicker_prompt, 25)) > 5  # the cut-off was exercised
@@ -146,7 +156,10 @@ def test_tiny_random_filter_records_json_decisions(tmp_path):
     assert kept["p"] == ([str(video)] if decision.static else [])
     stored = json.loads(json.dumps(decisions_to_json(decisions)))
     assert [row["video"] for row in stored["p"]] == [str(video), str(tmp_path / "p-1.mp4")]
-    assert stored["p"][0]["pair_scores"] == decision.pair_scores and stored["p"][1]["error"] == small.error
+    assert (
+        stored["p"][0]["pair_scores"] == decision.pair_scores
+        and stored["p"][1]["error"] == small.error
+    )
 
 
 @pytest.mark.slow
@@ -156,8 +169,10 @@ def test_raft_scores_and_verdicts_match_vbench(tmp_path_factory, damp, verdict):
     cache = tmp_path_factory.mktemp(f"raft-{damp}")
     raft = build_raft_cache(cache, damp)
     folder = tmp_path_factory.mktemp("static-videos")
-    videos = [write_video(folder / "still-0.mp4", render("static", 5, 128, 128, seed=1)),
-              write_video(folder / "pan-0.mp4", render("pan", 5, 136, 128, seed=2))]
+    videos = [
+        write_video(folder / "still-0.mp4", render("static", 5, 128, 128, seed=1)),
+        write_video(folder / "pan-0.mp4", render("pan", 5, 136, 128, seed=2)),
+    ]
     listing = folder / "videos.json"
     listing.write_text(json.dumps([str(v) for v in videos]))
     run_reference("scores", str(raft), str(listing), str(folder / "ref.json"))

@@ -47,7 +47,9 @@ _stub("moviepy.editor", VideoFileClip=None)
 import torch  # noqa: E402
 import torchvision.io  # noqa: E402
 
-torchvision.io.write_video = lambda *a, **k: None  # removed in torchvision 0.29; only imported by name here
+torchvision.io.write_video = lambda *a, **k: (
+    None
+)  # removed in torchvision 0.29; only imported by name here
 
 from fast_models_fixture import TINY_DINOV2, tiny_vit_b16  # noqa: E402
 
@@ -58,28 +60,36 @@ def main(videos_json: str, out_json: str, size: str) -> None:
 
     def hub_load(repo_or_dir, model, *args, **kwargs):
         if not (str(repo_or_dir).startswith("facebookresearch/dino:") and model == "dino_vitb16"):
-            raise RuntimeError(f"offline reference: unexpected torch.hub.load({repo_or_dir!r}, {model!r})")
+            raise RuntimeError(
+                f"offline reference: unexpected torch.hub.load({repo_or_dir!r}, {model!r})"
+            )
         from repvideo_eval.scoring.models.dino_vit import DinoViT
 
         net = tiny_vit_b16() if tiny else DinoViT()
-        state = torch.load(Path(torch.hub.get_dir()) / "checkpoints" / "dino_vitbase16_pretrain.pth",
-                           map_location="cpu", weights_only=True)
+        state = torch.load(
+            Path(torch.hub.get_dir()) / "checkpoints" / "dino_vitbase16_pretrain.pth",
+            map_location="cpu",
+            weights_only=True,
+        )
         net.load_state_dict(state, strict=True)
         return net
 
     torch.hub.load = hub_load
-    if tiny:  # dreamsim builds its CLIP/OpenCLIP-as-DINO ViTs with vit_base; shrink them like the fixture
+    if (
+        tiny
+    ):  # dreamsim builds its CLIP/OpenCLIP-as-DINO ViTs with vit_base; shrink them like the fixture
         import dreamsim.feature_extraction.load_clip_as_dino as lc
         import dreamsim.feature_extraction.load_open_clip_as_dino as loc
 
         lc.vit_base = tiny_vit_b16
         loc.vit_base = tiny_vit_b16
     from dreamsim import dreamsim
-
     from vbench2_beta_long.background_consistency import background_consistency_dreamsim
     from vbench2_beta_long.subject_consistency import subject_consistency_dinov2
 
-    model, preprocess = dreamsim(pretrained=True, cache_dir=os.path.expanduser("~/.cache"), device="cpu")
+    model, preprocess = dreamsim(
+        pretrained=True, cache_dir=os.path.expanduser("~/.cache"), device="cpu"
+    )
     _, background = background_consistency_dreamsim(model, preprocess, videos, "cpu", False)
 
     hub_code = os.environ.get("DINOV2_HUB_CODE")
@@ -95,14 +105,19 @@ def main(videos_json: str, out_json: str, size: str) -> None:
 
         dinov2 = Dinov2ViT(**(TINY_DINOV2 if tiny else {}))
         impl = "repvideo_eval Dinov2ViT"
-    state = torch.load(Path(os.environ["TORCH_HOME"]) / "hub" / "checkpoints" / "dinov2_vitb14_pretrain.pth",
-                       map_location="cpu", weights_only=True)
+    state = torch.load(
+        Path(os.environ["TORCH_HOME"]) / "hub" / "checkpoints" / "dinov2_vitb14_pretrain.pth",
+        map_location="cpu",
+        weights_only=True,
+    )
     dinov2.load_state_dict(state, strict=True)
     dinov2.eval()
     _, subject = subject_consistency_dinov2(dinov2, videos, "cpu", False)
-    out = {"dinov2_impl": impl,
-           "subject_consistency": {r["video_path"]: r["video_results"] for r in subject},
-           "background_consistency": {r["video_path"]: r["video_results"] for r in background}}
+    out = {
+        "dinov2_impl": impl,
+        "subject_consistency": {r["video_path"]: r["video_results"] for r in subject},
+        "background_consistency": {r["video_path"]: r["video_results"] for r in background},
+    }
     Path(out_json).write_text(json.dumps(out))
 
 

@@ -18,6 +18,7 @@ import sys
 import types
 from pathlib import Path
 
+
 def _stub(name: str, **attrs: object) -> None:
     module = types.ModuleType(name)
     module.__dict__.update(attrs)
@@ -41,8 +42,15 @@ WRITTEN: list[dict] = []
 
 def _record_write(filename, video_array, fps, **kwargs):
     frames = video_array.numpy() if hasattr(video_array, "numpy") else video_array
-    WRITTEN.append({"name": Path(filename).name, "folder": Path(filename).parent.name, "fps": fps,
-                    "num_frames": int(frames.shape[0]), "frame_sums": [float(f.sum()) for f in frames]})
+    WRITTEN.append(
+        {
+            "name": Path(filename).name,
+            "folder": Path(filename).parent.name,
+            "fps": fps,
+            "num_frames": int(frames.shape[0]),
+            "frame_sums": [float(f.sum()) for f in frames],
+        }
+    )
 
 
 import torchvision.io  # noqa: E402
@@ -58,7 +66,9 @@ def split(videos_json: str, seconds: str, out_json: str) -> None:
     out = {}
     for video in json.loads(Path(videos_json).read_text()):
         WRITTEN.clear()
-        vlu.split_video_into_clips(video, str(Path(out_json).parent / "split_clip"), int(seconds), fps=8)
+        vlu.split_video_into_clips(
+            video, str(Path(out_json).parent / "split_clip"), int(seconds), fps=8
+        )
         out[video] = list(WRITTEN)
     Path(out_json).write_text(json.dumps(out))
 
@@ -80,8 +90,14 @@ def aggregate(in_json: str, out_json: str) -> None:
         all_results, _, per_video = vlu.reorganize_clips_results(detailed, dimension=dimension)
         out["reorganize"].append({"all_results": all_results, "per_video": per_video})
     for case in spec["fuse"]:
-        fused, detailed = vlu.fuse_inclip_clip2clip(case["inclip_all"], case["clip2clip_all"], case["inclip_dict"],
-                                                    case["clip2clip_dict"], case["dimension"], **case["kwargs"])
+        fused, detailed = vlu.fuse_inclip_clip2clip(
+            case["inclip_all"],
+            case["clip2clip_all"],
+            case["inclip_dict"],
+            case["clip2clip_dict"],
+            case["dimension"],
+            **case["kwargs"],
+        )
         out["fuse"].append({"all_results": fused, "detailed": detailed})
     Path(out_json).write_text(json.dumps(out))
 

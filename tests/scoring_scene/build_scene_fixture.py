@@ -54,12 +54,23 @@ def _make_frame_dependent(model: torch.nn.Module, generator: torch.Generator) ->
 
 
 def build(cache: Path) -> None:
-    from repvideo_eval.scoring.semantic_models.tag2text import build_tag2text, init_tokenizer, write_bert_standin
+    from repvideo_eval.scoring.semantic_models.tag2text import (
+        build_tag2text,
+        init_tokenizer,
+        write_bert_standin,
+    )
 
     cache.mkdir(parents=True, exist_ok=True)
     standin = write_bert_standin(cache / "bert-standin")
     configs = reference_configs()
-    med = json.loads((Path(__import__("vbench").__file__).parent / "third_party" / "tag2Text" / "med_config.json").read_text())
+    med = json.loads(
+        (
+            Path(__import__("vbench").__file__).parent
+            / "third_party"
+            / "tag2Text"
+            / "med_config.json"
+        ).read_text()
+    )
     med["num_hidden_layers"] = 2
     (cache / "med_config_2layer.json").write_text(json.dumps(med, indent=1))
 
@@ -68,8 +79,13 @@ def build(cache: Path) -> None:
     for name in ("config.json", "tokenizer_config.json", "vocab.txt"):
         shutil.copyfile(standin / name, snapshot / name)
     # BertModel.from_pretrained needs a weight file; its values are replaced by the checkpoint.
-    torch.save({"embeddings.LayerNorm.weight": torch.ones(768), "embeddings.LayerNorm.bias": torch.zeros(768)},
-               snapshot / "pytorch_model.bin")
+    torch.save(
+        {
+            "embeddings.LayerNorm.weight": torch.ones(768),
+            "embeddings.LayerNorm.bias": torch.zeros(768),
+        },
+        snapshot / "pytorch_model.bin",
+    )
     refs = snapshot.parents[1] / "refs"
     refs.mkdir(parents=True, exist_ok=True)
     (refs / "main").write_text(SNAPSHOT)

@@ -7,14 +7,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from scoring.synthetic_videos import render_frames, write_video
 
 
 def colour_frames(count: int = 18, height: int = 72, width: int = 96) -> np.ndarray:
     """Frames cycling through six flat colours, every fourth one noise: tags differ per frame."""
     rng = np.random.default_rng(5)
-    colours = [(0, 0, 0), (255, 255, 255), (255, 0, 0), (0, 128, 255), (30, 200, 60), (250, 240, 20)]
+    colours = [
+        (0, 0, 0),
+        (255, 255, 255),
+        (255, 0, 0),
+        (0, 128, 255),
+        (30, 200, 60),
+        (250, 240, 20),
+    ]
     frames = np.stack([np.full((height, width, 3), colours[i % 6], np.uint8) for i in range(count)])
     frames[::4] = rng.integers(0, 255, frames[::4].shape, dtype=np.uint8)
     return frames
@@ -25,7 +31,9 @@ def scene_videos(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("scene-videos")
     return {
         "colours": write_video(folder / "colours-0.mp4", colour_frames()),
-        "square": write_video(folder / "square-0.mp4", render_frames("square", 21, 96, 128, seed=11)),
+        "square": write_video(
+            folder / "square-0.mp4", render_frames("square", 21, 96, 128, seed=11)
+        ),
         "short": write_video(folder / "short-0.mp4", render_frames("pan", 9, 64, 96, seed=12)),
     }
 

@@ -46,15 +46,30 @@ def main(argv: list[str]) -> int:
 
     scene.get_caption = get_caption
     spec = json.load(open(spec_path))
-    entries = [{"prompt_en": row["prompt"], "dimension": ["scene"], "video_list": [row["video"]],
-                "auxiliary_info": row["auxiliary_info"]} for row in spec]
+    entries = [
+        {
+            "prompt_en": row["prompt"],
+            "dimension": ["scene"],
+            "video_list": [row["video"]],
+            "auxiliary_info": row["auxiliary_info"],
+        }
+        for row in spec
+    ]
     handle = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
     json.dump(entries, handle)
     handle.close()
     submodules = dict(init_submodules(["scene"], local=True)["scene"], med_config=med_config)
     total, per_video = scene.compute_scene(handle.name, "cpu", submodules)
-    rows = [dict(video=r["video_path"], value=float(r["video_results"]), success_frame_count=r["success_frame_count"],
-                 frame_count=r["frame_count"], **recorded[i]) for i, r in enumerate(per_video)]
+    rows = [
+        dict(
+            video=r["video_path"],
+            value=float(r["video_results"]),
+            success_frame_count=r["success_frame_count"],
+            frame_count=r["frame_count"],
+            **recorded[i],
+        )
+        for i, r in enumerate(per_video)
+    ]
     json.dump({"total": total, "videos": rows}, open(out_path, "w"), indent=1)
     return 0
 

@@ -16,11 +16,33 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_run_eval_tiny_scene(tmp_path):
     out = tmp_path / "run"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "RAY_AUTH_MODE": "disabled"}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "RAY_AUTH_MODE": "disabled",
+    }
     proc = subprocess.run(
-        [sys.executable, "run_eval.py", "--model", "tiny", "--suite", "vbench/scene", "--limit-prompts", "1",
-         "--samples-per-prompt", "1", "--output-dir", str(out), "--no-progress"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "run_eval.py",
+            "--model",
+            "tiny",
+            "--suite",
+            "vbench/scene",
+            "--limit-prompts",
+            "1",
+            "--samples-per-prompt",
+            "1",
+            "--output-dir",
+            str(out),
+            "--no-progress",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(out / "per_video.csv") as handle:

@@ -10,7 +10,12 @@ import torch
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring import ScoringSession, VideoToScore
 from repvideo_eval.scoring.dimension_registry import implemented_dimensions, scorer_class
-from repvideo_eval.scoring.dimensions.scene import TAG2TEXT_TRANSFORM, read_frames_384, scene_hit, scene_label
+from repvideo_eval.scoring.dimensions.scene import (
+    TAG2TEXT_TRANSFORM,
+    read_frames_384,
+    scene_hit,
+    scene_label,
+)
 from repvideo_eval.scoring.scorer import ScorerContext, VideoRejected
 from repvideo_eval.scoring.semantic_models import tag2text as t2t
 from repvideo_eval.scoring.semantic_models.tag2text_compat import find_pruneable_heads_and_indices
@@ -18,12 +23,18 @@ from repvideo_eval.scoring.semantic_models.tag2text_compat import find_pruneable
 AUX = {"scene": {"scene": {"scene": "alley"}}}  # VBench_full_info.json's nesting
 
 
-@pytest.mark.parametrize("label, captions", [
-    ("alley", ["a narrow alley at night", "a street", "alleyway", "an ALLEY"]),
-    ("living room", ["a living room with a sofa", "a room for living", "a livingroom", "a room"]),
-    ("bar", ["a barn in a field", "a bar", "the b a r"]),
-    ("ski slope", ["skiers on a slope", "ski", "slope"]),
-])
+@pytest.mark.parametrize(
+    "label, captions",
+    [
+        ("alley", ["a narrow alley at night", "a street", "alleyway", "an ALLEY"]),
+        (
+            "living room",
+            ["a living room with a sofa", "a room for living", "a livingroom", "a room"],
+        ),
+        ("bar", ["a barn in a field", "a bar", "the b a r"]),
+        ("ski slope", ["skiers on a slope", "ski", "slope"]),
+    ],
+)
 def test_hit_rule_is_vbench_check_generate(vbench_scene, label, captions):
     expected = vbench_scene.check_generate({"scene": label}, captions)
     assert sum(scene_hit(label, c) for c in captions) == expected
@@ -40,7 +51,10 @@ def test_label_nesting_of_the_packaged_json():
     scenes = [e for e in entries if "scene" in e["dimension"]]
     assert len(scenes) == 86
     for entry in scenes:
-        assert scene_label(entry["auxiliary_info"]["scene"]["scene"]) == entry["auxiliary_info"]["scene"]["scene"]["scene"]
+        assert (
+            scene_label(entry["auxiliary_info"]["scene"]["scene"])
+            == entry["auxiliary_info"]["scene"]["scene"]["scene"]
+        )
     with pytest.raises(VideoRejected):
         scene_label({"scene": ""})
 
@@ -50,7 +64,9 @@ def test_frames_and_transform_equal_vbench_load_video(vbench_scene, scene_videos
     from vbench.utils import load_video, tag2text_transform
 
     ours = read_frames_384(scene_videos[name])
-    theirs = load_video(str(scene_videos[name]), num_frames=16, return_tensor=False, width=384, height=384)
+    theirs = load_video(
+        str(scene_videos[name]), num_frames=16, return_tensor=False, width=384, height=384
+    )
     assert ours.shape == (16, 384, 384, 3) and ours.dtype == np.uint8
     np.testing.assert_array_equal(ours, theirs)
     transform = tag2text_transform(384)
@@ -59,10 +75,14 @@ def test_frames_and_transform_equal_vbench_load_video(vbench_scene, scene_videos
 
 
 def test_find_pruneable_heads_and_indices():
-    heads, index = find_pruneable_heads_and_indices([1], n_heads=3, head_size=2, already_pruned_heads=set())
+    heads, index = find_pruneable_heads_and_indices(
+        [1], n_heads=3, head_size=2, already_pruned_heads=set()
+    )
     assert heads == {1} and index.tolist() == [0, 1, 4, 5]
     # head 2 of the original layout is head 1 once head 0 is gone; head 0 is not pruned again
-    heads, index = find_pruneable_heads_and_indices([0, 2], n_heads=2, head_size=2, already_pruned_heads={0})
+    heads, index = find_pruneable_heads_and_indices(
+        [0, 2], n_heads=2, head_size=2, already_pruned_heads={0}
+    )
     assert heads == {2} and index.tolist() == [0, 1]
 
 
@@ -70,7 +90,11 @@ def test_shim_provides_the_removed_helpers_and_generate(vbench_scene):
     import transformers.modeling_utils as modeling_utils
     from vbench.third_party.tag2Text import med
 
-    for name in ("apply_chunking_to_forward", "find_pruneable_heads_and_indices", "prune_linear_layer"):
+    for name in (
+        "apply_chunking_to_forward",
+        "find_pruneable_heads_and_indices",
+        "prune_linear_layer",
+    ):
         assert callable(getattr(modeling_utils, name))
     assert callable(med.BertLMHeadModel.generate)
     with pytest.raises(NotImplementedError):
@@ -80,7 +104,13 @@ def test_shim_provides_the_removed_helpers_and_generate(vbench_scene):
 def test_standin_vocab_has_bert_special_ids():
     vocab = t2t.standin_vocab()
     assert len(vocab) == 30522 and len(set(vocab)) == 30522
-    assert [vocab[i] for i in (0, 100, 101, 102, 103)] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    assert [vocab[i] for i in (0, 100, 101, 102, 103)] == [
+        "[PAD]",
+        "[UNK]",
+        "[CLS]",
+        "[SEP]",
+        "[MASK]",
+    ]
     assert {"alley", "living", "room", "picture", "of", "a", "|"} <= set(vocab)
 
 
@@ -92,9 +122,15 @@ def tiny_model():
 def test_tokenizer_matches_vbench_conventions(tiny_model):
     tokenizer = tiny_model[0].tokenizer
     assert tokenizer.convert_tokens_to_ids(["[DEC]", "[ENC]"]) == [30522, 30523]
-    assert tokenizer.bos_token_id == 30522 and tokenizer.enc_token_id == 30523 and tokenizer.sep_token_id == 102
+    assert (
+        tokenizer.bos_token_id == 30522
+        and tokenizer.enc_token_id == 30523
+        and tokenizer.sep_token_id == 102
+    )
     assert tiny_model[0].prompt_length == 4  # [CLS] a picture of
-    assert tokenizer.decode([101, 1000, 102], skip_special_tokens=True) == tokenizer.convert_ids_to_tokens(1000)
+    assert tokenizer.decode(
+        [101, 1000, 102], skip_special_tokens=True
+    ) == tokenizer.convert_ids_to_tokens(1000)
 
 
 def test_official_format_checkpoint_round_trip(tiny_model, tmp_path):

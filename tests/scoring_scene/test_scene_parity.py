@@ -30,29 +30,46 @@ pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("REPVIDEO_EVAL_SCENE_PARITY_CACHE", "/tmp/repvideo-eval-scene-fixture"))
-REFERENCE_VENV = Path(os.environ.get("REPVIDEO_EVAL_VBENCH_REF_VENV", REPO_ROOT / ".venv-vbench-ref"))
+REFERENCE_VENV = Path(
+    os.environ.get("REPVIDEO_EVAL_VBENCH_REF_VENV", REPO_ROOT / ".venv-vbench-ref")
+)
 LABELS = {"colours": "ballerina", "square": "alley"}
 
 
 @pytest.fixture(scope="module")
 def scene_cache() -> Path:
     if not (CACHE / DONE_MARKER).exists():
-        subprocess.run([sys.executable, str(Path(__file__).parent / "build_scene_fixture.py"), str(CACHE)],
-                       cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+        subprocess.run(
+            [sys.executable, str(Path(__file__).parent / "build_scene_fixture.py"), str(CACHE)],
+            cwd=REPO_ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        )
     return CACHE
 
 
 @pytest.fixture(scope="module")
 def reference_python() -> str:
     if not (REFERENCE_VENV / ".vbench-reference-ready").exists():
-        subprocess.run(["bash", str(REPO_ROOT / "scripts" / "vbench_reference_env.sh"), str(REFERENCE_VENV)],
-                       cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["bash", str(REPO_ROOT / "scripts" / "vbench_reference_env.sh"), str(REFERENCE_VENV)],
+            cwd=REPO_ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return str(REFERENCE_VENV / "bin" / "python")
 
 
 def _spec(scene_videos) -> list[dict]:
-    return [{"video": str(scene_videos[name]), "prompt": "alley", "auxiliary_info": {"scene": {"scene": {"scene": label}}}}
-            for name, label in LABELS.items()]
+    return [
+        {
+            "video": str(scene_videos[name]),
+            "prompt": "alley",
+            "auxiliary_info": {"scene": {"scene": {"scene": label}}},
+        }
+        for name, label in LABELS.items()
+    ]
 
 
 def test_scene_matches_vbench_compute_scene(scene_cache, reference_python, scene_videos, tmp_path):
@@ -64,26 +81,54 @@ def test_scene_matches_vbench_compute_scene(scene_cache, reference_python, scene
     for tool in ("wget", "git", "curl"):
         (stubs / tool).write_text(f"#!/bin/sh\necho 'blocked: {tool}' >&2\nexit 1\n")
         (stubs / tool).chmod(0o755)
-    env = {**os.environ, "VBENCH_CACHE_DIR": str(scene_cache), "HF_HOME": str(scene_cache / "hf_home"),
-           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.run([reference_python, str(Path(__file__).parent / "scene_reference_runner.py"), str(spec_path),
-                           str(scene_cache / "med_config_2layer.json"), str(out_path)],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    env = {
+        **os.environ,
+        "VBENCH_CACHE_DIR": str(scene_cache),
+        "HF_HOME": str(scene_cache / "hf_home"),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}",
+    }
+    proc = subprocess.run(
+        [
+            reference_python,
+            str(Path(__file__).parent / "scene_reference_runner.py"),
+            str(spec_path),
+            str(scene_cache / "med_config_2layer.json"),
+            str(out_path),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     reference = {row["video"]: row for row in json.loads(out_path.read_text())["videos"]}
 
     from repvideo_eval.scoring.dimensions.scene import Scene
-    from repvideo_eval.scoring.semantic_models.tag2text import build_tag2text, init_tokenizer, load_tag2text_file
+    from repvideo_eval.scoring.semantic_models.tag2text import (
+        build_tag2text,
+        init_tokenizer,
+        load_tag2text_file,
+    )
 
     configs = reference_configs()
     model = build_tag2text(init_tokenizer(scene_cache / "bert-standin"), configs)
-    load_tag2text_file(model, scene_cache / "caption_model" / "tag2text_swin_14m.pth", configs["swin"]["window_size"])
+    load_tag2text_file(
+        model,
+        scene_cache / "caption_model" / "tag2text_swin_14m.pth",
+        configs["swin"]["window_size"],
+    )
     scorer = Scene(ScorerContext(), model=model)
     total_hits = total_frames = 0
     for row in spec:
         video = DecodedVideo(Path(row["video"]))
-        ours = scorer.score(video.decord_rgb(), video, VideoToScore(video.path, prompt=row["prompt"],
-                                                                    auxiliary_info=row["auxiliary_info"]))
+        ours = scorer.score(
+            video.decord_rgb(),
+            video,
+            VideoToScore(video.path, prompt=row["prompt"], auxiliary_info=row["auxiliary_info"]),
+        )
         ref = reference[row["video"]]
         assert ours.details["captions"] == ref["captions"], row["video"]
         assert ours.details["tags"] == ref["tags"], row["video"]

@@ -45,24 +45,30 @@ def build_viclip(cache: Path) -> None:
     from vbench.third_party.ViCLIP.viclip import ViCLIP
 
     torch.manual_seed(seed_for("viclip"))
-    model = ViCLIP(tokenizer=SimpleTokenizer(str(cache / "ViCLIP" / "bpe_simple_vocab_16e6.txt.gz")), pretrain=None)
+    model = ViCLIP(
+        tokenizer=SimpleTokenizer(str(cache / "ViCLIP" / "bpe_simple_vocab_16e6.txt.gz")),
+        pretrain=None,
+    )
     with torch.no_grad():
-        model.vision_encoder.proj.normal_(std=1024 ** -0.5)
-        model.text_encoder.text_projection.normal_(std=768 ** -0.5)
+        model.vision_encoder.proj.normal_(std=1024**-0.5)
+        model.text_encoder.text_projection.normal_(std=768**-0.5)
         model.text_encoder.positional_embedding.normal_(std=0.01)
     perturb_constants(model, seed_for("viclip"))
     torch.save({"model": model.state_dict()}, cache / "ViCLIP" / "ViClip-InternVid-10M-FLT.pth")
 
 
 def build_umt(cache: Path) -> None:
-    from repvideo_eval.scoring.semantic_models.umt import build_umt as build, kinetics_categories
+    from repvideo_eval.scoring.semantic_models.umt import build_umt as build
+    from repvideo_eval.scoring.semantic_models.umt import kinetics_categories
 
     torch.manual_seed(seed_for("umt"))
     model = build(tiny=False)
     perturb_constants(model, seed_for("umt"))
     index = {name: i for i, name in kinetics_categories().items()}[CONFIDENT_ACTION]
     with torch.no_grad():
-        model.head.weight.mul_(50.0)  # spread the logits: init_scale=0.001 leaves every sigmoid at 0.5
+        model.head.weight.mul_(
+            50.0
+        )  # spread the logits: init_scale=0.001 leaves every sigmoid at 0.5
         model.head.bias[index] += 6.0
     target = cache / "umt_model" / "l16_ptk710_ftk710_ftk400_f16_res224.pth"
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,6 @@ import types
 from pathlib import Path
 
 import pytest
-
 from scoring.synthetic_videos import render_frames, write_video
 
 
@@ -32,8 +31,12 @@ def vbench_rule_modules():
             sys.modules.pop("vbench.third_party.grit_model", None)
         else:
             sys.modules["vbench.third_party.grit_model"] = saved
-    return types.SimpleNamespace(object_class=object_class, multiple_objects=multiple_objects, color=color,
-                                 spatial_relationship=spatial_relationship)
+    return types.SimpleNamespace(
+        object_class=object_class,
+        multiple_objects=multiple_objects,
+        color=color,
+        spatial_relationship=spatial_relationship,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +44,11 @@ def semantic_videos(tmp_path_factory) -> dict[str, Path]:
     """Small videos (odd frame counts, so 16-mid sampling repeats/picks) and one above 768 px."""
     folder = tmp_path_factory.mktemp("semantic-videos")
     return {
-        "square": write_video(folder / "square-0.mp4", render_frames("square", 21, 96, 128, seed=11)),
+        "square": write_video(
+            folder / "square-0.mp4", render_frames("square", 21, 96, 128, seed=11)
+        ),
         "short": write_video(folder / "short-0.mp4", render_frames("pan", 9, 64, 96, seed=12)),
-        "large": write_video(folder / "large-0.mp4", render_frames("square", 17, 784, 800, seed=13)),
+        "large": write_video(
+            folder / "large-0.mp4", render_frames("square", 17, 784, 800, seed=13)
+        ),
     }

@@ -9,7 +9,7 @@ they sample and resize identical frames. Output has GRiT's `dense_pred_to_captio
 from __future__ import annotations
 
 import hashlib
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -18,7 +18,16 @@ from repvideo_eval.scoring.detection.grit import detections_from_grit
 from repvideo_eval.scoring.semantic_rules import FrameDetections
 
 LABELS = ("car", "dog", "cat", "person", "bird")
-CAPTIONS = ("a red car", "blue car", "red dog", "a bored cat", "green bird", "car", "white person", "a grey car")
+CAPTIONS = (
+    "a red car",
+    "blue car",
+    "red dog",
+    "a bored cat",
+    "green bird",
+    "car",
+    "white person",
+    "a grey car",
+)
 
 
 def fake_grit_output(frame: np.ndarray, task: str) -> list[tuple]:

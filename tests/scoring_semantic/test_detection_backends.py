@@ -43,14 +43,18 @@ def test_owlv2_detections_follow_transformers_postprocessing(tiny_owlv2):
         out = tiny_owlv2.model(input_ids=ids, attention_mask=mask, pixel_values=pixels)
     side = max(frame.shape[:2])
     (reference,) = tiny_owlv2.image_processor.post_process_object_detection(
-        out, threshold=SCORE_THRESHOLD, target_sizes=torch.tensor([[side, side]]))
+        out, threshold=SCORE_THRESHOLD, target_sizes=torch.tensor([[side, side]])
+    )
     assert 1 <= len(detections.regions) <= len(reference["boxes"])
     ref_boxes = reference["boxes"].clone()
     ref_boxes[:, 0::2] = ref_boxes[:, 0::2].clamp(0, frame.shape[1])
     ref_boxes[:, 1::2] = ref_boxes[:, 1::2].clamp(0, frame.shape[0])
     ref_int = {tuple(int(v) for v in box.tolist()) for box in ref_boxes}
     ref_labels = [labels[int(i)] for i in reference["labels"]]
-    non_empty = [(float(score), tuple(int(v) for v in box.tolist())) for score, box in zip(reference["scores"], ref_boxes)]
+    non_empty = [
+        (float(score), tuple(int(v) for v in box.tolist()))
+        for score, box in zip(reference["scores"], ref_boxes)
+    ]
     non_empty = [(score, box) for score, box in non_empty if box[2] > box[0] and box[3] > box[1]]
     assert detections.regions[0].box == max(non_empty)[1]  # the best non-empty box comes first
     for region, label in zip(detections.regions, detections.object_labels):
@@ -102,7 +106,9 @@ def test_split_forward_with_cached_queries_equals_the_model_forward(tiny_owlv2):
     ids, mask = tiny_owlv2.tokenizer(queries)
     pixels = tiny_owlv2.image_processor(images=frames, return_tensors="pt")["pixel_values"]
     with torch.no_grad():
-        out = tiny_owlv2.model(input_ids=ids.repeat(2, 1), attention_mask=mask.repeat(2, 1), pixel_values=pixels)
+        out = tiny_owlv2.model(
+            input_ids=ids.repeat(2, 1), attention_mask=mask.repeat(2, 1), pixel_values=pixels
+        )
     assert torch.allclose(logits, out.logits, atol=1e-5)
     assert torch.allclose(boxes, out.pred_boxes, atol=1e-6)
 
@@ -118,7 +124,10 @@ def test_hub_weights_file_falls_back_to_the_bin_file(tmp_path):
             raise FileNotFoundError(name)
         return str(tmp_path / name)
 
-    assert hub_weights_file("google/owlv2-base-patch16-ensemble", download) == tmp_path / "pytorch_model.bin"
+    assert (
+        hub_weights_file("google/owlv2-base-patch16-ensemble", download)
+        == tmp_path / "pytorch_model.bin"
+    )
     assert calls == ["model.safetensors", "pytorch_model.bin"]
     with pytest.raises(RuntimeError, match="no weights file"):
         hub_weights_file("x/y", lambda repo, name: (_ for _ in ()).throw(FileNotFoundError(name)))

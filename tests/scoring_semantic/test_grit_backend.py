@@ -25,7 +25,10 @@ class _StubDenseCaptioning:
         self.calls.append(("ObjectDet", model_weight))
 
     def run_caption_tensor(self, img):
-        return [("a red car", [1, 2, 30, 40], ["car", "road"]), ("road", [0, 20, 64, 48], ["car", "road"])], None
+        return [
+            ("a red car", [1, 2, 30, 40], ["car", "road"]),
+            ("road", [0, 20, 64, 48], ["car", "road"]),
+        ], None
 
 
 def test_grit_detector_uses_vbench_wrapper_in_the_right_mode(monkeypatch):
@@ -33,14 +36,19 @@ def test_grit_detector_uses_vbench_wrapper_in_the_right_mode(monkeypatch):
     stub.DenseCaptioning = _StubDenseCaptioning
     monkeypatch.setitem(sys.modules, "vbench.third_party.grit_model", stub)
     for task in ("ObjectDet", "DenseCap"):
-        detector = GritDetector(task, device="cpu", weight_path="/w/grit.pth", weights_id="vbench:grit:sha256=abc")
+        detector = GritDetector(
+            task, device="cpu", weight_path="/w/grit.pth", weights_id="vbench:grit:sha256=abc"
+        )
         model = _StubDenseCaptioning.instances[-1]
         assert model.calls == [(task, "/w/grit.pth")]
         assert isinstance(model.device, torch.device)  # vbench reads device.type
         assert detector.weights_id == "grit:vbench:grit:sha256=abc" and detector.name == "grit"
         detections = detector.detect(np.zeros((48, 64, 3), np.float32), ["car"])
         assert [r.text for r in detections.regions] == ["a red car", "road"]
-        assert detections.regions[0].box == (1, 2, 30, 40) and detections.object_labels == ("car", "road")
+        assert detections.regions[0].box == (1, 2, 30, 40) and detections.object_labels == (
+            "car",
+            "road",
+        )
 
 
 def test_grit_output_conversion_of_an_empty_frame():

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from repvideo_eval.scoring.decode import DecodedVideo
+from repvideo_eval.scoring.detection.grit import detections_from_grit
 from repvideo_eval.scoring.dimensions.color import Color
 from repvideo_eval.scoring.dimensions.multiple_objects import MultipleObjects
 from repvideo_eval.scoring.dimensions.object_class import ObjectClass
 from repvideo_eval.scoring.dimensions.spatial_relationship import SpatialRelationship
-from repvideo_eval.scoring.detection.grit import detections_from_grit
 from repvideo_eval.scoring.records import VideoToScore
 from repvideo_eval.scoring.scorer import ScorerContext, VideoRejected
 from repvideo_eval.scoring.semantic_rules import (
@@ -34,14 +34,24 @@ from repvideo_eval.scoring.semantic_rules import (
 
 from .fake_grit import LABELS, FakeDenseCaptioning, FakeGritDetector, fake_grit_output
 
-RELATIONS = ("on the left of", "on the right of", "on the top of", "on the bottom of", "left", "top of", "next to")
+RELATIONS = (
+    "on the left of",
+    "on the right of",
+    "on the top of",
+    "on the bottom of",
+    "left",
+    "top of",
+    "next to",
+)
 
 
 def _random_boxes(rng, count):
     boxes = []
     for _ in range(count):
         x0, y0 = rng.integers(0, 90, size=2)
-        boxes.append([int(x0), int(y0), int(x0 + rng.integers(1, 40)), int(y0 + rng.integers(1, 40))])
+        boxes.append(
+            [int(x0), int(y0), int(x0 + rng.integers(1, 40)), int(y0 + rng.integers(1, 40))]
+        )
     return boxes
 
 
@@ -60,7 +70,11 @@ def test_position_score_equals_vbench_on_random_boxes(vbench_rule_modules):
 
 def test_position_score_ignores_direction():
     left, right = [0, 0, 10, 10], [50, 0, 60, 10]
-    assert position_score("on the left of", left, right) == position_score("on the left of", right, left) == 1
+    assert (
+        position_score("on the left of", left, right)
+        == position_score("on the left of", right, left)
+        == 1
+    )
     assert position_score("on the right of", left, right) == 1  # VBench never checks the sign
     assert position_score("on the top of", left, right) == 0  # wrong axis
 
@@ -83,11 +97,15 @@ def test_frame_rules_equal_vbench_check_generate(vbench_rule_modules, seed):
         assert object_class_hits(target, ours) == v.object_class.check_generate(target, labels_ref)
     pairs_ref = v.multiple_objects.get_dect_from_grit(fake, frames)
     for pair in ("car and dog", "cat and person", "bird and car"):
-        assert multiple_objects_hits(pair, ours) == v.multiple_objects.check_generate(pair, pairs_ref)
+        assert multiple_objects_hits(pair, ours) == v.multiple_objects.check_generate(
+            pair, pairs_ref
+        )
     boxes_ref = v.spatial_relationship.get_dect_from_grit(fake, frames)
     for relation in RELATIONS[:4]:
         info = {"object_a": "car", "object_b": "dog", "relationship": relation}
-        assert spatial_frame_scores(info, ours) == v.spatial_relationship.check_generate(info, boxes_ref)
+        assert spatial_frame_scores(info, ours) == v.spatial_relationship.check_generate(
+            info, boxes_ref
+        )
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -96,7 +114,12 @@ def test_color_rule_equals_vbench(vbench_rule_modules, seed):
     frames, outputs = _frames_from_fake(seed, "DenseCap")
     ours = [detections_from_grit(o) for o in outputs]
     reference = v.color.get_dect_from_grit(FakeDenseCaptioning("DenseCap"), np.stack(frames))
-    for colour, prompt in (("red", "a red car"), ("blue", "a blue car"), ("green", "a green bird"), ("red", "a red dog")):
+    for colour, prompt in (
+        ("red", "a red car"),
+        ("blue", "a blue car"),
+        ("green", "a green bird"),
+        ("red", "a red dog"),
+    ):
         name = color_object_name(prompt, colour)
         assert color_counts(colour, name, ours) == v.color.check_generate(colour, name, reference)
 
@@ -104,7 +127,9 @@ def test_color_rule_equals_vbench(vbench_rule_modules, seed):
 def test_color_compares_every_caption_with_the_top_box_label():
     from repvideo_eval.scoring.semantic_rules import FrameDetections, Region
 
-    frame = FrameDetections((Region("a blue sky", (0, 0, 5, 5)), Region("a red car", (5, 5, 9, 9))), ("car", "sky"))
+    frame = FrameDetections(
+        (Region("a blue sky", (0, 0, 5, 5)), Region("a red car", (5, 5, 9, 9))), ("car", "sky")
+    )
     # The sky caption counts for "car" because the top ObjectDet label is "car" (vbench's det_obj[0]).
     assert color_counts("blue", "car", [frame]) == (1, 1)
     assert color_counts("red", "sky", [frame]) == (0, 0)
@@ -116,9 +141,24 @@ def _aux_item(path, dimension, prompt, entry):
 
 CASES = {
     "object_class": (ObjectClass, "ObjectDet", "a car", {"object": "car"}),
-    "multiple_objects": (MultipleObjects, "ObjectDet", "a car and a dog", {"object": "car and dog"}),
-    "spatial_relationship": (SpatialRelationship, "ObjectDet", "a car on the left of a dog",
-                             {"spatial_relationship": {"object_a": "car", "object_b": "dog", "relationship": "on the left of"}}),
+    "multiple_objects": (
+        MultipleObjects,
+        "ObjectDet",
+        "a car and a dog",
+        {"object": "car and dog"},
+    ),
+    "spatial_relationship": (
+        SpatialRelationship,
+        "ObjectDet",
+        "a car on the left of a dog",
+        {
+            "spatial_relationship": {
+                "object_a": "car",
+                "object_b": "dog",
+                "relationship": "on the left of",
+            }
+        },
+    ),
     "color": (Color, "DenseCap", "a red car", {"color": "red"}),
 }
 
@@ -133,10 +173,14 @@ def _vbench_video_results(v, dimension, task, video, prompt, entry):
 
 @pytest.mark.parametrize("dimension", sorted(CASES))
 @pytest.mark.parametrize("video_name", ["square", "short", "large"])
-def test_whole_dimension_equals_vbench_with_fixed_detector(vbench_rule_modules, semantic_videos, dimension, video_name):
+def test_whole_dimension_equals_vbench_with_fixed_detector(
+    vbench_rule_modules, semantic_videos, dimension, video_name
+):
     scorer_cls, task, prompt, entry = CASES[dimension]
     video = semantic_videos[video_name]
-    reference, frames_vbench = _vbench_video_results(vbench_rule_modules, dimension, task, video, prompt, entry)
+    reference, frames_vbench = _vbench_video_results(
+        vbench_rule_modules, dimension, task, video, prompt, entry
+    )
 
     detector = FakeGritDetector(task)
     scorer = scorer_cls(ScorerContext(weights="tiny-random"), detector=detector)
@@ -162,6 +206,8 @@ def test_fixed_detector_cases_are_not_degenerate(vbench_rule_modules, semantic_v
     for video_name in ("square", "short", "large"):
         for dimension in ("object_class", "spatial_relationship"):
             _, task, prompt, entry = CASES[dimension]
-            results, _ = _vbench_video_results(vbench_rule_modules, dimension, task, semantic_videos[video_name], prompt, entry)
+            results, _ = _vbench_video_results(
+                vbench_rule_modules, dimension, task, semantic_videos[video_name], prompt, entry
+            )
             scores.append(float(results[0]["video_results"]))
     assert any(0 < s < 1 for s in scores)

@@ -9,13 +9,27 @@ from repvideo_eval.scoring import ScoringSession, VideoToScore, aggregate
 from repvideo_eval.scoring.dimensions.human_action import action_label, umt_input
 from repvideo_eval.scoring.semantic_sampling import middle_frame_indices
 
-DIMENSIONS = ("object_class", "multiple_objects", "human_action", "color", "spatial_relationship",
-              "appearance_style", "temporal_style", "overall_consistency")
+DIMENSIONS = (
+    "object_class",
+    "multiple_objects",
+    "human_action",
+    "color",
+    "spatial_relationship",
+    "appearance_style",
+    "temporal_style",
+    "overall_consistency",
+)
 AUX = {
     "object_class": {"object": "car"},
     "multiple_objects": {"object": "car and dog"},
     "color": {"color": "red"},
-    "spatial_relationship": {"spatial_relationship": {"object_a": "car", "object_b": "dog", "relationship": "on the left of"}},
+    "spatial_relationship": {
+        "spatial_relationship": {
+            "object_a": "car",
+            "object_b": "dog",
+            "relationship": "on the left of",
+        }
+    },
     "appearance_style": {"appearance_style": "Van Gogh style"},
 }
 
@@ -29,7 +43,9 @@ def tiny_session():
 def tiny_records(tiny_session, semantic_videos):
     records = []
     for name in ("square", "short"):
-        item = VideoToScore(semantic_videos[name], prompt="a red car", auxiliary_info=AUX, key={"video": name})
+        item = VideoToScore(
+            semantic_videos[name], prompt="a red car", auxiliary_info=AUX, key={"video": name}
+        )
         records.extend(tiny_session.score(item))
     return records
 
@@ -48,7 +64,9 @@ def test_every_dimension_scores_with_the_expected_weight(tiny_records):
             assert record.weights_id.startswith("tiny-random:seed=0")
             if dimension in ("object_class", "multiple_objects", "spatial_relationship"):
                 assert record.weight == 16.0 and 0.0 <= record.score <= 1.0
-                assert record.details["detector"] == "owlv2" and record.weights_id.endswith("detector=owlv2")
+                assert record.details["detector"] == "owlv2" and record.weights_id.endswith(
+                    "detector=owlv2"
+                )
             elif dimension == "appearance_style":
                 frames = 21 if record.key["video"] == "square" else 9
                 assert record.weight == frames and len(record.details["frame_results"]) == frames
@@ -64,14 +82,25 @@ def test_aggregate_weights_give_vbench_frame_means(tiny_records):
     total_hits = sum(r.details["success_frame_count"] for r in object_records)
     total_frames = sum(r.details["frame_count"] for r in object_records)
     assert aggregate(tiny_records)["object_class"] == pytest.approx(total_hits / total_frames)
-    spatial = [s for r in tiny_records if r.dimension == "spatial_relationship" for s in r.details["frame_results"]]
+    spatial = [
+        s
+        for r in tiny_records
+        if r.dimension == "spatial_relationship"
+        for s in r.details["frame_results"]
+    ]
     assert aggregate(tiny_records)["spatial_relationship"] == pytest.approx(np.mean(spatial))
 
 
 def test_missing_auxiliary_info_is_a_clear_per_video_error(tiny_session, semantic_videos):
     records = tiny_session.score(VideoToScore(semantic_videos["short"], prompt="a red car"))
     errors = {r.dimension: r.error for r in records}
-    for dimension in ("object_class", "multiple_objects", "color", "spatial_relationship", "appearance_style"):
+    for dimension in (
+        "object_class",
+        "multiple_objects",
+        "color",
+        "spatial_relationship",
+        "appearance_style",
+    ):
         assert "auxiliary_info" in errors[dimension]
     assert errors["temporal_style"] is None and errors["human_action"] is None
 
@@ -81,7 +110,9 @@ def test_middle_indices_equal_vbench(num_frames):
     from vbench.utils import get_frame_indices
 
     for length in range(1, 80):
-        assert middle_frame_indices(num_frames, length) == list(get_frame_indices(num_frames, length, sample="middle"))
+        assert middle_frame_indices(num_frames, length) == list(
+            get_frame_indices(num_frames, length, sample="middle")
+        )
     assert middle_frame_indices(16, 49)[:3] == [1, 4, 7]
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, Literal, Sequence
+from collections.abc import Sequence
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -35,6 +36,8 @@ class Detector(ABC):
         (GRiT) ignore it, open-vocabulary ones (OWLv2) add it to their text queries.
         """
 
-    def detect_frames(self, frames: Sequence[np.ndarray], vocabulary: Sequence[str]) -> list[FrameDetections]:
+    def detect_frames(
+        self, frames: Sequence[np.ndarray], vocabulary: Sequence[str]
+    ) -> list[FrameDetections]:
         """Detections of several frames (backends that batch override this)."""
         return [self.detect(frame, vocabulary) for frame in frames]

@@ -8,7 +8,8 @@ in `weights_id` and `details["detector"]`, so GRiT and OWLv2 results cannot be m
 
 from __future__ import annotations
 
-from typing import ClassVar, Sequence
+from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 
@@ -17,14 +18,20 @@ from repvideo_eval.scoring.detection.select import load_detector
 from repvideo_eval.scoring.records import VideoToScore
 from repvideo_eval.scoring.scorer import Scorer, ScorerContext, VideoRejected
 from repvideo_eval.scoring.semantic_rules import FrameDetections
-from repvideo_eval.scoring.semantic_sampling import SEMANTIC_NUM_FRAMES, resize_like_torchvision, sample_middle
+from repvideo_eval.scoring.semantic_sampling import (
+    SEMANTIC_NUM_FRAMES,
+    resize_like_torchvision,
+    sample_middle,
+)
 
 
 def auxiliary(item: VideoToScore, dimension: str, key: str):
     """`auxiliary_info[dimension][key]` from VBench_full_info.json, or VideoRejected naming what is missing."""
     entry = item.auxiliary_info.get(dimension)
     if not isinstance(entry, dict) or key not in entry:
-        raise VideoRejected(f"{dimension} needs auxiliary_info[{dimension!r}][{key!r}] (VBench_full_info.json); the item has none")
+        raise VideoRejected(
+            f"{dimension} needs auxiliary_info[{dimension!r}][{key!r}] (VBench_full_info.json); the item has none"
+        )
     return entry[key]
 
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -65,7 +65,9 @@ def _weights_only_loads() -> Iterator[list[str]]:
 
     def load_file(self, filename: str) -> dict:
         if not str(filename).endswith((".pth", ".pt")):
-            raise ValueError(f"GRiT checkpoint {filename} is not a .pth/.pt file; only torch.load(weights_only=True) files are read")
+            raise ValueError(
+                f"GRiT checkpoint {filename} is not a .pth/.pt file; only torch.load(weights_only=True) files are read"
+            )
         data = torch.load(filename, map_location="cpu", weights_only=True)
         loaded.append(str(filename))
         return data if "model" in data else {"model": data}
@@ -87,7 +89,6 @@ class GritDetector(Detector):
     def __init__(self, task: Task, *, device: str, weight_path: str, weights_id: str) -> None:
         super().__init__(task)
         import torch
-
         from vbench.third_party.grit_model import DenseCaptioning
 
         # vbench reads `device.type`, so it must be a torch.device, not a string.

@@ -20,8 +20,8 @@ the BPE file that ships in the openai-clip wheel.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -43,10 +43,22 @@ def tiny_owlv2_config():
     from transformers import Owlv2Config
 
     return Owlv2Config(
-        text_config=dict(vocab_size=49408, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, max_position_embeddings=TEXT_LENGTH),
-        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-                           image_size=TINY_IMAGE_SIZE, patch_size=16),
+        text_config=dict(
+            vocab_size=49408,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            max_position_embeddings=TEXT_LENGTH,
+        ),
+        vision_config=dict(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=TINY_IMAGE_SIZE,
+            patch_size=16,
+        ),
         projection_dim=32,
     )
 
@@ -80,7 +92,13 @@ class HubTokenizer:
         self._tokenizer = AutoTokenizer.from_pretrained(checkpoint)
 
     def __call__(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        encoded = self._tokenizer(list(texts), padding="max_length", max_length=TEXT_LENGTH, truncation=True, return_tensors="pt")
+        encoded = self._tokenizer(
+            list(texts),
+            padding="max_length",
+            max_length=TEXT_LENGTH,
+            truncation=True,
+            return_tensors="pt",
+        )
         return encoded["input_ids"], encoded["attention_mask"]
 
 
@@ -98,7 +116,9 @@ def hub_weights_file(checkpoint: str, download) -> Path:
     for name in ("model.safetensors", "pytorch_model.bin"):
         try:
             return Path(download(checkpoint, name))
-        except Exception as exc:  # EntryNotFoundError and friends differ across huggingface_hub versions
+        except (
+            Exception
+        ) as exc:  # EntryNotFoundError and friends differ across huggingface_hub versions
             last_error = exc
     raise RuntimeError(f"no weights file found for {checkpoint}: {last_error}")
 
@@ -108,8 +128,14 @@ class Owlv2Detector(Detector):
 
     name = "owlv2"
 
-    def __init__(self, task: Task, *, device: str = "cpu", tiny_seed: int | None = None,
-                 checkpoint: str = OFFICIAL_CHECKPOINT) -> None:
+    def __init__(
+        self,
+        task: Task,
+        *,
+        device: str = "cpu",
+        tiny_seed: int | None = None,
+        checkpoint: str = OFFICIAL_CHECKPOINT,
+    ) -> None:
         super().__init__(task)
         from transformers import Owlv2ForObjectDetection, Owlv2ImageProcessor
 
@@ -118,7 +144,9 @@ class Owlv2Detector(Detector):
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(tiny_seed)
                 self.model = Owlv2ForObjectDetection(tiny_owlv2_config())
-            self.image_processor = Owlv2ImageProcessor(size={"height": TINY_IMAGE_SIZE, "width": TINY_IMAGE_SIZE})
+            self.image_processor = Owlv2ImageProcessor(
+                size={"height": TINY_IMAGE_SIZE, "width": TINY_IMAGE_SIZE}
+            )
             self.tokenizer = ClipBpeTokenizer()
             self.weights_id = f"tiny-random:seed={tiny_seed}:detector=owlv2"
         else:
@@ -135,7 +163,11 @@ class Owlv2Detector(Detector):
 
     def _queries(self, targets: Sequence[str]) -> tuple[list[str], list[str]]:
         labels = object_queries(targets)
-        colours = [f"{word} {targets[0]}" for word in COLOR_WORDS] if self.task == "DenseCap" and targets else []
+        colours = (
+            [f"{word} {targets[0]}" for word in COLOR_WORDS]
+            if self.task == "DenseCap" and targets
+            else []
+        )
         return labels, colours
 
     @torch.inference_mode()
@@ -146,15 +178,24 @@ class Owlv2Detector(Detector):
         key = tuple(queries)
         if key not in self._query_cache:
             ids, mask = self.tokenizer(list(queries))
-            out = self.model.owlv2.get_text_features(input_ids=ids.to(self.device), attention_mask=mask.to(self.device))
+            out = self.model.owlv2.get_text_features(
+                input_ids=ids.to(self.device), attention_mask=mask.to(self.device)
+            )
             self._query_cache[key] = out if isinstance(out, torch.Tensor) else out.pooler_output
         return self._query_cache[key]
 
     @torch.inference_mode()
-    def predict(self, frames: Sequence[np.ndarray], queries: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    def predict(
+        self, frames: Sequence[np.ndarray], queries: Sequence[str]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """(logits (B, patches, queries), center boxes (B, patches, 4)) for a batch of frames."""
-        images = [np.clip(np.asarray(f, dtype=np.float32), 0, 255).round().astype(np.uint8) for f in frames]
-        pixels = self.image_processor(images=images, return_tensors="pt")["pixel_values"].to(self.device)
+        images = [
+            np.clip(np.asarray(f, dtype=np.float32), 0, 255).round().astype(np.uint8)
+            for f in frames
+        ]
+        pixels = self.image_processor(images=images, return_tensors="pt")["pixel_values"].to(
+            self.device
+        )
         feature_map, _ = self.model.image_embedder(pixel_values=pixels)
         batch, height, width, dim = feature_map.shape
         image_feats = feature_map.reshape(batch, height * width, dim)
@@ -167,16 +208,32 @@ class Owlv2Detector(Detector):
     def detect(self, frame: np.ndarray, vocabulary: Sequence[str]) -> FrameDetections:
         return self.detect_frames([frame], vocabulary)[0]
 
-    def detect_frames(self, frames: Sequence[np.ndarray], vocabulary: Sequence[str]) -> list[FrameDetections]:
+    def detect_frames(
+        self, frames: Sequence[np.ndarray], vocabulary: Sequence[str]
+    ) -> list[FrameDetections]:
         labels, colour_queries = self._queries(vocabulary)
         logits, center_boxes = self.predict(frames, labels + colour_queries)
         return [
-            self._frame_detections(torch.sigmoid(frame_logits), frame_boxes, frame.shape[0], frame.shape[1], labels, colour_queries)
+            self._frame_detections(
+                torch.sigmoid(frame_logits),
+                frame_boxes,
+                frame.shape[0],
+                frame.shape[1],
+                labels,
+                colour_queries,
+            )
             for frame, frame_logits, frame_boxes in zip(frames, logits, center_boxes)
         ]
 
-    def _frame_detections(self, probs: torch.Tensor, center_boxes: torch.Tensor, height: int, width: int,
-                          labels: list[str], colour_queries: list[str]) -> FrameDetections:
+    def _frame_detections(
+        self,
+        probs: torch.Tensor,
+        center_boxes: torch.Tensor,
+        height: int,
+        width: int,
+        labels: list[str],
+        colour_queries: list[str],
+    ) -> FrameDetections:
         import torchvision
 
         scores, label_index = probs[:, : len(labels)].max(dim=1)
@@ -190,7 +247,7 @@ class Owlv2Detector(Detector):
             label = labels[int(label_index[index])]
             text = label
             if colour_queries:
-                colour = COLOR_WORDS[int(probs[index, len(labels):].argmax())]
+                colour = COLOR_WORDS[int(probs[index, len(labels) :].argmax())]
                 text = f"{colour} {label}"
             box = tuple(int(v) for v in boxes[index].tolist())
             if box[2] <= box[0] or box[3] <= box[1]:

@@ -13,8 +13,8 @@ import os
 
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.detection.base import Detector, Task
-from repvideo_eval.scoring.semantic_models import weight_files  # noqa: F401  (registers grit_b)
 from repvideo_eval.scoring.scorer import ScorerContext
+from repvideo_eval.scoring.semantic_models import weight_files  # noqa: F401  (registers grit_b)
 
 DETECTOR_ENV = "REPVIDEO_EVAL_DETECTOR"
 
@@ -25,10 +25,14 @@ def chosen_backend(context: ScorerContext) -> str:
 
     forced = os.environ.get(DETECTOR_ENV, "").strip().lower()
     if forced not in ("", "grit", "owlv2"):
-        raise UserError(f"{DETECTOR_ENV}={forced!r} is not a detector backend.", "Use grit or owlv2.")
+        raise UserError(
+            f"{DETECTOR_ENV}={forced!r} is not a detector backend.", "Use grit or owlv2."
+        )
     if context.weights == "tiny-random":
         if forced == "grit":
-            raise UserError("There is no tiny-random GRiT.", f"Unset {DETECTOR_ENV} or use --weights official.")
+            raise UserError(
+                "There is no tiny-random GRiT.", f"Unset {DETECTOR_ENV} or use --weights official."
+            )
         return "owlv2"
     if forced == "grit" and not grit_available():
         raise UserError(
@@ -53,4 +57,6 @@ def load_detector(context: ScorerContext, task: Task) -> Detector:
     from repvideo_eval.scoring.models.loading import resolve_for
 
     resolved = resolve_for(context, "grit_b")
-    return GritDetector(task, device=context.device, weight_path=str(resolved.path), weights_id=resolved.weights_id)
+    return GritDetector(
+        task, device=context.device, weight_path=str(resolved.path), weights_id=resolved.weights_id
+    )

@@ -27,12 +27,16 @@ from repvideo_eval.scoring.preprocess import CLIP_MEAN, CLIP_STD, batches
 from repvideo_eval.scoring.records import VideoToScore
 from repvideo_eval.scoring.scorer import DimensionScore, Scorer, ScorerContext
 
-PIL_CLIP_TRANSFORM = transforms.Compose([
-    transforms.Resize(224, interpolation=InterpolationMode.BICUBIC, antialias=False),  # PIL ignores antialias
-    transforms.CenterCrop(224),
-    transforms.ToTensor(),
-    transforms.Normalize(CLIP_MEAN, CLIP_STD),
-])
+PIL_CLIP_TRANSFORM = transforms.Compose(
+    [
+        transforms.Resize(
+            224, interpolation=InterpolationMode.BICUBIC, antialias=False
+        ),  # PIL ignores antialias
+        transforms.CenterCrop(224),
+        transforms.ToTensor(),
+        transforms.Normalize(CLIP_MEAN, CLIP_STD),
+    ]
+)
 
 
 class AppearanceStyle(Scorer):
@@ -64,7 +68,9 @@ class AppearanceStyle(Scorer):
         scale = self.model.logit_scale.exp()
         per_frame = []
         for a, b in batches(len(images), self.batch_size):
-            image_features = F.normalize(self.model.encode_image(images[a:b].to(self.context.device)), dim=-1)
+            image_features = F.normalize(
+                self.model.encode_image(images[a:b].to(self.context.device)), dim=-1
+            )
             per_frame.append((scale * text @ image_features.t())[0].float().cpu() / 100)
         frame_scores = [float(v) for v in torch.cat(per_frame)]
         return DimensionScore(

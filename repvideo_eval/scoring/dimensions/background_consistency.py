@@ -34,7 +34,10 @@ class BackgroundConsistency(Scorer):
     @torch.inference_mode()
     def features(self, frames: np.ndarray) -> torch.Tensor:
         images = clip_transform(frames_as_float(frames))
-        feats = [self.model.encode_image(images[a:b].to(self.context.device)) for a, b in batches(len(images), self.batch_size)]
+        feats = [
+            self.model.encode_image(images[a:b].to(self.context.device))
+            for a, b in batches(len(images), self.batch_size)
+        ]
         return torch.cat(feats)
 
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:

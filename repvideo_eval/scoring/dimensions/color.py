@@ -22,7 +22,11 @@ from repvideo_eval.scoring.detection.dimension_base import DetectionScorer, auxi
 from repvideo_eval.scoring.records import VideoToScore
 from repvideo_eval.scoring.scorer import DimensionScore, VideoRejected
 from repvideo_eval.scoring.semantic_rules import color_counts, color_object_name
-from repvideo_eval.scoring.semantic_sampling import SEMANTIC_NUM_FRAMES, resize_like_cv2, sample_middle
+from repvideo_eval.scoring.semantic_sampling import (
+    SEMANTIC_NUM_FRAMES,
+    resize_like_cv2,
+    sample_middle,
+)
 
 NOT_COUNTED = "not counted (VBench drops videos without an object frame)"
 
@@ -35,12 +39,20 @@ class Color(DetectionScorer):
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
         colour = auxiliary(item, self.dimension, "color")
         object_name = color_object_name(item.prompt, colour)
-        detections = self.detect_all(resize_like_cv2(sample_middle(frames, SEMANTIC_NUM_FRAMES)), [object_name])
+        detections = self.detect_all(
+            resize_like_cv2(sample_middle(frames, SEMANTIC_NUM_FRAMES)), [object_name]
+        )
         object_frames, colour_frames = color_counts(colour, object_name, detections)
         if object_frames == 0:
-            raise VideoRejected(f"{NOT_COUNTED}: no frame whose top detection is {object_name!r} with a colour in a caption")
+            raise VideoRejected(
+                f"{NOT_COUNTED}: no frame whose top detection is {object_name!r} with a colour in a caption"
+            )
         return DimensionScore(
             score=colour_frames / object_frames,
             weight=1.0,
-            details={**self.base_details(), "object_frames": object_frames, "color_frames": colour_frames},
+            details={
+                **self.base_details(),
+                "object_frames": object_frames,
+                "color_frames": colour_frames,
+            },
         )

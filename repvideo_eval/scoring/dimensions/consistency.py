@@ -20,9 +20,15 @@ def pair_consistency(features: torch.Tensor) -> DimensionScore:
     """Consistency score of one video from its (T, D) features (normalised here)."""
     features = F.normalize(features, dim=-1, p=2)
     to_previous = F.cosine_similarity(features[:-1], features[1:]).tolist()
-    to_first = F.cosine_similarity(features[:1].expand(len(features) - 1, -1), features[1:]).tolist()
+    to_first = F.cosine_similarity(
+        features[:1].expand(len(features) - 1, -1), features[1:]
+    ).tolist()
     video_sim = 0.0
     for previous, first in zip(to_previous, to_first):
         video_sim += (max(0.0, previous) + max(0.0, first)) / 2
     pairs = len(features) - 1
-    return DimensionScore(score=video_sim / pairs, weight=float(pairs), details={"frames": len(features), "video_sim": video_sim})
+    return DimensionScore(
+        score=video_sim / pairs,
+        weight=float(pairs),
+        details={"frames": len(features), "video_sim": video_sim},
+    )

@@ -17,15 +17,15 @@ details["pair_scores"] then lists the pairs scored, details["pairs_total"] how m
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from repvideo_eval.scoring.decode import DecodedVideo, min_side_for_pyramid, valid_fps
-from repvideo_eval.scoring.models.raft import load_raft, raft_flows, raft_input
 from repvideo_eval.scoring.models.loading import batch_size_for
+from repvideo_eval.scoring.models.raft import load_raft, raft_flows, raft_input
 from repvideo_eval.scoring.preprocess import pad_amounts
 from repvideo_eval.scoring.records import VideoToScore
 from repvideo_eval.scoring.scorer import DimensionScore, Scorer, ScorerContext, VideoRejected
+
 
 def top_flow_score(flow: np.ndarray) -> float:
     """vbench `get_score`: mean of the top 5 % flow magnitudes of one (2, h, w) float32 field."""
@@ -80,24 +80,32 @@ class DynamicDegree(Scorer):
             for flow in raft_flows(self.model, images, pairs, self.context.device):
                 scores.append(top_flow_score(flow))
                 above += scores[-1] > thres
-            if self.stop_when_decided and (is_moving(scores, thres, count_num) or above + total - len(scores) < count_num):
+            if self.stop_when_decided and (
+                is_moving(scores, thres, count_num) or above + total - len(scores) < count_num
+            ):
                 break
         return scores
 
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
         fps = video.cv2_fps()
         if not valid_fps(fps):
-            raise VideoRejected(f"invalid frame rate in the file header ({fps}); dynamic_degree needs it for its frame stride")
+            raise VideoRejected(
+                f"invalid frame rate in the file header ({fps}); dynamic_degree needs it for its frame stride"
+            )
         stride = max(1, round(fps / 8))
         kept = np.ascontiguousarray(frames[::stride, :, :, ::-1])  # BGR -> RGB like vbench
         if len(kept) < 2:
-            raise VideoRejected(f"only {len(kept)} frame left after keeping every {stride}th frame ({fps:g} fps)")
+            raise VideoRejected(
+                f"only {len(kept)} frame left after keeping every {stride}th frame ({fps:g} fps)"
+            )
         height, width = kept.shape[1:3]
         left, right, top, bottom = pad_amounts(height, width, 8)
         needed = min_side_for_pyramid(self.model.args.corr_levels)
         if min(height + top + bottom, width + left + right) < needed:
-            raise VideoRejected(f"frames of {width}x{height} px are too small for RAFT's {self.model.args.corr_levels}-level "
-                                f"correlation pyramid (each level needs 2 cells: >= {needed} px after padding to a multiple of 8)")
+            raise VideoRejected(
+                f"frames of {width}x{height} px are too small for RAFT's {self.model.args.corr_levels}-level "
+                f"correlation pyramid (each level needs 2 cells: >= {needed} px after padding to a multiple of 8)"
+            )
         thres = 6.0 * (min(height, width) / 256.0)
         count_num = round(4 * (len(kept) / 16.0))
         scores = self.pair_scores(kept, thres, count_num)
@@ -105,7 +113,13 @@ class DynamicDegree(Scorer):
         return DimensionScore(
             score=1.0 if moving else 0.0,
             weight=1.0,
-            details={"fps": fps, "stride": stride, "frames_used": int(len(kept)), "thres": thres,
-                     "count_num": count_num, "pair_scores": scores, "pairs_total": int(len(kept) - 1)},
+            details={
+                "fps": fps,
+                "stride": stride,
+                "frames_used": int(len(kept)),
+                "thres": thres,
+                "count_num": count_num,
+                "pair_scores": scores,
+                "pairs_total": int(len(kept) - 1),
+            },
         )
-

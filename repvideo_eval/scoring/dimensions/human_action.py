@@ -42,10 +42,12 @@ def umt_input(frames: np.ndarray) -> torch.Tensor:
             new_w, new_h = 256, int(256 * height / width)
         else:
             new_w, new_h = int(256 * width / height), 256
-        frames = np.stack([cv2.resize(f, (new_w, new_h), interpolation=cv2.INTER_LINEAR) for f in frames])
+        frames = np.stack(
+            [cv2.resize(f, (new_w, new_h), interpolation=cv2.INTER_LINEAR) for f in frames]
+        )
     height, width = frames.shape[1:3]
     top, left = int(round((height - 224) / 2.0)), int(round((width - 224) / 2.0))
-    crop = frames[:, top:top + 224, left:left + 224, :]
+    crop = frames[:, top : top + 224, left : left + 224, :]
     clip = torch.from_numpy(crop.astype(np.float64)).permute(3, 0, 1, 2).float() / 255
     mean = torch.tensor(IMAGENET_MEAN, dtype=torch.float32)[:, None, None, None]
     std = torch.tensor(IMAGENET_STD, dtype=torch.float32)[:, None, None, None]
@@ -66,12 +68,20 @@ class HumanAction(Scorer):
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
         label = action_label(item.prompt or video.path.name)
         if not label:
-            raise VideoRejected("human_action needs the action in the prompt (e.g. 'A person is riding a bike')")
+            raise VideoRejected(
+                "human_action needs the action in the prompt (e.g. 'A person is riding a bike')"
+            )
         frames16 = sample_middle(frames, SEMANTIC_NUM_FRAMES)
         probs = torch.sigmoid(self.model(umt_input(frames16).to(self.context.device)).float())
         top_probs, top_index = torch.topk(probs, TOP_K, dim=1)
-        top = [(self.categories[int(i)], round(float(p), 4)) for p, i in zip(top_probs[0].cpu(), top_index[0].cpu())]
+        top = [
+            (self.categories[int(i)], round(float(p), 4))
+            for p, i in zip(top_probs[0].cpu(), top_index[0].cpu())
+        ]
         confident = [name for name, p in top if p >= CONFIDENCE]
         correct = label in confident
-        return DimensionScore(score=1.0 if correct else 0.0, weight=1.0,
-                              details={"label": label, "top5": [[n, p] for n, p in top]})
+        return DimensionScore(
+            score=1.0 if correct else 0.0,
+            weight=1.0,
+            details={"label": label, "top5": [[n, p] for n, p in top]},
+        )

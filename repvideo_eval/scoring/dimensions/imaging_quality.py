@@ -11,14 +11,13 @@ Other vbench modes ("shorter", "shorter_centercrop", "None") are available via `
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 import torchvision.transforms.functional as TF
 
 from repvideo_eval.scoring.decode import DecodedVideo
-from repvideo_eval.scoring.models.musiq import load_musiq
 from repvideo_eval.scoring.models.loading import batch_size_for
+from repvideo_eval.scoring.models.musiq import load_musiq
 from repvideo_eval.scoring.preprocess import batches, frames_as_float
 from repvideo_eval.scoring.records import VideoToScore
 from repvideo_eval.scoring.scorer import DimensionScore, Scorer, ScorerContext
@@ -40,7 +39,9 @@ def musiq_input(frames: torch.Tensor, mode: str = "longer") -> torch.Tensor:
             scale = 512.0 / max(height, width)
             frames = TF.resize(frames, [int(scale * height), int(scale * width)], antialias=False)
     elif mode != "None":
-        raise ValueError(f"unknown imaging_quality preprocessing mode {mode!r}; use one of {PREPROCESS_MODES}")
+        raise ValueError(
+            f"unknown imaging_quality preprocessing mode {mode!r}; use one of {PREPROCESS_MODES}"
+        )
     return frames / 255.0
 
 
@@ -66,5 +67,6 @@ class ImagingQuality(Scorer):
         for value in per_frame:
             total += float(value)
         musiq = total / len(per_frame)
-        return DimensionScore(score=musiq / 100.0, weight=1.0, details={"frames": len(per_frame), "musiq": musiq})
-
+        return DimensionScore(
+            score=musiq / 100.0, weight=1.0, details={"frames": len(per_frame), "musiq": musiq}
+        )

@@ -44,7 +44,9 @@ class MotionSmoothness(Scorer):
     @torch.inference_mode()
     def interpolate(self, even_frames: np.ndarray) -> np.ndarray:
         """AMT middle frames between consecutive frames, as uint8 (N-1, H, W, 3)."""
-        tensors = torch.from_numpy(np.ascontiguousarray(even_frames)).permute(0, 3, 1, 2).float() / 255.0
+        tensors = (
+            torch.from_numpy(np.ascontiguousarray(even_frames)).permute(0, 3, 1, 2).float() / 255.0
+        )
         height, width = tensors.shape[-2:]
         left, right, top, bottom = pad_amounts(height, width, 16)
         padded = F.pad(tensors, [left, right, top, bottom], mode="replicate")
@@ -63,15 +65,24 @@ class MotionSmoothness(Scorer):
         left, right, top, bottom = pad_amounts(height, width, 16)
         needed = min_side_for_pyramid(self.model.corr_levels)
         if min(height + top + bottom, width + left + right) < needed:
-            raise VideoRejected(f"frames of {width}x{height} px are too small for AMT's {self.model.corr_levels}-level "
-                                f"correlation pyramid (each level needs 2 cells: >= {needed} px after padding to a multiple of 16)")
+            raise VideoRejected(
+                f"frames of {width}x{height} px are too small for AMT's {self.model.corr_levels}-level "
+                f"correlation pyramid (each level needs 2 cells: >= {needed} px after padding to a multiple of 16)"
+            )
         rgb = np.ascontiguousarray(frames[..., ::-1])  # OpenCV BGR -> RGB, as vbench converts
         predicted = self.interpolate(rgb[0::2])
         originals = rgb[1::2][: len(predicted)]
-        errors = [np.mean(np.abs(o.astype(np.int16) - p.astype(np.int16)).astype(np.uint8)) for o, p in zip(originals, predicted)]
+        errors = [
+            np.mean(np.abs(o.astype(np.int16) - p.astype(np.int16)).astype(np.uint8))
+            for o, p in zip(originals, predicted)
+        ]
         mean_error = float(np.mean(np.array(errors)))
         return DimensionScore(
             score=(255.0 - mean_error) / 255.0,
             weight=1.0,
-            details={"frames": int(len(frames)), "interpolated": int(len(predicted)), "mean_abs_error": mean_error},
+            details={
+                "frames": int(len(frames)),
+                "interpolated": int(len(predicted)),
+                "mean_abs_error": mean_error,
+            },
         )

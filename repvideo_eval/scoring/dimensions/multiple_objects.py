@@ -21,10 +21,16 @@ class MultipleObjects(DetectionScorer):
 
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
         object_info = auxiliary(item, self.dimension, "object")
-        detections = self.detect_all(self.detector_frames(frames), list(split_object_pair(object_info)))
+        detections = self.detect_all(
+            self.detector_frames(frames), list(split_object_pair(object_info))
+        )
         hits = multiple_objects_hits(object_info, detections)
         return DimensionScore(
             score=hits / len(detections),
             weight=float(len(detections)),
-            details={**self.base_details(), "success_frame_count": hits, "frame_count": len(detections)},
+            details={
+                **self.base_details(),
+                "success_frame_count": hits,
+                "frame_count": len(detections),
+            },
         )

@@ -29,5 +29,9 @@ class ObjectClass(DetectionScorer):
         return DimensionScore(
             score=hits / len(detections),
             weight=float(len(detections)),
-            details={**self.base_details(), "success_frame_count": hits, "frame_count": len(detections)},
+            details={
+                **self.base_details(),
+                "success_frame_count": hits,
+                "frame_count": len(detections),
+            },
         )

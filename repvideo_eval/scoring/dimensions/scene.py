@@ -32,12 +32,16 @@ from repvideo_eval.scoring.scorer import DimensionScore, Scorer, ScorerContext, 
 from repvideo_eval.scoring.semantic_models.tag2text import IMAGE_SIZE, load_tag2text
 from repvideo_eval.scoring.semantic_sampling import SEMANTIC_NUM_FRAMES, middle_frame_indices
 
-TAG2TEXT_TRANSFORM = transforms.Compose([
-    transforms.ToPILImage(),
-    transforms.Resize((IMAGE_SIZE, IMAGE_SIZE), antialias=False),  # PIL path: bilinear, antialias ignored
-    transforms.ToTensor(),
-    transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
-])
+TAG2TEXT_TRANSFORM = transforms.Compose(
+    [
+        transforms.ToPILImage(),
+        transforms.Resize(
+            (IMAGE_SIZE, IMAGE_SIZE), antialias=False
+        ),  # PIL path: bilinear, antialias ignored
+        transforms.ToTensor(),
+        transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+    ]
+)
 
 
 def scene_label(entry) -> str:
@@ -49,7 +53,9 @@ def scene_label(entry) -> str:
     if isinstance(entry, dict):
         entry = entry.get("scene")
     if not isinstance(entry, str) or not entry:
-        raise VideoRejected("scene needs auxiliary_info['scene']['scene']['scene'], a non-empty label")
+        raise VideoRejected(
+            "scene needs auxiliary_info['scene']['scene']['scene'], a non-empty label"
+        )
     return entry
 
 
@@ -68,12 +74,16 @@ def read_frames_384(path, num_frames: int = SEMANTIC_NUM_FRAMES) -> np.ndarray:
         count = len(reader)
         if count == 0:
             raise VideoDecodeError("the video has zero frames")
-        frames = reader.get_batch(middle_frame_indices(num_frames, count)).asnumpy().astype(np.uint8)
+        frames = (
+            reader.get_batch(middle_frame_indices(num_frames, count)).asnumpy().astype(np.uint8)
+        )
         del reader
     except VideoDecodeError:
         raise
     except Exception as exc:  # decord's own error types
-        raise VideoDecodeError(f"decord cannot read the file at 384x384: {str(exc).strip()[:200]}") from None
+        raise VideoDecodeError(
+            f"decord cannot read the file at 384x384: {str(exc).strip()[:200]}"
+        ) from None
     return frames
 
 
@@ -83,7 +93,12 @@ class Scene(Scorer):
     min_frames = 1
     weight_unit = "frames"
 
-    def __init__(self, context: ScorerContext, model: torch.nn.Module | None = None, weights_id: str | None = None) -> None:
+    def __init__(
+        self,
+        context: ScorerContext,
+        model: torch.nn.Module | None = None,
+        weights_id: str | None = None,
+    ) -> None:
         super().__init__(context)
         if model is None:
             self.model, self.weights_id = load_tag2text(context)
@@ -105,6 +120,11 @@ class Scene(Scorer):
         return DimensionScore(
             score=sum(hits) / len(captions),
             weight=float(len(captions)),
-            details={"scene": scene, "success_frame_count": sum(hits), "frame_count": len(captions),
-                     "captions": captions, "tags": tags},
+            details={
+                "scene": scene,
+                "success_frame_count": sum(hits),
+                "frame_count": len(captions),
+                "captions": captions,
+                "tags": tags,
+            },
         )

@@ -25,7 +25,9 @@ class SpatialRelationship(DetectionScorer):
 
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
         info = auxiliary(item, self.dimension, "spatial_relationship")
-        detections = self.detect_all(self.detector_frames(frames), [info["object_a"], info["object_b"]])
+        detections = self.detect_all(
+            self.detector_frames(frames), [info["object_a"], info["object_b"]]
+        )
         frame_scores = [float(s) for s in spatial_frame_scores(info, detections)]
         return DimensionScore(
             score=float(np.mean(frame_scores)),

@@ -35,7 +35,10 @@ class SubjectConsistency(Scorer):
     @torch.inference_mode()
     def features(self, frames: np.ndarray) -> torch.Tensor:
         images = dino_transform(frames_as_float(frames))
-        feats = [self.model(images[a:b].to(self.context.device)) for a, b in batches(len(images), self.batch_size)]
+        feats = [
+            self.model(images[a:b].to(self.context.device))
+            for a, b in batches(len(images), self.batch_size)
+        ]
         return torch.cat(feats).float().cpu()
 
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:

@@ -26,7 +26,9 @@ class TemporalFlickering(Scorer):
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
         as_float = frames.astype(np.float32)
         # Per-pair MAE in float32, like np.mean(cv2.absdiff(float32, float32)) in vbench.
-        pair_mae = [np.mean(np.abs(as_float[i] - as_float[i + 1])) for i in range(len(as_float) - 1)]
+        pair_mae = [
+            np.mean(np.abs(as_float[i] - as_float[i + 1])) for i in range(len(as_float) - 1)
+        ]
         mean_mae = np.mean(np.array(pair_mae)).item()
         return DimensionScore(
             score=(255.0 - mean_mae) / 255.0,

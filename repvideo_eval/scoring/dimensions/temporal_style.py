@@ -44,8 +44,12 @@ class ViclipPromptSimilarity(Scorer):
     @torch.inference_mode()
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
         if not item.prompt:
-            raise VideoRejected(f"{self.dimension} compares the video with its prompt; the item has no prompt")
-        clip_frames = torch.from_numpy(np.ascontiguousarray(sample_middle(frames, VICLIP_NUM_FRAMES))).permute(0, 3, 1, 2)
+            raise VideoRejected(
+                f"{self.dimension} compares the video with its prompt; the item has no prompt"
+            )
+        clip_frames = torch.from_numpy(
+            np.ascontiguousarray(sample_middle(frames, VICLIP_NUM_FRAMES))
+        ).permute(0, 3, 1, 2)
         images = clip_transform(clip_frames).to(self.context.device)
         similarity = self.model.video_features(images) @ self.prompt_features(item.prompt).t()
         return DimensionScore(score=float(similarity[0][0].cpu()), weight=1.0)

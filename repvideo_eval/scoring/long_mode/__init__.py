@@ -19,7 +19,12 @@ from repvideo_eval.scoring.long_mode.clips import (
     long_consistency,
     plan_clips,
 )
-from repvideo_eval.scoring.long_mode.session import Clip, LongModeSession, SplitVideo, long_flicker_clips
+from repvideo_eval.scoring.long_mode.session import (
+    Clip,
+    LongModeSession,
+    SplitVideo,
+    long_flicker_clips,
+)
 
 __all__ = [
     "CLIP_LENGTH_CONFIGS",

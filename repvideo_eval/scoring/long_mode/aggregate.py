@@ -27,8 +27,8 @@ w_inclip * inclip + w_clip2clip * mapped, or stays inclip when the mapped value 
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from repvideo_eval.scoring.long_mode.slow_fast_tables import MAPPING_TABLES, SLOW_FAST_WEIGHTS
 

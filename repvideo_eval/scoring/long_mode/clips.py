@@ -23,20 +23,37 @@ What `vbench2_beta_long` (VBench++ code in vbench 0.1.5 / Vchitect/VBench 45e79e
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal, Mapping
+from typing import Literal
 
 from repvideo_eval.errors import UserError
 
 #: configs/clip_length_mix.yaml (the default) and the alternatives shipped beside it, in seconds.
 CLIP_LENGTH_CONFIGS: dict[str, dict[str, float]] = {
     "mix": {
-        **{d: 2.0 for d in (
-            "subject_consistency", "background_consistency", "motion_smoothness", "temporal_flickering",
-            "dynamic_degree", "imaging_quality", "aesthetic_quality", "object_class", "multiple_objects",
-            "color", "spatial_relationship", "scene", "appearance_style")},
-        "human_action": 10.0, "temporal_style": 10.0, "overall_consistency": 10.0,
+        **{
+            d: 2.0
+            for d in (
+                "subject_consistency",
+                "background_consistency",
+                "motion_smoothness",
+                "temporal_flickering",
+                "dynamic_degree",
+                "imaging_quality",
+                "aesthetic_quality",
+                "object_class",
+                "multiple_objects",
+                "color",
+                "spatial_relationship",
+                "scene",
+                "appearance_style",
+            )
+        },
+        "human_action": 10.0,
+        "temporal_style": 10.0,
+        "overall_consistency": 10.0,
     },
 }
 for _name, _seconds in (("short", 2.0), ("1.0", 1.0), ("0.5", 0.5)):
@@ -64,7 +81,7 @@ def long_consistency(mode: str) -> Literal["inclip", "slow-fast"]:
 
 
 def default_vbench_mode(num_frames: int, fps: float) -> VBenchMode:
-    """"long" for videos of 5.0 s or more (VBench FAQ), else "standard". CogVideoX: 49/8 = 6.1 s."""
+    """ "long" for videos of 5.0 s or more (VBench FAQ), else "standard". CogVideoX: 49/8 = 6.1 s."""
     if fps <= 0:
         raise UserError(f"Invalid frame rate {fps}.", "Pass the video's real frame rate.")
     return "long" if num_frames / fps >= LONG_MODE_MIN_SECONDS else "standard"
@@ -96,15 +113,23 @@ class ClipRange:
     scene: int | None = None
 
 
-def clip_ranges(num_frames: int, fps: int, seconds: int, *, offset: int = 0, stem: str = "clip") -> list[ClipRange]:
+def clip_ranges(
+    num_frames: int, fps: int, seconds: int, *, offset: int = 0, stem: str = "clip"
+) -> list[ClipRange]:
     """vbench `split_video_into_clips` as frame ranges (see module docstring), names included."""
     segment = int(fps) * int(seconds)
     if segment <= 0:
-        raise UserError(f"Clip length {seconds} s at {fps} fps gives no frames.", "Use a clip length of at least 1 s.")
+        raise UserError(
+            f"Clip length {seconds} s at {fps} fps gives no frames.",
+            "Use a clip length of at least 1 s.",
+        )
     if num_frames < segment:
         return [ClipRange(offset, offset + num_frames, f"{stem}_full")]
     count, remaining = divmod(num_frames, segment)
-    ranges = [ClipRange(offset + i * segment, offset + (i + 1) * segment, f"{stem}_{i:03d}") for i in range(count)]
+    ranges = [
+        ClipRange(offset + i * segment, offset + (i + 1) * segment, f"{stem}_{i:03d}")
+        for i in range(count)
+    ]
     if remaining:
         start = max(0, count * segment - (segment - remaining))
         ranges.append(ClipRange(offset + start, offset + num_frames, f"{stem}_{count:03d}"))
@@ -121,12 +146,16 @@ def detect_scenes(path: Path, threshold: float = SCENE_THRESHOLD) -> list[tuple[
     try:
         from scenedetect import ContentDetector, SceneManager, open_video
     except ImportError:
-        raise UserError("Scene-cut splitting needs PySceneDetect.", "pip install --no-deps scenedetect") from None
+        raise UserError(
+            "Scene-cut splitting needs PySceneDetect.", "pip install --no-deps scenedetect"
+        ) from None
     video = open_video(str(path))
     manager = SceneManager()
     manager.add_detector(ContentDetector(threshold=threshold))
     manager.detect_scenes(video, show_progress=False)
-    return [(int(start.get_frames()), int(end.get_frames())) for start, end in manager.get_scene_list()]
+    return [
+        (int(start.get_frames()), int(end.get_frames())) for start, end in manager.get_scene_list()
+    ]
 
 
 def plan_clips(
@@ -137,6 +166,8 @@ def plan_clips(
         return clip_ranges(num_frames, fps, seconds, stem=stem)
     planned: list[ClipRange] = []
     for index, (start, end) in enumerate(scenes):
-        for clip in clip_ranges(end - start, fps, seconds, offset=start, stem=f"{stem}-Scene-{index}"):
+        for clip in clip_ranges(
+            end - start, fps, seconds, offset=start, stem=f"{stem}-Scene-{index}"
+        ):
             planned.append(ClipRange(clip.start, clip.end, clip.name, scene=index))
     return planned

@@ -19,7 +19,7 @@ bicubic resizes run on floats, without the rounding and clamping a uint8 resize 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -29,29 +29,36 @@ from repvideo_eval.scoring.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from repvideo_eval.scoring.scorer import ScorerContext
 
 #: `details.clip2clip_extractor` per dimension (what vbench's --dev_flag selects).
-FAST_EXTRACTORS = {"subject_consistency": "dinov2_vitb14", "background_consistency": "dreamsim_ensemble"}
+FAST_EXTRACTORS = {
+    "subject_consistency": "dinov2_vitb14",
+    "background_consistency": "dreamsim_ensemble",
+}
 
 
 def dinov2_transform(n_px: int = 224) -> Callable[[torch.Tensor], torch.Tensor]:
     """vbench2_beta_long.utils.dinov2_transform on (T, C, H, W) float 0..255 tensors."""
     from torchvision import transforms
 
-    return transforms.Compose([
-        transforms.Resize(256, interpolation=transforms.InterpolationMode.BICUBIC),
-        transforms.CenterCrop(n_px),
-        transforms.Lambda(lambda x: x.float().div(255.0)),
-        transforms.Normalize(mean=IMAGENET_MEAN, std=IMAGENET_STD),
-    ])
+    return transforms.Compose(
+        [
+            transforms.Resize(256, interpolation=transforms.InterpolationMode.BICUBIC),
+            transforms.CenterCrop(n_px),
+            transforms.Lambda(lambda x: x.float().div(255.0)),
+            transforms.Normalize(mean=IMAGENET_MEAN, std=IMAGENET_STD),
+        ]
+    )
 
 
 def dreamsim_transform(n_px: int = 224) -> Callable[[torch.Tensor], torch.Tensor]:
     """vbench2_beta_long.utils.dreamsim_transform on (T, C, H, W) float 0..255 tensors."""
     from torchvision import transforms
 
-    return transforms.Compose([
-        transforms.Resize((n_px, n_px), interpolation=transforms.InterpolationMode.BICUBIC),
-        transforms.Lambda(lambda x: x.float().div(255.0)),
-    ])
+    return transforms.Compose(
+        [
+            transforms.Resize((n_px, n_px), interpolation=transforms.InterpolationMode.BICUBIC),
+            transforms.Lambda(lambda x: x.float().div(255.0)),
+        ]
+    )
 
 
 def consistency_rule(features: torch.Tensor) -> float:
@@ -91,7 +98,9 @@ class FastConsistency:
     def features(self, frames: np.ndarray) -> torch.Tensor:
         """L2-normalised features of (T, H, W, 3) uint8 frames, as vbench computes them."""
         # as vbench's load_video: torch.Tensor(uint8 frames) -> float32, (T, C, H, W)
-        images = self.transform(torch.from_numpy(np.ascontiguousarray(frames)).float().permute(0, 3, 1, 2))
+        images = self.transform(
+            torch.from_numpy(np.ascontiguousarray(frames)).float().permute(0, 3, 1, 2)
+        )
         images = images.to(self.device)
         if self.dimension == "subject_consistency":  # vbench: one frame at a time
             feats = torch.cat([self.model(images[i : i + 1]) for i in range(len(images))])

@@ -20,16 +20,20 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.decode import DecodedVideo, VideoDecodeError
-from repvideo_eval.scoring.long_mode.aggregate import SLOW_FAST_DIMENSIONS, fuse_slow_fast, mean_of_clips
-from repvideo_eval.scoring.long_mode.fast_consistency import FAST_EXTRACTORS, FastConsistency
+from repvideo_eval.scoring.long_mode.aggregate import (
+    SLOW_FAST_DIMENSIONS,
+    fuse_slow_fast,
+    mean_of_clips,
+)
 from repvideo_eval.scoring.long_mode.clips import (
     CLIP_LENGTH_CONFIGS,
     SCENE_THRESHOLD,
@@ -37,6 +41,7 @@ from repvideo_eval.scoring.long_mode.clips import (
     detect_scenes,
     plan_clips,
 )
+from repvideo_eval.scoring.long_mode.fast_consistency import FAST_EXTRACTORS, FastConsistency
 from repvideo_eval.scoring.records import ScoreRecord, VideoToScore
 from repvideo_eval.scoring.scorer import BACKEND
 from repvideo_eval.scoring.session import ScoringSession
@@ -77,14 +82,24 @@ def write_clip(path: Path, frames: np.ndarray, fps: int) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.tmp.mp4")
-    imageio.mimwrite(str(tmp), list(frames), fps=fps, codec="libx264", pixelformat="yuv420p",
-                     macro_block_size=1, quality=None, output_params=["-crf", str(CLIP_CRF)])
+    imageio.mimwrite(
+        str(tmp),
+        list(frames),
+        fps=fps,
+        codec="libx264",
+        pixelformat="yuv420p",
+        macro_block_size=1,
+        quality=None,
+        output_params=["-crf", str(CLIP_CRF)],
+    )
     # imageio-ffmpeg does not raise when ffmpeg refuses the input (e.g. odd sizes in yuv420p):
     # it leaves an empty file, which must not pass for a clip.
     if not tmp.is_file() or tmp.stat().st_size == 0:
         tmp.unlink(missing_ok=True)
         height, width = frames.shape[1:3]
-        raise OSError(f"ffmpeg wrote no clip for {width}x{height} frames (libx264 yuv420p needs even sizes)")
+        raise OSError(
+            f"ffmpeg wrote no clip for {width}x{height} frames (libx264 yuv420p needs even sizes)"
+        )
     os.replace(tmp, path)
 
 
@@ -121,11 +136,19 @@ class LongModeSession:
         full_info: list[dict] | None = None,
     ) -> None:
         if clip_length_config not in CLIP_LENGTH_CONFIGS:
-            raise UserError(f"Unknown clip length config {clip_length_config!r}.", f"Choose one of: {', '.join(CLIP_LENGTH_CONFIGS)}.")
+            raise UserError(
+                f"Unknown clip length config {clip_length_config!r}.",
+                f"Choose one of: {', '.join(CLIP_LENGTH_CONFIGS)}.",
+            )
         if consistency not in ("inclip", "slow-fast"):
-            raise UserError(f"Unknown consistency variant {consistency!r}.", "Choose 'inclip' or 'slow-fast'.")
+            raise UserError(
+                f"Unknown consistency variant {consistency!r}.", "Choose 'inclip' or 'slow-fast'."
+            )
         if clip_seconds is not None and int(clip_seconds) < 1:
-            raise UserError(f"clip_seconds={clip_seconds} is below 1 s.", "vbench truncates clip lengths to whole seconds.")
+            raise UserError(
+                f"clip_seconds={clip_seconds} is below 1 s.",
+                "vbench truncates clip lengths to whole seconds.",
+            )
         self.inner = ScoringSession(dimensions, device=device, weights=weights, cache_dir=cache_dir)
         self.dimensions = self.inner.dimensions
         self.clip_seconds = int(clip_seconds) if clip_seconds is not None else None
@@ -140,7 +163,11 @@ class LongModeSession:
         self.full_info = full_info
         self._fast: dict[str, FastConsistency] = {}
         self._own_work_dir = work_dir is None
-        self.work_dir = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix="vbench-long-"))
+        self.work_dir = (
+            Path(work_dir)
+            if work_dir is not None
+            else Path(tempfile.mkdtemp(prefix="vbench-long-"))
+        )
 
     # -- clips -----------------------------------------------------------------------------
     def clip_root(self, video_path: Path) -> Path:
@@ -150,8 +177,11 @@ class LongModeSession:
 
     def seconds_for(self, video: VideoToScore) -> int:
         """This video's clip length in whole seconds (forced, or from its prompt's dimensions)."""
-        return self.clip_seconds if self.clip_seconds is not None else clip_seconds_for_prompt(
-            video.prompt, self.full_info, self.clip_length_config)
+        return (
+            self.clip_seconds
+            if self.clip_seconds is not None
+            else clip_seconds_for_prompt(video.prompt, self.full_info, self.clip_length_config)
+        )
 
     def split(self, video: VideoToScore) -> SplitVideo:
         """Cut `video` into clip files (reused when already written for the same source and plan)."""
@@ -159,18 +189,33 @@ class LongModeSession:
         frames = decoded.decord_rgb()
         fps = int(decoded.fps())
         if fps <= 0:
-            raise VideoDecodeError(f"invalid frame rate ({decoded.fps()}); VBench-Long needs it for the clip length")
+            raise VideoDecodeError(
+                f"invalid frame rate ({decoded.fps()}); VBench-Long needs it for the clip length"
+            )
         seconds = self.seconds_for(video)
         scenes = detect_scenes(video.path, self.scene_threshold) if self.scene_split else []
         stem = Path(video.path).stem
         plan = plan_clips(len(frames), fps, seconds, stem, scenes)
         root = self.clip_root(video.path)
         stat = Path(video.path).stat()
-        manifest = {"source": str(Path(video.path).resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                    "fps": fps, "crf": CLIP_CRF, "plan": [asdict(c) for c in plan]}
-        clips = [Clip(root / c.name.rsplit("_", 1)[0] / f"{c.name}.mp4", c.name, c.start, c.end, c.scene) for c in plan]
+        manifest = {
+            "source": str(Path(video.path).resolve()),
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "fps": fps,
+            "crf": CLIP_CRF,
+            "plan": [asdict(c) for c in plan],
+        }
+        clips = [
+            Clip(root / c.name.rsplit("_", 1)[0] / f"{c.name}.mp4", c.name, c.start, c.end, c.scene)
+            for c in plan
+        ]
         marker = root / f".{stem}.clips.json"
-        if not (marker.is_file() and json.loads(marker.read_text()) == manifest and all(c.path.is_file() for c in clips)):
+        if not (
+            marker.is_file()
+            and json.loads(marker.read_text()) == manifest
+            and all(c.path.is_file() for c in clips)
+        ):
             for clip in clips:
                 write_clip(clip.path, frames[clip.start : clip.end], fps)
             tmp = marker.with_name(marker.name + ".tmp")
@@ -187,17 +232,26 @@ class LongModeSession:
         flicker_clips: Sequence[str | Path] | None = None,
     ) -> list[ScoreRecord]:
         """One long-mode record per dimension (errors included; never raises for a bad video)."""
-        chosen = list(dict.fromkeys(dimensions)) if dimensions is not None else list(self.dimensions)
+        chosen = (
+            list(dict.fromkeys(dimensions)) if dimensions is not None else list(self.dimensions)
+        )
         try:
             split = self.split(video)
         except UserError:
             raise
         except VideoDecodeError as exc:
-            return [self._record(video, d, None, 0.0, f"cannot split into clips: {exc}", "none", {}) for d in chosen]
-        except Exception as exc:  # e.g. the encoder refusing odd frame sizes: an error record, not a crash
+            return [
+                self._record(video, d, None, 0.0, f"cannot split into clips: {exc}", "none", {})
+                for d in chosen
+            ]
+        except (
+            Exception
+        ) as exc:  # e.g. the encoder refusing odd frame sizes: an error record, not a crash
             reason = f"cannot split into clips: {type(exc).__name__}: {str(exc)[:300]}"
             return [self._record(video, d, None, 0.0, reason, "none", {}) for d in chosen]
-        per_clip = [self.inner.score(self._clip_item(video, clip.path), chosen) for clip in split.clips]
+        per_clip = [
+            self.inner.score(self._clip_item(video, clip.path), chosen) for clip in split.clips
+        ]
         records = []
         for index, dimension in enumerate(chosen):
             clip_records = [(clip, rows[index]) for clip, rows in zip(split.clips, per_clip)]
@@ -205,7 +259,9 @@ class LongModeSession:
         return records
 
     def _clip_item(self, video: VideoToScore, path: Path) -> VideoToScore:
-        return VideoToScore(path=path, prompt=video.prompt, auxiliary_info=video.auxiliary_info, key=video.key)
+        return VideoToScore(
+            path=path, prompt=video.prompt, auxiliary_info=video.auxiliary_info, key=video.key
+        )
 
     def _combine(
         self,
@@ -221,16 +277,29 @@ class LongModeSession:
             clip_records = [(c, r) for c, r in clip_records if str(c.path) in keep]
         details: dict[str, Any] = {
             "vbench_mode": "long" if self.consistency == "slow-fast" else "long-inclip",
-            "clip_seconds": split.clip_seconds, "fps": split.fps,
-            "scenes": [list(s) for s in split.scenes], "static_filtered": filtered,
-            "combine": "mean over clips" + ("" if filtered else "; weight = number of clips (vbench-long averages all clips)"),
-            "clips": [{**c.to_json(), "score": r.score, "weight": r.weight, "error": r.error} for c, r in clip_records],
+            "clip_seconds": split.clip_seconds,
+            "fps": split.fps,
+            "scenes": [list(s) for s in split.scenes],
+            "static_filtered": filtered,
+            "combine": "mean over clips"
+            + ("" if filtered else "; weight = number of clips (vbench-long averages all clips)"),
+            "clips": [
+                {**c.to_json(), "score": r.score, "weight": r.weight, "error": r.error}
+                for c, r in clip_records
+            ],
         }
         weights_id = clip_records[0][1].weights_id if clip_records else "none"
         ok = [(c, r) for c, r in clip_records if r.ok]
         if not ok:
-            reason = "no static clip was selected for this video" if filtered and not clip_records else (
-                f"no clip could be scored ({clip_records[0][1].error})" if clip_records else "no clips")
+            reason = (
+                "no static clip was selected for this video"
+                if filtered and not clip_records
+                else (
+                    f"no clip could be scored ({clip_records[0][1].error})"
+                    if clip_records
+                    else "no clips"
+                )
+            )
             return self._record(video, dimension, None, 0.0, reason, weights_id, details)
         scores = [float(r.score) for _, r in ok]
         score = mean_of_clips(scores)
@@ -239,7 +308,14 @@ class LongModeSession:
         weight = 1.0 if filtered else float(len(ok))
         return self._record(video, dimension, score, weight, None, weights_id, details)
 
-    def _slow_fast(self, video: VideoToScore, dimension: str, clips: list[Clip], scores: list[float], details: dict) -> float:
+    def _slow_fast(
+        self,
+        video: VideoToScore,
+        dimension: str,
+        clips: list[Clip],
+        scores: list[float],
+        details: dict,
+    ) -> float:
         """Fuse in-clip scores with the fast (first frames of each clip) video, per scene folder."""
         fused_all: list[float] = []
         groups: dict[Path, list[int]] = {}
@@ -251,7 +327,11 @@ class LongModeSession:
             fast_score = None
             if len(members) > 1:
                 firsts = np.stack([DecodedVideo(clips[i].path).decord_rgb()[0] for i in members])
-                fast_path = folder.parent.parent / f"{dimension}_cat_firstframes_videos" / f"{folder.name}.mp4"
+                fast_path = (
+                    folder.parent.parent
+                    / f"{dimension}_cat_firstframes_videos"
+                    / f"{folder.name}.mp4"
+                )
                 write_clip(fast_path, firsts, int(details["fps"]))
                 try:  # vbench reads the written fast video back with load_video (decord)
                     fast_frames = DecodedVideo(fast_path).decord_rgb()
@@ -261,12 +341,21 @@ class LongModeSession:
                     fast_score = self.fast_model(dimension).score(fast_frames)
             result = fuse_slow_fast([scores[i] for i in members], fast_score, dimension)
             fused_all.extend(result.clip_scores)
-            fast_info.append({"folder": folder.name, "clip2clip_score": result.clip2clip_score,
-                              "mapped_clip2clip_score": result.mapped_clip2clip_score})
+            fast_info.append(
+                {
+                    "folder": folder.name,
+                    "clip2clip_score": result.clip2clip_score,
+                    "mapped_clip2clip_score": result.mapped_clip2clip_score,
+                }
+            )
         fast = self._fast.get(dimension)  # loaded only when some folder had a fast video
-        details.update(consistency="slow-fast", slow_fast=fast_info, inclip_mean=mean_of_clips(scores),
-                       clip2clip_extractor=FAST_EXTRACTORS[dimension],
-                       clip2clip_weights_id=fast.weights_id if fast is not None else None)
+        details.update(
+            consistency="slow-fast",
+            slow_fast=fast_info,
+            inclip_mean=mean_of_clips(scores),
+            clip2clip_extractor=FAST_EXTRACTORS[dimension],
+            clip2clip_weights_id=fast.weights_id if fast is not None else None,
+        )
         return mean_of_clips(fused_all)
 
     def fast_model(self, dimension: str) -> FastConsistency:
@@ -276,25 +365,43 @@ class LongModeSession:
         return self._fast[dimension]
 
     def _record(
-        self, video: VideoToScore, dimension: str, score: float | None, weight: float, error: str | None,
-        weights_id: str, details: Mapping[str, Any],
+        self,
+        video: VideoToScore,
+        dimension: str,
+        score: float | None,
+        weight: float,
+        error: str | None,
+        weights_id: str,
+        details: Mapping[str, Any],
     ) -> ScoreRecord:
-        return ScoreRecord(video=str(video.path), prompt=video.prompt, dimension=dimension, score=score, weight=weight,
-                           error=error, backend=BACKEND, weights_id=weights_id, details=details, key=dict(video.key))
+        return ScoreRecord(
+            video=str(video.path),
+            prompt=video.prompt,
+            dimension=dimension,
+            score=score,
+            weight=weight,
+            error=error,
+            backend=BACKEND,
+            weights_id=weights_id,
+            details=details,
+            key=dict(video.key),
+        )
 
     def close(self) -> None:
         """Remove the clip folder if this session created it."""
         if self._own_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
 
-    def __enter__(self) -> "LongModeSession":
+    def __enter__(self) -> LongModeSession:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def long_flicker_clips(session: LongModeSession, videos_by_prompt: Mapping[str, Sequence[VideoToScore]]) -> dict[str, list[str]]:
+def long_flicker_clips(
+    session: LongModeSession, videos_by_prompt: Mapping[str, Sequence[VideoToScore]]
+) -> dict[str, list[str]]:
     """Clip paths per prompt for the static filter, in vbench's layout (split first if needed).
 
     Feed the result to `static_filter.select_flicker_videos` (or `StaticFilter.select`): it keeps

@@ -24,7 +24,6 @@ def load_amt(context: ScorerContext) -> tuple[torch.nn.Module, str]:
     frames (4x4 at 1/8 resolution) still have a valid correlation pyramid.
     """
     from omegaconf import OmegaConf
-
     from vbench.third_party.amt.utils.build_utils import build_from_cfg
 
     network = OmegaConf.load(amt_config_path()).network

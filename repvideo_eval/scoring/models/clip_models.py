@@ -11,11 +11,19 @@ from __future__ import annotations
 import torch
 
 from repvideo_eval.scoring.checkpoints import torchscript_state_dict
-from repvideo_eval.scoring.models.loading import is_cuda, resolve_for, seeded, skipped_init, tiny_weights_id
+from repvideo_eval.scoring.models.loading import (
+    is_cuda,
+    resolve_for,
+    seeded,
+    skipped_init,
+    tiny_weights_id,
+)
 from repvideo_eval.scoring.scorer import ScorerContext
 
 
-def load_clip(context: ScorerContext, weight_name: str, tiny_embed_dim: int) -> tuple[torch.nn.Module, str]:
+def load_clip(
+    context: ScorerContext, weight_name: str, tiny_embed_dim: int
+) -> tuple[torch.nn.Module, str]:
     """(model in eval mode on the context device, weights_id)."""
     from clip.model import CLIP, build_model
 

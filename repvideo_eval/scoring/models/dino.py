@@ -18,7 +18,9 @@ def load_dino(context: ScorerContext) -> tuple[torch.nn.Module, str]:
         weights_id = tiny_weights_id(context)
     else:
         resolved = resolve_for(context, "dino_vitb16")
-        with torch.device("meta"):  # skip the random init of 86M parameters; the checkpoint replaces them all
+        with torch.device(
+            "meta"
+        ):  # skip the random init of 86M parameters; the checkpoint replaces them all
             model = DinoViT()
         model.load_state_dict(load_state_file(resolved.path), strict=True, assign=True)
         weights_id = resolved.weights_id

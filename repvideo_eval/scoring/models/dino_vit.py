@@ -45,7 +45,11 @@ class _Attention(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, tokens, channels = x.shape
-        qkv = self.qkv(x).reshape(batch, tokens, 3, self.num_heads, channels // self.num_heads).permute(2, 0, 3, 1, 4)
+        qkv = (
+            self.qkv(x)
+            .reshape(batch, tokens, 3, self.num_heads, channels // self.num_heads)
+            .permute(2, 0, 3, 1, 4)
+        )
         q, k, v = qkv[0], qkv[1], qkv[2]
         attn = ((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1)
         return self.proj((attn @ v).transpose(1, 2).reshape(batch, tokens, channels))
@@ -76,7 +80,9 @@ class _LayerScale(nn.Module):
 class ViTBlock(nn.Module):
     """Pre-norm ViT block with DINO's parameter names; `layer_scale=True` adds DINOv2's ls1/ls2."""
 
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float, layer_scale: bool = False) -> None:
+    def __init__(
+        self, dim: int, num_heads: int, mlp_ratio: float, layer_scale: bool = False
+    ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=1e-6)
         self.attn = _Attention(dim, num_heads)
@@ -93,19 +99,30 @@ class ViTBlock(nn.Module):
 class DinoViT(nn.Module):
     """DINO's VisionTransformer with num_classes=0: returns the final-norm CLS feature."""
 
-    def __init__(self, patch_size: int = 16, embed_dim: int = 768, depth: int = 12, num_heads: int = 12,
-                 mlp_ratio: float = 4.0, img_size: int = 224) -> None:
+    def __init__(
+        self,
+        patch_size: int = 16,
+        embed_dim: int = 768,
+        depth: int = 12,
+        num_heads: int = 12,
+        mlp_ratio: float = 4.0,
+        img_size: int = 224,
+    ) -> None:
         super().__init__()
         self.patch_embed = PatchEmbed(patch_size, embed_dim)
         num_patches = (img_size // patch_size) ** 2
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, num_patches + 1, embed_dim))
-        self.blocks = nn.ModuleList([ViTBlock(embed_dim, num_heads, mlp_ratio) for _ in range(depth)])
+        self.blocks = nn.ModuleList(
+            [ViTBlock(embed_dim, num_heads, mlp_ratio) for _ in range(depth)]
+        )
         self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         nn.init.trunc_normal_(self.cls_token, std=0.02)
 
-    def interpolate_pos_encoding(self, tokens: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    def interpolate_pos_encoding(
+        self, tokens: torch.Tensor, height: int, width: int
+    ) -> torch.Tensor:
         """DINO's rule (see module doc); `height`/`width` are the input image's pixel sizes."""
         npatch = tokens.shape[1] - 1
         grid = self.pos_embed.shape[1] - 1

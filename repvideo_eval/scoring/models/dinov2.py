@@ -28,8 +28,17 @@ from repvideo_eval.scoring.scorer import ScorerContext
 class Dinov2ViT(nn.Module):
     """DINOv2 ViT (hub parameter names); `forward` returns the final-norm CLS token."""
 
-    def __init__(self, *, img_size: int = 518, patch_size: int = 14, embed_dim: int = 768, depth: int = 12,
-                 num_heads: int = 12, mlp_ratio: float = 4.0, interpolate_offset: float = 0.1) -> None:
+    def __init__(
+        self,
+        *,
+        img_size: int = 518,
+        patch_size: int = 14,
+        embed_dim: int = 768,
+        depth: int = 12,
+        num_heads: int = 12,
+        mlp_ratio: float = 4.0,
+        interpolate_offset: float = 0.1,
+    ) -> None:
         super().__init__()
         self.patch_size = patch_size
         self.interpolate_offset = interpolate_offset
@@ -37,8 +46,12 @@ class Dinov2ViT(nn.Module):
         num_patches = (img_size // patch_size) ** 2
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, num_patches + 1, embed_dim))
-        self.mask_token = nn.Parameter(torch.zeros(1, embed_dim))  # training only; in the checkpoint
-        self.blocks = nn.ModuleList(ViTBlock(embed_dim, num_heads, mlp_ratio, layer_scale=True) for _ in range(depth))
+        self.mask_token = nn.Parameter(
+            torch.zeros(1, embed_dim)
+        )  # training only; in the checkpoint
+        self.blocks = nn.ModuleList(
+            ViTBlock(embed_dim, num_heads, mlp_ratio, layer_scale=True) for _ in range(depth)
+        )
         self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         nn.init.normal_(self.cls_token, std=1e-6)
@@ -56,11 +69,20 @@ class Dinov2ViT(nn.Module):
         w0, h0 = w // self.patch_size, h // self.patch_size
         m = int(math.sqrt(n))
         if self.interpolate_offset:
-            kwargs = {"scale_factor": (float(w0 + self.interpolate_offset) / m, float(h0 + self.interpolate_offset) / m)}
+            kwargs = {
+                "scale_factor": (
+                    float(w0 + self.interpolate_offset) / m,
+                    float(h0 + self.interpolate_offset) / m,
+                )
+            }
         else:
             kwargs = {"size": (w0, h0)}
-        patch_pos = nn.functional.interpolate(patch_pos.reshape(1, m, m, dim).permute(0, 3, 1, 2), mode="bicubic",
-                                              antialias=False, **kwargs)
+        patch_pos = nn.functional.interpolate(
+            patch_pos.reshape(1, m, m, dim).permute(0, 3, 1, 2),
+            mode="bicubic",
+            antialias=False,
+            **kwargs,
+        )
         if tuple(patch_pos.shape[-2:]) != (w0, h0):
             raise RuntimeError(f"positional grid {tuple(patch_pos.shape[-2:])} != {(w0, h0)}")
         patch_pos = patch_pos.permute(0, 2, 3, 1).reshape(1, -1, dim)

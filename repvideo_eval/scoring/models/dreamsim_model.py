@@ -45,17 +45,31 @@ def _import_dreamsim():
         from dreamsim.config import dreamsim_args
         from dreamsim.feature_extraction import extractor
         from dreamsim.feature_extraction.load_clip_as_dino import QuickGELU
-        from dreamsim.feature_extraction.vision_transformer import DINOHead, VisionTransformer, vit_base
+        from dreamsim.feature_extraction.vision_transformer import (
+            DINOHead,
+            VisionTransformer,
+            vit_base,
+        )
         from dreamsim.model import PerceptualModel
     except ImportError as exc:
         raise UserError(
             f"DreamSim is not installed ({exc}); VBench-Long slow-fast background_consistency needs it.",
             "pip install -c requirements/constraints.txt 'dreamsim==0.2.1' (see requirements/vbench-nodeps.txt)",
         ) from None
-    return dreamsim_args, extractor, QuickGELU, DINOHead, VisionTransformer, vit_base, PerceptualModel
+    return (
+        dreamsim_args,
+        extractor,
+        QuickGELU,
+        DINOHead,
+        VisionTransformer,
+        vit_base,
+        PerceptualModel,
+    )
 
 
-def _clip_as_dino(vit: torch.nn.Module, state: dict, quick_gelu, open_clip: bool) -> tuple[torch.nn.Module, torch.Tensor]:
+def _clip_as_dino(
+    vit: torch.nn.Module, state: dict, quick_gelu, open_clip: bool
+) -> tuple[torch.nn.Module, torch.Tensor]:
     """`load_clip_as_dino` / `load_open_clip_as_dino` (ViT-B) on an already built `vit_base`."""
     vit.pos_drop = torch.nn.LayerNorm(vit.embed_dim)
     state = dict(state)
@@ -73,7 +87,10 @@ def _clip_as_dino(vit: torch.nn.Module, state: dict, quick_gelu, open_clip: bool
 def _clip_state(path: Path) -> dict:
     data = load_state_file(path)
     if not isinstance(data, dict) or "state_dict" not in data:
-        raise UserError(f"{path} is not a DreamSim backbone file (no 'state_dict').", "Delete it and fetch it again.")
+        raise UserError(
+            f"{path} is not a DreamSim backbone file (no 'state_dict').",
+            "Delete it and fetch it again.",
+        )
     return data["state_dict"]
 
 
@@ -107,17 +124,30 @@ def build_dreamsim(
         return pending.pop(model_type)
 
     with mock.patch.object(extractor.ViTExtractor, "create_model", staticmethod(create_model)):
-        model = PerceptualModel(**dreamsim_args["model_config"]["ensemble"], device=device, load_dir="",
-                                normalize_embeds=True)
+        model = PerceptualModel(
+            **dreamsim_args["model_config"]["ensemble"],
+            device=device,
+            load_dir="",
+            normalize_embeds=True,
+        )
     known = set(LoraConfig.__dataclass_fields__)
-    config = LoraConfig(**{k: v for k, v in lora_config.items() if k in known and k not in ("peft_type", "task_type")})
+    config = LoraConfig(
+        **{
+            k: v
+            for k, v in lora_config.items()
+            if k in known and k not in ("peft_type", "task_type")
+        }
+    )
     model = get_peft_model(model, config)
     if lora_state is not None:
         result = set_peft_model_state_dict(model, lora_state)
         lora_keys = [k for k in lora_state if "lora_" in k]
         if getattr(result, "unexpected_keys", None) or not lora_keys:
-            raise UserError(f"DreamSim LoRA adapter does not fit the ensemble model (unexpected keys: "
-                            f"{list(getattr(result, 'unexpected_keys', []))[:3]}).", "Delete ensemble_lora/ and fetch it again.")
+            raise UserError(
+                f"DreamSim LoRA adapter does not fit the ensemble model (unexpected keys: "
+                f"{list(getattr(result, 'unexpected_keys', []))[:3]}).",
+                "Delete ensemble_lora/ and fetch it again.",
+            )
     return model.to(device).eval().requires_grad_(False)
 
 
@@ -125,17 +155,37 @@ def tiny_dreamsim(seed: int, device: str = "cpu") -> torch.nn.Module:
     """A seeded DreamSim ensemble with 16-wide, 12-block backbones and a random rank-2 LoRA."""
     _, _, QuickGELU, DINOHead, VisionTransformer, _, _ = _import_dreamsim()
     with seeded(seed):
-        dino = VisionTransformer(patch_size=16, qkv_bias=True, norm_layer=_layer_norm_1e6, **TINY_VIT)
+        dino = VisionTransformer(
+            patch_size=16, qkv_bias=True, norm_layer=_layer_norm_1e6, **TINY_VIT
+        )
         head = DINOHead(TINY_VIT["embed_dim"], 64, hidden_dim=32, bottleneck_dim=16)
         backbones: dict = {"dino_vitb16": (dino, head)}
         for name, open_clip in (("clip_vitb16", False), ("open_clip_vitb16", True)):
-            vit = VisionTransformer(patch_size=16, qkv_bias=True, norm_layer=_layer_norm_1e6, **TINY_VIT)
+            vit = VisionTransformer(
+                patch_size=16, qkv_bias=True, norm_layer=_layer_norm_1e6, **TINY_VIT
+            )
             vit.pos_drop = torch.nn.LayerNorm(vit.embed_dim)
             state = {**vit.state_dict(), "proj": torch.randn(TINY_VIT["embed_dim"], 8) * 0.25}
-            backbones[name] = _clip_as_dino(VisionTransformer(patch_size=16, qkv_bias=True, norm_layer=_layer_norm_1e6,
-                                                              **TINY_VIT), state, QuickGELU, open_clip)
-        model = build_dreamsim(backbones, {"r": 2, "lora_alpha": 1.0, "lora_dropout": 0.0, "bias": "none",
-                                           "target_modules": ["qkv"]}, None, device="cpu")
+            backbones[name] = _clip_as_dino(
+                VisionTransformer(
+                    patch_size=16, qkv_bias=True, norm_layer=_layer_norm_1e6, **TINY_VIT
+                ),
+                state,
+                QuickGELU,
+                open_clip,
+            )
+        model = build_dreamsim(
+            backbones,
+            {
+                "r": 2,
+                "lora_alpha": 1.0,
+                "lora_dropout": 0.0,
+                "bias": "none",
+                "target_modules": ["qkv"],
+            },
+            None,
+            device="cpu",
+        )
         for name, param in model.named_parameters():
             if "lora_B" in name:
                 torch.nn.init.normal_(param, std=0.1)
@@ -173,10 +223,14 @@ def load_dreamsim(context: ScorerContext) -> tuple[torch.nn.Module, str]:
     backbones = {
         "dino_vitb16": (dino, head),
         "clip_vitb16": _clip_as_dino(_vit_b16(), _clip_state(clip_file.path), QuickGELU, False),
-        "open_clip_vitb16": _clip_as_dino(_vit_b16(), _clip_state(open_clip_file.path), QuickGELU, True),
+        "open_clip_vitb16": _clip_as_dino(
+            _vit_b16(), _clip_state(open_clip_file.path), QuickGELU, True
+        ),
     }
     lora_config = json.loads(config_file.path.read_text())
-    model = build_dreamsim(backbones, lora_config, _lora_state(lora_file.path.parent), device=context.device)
+    model = build_dreamsim(
+        backbones, lora_config, _lora_state(lora_file.path.parent), device=context.device
+    )
     parts = (dino_file, clip_file, open_clip_file, lora_file)
     weights_id = "dreamsim_ensemble:" + "+".join(p.weights_id.split(":", 1)[1] for p in parts)
     return model, weights_id

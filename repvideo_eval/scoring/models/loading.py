@@ -28,8 +28,20 @@ def seeded(seed: int):
 
 
 #: The torch.nn.init functions modules call while they build their random initial weights.
-_INIT_FUNCTIONS = ("uniform_", "normal_", "trunc_normal_", "constant_", "zeros_", "ones_", "eye_", "orthogonal_",
-                   "kaiming_uniform_", "kaiming_normal_", "xavier_uniform_", "xavier_normal_")
+_INIT_FUNCTIONS = (
+    "uniform_",
+    "normal_",
+    "trunc_normal_",
+    "constant_",
+    "zeros_",
+    "ones_",
+    "eye_",
+    "orthogonal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "xavier_uniform_",
+    "xavier_normal_",
+)
 
 
 @contextmanager
@@ -40,7 +52,11 @@ def skipped_init():
     buffer is overwritten, so none of the skipped values survives). Random init of ViT-L/14,
     RAFT, AMT and MUSIQ costs seconds of CPU per session; allocation alone is free.
     """
-    saved = {name: getattr(torch.nn.init, name) for name in _INIT_FUNCTIONS if hasattr(torch.nn.init, name)}
+    saved = {
+        name: getattr(torch.nn.init, name)
+        for name in _INIT_FUNCTIONS
+        if hasattr(torch.nn.init, name)
+    }
     for name in saved:
         setattr(torch.nn.init, name, _keep)
     try:

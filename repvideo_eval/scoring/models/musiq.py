@@ -22,7 +22,14 @@ def load_musiq(context: ScorerContext) -> tuple[torch.nn.Module, str]:
 
     if context.weights == "tiny-random":
         with seeded(context.seed):
-            model = MUSIQ(pretrained=False, hidden_size=32, mlp_dim=64, num_heads=2, num_layers=2, longer_side_lengths=[64])
+            model = MUSIQ(
+                pretrained=False,
+                hidden_size=32,
+                mlp_dim=64,
+                num_heads=2,
+                num_layers=2,
+                longer_side_lengths=[64],
+            )
         weights_id = tiny_weights_id(context)
     else:
         resolved = resolve_for(context, "musiq_spaq")

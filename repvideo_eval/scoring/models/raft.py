@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from repvideo_eval.scoring.checkpoints import clean_prefix, load_state_file
-from repvideo_eval.scoring.preprocess import pad_amounts
 from repvideo_eval.scoring.models.loading import resolve_for, seeded, skipped_init, tiny_weights_id
+from repvideo_eval.scoring.preprocess import pad_amounts
 from repvideo_eval.scoring.scorer import ScorerContext
 
 
@@ -22,7 +22,6 @@ def load_raft(context: ScorerContext) -> tuple[torch.nn.Module, str]:
     `model.args.corr_levels/corr_radius` tell the flow loop which pyramid to build.
     """
     from easydict import EasyDict
-
     from vbench.third_party.RAFT.core.raft import RAFT
     from vbench.third_party.RAFT.core.update import SmallUpdateBlock
 
@@ -55,7 +54,9 @@ def raft_input(frames_rgb: np.ndarray) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def raft_flows(model: torch.nn.Module, images: torch.Tensor, pairs: Sequence[tuple[int, int]], device: str) -> np.ndarray:
+def raft_flows(
+    model: torch.nn.Module, images: torch.Tensor, pairs: Sequence[tuple[int, int]], device: str
+) -> np.ndarray:
     """Upsampled flow (P, 2, H', W') of each (i, j) pair of `raft_input` frames, in one batch.
 
     Same numbers as `RAFT.forward(image_i, image_j, iters=20, test_mode=True)` per pair, with
@@ -71,8 +72,12 @@ def raft_flows(model: torch.nn.Module, images: torch.Tensor, pairs: Sequence[tup
     fmaps = model.fnet(images[frames].to(device).contiguous()).float()
     first = [where[i] for i, _ in pairs]
     second = [where[j] for _, j in pairs]
-    corr_fn = CorrBlock(fmaps[first], fmaps[second], num_levels=getattr(model.args, "corr_levels", 4),
-                        radius=getattr(model.args, "corr_radius", 4))
+    corr_fn = CorrBlock(
+        fmaps[first],
+        fmaps[second],
+        num_levels=getattr(model.args, "corr_levels", 4),
+        radius=getattr(model.args, "corr_radius", 4),
+    )
     image1 = images[[i for i, _ in pairs]].to(device).contiguous()
     net, inp = torch.split(model.cnet(image1), [model.hidden_dim, model.context_dim], dim=1)
     net, inp = torch.tanh(net), torch.relu(inp)
@@ -84,7 +89,9 @@ def raft_flows(model: torch.nn.Module, images: torch.Tensor, pairs: Sequence[tup
         coords1 = coords1 + delta_flow
     if up_mask is None:  # RAFT-small has no convex upsampler: bilinear x8 (RAFT's upflow8)
         flow = coords1 - coords0
-        flow_up = 8 * F.interpolate(flow, size=(8 * flow.shape[2], 8 * flow.shape[3]), mode="bilinear", align_corners=True)
+        flow_up = 8 * F.interpolate(
+            flow, size=(8 * flow.shape[2], 8 * flow.shape[3]), mode="bilinear", align_corners=True
+        )
     else:
         flow_up = model.upsample_flow(coords1 - coords0, up_mask)
     return flow_up.cpu().numpy()

@@ -43,10 +43,10 @@ import torch
 from torch import nn
 
 from repvideo_eval.scoring.checkpoints import load_state_file
-from repvideo_eval.scoring.semantic_models import weight_files  # noqa: F401  (registers the files)
-from repvideo_eval.scoring.semantic_models.tag2text_compat import import_tag2text
 from repvideo_eval.scoring.models.loading import resolve_for, seeded, tiny_weights_id
 from repvideo_eval.scoring.scorer import ScorerContext
+from repvideo_eval.scoring.semantic_models import weight_files  # noqa: F401  (registers the files)
+from repvideo_eval.scoring.semantic_models.tag2text_compat import import_tag2text
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +79,9 @@ def official_configs() -> dict[str, Any]:
 def tiny_configs() -> dict[str, Any]:
     """A small twin: Swin with one block per stage (width 16 -> 128), 32-wide 2-layer BERTs."""
     configs = official_configs()
-    configs["swin"] = dict(configs["swin"], embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2],
-                           vision_width=128)
+    configs["swin"] = dict(
+        configs["swin"], embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2], vision_width=128
+    )
     for key, layers in (("med", 2), ("q2l", 1)):
         config = configs[key]
         config.hidden_size, config.num_hidden_layers = 32, layers
@@ -156,17 +157,33 @@ def build_tag2text(tokenizer, configs: dict[str, Any]) -> nn.Module:
     model = module.Tag2Text_Caption.__new__(module.Tag2Text_Caption)
     nn.Module.__init__(model)
     model.visual_encoder = SwinTransformer(
-        img_size=swin["image_res"], patch_size=4, in_chans=3, embed_dim=swin["embed_dim"], depths=swin["depths"],
-        num_heads=swin["num_heads"], window_size=swin["window_size"], mlp_ratio=4.0, qkv_bias=True,
-        drop_rate=0.0, drop_path_rate=0.1, ape=False, patch_norm=True, use_checkpoint=False)
+        img_size=swin["image_res"],
+        patch_size=4,
+        in_chans=3,
+        embed_dim=swin["embed_dim"],
+        depths=swin["depths"],
+        num_heads=swin["num_heads"],
+        window_size=swin["window_size"],
+        mlp_ratio=4.0,
+        qkv_bias=True,
+        drop_rate=0.0,
+        drop_path_rate=0.1,
+        ape=False,
+        patch_norm=True,
+        use_checkpoint=False,
+    )
     vision_width = swin["vision_width"]
     model.tokenizer = tokenizer
 
     decoder_config = copy.deepcopy(configs["med"])
-    decoder_config.encoder_width = decoder_config.hidden_size  # vbench: 768 = the tag encoder's width
+    decoder_config.encoder_width = (
+        decoder_config.hidden_size
+    )  # vbench: 768 = the tag encoder's width
     model.text_decoder = BertLMHeadModel(config=decoder_config)
     # transformers 4.33's init_weights ties the LM head to the word embeddings
-    model.text_decoder.cls.predictions.decoder.weight = model.text_decoder.bert.embeddings.word_embeddings.weight
+    model.text_decoder.cls.predictions.decoder.weight = (
+        model.text_decoder.bert.embeddings.word_embeddings.weight
+    )
 
     encoder_config = copy.deepcopy(configs["med"])
     encoder_config.encoder_width = vision_width
@@ -198,7 +215,9 @@ def prepare_state_dict(checkpoint: dict, window_size: int) -> dict[str, torch.Te
     state_dict = dict(checkpoint["model"])
     for key in list(state_dict):
         if "relative_position_bias_table" in key:
-            state_dict[key] = interpolate_relative_pos_embed(state_dict[key], (2 * window_size - 1) ** 2, param_name=key)
+            state_dict[key] = interpolate_relative_pos_embed(
+                state_dict[key], (2 * window_size - 1) ** 2, param_name=key
+            )
         elif "relative_position_index" in key or "attn_mask" in key:
             del state_dict[key]
     return state_dict
@@ -208,11 +227,16 @@ def load_tag2text_file(model: nn.Module, path: Path, window_size: int) -> Any:
     """Load an official-format checkpoint (`{"model": state_dict}`) with weights_only=True, strict=False."""
     checkpoint = load_state_file(path)
     if not isinstance(checkpoint, dict) or "model" not in checkpoint:
-        raise ValueError(f"{path} is not a Tag2Text checkpoint (expected a dict with a 'model' state dict)")
+        raise ValueError(
+            f"{path} is not a Tag2Text checkpoint (expected a dict with a 'model' state dict)"
+        )
     result = model.load_state_dict(prepare_state_dict(checkpoint, window_size), strict=False)
     if result.missing_keys:
-        logger.warning("Tag2Text checkpoint lacks %d keys (vbench loads with strict=False too): %s",
-                       len(result.missing_keys), result.missing_keys[:5])
+        logger.warning(
+            "Tag2Text checkpoint lacks %d keys (vbench loads with strict=False too): %s",
+            len(result.missing_keys),
+            result.missing_keys[:5],
+        )
     return result
 
 

@@ -41,7 +41,7 @@ import importlib
 import importlib.util
 import sys
 import types
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 from torch import nn
@@ -99,6 +99,7 @@ def _init_weights_v433(self) -> None:
     Initialise every submodule once (`_is_hf_initialized`, as 4.33), then tie the output
     embeddings to the input embeddings (`tie_word_embeddings`, default True).
     """
+
     def initialise(module: nn.Module) -> None:
         if getattr(module, "_is_hf_initialized", False):
             return
@@ -135,7 +136,7 @@ class _Hypotheses:
     def is_done(self, best_sum_logprobs: float, cur_len: int) -> bool:
         if len(self.beams) < self.num_beams:
             return False
-        return self.worst_score >= best_sum_logprobs / cur_len ** self.length_penalty
+        return self.worst_score >= best_sum_logprobs / cur_len**self.length_penalty
 
 
 @torch.no_grad()
@@ -159,8 +160,10 @@ def beam_search_v433(
     batch_size = input_ids.shape[0]
     # 4.33 `_expand_inputs_for_generation`: input_ids and EVERY tensor kwarg, by num_beams.
     input_ids = input_ids.repeat_interleave(num_beams, dim=0)
-    kwargs = {k: (v.repeat_interleave(num_beams, dim=0) if isinstance(v, torch.Tensor) else v)
-              for k, v in model_kwargs.items()}
+    kwargs = {
+        k: (v.repeat_interleave(num_beams, dim=0) if isinstance(v, torch.Tensor) else v)
+        for k, v in model_kwargs.items()
+    }
     device = input_ids.device
     hyps = [_Hypotheses(num_beams) for _ in range(batch_size)]
     done = [False] * batch_size
@@ -198,7 +201,9 @@ def beam_search_v433(
                 next_tokens[b, :] = pad_token_id
                 continue
             slot = 0
-            for rank, (token, score, index) in enumerate(zip(top_tokens[b], top_scores[b], top_indices[b])):
+            for rank, (token, score, index) in enumerate(
+                zip(top_tokens[b], top_scores[b], top_indices[b])
+            ):
                 row = b * num_beams + index
                 if token.item() == eos_token_id:
                     if rank >= num_beams:
@@ -232,19 +237,39 @@ def beam_search_v433(
     if min(lengths) != max(lengths):
         decoded.fill_(pad_token_id)
     for i, hyp in enumerate(best):
-        decoded[i, :lengths[i]] = hyp
+        decoded[i, : lengths[i]] = hyp
         if lengths[i] < width:
             decoded[i, lengths[i]] = eos_token_id
     return decoded
 
 
-def _generate(self, input_ids=None, max_length=30, min_length=10, num_beams=1, eos_token_id=None,
-              pad_token_id=None, repetition_penalty=1.0, do_sample=False, **model_kwargs):
+def _generate(
+    self,
+    input_ids=None,
+    max_length=30,
+    min_length=10,
+    num_beams=1,
+    eos_token_id=None,
+    pad_token_id=None,
+    repetition_penalty=1.0,
+    do_sample=False,
+    **model_kwargs,
+):
     """`BertLMHeadModel.generate` for vbench's beam-search call (transformers 4.33.2 semantics)."""
     if do_sample or repetition_penalty != 1.0 or num_beams < 2:
-        raise NotImplementedError("only vbench's scene call (beam search, repetition_penalty=1.0) is supported")
-    return beam_search_v433(self, input_ids, num_beams=num_beams, max_length=max_length, min_length=min_length,
-                            eos_token_id=eos_token_id, pad_token_id=pad_token_id, **model_kwargs)
+        raise NotImplementedError(
+            "only vbench's scene call (beam search, repetition_penalty=1.0) is supported"
+        )
+    return beam_search_v433(
+        self,
+        input_ids,
+        num_beams=num_beams,
+        max_length=max_length,
+        min_length=min_length,
+        eos_token_id=eos_token_id,
+        pad_token_id=pad_token_id,
+        **model_kwargs,
+    )
 
 
 def install() -> None:
@@ -255,13 +280,18 @@ def install() -> None:
     import transformers.modeling_utils as modeling_utils
     import transformers.pytorch_utils as pytorch_utils
 
-    for name, value in (("apply_chunking_to_forward", pytorch_utils.apply_chunking_to_forward),
-                        ("prune_linear_layer", pytorch_utils.prune_linear_layer),
-                        ("find_pruneable_heads_and_indices", find_pruneable_heads_and_indices)):
+    for name, value in (
+        ("apply_chunking_to_forward", pytorch_utils.apply_chunking_to_forward),
+        ("prune_linear_layer", pytorch_utils.prune_linear_layer),
+        ("find_pruneable_heads_and_indices", find_pruneable_heads_and_indices),
+    ):
         if not hasattr(modeling_utils, name):
             setattr(modeling_utils, name, value)
     med = importlib.import_module("vbench.third_party.tag2Text.med")
-    for name, value in (("invert_attention_mask", _invert_attention_mask), ("get_head_mask", _get_head_mask)):
+    for name, value in (
+        ("invert_attention_mask", _invert_attention_mask),
+        ("get_head_mask", _get_head_mask),
+    ):
         if not hasattr(med.BertPreTrainedModel, name):
             setattr(med.BertPreTrainedModel, name, value)
     med.BertPreTrainedModel.init_weights = _init_weights_v433
@@ -270,7 +300,9 @@ def install() -> None:
 
 
 def _checkpoint_wrapper(*args, **kwargs):
-    raise NotImplementedError("fairscale is not installed; vbench's ViT activation checkpointing is unavailable")
+    raise NotImplementedError(
+        "fairscale is not installed; vbench's ViT activation checkpointing is unavailable"
+    )
 
 
 def import_tag2text():
@@ -285,7 +317,12 @@ def import_tag2text():
     name = "vbench.third_party.tag2Text.tag2text"
     if name in sys.modules or importlib.util.find_spec("fairscale") is not None:
         return importlib.import_module(name)
-    parts = ["fairscale", "fairscale.nn", "fairscale.nn.checkpoint", "fairscale.nn.checkpoint.checkpoint_activations"]
+    parts = [
+        "fairscale",
+        "fairscale.nn",
+        "fairscale.nn.checkpoint",
+        "fairscale.nn.checkpoint.checkpoint_activations",
+    ]
     for part in parts:
         stub = types.ModuleType(part)
         stub.__path__ = []  # a package, so the next part can be imported

@@ -17,9 +17,9 @@ from pathlib import Path
 from torch import nn
 
 from repvideo_eval.scoring.checkpoints import load_state_file
-from repvideo_eval.scoring.semantic_models import weight_files  # noqa: F401  (registers the files)
 from repvideo_eval.scoring.models.loading import resolve_for, seeded, tiny_weights_id
 from repvideo_eval.scoring.scorer import ScorerContext
+from repvideo_eval.scoring.semantic_models import weight_files  # noqa: F401  (registers the files)
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +30,25 @@ def build_umt(*, tiny: bool) -> nn.Module:
 
     width, depth, heads = (32, 2, 2) if tiny else (1024, 24, 16)
     return VisionTransformer(
-        patch_size=16, embed_dim=width, depth=depth, num_heads=heads, mlp_ratio=4, qkv_bias=True,
-        norm_layer=partial(nn.LayerNorm, eps=1e-6), num_classes=400, all_frames=16, tubelet_size=1,
-        use_learnable_pos_emb=False, fc_drop_rate=0.0, drop_rate=0.0, drop_path_rate=0.2, attn_drop_rate=0.0,
-        use_checkpoint=False, checkpoint_num=16, use_mean_pooling=True, init_scale=0.001,
+        patch_size=16,
+        embed_dim=width,
+        depth=depth,
+        num_heads=heads,
+        mlp_ratio=4,
+        qkv_bias=True,
+        norm_layer=partial(nn.LayerNorm, eps=1e-6),
+        num_classes=400,
+        all_frames=16,
+        tubelet_size=1,
+        use_learnable_pos_emb=False,
+        fc_drop_rate=0.0,
+        drop_rate=0.0,
+        drop_path_rate=0.2,
+        attn_drop_rate=0.0,
+        use_checkpoint=False,
+        checkpoint_num=16,
+        use_mean_pooling=True,
+        init_scale=0.001,
     )
 
 
@@ -61,7 +76,10 @@ def load_umt(context: ScorerContext) -> tuple[nn.Module, str]:
         resolved = resolve_for(context, "umt_l16_k400")
         result = model.load_state_dict(load_state_file(resolved.path), strict=False)
         if result.missing_keys:
-            logger.warning("UMT checkpoint lacks %d keys (vbench loads with strict=False too): %s",
-                           len(result.missing_keys), result.missing_keys[:5])
+            logger.warning(
+                "UMT checkpoint lacks %d keys (vbench loads with strict=False too): %s",
+                len(result.missing_keys),
+                result.missing_keys[:5],
+            )
         weights_id = resolved.weights_id
     return model.to(context.device).eval(), weights_id

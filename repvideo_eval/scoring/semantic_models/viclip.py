@@ -21,9 +21,9 @@ import torch
 from torch import nn
 
 from repvideo_eval.scoring.checkpoints import load_state_file
-from repvideo_eval.scoring.semantic_models import weight_files  # noqa: F401  (registers the files)
 from repvideo_eval.scoring.models.loading import resolve_for, seeded, tiny_weights_id
 from repvideo_eval.scoring.scorer import ScorerContext
+from repvideo_eval.scoring.semantic_models import weight_files  # noqa: F401  (registers the files)
 
 BPE_NAME = "bpe_simple_vocab_16e6.txt.gz"
 TEXT_CONTEXT = 32  # ViCLIP's max_txt_l: prompts are truncated to 32 tokens
@@ -85,14 +85,34 @@ def _encoders(*, tiny: bool) -> tuple[nn.Module, nn.Module]:
     from vbench.third_party.ViCLIP.viclip_vision import VisionTransformer
 
     if tiny:
-        vision = VisionTransformer(input_resolution=224, patch_size=32, width=32, layers=2, heads=2, output_dim=32,
-                                   kernel_size=1, num_frames=8, drop_path=0.0, checkpoint_num=0)
+        vision = VisionTransformer(
+            input_resolution=224,
+            patch_size=32,
+            width=32,
+            layers=2,
+            heads=2,
+            output_dim=32,
+            kernel_size=1,
+            num_frames=8,
+            drop_path=0.0,
+            checkpoint_num=0,
+        )
         text = CLIP_TEXT(32, TEXT_CONTEXT, 49408, 32, 2, 2, 0)
     else:
         # clip_joint_l14 / clip_text_l14 as ViCLIP builds them. checkpoint_num is 0 here: vbench's
         # 24 gradient-checkpointed blocks give identical numbers under no_grad.
-        vision = VisionTransformer(input_resolution=224, patch_size=14, width=1024, layers=24, heads=16, output_dim=768,
-                                   kernel_size=1, num_frames=8, drop_path=0.1, checkpoint_num=0)
+        vision = VisionTransformer(
+            input_resolution=224,
+            patch_size=14,
+            width=1024,
+            layers=24,
+            heads=16,
+            output_dim=768,
+            kernel_size=1,
+            num_frames=8,
+            drop_path=0.1,
+            checkpoint_num=0,
+        )
         text = CLIP_TEXT(768, TEXT_CONTEXT, 49408, 768, 12, 12, 0)
     return vision, text
 
@@ -101,7 +121,9 @@ def init_empty_parameters(model: ViclipModel) -> None:
     """ViCLIP leaves three parameters as `torch.empty`; give them values (tiny twins and fixtures)."""
     with torch.no_grad():
         model.vision_encoder.proj.normal_(std=model.vision_encoder.proj.shape[0] ** -0.5)
-        model.text_encoder.text_projection.normal_(std=model.text_encoder.text_projection.shape[0] ** -0.5)
+        model.text_encoder.text_projection.normal_(
+            std=model.text_encoder.text_projection.shape[0] ** -0.5
+        )
         model.text_encoder.positional_embedding.normal_(std=0.01)
 
 

@@ -13,15 +13,30 @@ from repvideo_eval.scoring.weights import DIMENSION_FILES, WEIGHT_FILES, WeightF
 _HF = "https://huggingface.co/OpenGVLab/VBench_Used_Models/resolve/main"
 
 SEMANTIC_WEIGHT_FILES: tuple[WeightFile, ...] = (
-    WeightFile("viclip_internvid_10m_flt", "ViCLIP/ViClip-InternVid-10M-FLT.pth",
-               f"{_HF}/ViClip-InternVid-10M-FLT.pth", approx_size="1.71 GB"),
-    WeightFile("umt_l16_k400", "umt_model/l16_ptk710_ftk710_ftk400_f16_res224.pth",
-               f"{_HF}/l16_ptk710_ftk710_ftk400_f16_res224.pth", approx_size="607 MB"),
-    WeightFile("grit_b", "grit_model/grit_b_densecap_objectdet.pth",
-               f"{_HF}/grit_b_densecap_objectdet.pth", approx_size="417 MB"),
-    WeightFile("tag2text_swin_14m", "caption_model/tag2text_swin_14m.pth",
-               "https://huggingface.co/spaces/xinyu1205/recognize-anything/resolve/main/tag2text_swin_14m.pth",
-               approx_size="4.48 GB"),
+    WeightFile(
+        "viclip_internvid_10m_flt",
+        "ViCLIP/ViClip-InternVid-10M-FLT.pth",
+        f"{_HF}/ViClip-InternVid-10M-FLT.pth",
+        approx_size="1.71 GB",
+    ),
+    WeightFile(
+        "umt_l16_k400",
+        "umt_model/l16_ptk710_ftk710_ftk400_f16_res224.pth",
+        f"{_HF}/l16_ptk710_ftk710_ftk400_f16_res224.pth",
+        approx_size="607 MB",
+    ),
+    WeightFile(
+        "grit_b",
+        "grit_model/grit_b_densecap_objectdet.pth",
+        f"{_HF}/grit_b_densecap_objectdet.pth",
+        approx_size="417 MB",
+    ),
+    WeightFile(
+        "tag2text_swin_14m",
+        "caption_model/tag2text_swin_14m.pth",
+        "https://huggingface.co/spaces/xinyu1205/recognize-anything/resolve/main/tag2text_swin_14m.pth",
+        approx_size="4.48 GB",
+    ),
 )
 
 SEMANTIC_DIMENSION_FILES: dict[str, tuple[str, ...]] = {
