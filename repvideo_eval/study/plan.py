@@ -6,8 +6,9 @@ random, by `create`). Rules:
   judgements per unit differs by at most one (the least-judged units go to the next rater);
 - a rater never gets the same unit twice, except as a deliberate repeat;
 - left/right is balanced per rater (model A on the left for half the tasks, +-1), in random order;
-- repeats copy one of the rater's own units from the first half of the sequence, with the sides
-  swapped, and are placed later in the sequence (rater self-consistency).
+- repeats copy some of the rater's own units (half shown with A on the left, half with B; from the
+  first half of the sequence where possible) with the sides swapped, and come later in the
+  sequence (rater self-consistency).
 """
 
 from __future__ import annotations
@@ -93,14 +94,18 @@ def _with_repeats(
 ) -> list[PlannedTask]:
     """The rater's sequence with `repeats` swapped-side copies inserted after their originals."""
     sequence: list[tuple[int, int | None]] = [(index, None) for index in range(len(units))]
-    first_half = list(range((len(units) + 1) // 2))
-    a_left = [i for i in first_half if sides[i]]
-    b_left = [i for i in first_half if not sides[i]]
-    rng.shuffle(a_left)
-    rng.shuffle(b_left)
-    take_a = min(repeats // 2, len(a_left))
-    originals = a_left[:take_a] + b_left[: repeats - take_a]
-    originals += a_left[take_a : take_a + repeats - len(originals)]
+    half = (len(units) + 1) // 2
+    by_side: dict[bool, list[int]] = {}
+    for side in (True, False):
+        early = [i for i in range(half) if sides[i] == side]
+        late = [i for i in range(half, len(units)) if sides[i] == side]
+        rng.shuffle(early)
+        rng.shuffle(late)
+        by_side[side] = early + late  # prefer originals early in the sequence
+    from_a = repeats // 2 + (repeats % 2 if rng.random() < 0.5 else 0)
+    from_a = min(from_a, len(by_side[True]), repeats)
+    from_a = max(from_a, repeats - len(by_side[False]))
+    originals = by_side[True][:from_a] + by_side[False][: repeats - from_a]
     for original in sorted(originals):
         at = next(i for i, (index, rep) in enumerate(sequence) if index == original and rep is None)
         sequence.insert(rng.randint(at + 1, len(sequence)), (original, original))
