@@ -38,6 +38,12 @@ def paired_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_runs(tmp_path_factory.mktemp("runs") / "run")
 
 
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2 prompts x 1 sample (2 pairs, 6 pair-criterion judgements): quick to finish by hand."""
+    return write_runs(tmp_path_factory.mktemp("runs") / "small", prompts=2, samples=1)
+
+
 def create(
     run_dirs: list[Path], output: Path, *extra: str, models: str = f"{MODEL_A},{MODEL_B}"
 ) -> int:
@@ -48,12 +54,12 @@ def create(
 
 @pytest.fixture
 def make_study(paired_run: Path, tmp_path: Path) -> Callable[..., Path]:
-    """Create a study from `paired_run` with extra CLI flags; returns the study folder."""
+    """Create a study from `paired_run` (or `run=`) with extra CLI flags; returns its folder."""
     counter = iter(range(1000))
 
-    def build(*extra: str) -> Path:
+    def build(*extra: str, run: Path | None = None) -> Path:
         output = tmp_path / f"study{next(counter)}"
-        assert create([paired_run], output, *extra) == 0
+        assert create([run or paired_run], output, *extra) == 0
         return output
 
     return build
