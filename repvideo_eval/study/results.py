@@ -1,8 +1,8 @@
 """Load a study's judgements from its SQLite database into one table, in model terms.
 
 Raters choose a side ("left", "right", "tie"); what the statistics need is which *model* won.
-This module is the one place that maps a side to a model (through the task's left video), so
-nothing downstream sees screen sides. The database is opened read-only: a report may run while
+This module is the one place that maps a side to a model (through the task's left and right
+videos); downstream, the side (`choice`) serves only the side-bias check. The database is opened read-only: a report may run while
 the server is still collecting votes, and sees every vote committed so far.
 """
 

@@ -5,6 +5,8 @@ Conventions (the paper does not state them; docs/study_statistics.md explains th
 
 - A model's *win ratio* is its wins over the decisive (non-tie) votes; ties are reported apart as
   the *tie rate*, ties over all votes. The two models' win ratios therefore sum to 100 %.
+- Side bias: the same sign test on left vs right choices; with sides balanced per rater, a
+  small p says raters favour a screen side, not a model.
 - Repeated pairs (tasks with `repeat_of`) measure self-consistency only; they never count twice
   in a win ratio, a test or the agreement.
 - Votes are clustered by prompt (one prompt's videos share content) and by rater (one rater's
@@ -80,6 +82,8 @@ class CriterionStats:
     win_ratio: dict[str, Estimate]
     tie_rate: Estimate
     sign_test_p: float
+    sides: dict[str, int]
+    side_bias_p: float
     n_prompts: int
     n_raters: int
     agreement: Agreement
@@ -249,6 +253,7 @@ def criterion_stats(
     ties = _cells(primary, prompt_index, rater_index, primary["winner"] == TIE)
     decisive = wins_a + wins_b
     ratio_a = crossed_estimate(wins_a, decisive, prompts, raters, confidence)
+    sides = {side: int((primary["choice"] == side).sum()) for side in ("left", "right")}
     return CriterionStats(
         criterion=name,
         n_votes=len(primary),
@@ -257,6 +262,8 @@ def criterion_stats(
         win_ratio={model_a: ratio_a, model_b: ratio_a.complement()},
         tie_rate=crossed_estimate(ties, decisive + ties, prompts, raters, confidence),
         sign_test_p=sign_test(int(wins_a.sum()), int(wins_b.sum())),
+        sides=sides,
+        side_bias_p=sign_test(sides["left"], sides["right"]),
         n_prompts=int(primary["prompt"].nunique()),
         n_raters=int(primary["rater"].nunique()),
         agreement=agreement(primary),

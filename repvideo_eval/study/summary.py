@@ -107,6 +107,7 @@ def summarize_study(
         "n_resamples": n_resamples,
         "seed": seed,
         "sign_test": "two-sided exact binomial test of wins vs 50 % over decisive votes",
+        "side_bias": "the same sign test on left vs right choices (decisive votes)",
         "agreement": "Krippendorff's alpha (nominal: model A, model B, tie) over (pair, "
         "criterion) units judged by two or more raters; Fleiss' kappa when every such unit "
         "has the same number of raters",

@@ -91,6 +91,22 @@ def test_json_has_the_known_counts_ratios_and_tests(known_report: tuple[Path, li
     assert (doc["votes"], doc["tasks"], doc["raters"], doc["complete"]) == (62, 62, 4, True)
 
 
+def test_side_bias_counts_screen_sides(known_report: tuple[Path, list[Path]]) -> None:
+    study_dir, _ = known_report
+    results = json.loads((study_dir / "study.json").read_text(encoding="utf-8"))["results"]
+    for criterion in CRITERIA:
+        sides = {"left": 0, "right": 0}
+        for k in range(RATERS * len(PROMPTS)):
+            winner = planned_winner(criterion, k)
+            if winner != "tie":
+                sides["left" if (winner == A) == (k % 2 == 0) else "right"] += 1
+        got = results[criterion]["sides"]
+        assert (got["left"], got["right"]) == (sides["left"], sides["right"])
+        assert got["sign_test_p"] == pytest.approx(
+            binomtest(sides["left"], sum(sides.values())).pvalue
+        )
+
+
 def test_agreement_uses_model_winners_per_pair_and_criterion(
     known_report: tuple[Path, list[Path]],
 ) -> None:
