@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from repvideo_eval.reporting.plots import save_figure
+from repvideo_eval.reporting.plots import RANDOM_TITLE, save_figure
 from repvideo_eval.study.summary import StudySummary, criterion_label
 from repvideo_eval.study.tables import columns, reported_label
 
@@ -52,8 +52,11 @@ def plot_win_ratios(summary: StudySummary, stem: Path) -> list[Path]:
     axes.set_ylim(0, 100)
     axes.set_ylabel("win ratio (%), ties excluded; 95% CI")
     axes.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
-    axes.set_title(
+    title = (
         f"User study: {summary.models[0]} vs {summary.models[1]} "
         f"({summary.stats[-1].n_votes} votes, repeats excluded)"
     )
+    if summary.random_weight_models:
+        title += f"\n{RANDOM_TITLE}"
+    axes.set_title(title)
     return save_figure(figure, stem)

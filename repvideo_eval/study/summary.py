@@ -6,11 +6,14 @@ server is still collecting votes; the tables and the plot are rendered from this
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from repvideo_eval.errors import UserError
+from repvideo_eval.reporting.records import RANDOM_WEIGHTS_PREFIX
 from repvideo_eval.reporting.reference import (
     DEFAULT_REFERENCE_DIR,
     ReferenceRow,
@@ -60,6 +63,7 @@ class StudySummary:
     stats: list[CriterionStats]
     reported: list[ReferenceRow] = field(default_factory=list)
     method: dict[str, Any] = field(default_factory=dict)
+    random_weight_models: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -73,6 +77,28 @@ def load_table2(reference_dir: Path | None = None) -> list[ReferenceRow]:
     """The paper's Table II rows; an empty list where results/reference/ is absent."""
     path = Path(reference_dir or DEFAULT_REFERENCE_DIR) / TABLE2_FILE
     return load_reference_table(path) if path.is_file() else []
+
+
+def random_weight_models(runs: Iterable[Any], models: Iterable[str]) -> list[str]:
+    """The study's models whose card (in a source run's run.json) has random tiny weights.
+
+    Run folders that moved or are unreadable are skipped: the notice is best effort, the votes
+    themselves never depend on it.
+    """
+    wanted = set(models)
+    found: set[str] = set()
+    for run in runs:
+        try:
+            document = json.loads((Path(str(run)) / "run.json").read_text(encoding="utf-8"))
+            entries = dict(document.get("models") or {})
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue
+        for name, entry in entries.items():
+            card = entry.get("card") if isinstance(entry, dict) else None
+            weights = str(card.get("weights", "")) if isinstance(card, dict) else ""
+            if name in wanted and weights.startswith(RANDOM_WEIGHTS_PREFIX):
+                found.add(name)
+    return sorted(found)
 
 
 def summarize_study(
@@ -126,4 +152,5 @@ def summarize_study(
         stats=stats,
         reported=load_table2() if reference else [],
         method=method,
+        random_weight_models=random_weight_models(data.meta.get("runs") or [], data.models),
     )

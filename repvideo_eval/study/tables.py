@@ -24,6 +24,17 @@ from repvideo_eval.study.summary import (
 )
 
 STUDY_TITLE = "User study (blind pairwise)"
+RANDOM_WEIGHTS_STUDY = (
+    "RANDOM WEIGHTS: {models} generated their videos with random (tiny-random) weights; "
+    "this study tests the code path, not the models."
+)
+
+
+def random_weights_notice(summary: StudySummary) -> str:
+    """The warning for a study of random-weight videos, or '' when the models are real."""
+    if not summary.random_weight_models:
+        return ""
+    return RANDOM_WEIGHTS_STUDY.format(models=", ".join(summary.random_weight_models))
 
 
 def columns(summary: StudySummary) -> list[str]:
@@ -120,6 +131,10 @@ def to_markdown(summary: StudySummary, level: int = 1) -> str:
     lines = [
         f"{h} {STUDY_TITLE}: {summary.models[0]} vs {summary.models[1]}",
         "",
+    ]
+    if summary.random_weight_models:
+        lines += [f"> **{random_weights_notice(summary)}**", ""]
+    lines += [
         f"Study: {summary.study_dir}. {status}. Win ratios in percent: wins over decisive "
         f"(non-tie) votes, ties reported apart. Brackets: {confidence}% bootstrap interval over "
         f"prompts and raters ({summary.method.get('n_resamples')} resamples, seed "
@@ -248,7 +263,9 @@ def _stats_json(s: CriterionStats) -> dict[str, Any]:
 
 def to_json_document(summary: StudySummary) -> dict[str, Any]:
     """The study.json document (percent, null where undefined)."""
+    notice = random_weights_notice(summary)
     return {
+        "warnings": [notice] if notice else [],
         "units": "percent",
         "study_dir": str(summary.study_dir),
         "models": list(summary.models),

@@ -29,6 +29,7 @@ class StudyBuilder:
         criteria: Sequence[str] = CRITERIA,
         n_raters: int = 3,
         allow_ties: bool = True,
+        runs: Sequence[Path] = (),
     ) -> None:
         self.study_dir = Path(study_dir)
         self.study_dir.mkdir(parents=True, exist_ok=True)
@@ -42,7 +43,7 @@ class StudyBuilder:
             "criteria": list(criteria),
             "allow_ties": allow_ties,
             "seed": 0,
-            "runs": [],
+            "runs": [str(run) for run in runs],
             "admin_token": secrets.token_urlsafe(16),
             "created_at": "2026-12-01T00:00:00Z",
             "tasks_per_rater": 0,

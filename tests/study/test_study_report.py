@@ -212,6 +212,32 @@ def test_other_criteria_and_no_reference(tmp_path: Path) -> None:
     assert math.isclose(doc["results"]["overall"]["sign_test_p"], 0.25)
 
 
+def test_random_weight_videos_are_flagged(tmp_path: Path) -> None:
+    def run_json(folder: str, weights: dict[str, str]) -> Path:
+        models = {name: {"card_hash": "x", "card": {"weights": w}} for name, w in weights.items()}
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "run.json").write_text(json.dumps({"models": models}))
+        return tmp_path / folder
+
+    real = run_json("real", {A: "THUDM/CogVideoX-2b", "other": "tiny-random:seed=0"})
+    tiny = run_json("tiny", {B: "tiny-random:seed=0"})
+    for name, runs in [("flagged", [real, tiny, tmp_path / "moved"]), ("clean", [real])]:
+        with StudyBuilder(tmp_path / name, runs=runs) as study:
+            study.judge(0, "p", SPATIAL, A)
+        paths = write_study_report(tmp_path / name, plots=False, n_resamples=200)
+        doc = json.loads(paths[2].read_text(encoding="utf-8"))
+        flagged = "RANDOM WEIGHTS" in paths[1].read_text(encoding="utf-8")
+        assert flagged == (name == "flagged")
+        assert doc["warnings"] == (
+            [
+                f"RANDOM WEIGHTS: {B} generated their videos with random (tiny-random) weights; "
+                "this study tests the code path, not the models."
+            ]
+            if name == "flagged"
+            else []
+        )
+
+
 def test_a_study_without_votes_is_a_user_error_and_writes_nothing(tmp_path: Path) -> None:
     with StudyBuilder(tmp_path / "s") as study:
         study.task(0, "p", SPATIAL)
