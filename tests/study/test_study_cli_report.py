@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-from study_votes import CRITERIA, MODELS, StudyBuilder
 
 from repvideo_eval.cli.main import main
+from tests.reporting.conftest import build_run, make_card
+from tests.study.study_votes import CRITERIA, MODELS, StudyBuilder
 
 A, B = MODELS
 
 
-def _reporting_helpers() -> ModuleType:
-    """tests/reporting/conftest.py's run-folder builder (one definition of a synthetic run)."""
-    path = Path(__file__).resolve().parents[1] / "reporting" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("reporting_run_builder", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-RUNS = _reporting_helpers()
-
-
 def build(tmp_path: Path) -> tuple[Path, Path]:
-    run = RUNS.build_run(
+    run = build_run(
         tmp_path / "run",
-        [RUNS.make_card(A), RUNS.make_card(B, repvideo={"cache_window": 6, "gates": "learned"})],
+        [make_card(A), make_card(B, repvideo={"cache_window": 6, "gates": "learned"})],
     )
     with StudyBuilder(tmp_path / "study", n_raters=2) as study:
         for rater in range(2):

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from scipy.stats import binomtest
-from study_votes import CRITERIA, MODELS, StudyBuilder
 
 from repvideo_eval.errors import UserError
 from repvideo_eval.study.report import write_study_report
 from repvideo_eval.study.stats import fleiss_kappa, krippendorff_alpha_nominal
 from repvideo_eval.study.summary import load_table2
+from tests.study.study_votes import CRITERIA, MODELS, StudyBuilder
 
 A, B = MODELS
 RATERS, PROMPTS = 4, [f"prompt {i}" for i in range(5)]

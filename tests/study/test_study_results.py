@@ -7,11 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from study_votes import MODELS, StudyBuilder
 
 from repvideo_eval.errors import UserError
 from repvideo_eval.study.results import load_study
 from repvideo_eval.study.schema import DATABASE_NAME
+from tests.study.study_votes import MODELS, StudyBuilder
 
 A, B = MODELS
 
