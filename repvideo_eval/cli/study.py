@@ -120,6 +120,10 @@ def _create(args: argparse.Namespace) -> int:
 
 def bind_socket(host: str, port: int) -> socket.socket:
     """Bind before starting uvicorn, so a busy port or bad address is a one-line error."""
+    if not 0 <= port <= 65535:  # getaddrinfo would silently wrap it
+        raise UserError(
+            f"cannot listen on {host}:{port} (a port is 0-65535)", "Pick a free port with --port."
+        )
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         family, _type, _proto, _name, address = infos[0]

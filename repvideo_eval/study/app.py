@@ -6,7 +6,8 @@ API (the page and the tests use it):
 - POST /api/vote             JSON {token, task_id, choice}: 200 once committed (a repeat of the same
                              vote is 200 and counted once), 409 a different choice for an answered
                              task, 401 unknown token, 404 task not the rater's, 400 bad JSON, 422
-                             bad fields or a choice the study does not allow, 413 too large.
+                             bad fields or a choice the study does not allow, 413 too large,
+                             503 when the database cannot commit (nothing acknowledged).
 - GET  /api/progress?token=ADMIN   per-rater progress (admin token only).
 Videos are served only by their random id from the plan; nothing in a request names a file, and
 nothing a rater receives names a model.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from importlib import resources
@@ -154,7 +156,10 @@ class StudyServer:
             return error(404, "no such task for this rater")
         stored = self.state.votes.get(task.task_id)
         if stored is None:
-            result = await self.writer.submit(task.task_id, rater, data["choice"])
+            try:
+                result = await self.writer.submit(task.task_id, rater, data["choice"])
+            except sqlite3.Error as exc:  # disk full, read-only folder: nothing was acknowledged
+                return error(503, f"the vote could not be saved ({exc}); try again")
             stored = result.stored
         if stored != data["choice"]:
             return error(409, f"this task was already answered with {stored!r}")

@@ -9,6 +9,7 @@ answered. A vote is an INSERT that never overwrites: the existing choice comes b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
@@ -109,9 +110,10 @@ class VoteWriter:
                     ).fetchone()
                     results.append(VoteResult(stored, False, at))
             connection.execute("COMMIT")
-        except sqlite3.Error as error:
+        except Exception as error:  # noqa: BLE001 - every waiting request must get an answer
             if connection.in_transaction:
-                connection.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
             for request in batch:
                 _settle(request, error=error)
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,21 @@ def test_restart_sees_committed_votes(study):
         after = client.get("/api/next", params={"token": token}).json()
         assert after["task_id"] != task["task_id"] and after["done"] == 1
         assert vote(client, token, task["task_id"], "left").status_code == 409
+
+
+def test_a_vote_the_database_cannot_commit_is_503_and_not_acknowledged(client, study):
+    token = tokens(study)[0]
+    task = client.get("/api/next", params={"token": token}).json()
+    database = sqlite3.connect(study / "study.sqlite3")
+    database.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON votes BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    database.commit()
+    refused = vote(client, token, task["task_id"], "left")
+    assert refused.status_code == 503 and "disk full" in refused.json()["error"]
+    assert client.get("/api/next", params={"token": token}).json()["task_id"] == task["task_id"]
+    database.execute("DROP TRIGGER refuse")
+    database.commit()
+    database.close()
+    assert vote(client, token, task["task_id"], "right").status_code == 200
+    assert rows(study, "SELECT task_id, choice FROM votes") == [(task["task_id"], "right")]
