@@ -114,12 +114,12 @@ def _write_database(
         connection.executemany(
             "INSERT INTO raters (rater_id, token) VALUES (?, ?)", list(enumerate(rater_tokens))
         )
-        models = meta["models"]
+        models = [str(model) for model in meta["models"]]  # type: ignore[attr-defined]
         video_ids: list[tuple[str, str]] = []
         for pair_id, pair in enumerate(pairs):
             ids = (secrets.token_urlsafe(ID_BYTES), secrets.token_urlsafe(ID_BYTES))
             video_ids.append(ids)
-            for video_id, model, video in zip(ids, models, (pair.video_a, pair.video_b)):  # type: ignore[call-overload]
+            for video_id, model, video in zip(ids, models, (pair.video_a, pair.video_b)):
                 connection.execute(
                     "INSERT INTO videos (video_id, model, prompt, sample, seed, path) "
                     "VALUES (?, ?, ?, ?, ?, ?)",

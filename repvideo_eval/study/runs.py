@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from repvideo_eval.errors import UserError
 
 #: How a video is matched across models: the prompt, its sample index and the seed that made it.
@@ -38,7 +40,7 @@ def parse_models(text: str) -> tuple[str, str]:
     return names[0], names[1]
 
 
-def _videos_of(table, model: str) -> dict[tuple[str, int, int], Path]:  # type: ignore[no-untyped-def]
+def _videos_of(table: pd.DataFrame, model: str) -> dict[tuple[str, int, int], Path]:
     rows = table[table["row"] == model].drop_duplicates(list(PAIR_KEY))
     return {
         (str(r.prompt), int(r.sample), int(r.seed)): Path(r.run_dir) / str(r.video)
