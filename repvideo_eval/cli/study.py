@@ -1,7 +1,8 @@
 """The user study (paper Table II): create a blind pairwise study from runs, serve it, report it.
 
   study create RUN_DIR [RUN_DIR ...] --models A,B [--criteria ...] [--raters N]
-               [--tasks-per-rater K] [--repeats R] [--allow-ties] [--seed S] [--output STUDY_DIR]
+               [--tasks-per-rater K] [--repeats R] [--pairs P] [--allow-ties] [--seed S]
+               [--output STUDY_DIR]
   study serve STUDY_DIR [--host 127.0.0.1] [--port 8765]
   study report STUDY_DIR
 
@@ -58,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         help="repeated pairs per rater, sides swapped, for self-consistency (default 0)",
     )
+    create.add_argument(
+        "--pairs",
+        type=int,
+        default=None,
+        help="use this many of the shared pairs, drawn at random with --seed (default: all)",
+    )
     create.add_argument("--allow-ties", action="store_true", help="offer 'about the same'")
     create.add_argument("--seed", type=int, default=0, help="plan seed (default 0)")
     create.add_argument(
@@ -103,6 +110,7 @@ def _create(args: argparse.Namespace) -> int:
         repeats=args.repeats,
         allow_ties=args.allow_ties,
         seed=args.seed,
+        pairs=args.pairs,
     )
     output = args.output or DEFAULT_STUDIES_DIR / f"{models[0]}-vs-{models[1]}"
     created = create_study(settings, output)

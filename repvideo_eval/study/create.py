@@ -18,7 +18,7 @@ from pathlib import Path
 from repvideo_eval.atomic import write_with_atomic
 from repvideo_eval.errors import UserError
 from repvideo_eval.study.database import database_path
-from repvideo_eval.study.plan import PlannedTask, plan_tasks
+from repvideo_eval.study.plan import PlannedTask, choose_pairs, plan_tasks
 from repvideo_eval.study.runs import VideoPair, collect_pairs
 from repvideo_eval.study.schema import SCHEMA_SQL, SCHEMA_VERSION
 
@@ -38,6 +38,7 @@ class StudySettings:
     repeats: int
     allow_ties: bool
     seed: int
+    pairs: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,8 @@ def create_study(settings: StudySettings, study_dir: Path) -> CreatedStudy:
         )
     if study_dir.exists() and not study_dir.is_dir():
         raise UserError(f"{study_dir} is a file", "Pass a folder path to --output.")
-    pairs = collect_pairs(settings.run_dirs, settings.models)
+    shared = collect_pairs(settings.run_dirs, settings.models)
+    pairs = [shared[i] for i in choose_pairs(len(shared), settings.pairs, settings.seed)]
     units = len(pairs) * len(settings.criteria)
     tasks_per_rater = settings.tasks_per_rater or min(units, 50 * len(settings.criteria))
     plan = plan_tasks(

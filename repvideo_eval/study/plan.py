@@ -32,6 +32,18 @@ class PlannedTask:
     repeat_of: int | None = None
 
 
+def choose_pairs(available: int, wanted: int | None, seed: int) -> list[int]:
+    """Indices of `wanted` pairs drawn at random (seeded) from `available`, in order; all if None."""
+    if wanted is None:
+        return list(range(available))
+    if not 1 <= wanted <= available:
+        raise UserError(
+            f"--pairs {wanted} must be between 1 and the {available} pairs the runs share",
+            f"Use --pairs {available} or fewer, or leave it out to use every pair.",
+        )
+    return sorted(random.Random(f"pairs-{seed}").sample(range(available), wanted))
+
+
 def check_sizes(n_units: int, raters: int, tasks_per_rater: int, repeats: int) -> None:
     """Raise a UserError for a plan that cannot be built or cannot cover every unit."""
     if raters < 1:

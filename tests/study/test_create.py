@@ -151,3 +151,15 @@ def test_existing_study_is_never_overwritten(make_study, paired_run, capsys):
 def test_models_flag_needs_two_names(paired_run, tmp_path, capsys):
     err = _fails(capsys, create([paired_run], tmp_path / "s", models=MODEL_A))
     assert "exactly two different models" in err
+
+
+def test_pairs_flag_draws_a_seeded_subset(make_study, paired_run, tmp_path, capsys):
+    pair_sql = "SELECT prompt, sample, seed FROM pairs ORDER BY pair_id"
+    first = rows(make_study("--pairs", "3", "--seed", "4"), pair_sql)
+    assert len(first) == 3 and len(set(first)) == 3
+    assert rows(make_study("--pairs", "3", "--seed", "4"), pair_sql) == first
+    everything = rows(make_study(), pair_sql)
+    assert set(first) < set(everything) and len(everything) == 8
+    capsys.readouterr()
+    err = _fails(capsys, create([paired_run], tmp_path / "s", "--pairs", "9"))
+    assert "--pairs 9 must be between 1 and the 8 pairs" in err
