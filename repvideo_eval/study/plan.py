@@ -58,7 +58,7 @@ def check_sizes(n_units: int, raters: int, tasks_per_rater: int, repeats: int) -
         raise UserError(
             f"{raters} rater(s) x {tasks_per_rater} task(s) cannot cover all {n_units} "
             "pair-criterion judgements",
-            "Add raters, raise --tasks-per-rater, or study fewer pairs or criteria.",
+            "Add --raters, raise --tasks-per-rater, or study fewer --pairs or --criteria.",
         )
     if not 0 <= repeats <= tasks_per_rater // 2:
         raise UserError(
