@@ -4,7 +4,8 @@ Starts `study serve` as its own process on a free loopback port (exactly what a 
 synthetic study (tiny mp4s, no model) and runs N raters as coroutines over one aiohttp pool
 (aiohttp rather than httpx: the generator shares the 2 cores with the server, and httpx costs
 several times the server's own CPU per vote). Each rater loops GET /api/next -> POST /api/vote.
-Two phases, side by side in one run, both bounded by task count and by time:
+After a 2 s warm-up at the paced rate (connections opened, not reported), two phases side by side
+in one run, both bounded by task count and by time:
 - paced: every rater votes at --rate / N per second (open loop), so latency is measured at the
   target rate (at full speed, closed-loop raters only measure their own queue: latency = N / rate);
 - flat out: no pauses, until the tasks run out or the time limit, for the sustainable rate.
@@ -38,6 +39,7 @@ from repvideo_eval.study.process import ServerProcess  # noqa: E402
 from tests.study.conftest import MODEL_A, MODEL_B, rows, write_runs  # noqa: E402
 
 TASKS_PER_RATER = 90  # 30 pairs x 3 criteria
+WARM_UP_S = 2.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -131,6 +133,8 @@ async def load(
     timeout = aiohttp.ClientTimeout(total=30)
     phases = [Phase(f"paced at {args.rate:.0f}/s"), Phase("flat out")]
     async with aiohttp.ClientSession(base_url, connector=connector, timeout=timeout) as session:
+        warm_up = Phase("warm-up")  # opens the 50 connections; not reported
+        await run_phase(session, tokens, warm_up, WARM_UP_S, args.rate, pid, acknowledged)
         await run_phase(session, tokens, phases[0], args.seconds, args.rate, pid, acknowledged)
         await run_phase(session, tokens, phases[1], args.seconds, 0.0, pid, acknowledged)
     return phases
