@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="judgements per rater, repeats not counted (default: every pair-criterion, "
-        "at most 50 per criterion as in the paper)",
+        "but at most 50 x the number of criteria: the paper's 50 comparisons per criterion)",
     )
     create.add_argument(
         "--repeats",
