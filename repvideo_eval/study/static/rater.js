@@ -10,9 +10,9 @@
   const buttons = Array.from(document.querySelectorAll(".choices button"));
   let task = null;
   let busy = true;
-  const KEYS = { ArrowLeft: "left", a: "left", A: "left", 1: "left",
-                 ArrowRight: "right", l: "right", L: "right", 2: "right",
-                 ArrowDown: "tie", t: "tie", T: "tie", 3: "tie" };
+  const KEYS = { ArrowLeft: "left", a: "left", A: "left",
+                 ArrowRight: "right", l: "right", L: "right",
+                 ArrowDown: "tie", t: "tie", T: "tie" };
 
   function setState(state) { document.body.dataset.state = state; }
   function show(section) {
