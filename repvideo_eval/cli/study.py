@@ -150,15 +150,16 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from repvideo_eval.study.app import create_app
+    from repvideo_eval.study.database import open_study, read_meta
 
     app = create_app(args.study_dir)  # validates the folder before the port is taken
+    connection = open_study(args.study_dir)
+    admin_token = read_meta(connection)["admin_token"]
+    connection.close()
     sock = bind_socket(args.host, args.port)
-    print(
-        f"serving {args.study_dir} on http://{args.host}:{sock.getsockname()[1]}/", file=sys.stderr
-    )
-    print(
-        "rater and admin links: see the output of study create or the admin page", file=sys.stderr
-    )
+    base = f"http://{args.host}:{sock.getsockname()[1]}"
+    print(f"serving {args.study_dir} on {base}/ (Ctrl-C stops; no vote is lost)", file=sys.stderr)
+    print(f"admin page with every rater's link: {base}/admin/{admin_token}", file=sys.stderr)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])
     return 0

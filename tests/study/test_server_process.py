@@ -49,6 +49,8 @@ def test_fifty_concurrent_raters(make_study, tmp_path):
     with ServerProcess(study, log=tmp_path / "server.log") as server:
         asyncio.run(run_raters(server.url, tokens(study), tally, resend=True))
     assert tally.transport_errors == 0
+    (admin,) = rows(study, "SELECT json_extract(value, '$') FROM meta WHERE key = 'admin_token'")[0]
+    assert f"{server.url}/admin/{admin}" in (tmp_path / "server.log").read_text()
     assert_complete(study, tally)
 
 
