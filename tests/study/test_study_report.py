@@ -200,12 +200,13 @@ def test_incomplete_study_is_reported_as_such(tmp_path: Path) -> None:
 
 
 def test_other_criteria_and_no_reference(tmp_path: Path) -> None:
-    with StudyBuilder(tmp_path / "s", criteria=["motion_quality"]) as study:
+    with StudyBuilder(tmp_path / "s", criteria=["motion_quality"], allow_ties=False) as study:
         for rater in range(3):
             study.judge(rater, "p", "motion_quality", A)
     paths = write_study_report(tmp_path / "s", plots=False, reference=False, n_resamples=200)
     text = paths[1].read_text(encoding="utf-8")
     assert "| Method | Kind | Overall Score | Motion quality |" in text
+    assert "| Motion quality | 3 | 3 | 0 | 0 | not offered |" in text
     doc = json.loads(paths[2].read_text(encoding="utf-8"))
     assert doc["reported"] == []
     assert doc["results"]["motion_quality"]["win_ratio"][A]["value"] == 100.0
