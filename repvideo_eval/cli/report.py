@@ -77,10 +77,10 @@ def split_study_dir(args: argparse.Namespace) -> tuple[list[Path], Path | None]:
 
     A folder holding the study database and no per_video.csv is a study, not a run.
     """
-    from repvideo_eval.study.schema import DATABASE_NAME
+    from repvideo_eval.study.database import database_path
 
     def is_study(path: Path) -> bool:
-        return (path / DATABASE_NAME).is_file() and not (path / "per_video.csv").is_file()
+        return database_path(path).is_file() and not (path / "per_video.csv").is_file()
 
     runs = [Path(p) for p in args.run_dirs if not is_study(Path(p))]
     studies = [Path(p) for p in args.run_dirs if is_study(Path(p))]

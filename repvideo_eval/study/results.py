@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from repvideo_eval.errors import UserError
+from repvideo_eval.study.database import database_path, read_meta
 from repvideo_eval.study.schema import DATABASE_NAME, SCHEMA_VERSION
 
 TIE = "tie"
@@ -65,16 +66,6 @@ class StudyData:
         return len(self.judgements)
 
 
-def database_path(study_dir: Path) -> Path:
-    """The study database inside `study_dir`."""
-    return Path(study_dir) / DATABASE_NAME
-
-
-def is_study_dir(path: Path) -> bool:
-    """True when `path` is a folder holding a study database."""
-    return database_path(path).is_file()
-
-
 def _connect_read_only(path: Path) -> sqlite3.Connection:
     try:
         return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
@@ -86,15 +77,13 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
 
 
 def _read_meta(connection: sqlite3.Connection, path: Path) -> dict[str, Any]:
-    meta: dict[str, Any] = {}
-    for key, value in connection.execute("SELECT key, value FROM meta"):
-        try:
-            meta[key] = json.loads(value)
-        except json.JSONDecodeError:
-            raise UserError(
-                f"{path}: meta value {key!r} is not JSON",
-                "The database is damaged; rebuild the study with `study create`.",
-            ) from None
+    try:
+        meta = read_meta(connection)
+    except json.JSONDecodeError:
+        raise UserError(
+            f"{path}: a meta value is not JSON",
+            "The database is damaged; rebuild the study with `study create`.",
+        ) from None
     if meta.get("schema_version") != SCHEMA_VERSION:
         raise UserError(
             f"{path} has schema version {meta.get('schema_version')!r}, this tool reads "

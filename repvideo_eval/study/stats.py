@@ -283,7 +283,7 @@ def study_stats(
     """One entry per criterion (in the given order), then 'overall' (all criteria pooled).
 
     Every criterion and the pooled row use the same prompt and rater draws, so their intervals
-    come from the same replicates; the draws depend only on `seed`.
+    come from the same replicates; the draws depend only on `seed` and the model names.
     """
     prompt_index = {p: i for i, p in enumerate(sorted(set(judgements["prompt"])))}
     rater_index = {r: i for i, r in enumerate(sorted(set(judgements["rater"])))}

@@ -128,7 +128,8 @@ def summarize_study(
         "win_ratio": "wins / decisive (non-tie) votes; the two models' win ratios sum to 100 %",
         "tie_rate": "ties / all votes (repeats excluded)",
         "interval": f"{round(100 * confidence)}% percentile interval, two-way bootstrap resampling "
-        "prompts and raters independently (a vote weighs c_prompt * c_rater)",
+        "prompts and raters independently (a vote weighs c_prompt * c_rater); conservative "
+        "when votes are independent (vote noise counted up to three times)",
         "confidence": confidence,
         "n_resamples": n_resamples,
         "seed": seed,

@@ -90,7 +90,7 @@ def details_table(summary: StudySummary) -> list[str]:
             str(s.wins[a]),
             str(s.wins[b]),
             str(s.ties),
-            percent(s.tie_rate),
+            percent(s.tie_rate) if summary.allow_ties or s.ties else "not offered",
             p_text(s.sign_test_p, exact=True),
             f"{s.sides['left']}:{s.sides['right']} (p {p_text(s.side_bias_p, exact=False)})",
             str(s.n_prompts),

@@ -200,12 +200,13 @@ def test_incomplete_study_is_reported_as_such(tmp_path: Path) -> None:
 
 
 def test_other_criteria_and_no_reference(tmp_path: Path) -> None:
-    with StudyBuilder(tmp_path / "s", criteria=["motion_quality"]) as study:
+    with StudyBuilder(tmp_path / "s", criteria=["motion_quality"], allow_ties=False) as study:
         for rater in range(3):
             study.judge(rater, "p", "motion_quality", A)
     paths = write_study_report(tmp_path / "s", plots=False, reference=False, n_resamples=200)
     text = paths[1].read_text(encoding="utf-8")
     assert "| Method | Kind | Overall Score | Motion quality |" in text
+    assert "| Motion quality | 3 | 3 | 0 | 0 | not offered |" in text
     doc = json.loads(paths[2].read_text(encoding="utf-8"))
     assert doc["reported"] == []
     assert doc["results"]["motion_quality"]["win_ratio"][A]["value"] == 100.0
@@ -271,3 +272,22 @@ def test_table2_file_is_the_papers_numbers() -> None:
         "temporal_consistency": 74.07,
         "video_text_alignment": 76.62,
     }
+
+
+def test_a_criterion_without_votes_yet_is_shown_as_missing(tmp_path: Path) -> None:
+    with StudyBuilder(tmp_path / "s") as study:
+        study.judge(0, "p", SPATIAL, B)
+        study.judge(1, "p", SPATIAL, A)
+        study.task(0, "p", TEMPORAL)
+    paths = write_study_report(tmp_path / "s", n_resamples=200)
+    doc = json.loads(paths[2].read_text(encoding="utf-8"))
+    temporal = doc["results"][TEMPORAL]
+    assert temporal["votes"] == 0 and temporal["win_ratio"][B]["value"] is None
+    assert temporal["tie_rate"]["value"] is None and temporal["sign_test_p"] is None
+    assert doc["results"][SPATIAL]["win_ratio"][B]["value"] == 50.0
+    assert f"| {B} | measured | 50.00 [0.00, 100.00] | 50.00 [0.00, 100.00] | – | – |" in (
+        paths[1].read_text(encoding="utf-8")
+    )
+    with paths[0].open(newline="", encoding="utf-8") as handle:
+        temporal_rows = [r for r in csv.DictReader(handle) if r["criterion"] == TEMPORAL]
+    assert [r["win_ratio"] for r in temporal_rows if r["kind"] == "measured"] == ["", ""]
