@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "fetch-weights": "repvideo_eval.cli.fetch_weights",
     "convert-repvideo": "repvideo_eval.cli.convert_repvideo",
     "analyze": "repvideo_eval.cli.analyze",
+    "study": "repvideo_eval.cli.study",
 }
 DEFAULT_COMMAND = "run"
 

@@ -4,6 +4,9 @@ Reads RUN_DIR/per_video.csv and RUN_DIR/run.json of every given run, merges runs
 models, and writes leaderboard.csv/.md/.json, dimension bars and a radar chart (PNG + SVG) and
 gallery.html into the output folder; prints the Markdown leaderboard. With --ablation-baseline it
 also writes the ablation table and curves (ablation.csv/.md/.json, ablation_curves.png/.svg).
+With --study STUDY_DIR (or a study folder among the arguments) it places the user study beside
+the leaderboard: its table is appended to leaderboard.md and study.csv/.md/.json and the
+win-ratio plot are written into the output folder.
 """
 
 from __future__ import annotations
@@ -11,8 +14,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from repvideo_eval.errors import UserError
+
+if TYPE_CHECKING:
+    from repvideo_eval.study.summary import StudySummary
 
 MIN_RESAMPLES = 100
 
@@ -24,7 +31,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         type=Path,
         metavar="RUN_DIR",
-        help="run folders (each holds per_video.csv and run.json)",
+        help="run folders (each holds per_video.csv and run.json); a study folder among them "
+        "is taken as --study",
+    )
+    parser.add_argument(
+        "--study",
+        type=Path,
+        default=None,
+        metavar="STUDY_DIR",
+        help="a user-study folder (from `study create`) whose results go beside the leaderboard",
     )
     parser.add_argument(
         "--output-dir",
@@ -57,6 +72,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def split_study_dir(args: argparse.Namespace) -> tuple[list[Path], Path | None]:
+    """The run folders and the one study folder (--study, or detected among the arguments).
+
+    A folder holding the study database and no per_video.csv is a study, not a run.
+    """
+    from repvideo_eval.study.database import database_path
+
+    def is_study(path: Path) -> bool:
+        return database_path(path).is_file() and not (path / "per_video.csv").is_file()
+
+    runs = [Path(p) for p in args.run_dirs if not is_study(Path(p))]
+    studies = [Path(p) for p in args.run_dirs if is_study(Path(p))]
+    if args.study is not None:
+        studies.insert(0, Path(args.study))
+    if len(studies) > 1:
+        raise UserError(
+            f"several study folders were given ({', '.join(map(str, studies))})",
+            "Pass one study folder; report other studies with `study report STUDY_DIR`.",
+        )
+    if not runs:
+        raise UserError(
+            "no run folder was given, only a study folder",
+            "Add the run folders to place the study beside, or use `study report STUDY_DIR`.",
+        )
+    return runs, (studies[0] if studies else None)
+
+
 def output_dir_for(args: argparse.Namespace) -> Path:
     """The explicit --output-dir, or RUN_DIR/report for a single run."""
     if args.output_dir is not None:
@@ -69,6 +111,15 @@ def output_dir_for(args: argparse.Namespace) -> Path:
     )
 
 
+def study_section(study: StudySummary | None) -> str:
+    """The study's Markdown as a section of leaderboard.md (empty without a study)."""
+    if study is None:
+        return ""
+    from repvideo_eval.study.tables import to_markdown
+
+    return to_markdown(study, level=2)
+
+
 def execute(args: argparse.Namespace) -> int:
     """Write every report; print the Markdown leaderboard and the files written."""
     if args.resamples < MIN_RESAMPLES:
@@ -78,7 +129,15 @@ def execute(args: argparse.Namespace) -> int:
         )
     from repvideo_eval.reporting import write_reports
 
+    args.run_dirs, study_dir = split_study_dir(args)
     out_dir = output_dir_for(args)
+    study = None
+    if study_dir is not None:  # computed first: a bad study folder leaves nothing written
+        from repvideo_eval.study.summary import summarize_study
+
+        study = summarize_study(
+            study_dir, n_resamples=args.resamples, seed=args.seed, reference=not args.no_reference
+        )
     paths = write_reports(
         args.run_dirs,
         out_dir,
@@ -87,11 +146,16 @@ def execute(args: argparse.Namespace) -> int:
         reference=not args.no_reference,
         n_resamples=args.resamples,
         seed=args.seed,
+        appendix=study_section(study),
     )
     print(paths.markdown_text)
     written = [paths.csv, paths.markdown, paths.json, *paths.plots] + (
         [paths.gallery] if paths.gallery else []
     )
+    if study is not None:
+        from repvideo_eval.study.report import write_summary
+
+        written += write_summary(study, out_dir, plots=not args.no_plots)
     if args.ablation_baseline:
         from repvideo_eval.reporting.ablation import write_ablation_report
 

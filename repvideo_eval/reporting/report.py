@@ -61,10 +61,13 @@ def write_reports(
     n_resamples: int = DEFAULT_RESAMPLES,
     seed: int = DEFAULT_SEED,
     confidence: float = DEFAULT_CONFIDENCE,
+    appendix: str = "",
 ) -> ReportPaths:
     """Write leaderboard.csv/.md/.json (+ dimension bars, radar chart, gallery.html) into `out_dir`.
 
     Runs of different models are merged. The same `seed` gives the same intervals and p-values.
+    `appendix` is Markdown appended to leaderboard.md (a later stage's section, e.g. the user
+    study's table, which this stage does not import).
     """
     records = load_records([Path(p) for p in run_dirs])
     out_dir = prepare_out_dir(out_dir)
@@ -76,6 +79,8 @@ def write_reports(
         seed=seed,
     )
     markdown_text = formats.to_markdown(board)
+    if appendix:
+        markdown_text = markdown_text.rstrip("\n") + "\n\n" + appendix
     paths = ReportPaths(
         out_dir=out_dir,
         csv=write_text_atomic(out_dir / "leaderboard.csv", formats.to_csv(board)),
