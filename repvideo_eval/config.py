@@ -89,6 +89,9 @@ class ModelCard:
     tiny_seed: int | None = None
     description: str = ""
     twin: str | None = None
+    #: Overrides of the transformer's diffusers config, as (field, value) pairs: e.g. the baseline
+    #: CogVideoX-2B takes RepVideo's norm_eps so that the two arms differ only in the method.
+    transformer_config: tuple[tuple[str, bool | int | float | str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
@@ -97,6 +100,10 @@ class ModelCard:
             raise ValueError(f"source must be 'hub' or 'tiny', got {self.source!r}")
         if self.family not in ("cogvideox", "wan"):
             raise ValueError(f"family must be 'cogvideox' or 'wan', got {self.family!r}")
+        if self.source == "tiny" and self.transformer_config:
+            raise ValueError(
+                "transformer_config applies to hub weights; a tiny card's transformer is fixed"
+            )
         if self.source == "tiny" and self.tiny_seed is None:
             raise ValueError(
                 "a tiny card needs tiny_seed (the seed its random weights are built from)"
@@ -107,13 +114,17 @@ class ModelCard:
         return self.source == "tiny"
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        data["transformer_config"] = dict(self.transformer_config)
+        return data
 
     def generation_dict(self) -> dict[str, Any]:
         """The fields that change pixels. Name, description and twin are labels, not settings."""
         data = self.to_dict()
         for label in ("name", "description", "twin"):
             data.pop(label)
+        if not data["transformer_config"]:  # no overrides: the hash a card had before the field
+            data.pop("transformer_config")
         return data
 
     @property

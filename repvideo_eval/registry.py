@@ -114,6 +114,18 @@ def resolve_model_names(text: str) -> list[str]:
     return names
 
 
+def _transformer_config_from(value: Any, origin: str) -> tuple[tuple[str, Any], ...]:
+    """`transformer_config`: a mapping of diffusers config fields to plain values, kept sorted."""
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, (bool, int, float, str)) for k, v in value.items()
+    ):
+        raise UserError(
+            f"{origin}: 'transformer_config' must map config field names to numbers or strings",
+            "See models/cogvideox-2b.yaml (write floats with a dot, e.g. 1.0e-6).",
+        )
+    return tuple(sorted(value.items()))
+
+
 def card_from_dict(data: Mapping[str, Any], origin: str = "model card") -> ModelCard:
     """Validate a card mapping (from YAML or from `ModelCard.to_dict()`) into a ModelCard."""
     fields = dict(data)
@@ -130,6 +142,10 @@ def card_from_dict(data: Mapping[str, Any], origin: str = "model card") -> Model
             f"Valid fields: {', '.join(sorted(CARD_FIELDS))}.",
         )
     fields["sampler"] = _sampler_from(fields["sampler"], origin)
+    if "transformer_config" in fields:
+        fields["transformer_config"] = _transformer_config_from(
+            fields["transformer_config"], origin
+        )
     repvideo = fields.get("repvideo")
     if repvideo is not None:
         if not isinstance(repvideo, dict):
