@@ -12,15 +12,15 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Dtype = Literal["float32", "float16", "bfloat16"]
 GateMode = Literal["learned", "fixed", "off"]
 Family = Literal["cogvideox", "wan"]
 Source = Literal["hub", "tiny"]
 
-DTYPES: tuple[str, ...] = ("float32", "float16", "bfloat16")
-GATE_MODES: tuple[str, ...] = ("learned", "fixed", "off")
+DTYPES: tuple[str, ...] = get_args(Dtype)
+GATE_MODES: tuple[str, ...] = get_args(GateMode)
 SCHEDULERS: tuple[str, ...] = ("dpm++2m", "ddim")
 
 
@@ -60,7 +60,7 @@ class RepVideoSettings:
     """The method's two knobs: the cache window and the gates (learned, a fixed constant, or off)."""
 
     cache_window: int = 6
-    gates: str = "learned"
+    gates: GateMode = "learned"
     gate_value: float | None = None
 
     def __post_init__(self) -> None:
@@ -79,10 +79,10 @@ class ModelCard:
     """One registered model: where its weights come from and exactly how it samples."""
 
     name: str
-    family: str
-    source: str
+    family: Family
+    source: Source
     weights: str
-    dtype: str
+    dtype: Dtype
     sampler: SamplerSettings
     repvideo: RepVideoSettings | None = None
     transformer_weights: str | None = None

@@ -6,7 +6,7 @@ dimension that needs them is requested.
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.scorer import Scorer
