@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 Dtype = Literal["float32", "float16", "bfloat16"]
@@ -188,8 +188,6 @@ class RunSpec:
     dimensions: tuple[str, ...]
     vbench_mode: str = "standard"
     scoring_weights: str = "official"
-    device: str = "cpu"
-    extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @property
     def run_id(self) -> str:

@@ -375,7 +375,7 @@ def implemented_dimensions() -> tuple[str, ...]:
 
 
 def parse_dimensions(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
-    """Comma-separated names (or 'all'); unknown or not-yet-implemented names are user errors."""
+    """Comma-separated names (or 'all'); unknown names are user errors."""
     from repvideo_eval.scoring.dimension_registry import validate_dimensions
 
     if not text:
