@@ -27,7 +27,6 @@ from repvideo_eval.scoring.scorer import ScorerContext
 
 from .conftest import HERE, REPO_ROOT, render, write_video
 
-pytest.importorskip("dreamsim")
 sys.path.insert(0, str(HERE))
 from fast_models_fixture import TINY_DINOV2, build_fast_cache, shrink_official_models  # noqa: E402
 from make_dinov2_hub_fixture import FIXTURE as DINOV2_HUB_FIXTURE  # noqa: E402
