@@ -123,7 +123,21 @@ def _transformer_config_from(value: Any, origin: str) -> tuple[tuple[str, Any], 
             f"{origin}: 'transformer_config' must map config field names to numbers or strings",
             "See models/cogvideox-2b.yaml (write floats with a dot, e.g. 1.0e-6).",
         )
+    for key, item in value.items():
+        if isinstance(item, str) and _is_number(item):
+            raise UserError(
+                f"{origin}: transformer_config.{key} is the string {item!r}, not a number",
+                "Write floats with a dot (1.0e-6): YAML reads 1e-6 as a string.",
+            )
     return tuple(sorted(value.items()))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def card_from_dict(data: Mapping[str, Any], origin: str = "model card") -> ModelCard:

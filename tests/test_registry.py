@@ -219,6 +219,8 @@ def test_transformer_config_overrides_are_validated_hashed_and_round_trip() -> N
     assert "transformer_config" not in plain.generation_dict()  # no overrides, no hash input
     with pytest.raises(UserError, match="'transformer_config' must map config field names"):
         registry.card_from_dict({**base.to_dict(), "transformer_config": {"norm_eps": [1e-6]}})
+    with pytest.raises(UserError, match="transformer_config.norm_eps is the string '1e-6'"):
+        registry.card_from_dict({**base.to_dict(), "transformer_config": {"norm_eps": "1e-6"}})
     tiny = registry.load_card("cogvideox-tiny").to_dict()
     with pytest.raises(UserError, match="transformer_config applies to hub weights"):
         registry.card_from_dict({**tiny, "transformer_config": {"norm_eps": 1e-6}})
