@@ -12,7 +12,7 @@ export RAY_AUTH_MODE ?= disabled
 export RAY_USAGE_STATS_ENABLED ?= 0
 export HF_HUB_DISABLE_TELEMETRY ?= 1
 
-.PHONY: env demo test test-slow grit-check bench clean-env vbench-reference-env
+.PHONY: env demo lint chromium test test-slow grit-check bench clean-env vbench-reference-env
 
 env: $(STAMP)
 
@@ -26,8 +26,18 @@ $(STAMP): pyproject.toml requirements/constraints.txt requirements/vbench-nodeps
 demo: $(STAMP)
 	$(PY) run_eval.py --model cogvideox-tiny,repvideo-tiny --suite smoke --output-dir results/runs/demo
 
-test: $(STAMP)
+# Lint and types first (zero findings), then the fast suite.
+test: $(STAMP) lint chromium
 	$(PY) -m pytest -m "not slow" -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy repvideo_eval
+
+# The gallery test needs a headless Chromium: installed here when missing (apt-get, as root).
+chromium:
+	@scripts/ensure_chromium.sh
 
 # Heavy cases: full-size random-weight VBench parity (incl. the reference venv with vbench's own
 # pins for human_action and scene), multi-node Ray, driver kills. Not part of CI's time budget.

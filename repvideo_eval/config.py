@@ -11,16 +11,16 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
 
 Dtype = Literal["float32", "float16", "bfloat16"]
 GateMode = Literal["learned", "fixed", "off"]
 Family = Literal["cogvideox", "wan"]
 Source = Literal["hub", "tiny"]
 
-DTYPES: tuple[str, ...] = ("float32", "float16", "bfloat16")
-GATE_MODES: tuple[str, ...] = ("learned", "fixed", "off")
+DTYPES: tuple[str, ...] = get_args(Dtype)
+GATE_MODES: tuple[str, ...] = get_args(GateMode)
 SCHEDULERS: tuple[str, ...] = ("dpm++2m", "ddim")
 
 
@@ -60,7 +60,7 @@ class RepVideoSettings:
     """The method's two knobs: the cache window and the gates (learned, a fixed constant, or off)."""
 
     cache_window: int = 6
-    gates: str = "learned"
+    gates: GateMode = "learned"
     gate_value: float | None = None
 
     def __post_init__(self) -> None:
@@ -79,16 +79,19 @@ class ModelCard:
     """One registered model: where its weights come from and exactly how it samples."""
 
     name: str
-    family: str
-    source: str
+    family: Family
+    source: Source
     weights: str
-    dtype: str
+    dtype: Dtype
     sampler: SamplerSettings
     repvideo: RepVideoSettings | None = None
     transformer_weights: str | None = None
     tiny_seed: int | None = None
     description: str = ""
     twin: str | None = None
+    #: Overrides of the transformer's diffusers config, as (field, value) pairs: e.g. the baseline
+    #: CogVideoX-2B takes RepVideo's norm_eps so that the two arms differ only in the method.
+    transformer_config: tuple[tuple[str, bool | int | float | str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
@@ -97,6 +100,10 @@ class ModelCard:
             raise ValueError(f"source must be 'hub' or 'tiny', got {self.source!r}")
         if self.family not in ("cogvideox", "wan"):
             raise ValueError(f"family must be 'cogvideox' or 'wan', got {self.family!r}")
+        if self.source == "tiny" and self.transformer_config:
+            raise ValueError(
+                "transformer_config applies to hub weights; a tiny card's transformer is fixed"
+            )
         if self.source == "tiny" and self.tiny_seed is None:
             raise ValueError(
                 "a tiny card needs tiny_seed (the seed its random weights are built from)"
@@ -107,13 +114,17 @@ class ModelCard:
         return self.source == "tiny"
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        data["transformer_config"] = dict(self.transformer_config)
+        return data
 
     def generation_dict(self) -> dict[str, Any]:
         """The fields that change pixels. Name, description and twin are labels, not settings."""
         data = self.to_dict()
         for label in ("name", "description", "twin"):
             data.pop(label)
+        if not data["transformer_config"]:  # no overrides: the hash a card had before the field
+            data.pop("transformer_config")
         return data
 
     @property
@@ -177,8 +188,6 @@ class RunSpec:
     dimensions: tuple[str, ...]
     vbench_mode: str = "standard"
     scoring_weights: str = "official"
-    device: str = "cpu"
-    extra: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @property
     def run_id(self) -> str:

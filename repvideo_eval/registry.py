@@ -114,6 +114,32 @@ def resolve_model_names(text: str) -> list[str]:
     return names
 
 
+def _transformer_config_from(value: Any, origin: str) -> tuple[tuple[str, Any], ...]:
+    """`transformer_config`: a mapping of diffusers config fields to plain values, kept sorted."""
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, (bool, int, float, str)) for k, v in value.items()
+    ):
+        raise UserError(
+            f"{origin}: 'transformer_config' must map config field names to numbers or strings",
+            "See models/cogvideox-2b.yaml (write floats with a dot, e.g. 1.0e-6).",
+        )
+    for key, item in value.items():
+        if isinstance(item, str) and _is_number(item):
+            raise UserError(
+                f"{origin}: transformer_config.{key} is the string {item!r}, not a number",
+                "Write floats with a dot (1.0e-6): YAML reads 1e-6 as a string.",
+            )
+    return tuple(sorted(value.items()))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def card_from_dict(data: Mapping[str, Any], origin: str = "model card") -> ModelCard:
     """Validate a card mapping (from YAML or from `ModelCard.to_dict()`) into a ModelCard."""
     fields = dict(data)
@@ -130,6 +156,10 @@ def card_from_dict(data: Mapping[str, Any], origin: str = "model card") -> Model
             f"Valid fields: {', '.join(sorted(CARD_FIELDS))}.",
         )
     fields["sampler"] = _sampler_from(fields["sampler"], origin)
+    if "transformer_config" in fields:
+        fields["transformer_config"] = _transformer_config_from(
+            fields["transformer_config"], origin
+        )
     repvideo = fields.get("repvideo")
     if repvideo is not None:
         if not isinstance(repvideo, dict):
@@ -359,7 +389,7 @@ def implemented_dimensions() -> tuple[str, ...]:
 
 
 def parse_dimensions(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
-    """Comma-separated names (or 'all'); unknown or not-yet-implemented names are user errors."""
+    """Comma-separated names (or 'all'); unknown names are user errors."""
     from repvideo_eval.scoring.dimension_registry import validate_dimensions
 
     if not text:

@@ -207,3 +207,20 @@ def test_vbench_mini_covers_all_16_dimensions_once() -> None:
     covered = {d for p in suite.prompts for d in p.dimensions}
     assert covered == set(registry.load_suite("vbench").dimensions) and len(covered) == 16
     assert len(suite.prompts) <= 16 and all(suite.samples_for(p) == 1 for p in suite.prompts)
+
+
+def test_transformer_config_overrides_are_validated_hashed_and_round_trip() -> None:
+    base = registry.load_card("cogvideox-2b")
+    assert dict(base.transformer_config) == {"norm_eps": 1e-6}
+    again = registry.card_from_dict(base.to_dict())
+    assert again == base and again.card_hash == base.card_hash
+    plain = registry.card_from_dict({**base.to_dict(), "transformer_config": {}})
+    assert plain.card_hash != base.card_hash
+    assert "transformer_config" not in plain.generation_dict()  # no overrides, no hash input
+    with pytest.raises(UserError, match="'transformer_config' must map config field names"):
+        registry.card_from_dict({**base.to_dict(), "transformer_config": {"norm_eps": [1e-6]}})
+    with pytest.raises(UserError, match="transformer_config.norm_eps is the string '1e-6'"):
+        registry.card_from_dict({**base.to_dict(), "transformer_config": {"norm_eps": "1e-6"}})
+    tiny = registry.load_card("cogvideox-tiny").to_dict()
+    with pytest.raises(UserError, match="transformer_config applies to hub weights"):
+        registry.card_from_dict({**tiny, "transformer_config": {"norm_eps": 1e-6}})

@@ -94,8 +94,8 @@ def frame_attention(
             torch.arange(start, stop, device=query.device) - text, per_frame, rounding_mode="floor"
         )
         mass.index_add_(0, row_frames, grouped)
-        if query_map is not None:
-            chosen = row_frames == query_frame
+        if query_map is not None and query_frame is not None:
+            chosen = row_frames.eq(query_frame)
             if bool(chosen.any()):
                 query_map += probs[:, chosen].sum(dim=(0, 1))
         del probs, grouped

@@ -297,7 +297,7 @@ class GateInfo:
     mixes: bool
 
 
-def repvideo_gates(transformer: torch.nn.Module) -> list[GateInfo]:
+def repvideo_gates(transformer: Any) -> list[GateInfo]:
     """Gate values and effective mixing per block; empty for a model without RepVideo.
 
     A block mixes when RepVideo is enabled, its cache holds more than one tensor (see

@@ -78,15 +78,15 @@ def capture_rows(captures: Captures, model: str, prompt: str, seed: int) -> Iter
         ):
             for f, value in enumerate(values.tolist()):
                 yield _row(base, **where, statistic=name, frame_i=f, frame_j=f + 1, value=value)
-    for item in captures.attentions:
+    for capture in captures.attentions:
         where = {
-            "step": item.step,
-            "timestep": captures.timesteps.get(item.step),
-            "block": item.block,
+            "step": capture.step,
+            "timestep": captures.timesteps.get(capture.step),
+            "block": capture.block,
             "tensor": "attention",
         }
-        mass = item.attention.frame_mass.tolist()
-        for i, text_mass in enumerate(item.attention.text_mass.tolist()):
+        mass = capture.attention.frame_mass.tolist()
+        for i, text_mass in enumerate(capture.attention.text_mass.tolist()):
             yield _row(base, **where, statistic="attention_text_mass", frame_i=i, value=text_mass)
             for j, value in enumerate(mass[i]):
                 yield _row(
@@ -114,7 +114,11 @@ def map_frame(captures: Captures, model: str, prompt: str, seed: int, query_fram
     if layout is None or not items:
         return rows_to_frame([])
     values = np.stack(
-        [c.attention.query_map.detach().double().cpu().numpy() for c in items]
+        [
+            c.attention.query_map.detach().double().cpu().numpy()
+            for c in items
+            if c.attention.query_map is not None  # all of them; narrows the type
+        ]
     )  # (n, L)
     count, length = values.shape
     position = np.arange(length)

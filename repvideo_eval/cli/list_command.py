@@ -38,11 +38,9 @@ def _print_suites() -> None:
 
 
 def _print_dimensions() -> None:
-    implemented = set(registry.implemented_dimensions())
     print("VBench dimensions:")
-    for name in registry.all_dimensions():
-        state = "implemented" if name in implemented else "not yet implemented"
-        print(f"  {name:<24} {state}")
+    for name in registry.implemented_dimensions():
+        print(f"  {name}")
 
 
 def execute(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from types import ModuleType
 
 from repvideo_eval.errors import EXIT_USER_ERROR, UserError
 
-# command name -> module implementing it (first docstring line is its help text)
+# command name -> module implementing it (its docstring is the command's --help description)
 COMMANDS: dict[str, str] = {
     "run": "repvideo_eval.cli.run",
     "list": "repvideo_eval.cli.list_command",
@@ -30,21 +30,8 @@ COMMANDS: dict[str, str] = {
 DEFAULT_COMMAND = "run"
 
 
-def available_commands() -> list[str]:
-    """Commands whose module is present (each package ships its own command module)."""
-    import importlib.util
-
-    return [
-        name for name, module in COMMANDS.items() if importlib.util.find_spec(module) is not None
-    ]
-
-
 def _load(command: str) -> ModuleType:
     return importlib.import_module(COMMANDS[command])
-
-
-def _summary(module: ModuleType) -> str:
-    return (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
 
 
 class _OneLineErrors(argparse.ArgumentParser):
@@ -63,7 +50,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     if command == DEFAULT_COMMAND:
-        others = ", ".join(name for name in available_commands() if name != DEFAULT_COMMAND)
+        others = ", ".join(name for name in COMMANDS if name != DEFAULT_COMMAND)
         parser.epilog = f"Other commands: {others} (run_eval.py COMMAND --help)."
     module.add_arguments(parser)
     return parser
@@ -82,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _quiet_defaults()
     args_list = list(sys.argv[1:] if argv is None else argv)
     command = DEFAULT_COMMAND
-    if args_list and args_list[0] in available_commands():
+    if args_list and args_list[0] in COMMANDS:
         command = args_list.pop(0)
     try:
         parser = build_parser(command)

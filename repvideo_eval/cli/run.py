@@ -111,13 +111,7 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
     if cards is None:
         cards = tuple(registry.load_card(name) for name in registry.resolve_model_names(args.model))
     suite = build_suite(args)
-    default_dims = tuple(d for d in suite.dimensions if d in registry.implemented_dimensions())
-    skipped = [d for d in suite.dimensions if d not in default_dims]
-    if skipped and not args.dimensions:
-        print(
-            f"note: suite {suite.name} names dimensions not implemented yet, skipped: {', '.join(skipped)}",
-            file=sys.stderr,
-        )
+    default_dims = suite.dimensions
     dimensions = (
         registry.parse_dimensions(args.dimensions, default_dims)
         if (args.dimensions or default_dims)
@@ -131,7 +125,6 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
         suite=suite,
         dimensions=dimensions,
         scoring_weights=weights,
-        device=args.device,
         vbench_mode=resolve_vbench_mode(args.vbench_mode, cards),
     )
 

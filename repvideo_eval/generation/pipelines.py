@@ -79,11 +79,32 @@ def _tiny_pipeline(card: ModelCard) -> Any:
     return CogVideoXPipeline(**components)
 
 
+def _check_transformer_config(transformer: Any, card: ModelCard) -> Any:
+    """Fail on an override the transformer's config does not hold (diffusers drops those)."""
+    for key, value in card.transformer_config:
+        if key not in transformer.config or transformer.config[key] != value:
+            raise UserError(
+                f"model card {card.name}: transformer_config.{key} is not a field of "
+                f"{type(transformer).__name__}'s config",
+                f"Use fields of its config.json: {', '.join(sorted(transformer.config))}.",
+            )
+    return transformer
+
+
 def _hub_pipeline(card: ModelCard) -> Any:
-    from diffusers import CogVideoXPipeline
+    from diffusers import CogVideoXPipeline, CogVideoXTransformer3DModel
 
     dtype = TORCH_DTYPES[card.dtype]
-    pipe = CogVideoXPipeline.from_pretrained(card.weights, torch_dtype=dtype)
+    overrides = dict(card.transformer_config)
+    components = {}
+    if overrides:
+        components["transformer"] = _check_transformer_config(
+            CogVideoXTransformer3DModel.from_pretrained(
+                card.weights, subfolder="transformer", torch_dtype=dtype, **overrides
+            ),
+            card,
+        )
+    pipe = CogVideoXPipeline.from_pretrained(card.weights, torch_dtype=dtype, **components)
     if card.repvideo is not None:
         learned = None
         if card.transformer_weights:
@@ -99,7 +120,9 @@ def _hub_pipeline(card: ModelCard) -> Any:
                     source if source.is_dir() else Path(snapshot_download(card.transformer_weights))
                 )
                 out_dir = ensure_converted(sat_dir, converted_weights_dir(card.transformer_weights))
-            pipe.transformer = load_repvideo(out_dir, torch_dtype=dtype)
+            pipe.transformer = _check_transformer_config(
+                load_repvideo(out_dir, torch_dtype=dtype, config_overrides=overrides), card
+            )
             learned = pipe.transformer.repvideo_gates.detach().clone()
         _apply_repvideo_settings(pipe.transformer, card, learned)
     return pipe

@@ -7,6 +7,8 @@ weights: the twin is reproducible without any file.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from diffusers import AutoencoderKLCogVideoX, CogVideoXDPMScheduler, CogVideoXTransformer3DModel
 from transformers import T5Config, T5EncoderModel
@@ -90,7 +92,7 @@ def tiny_scheduler() -> CogVideoXDPMScheduler:
     )
 
 
-def build_tiny_components(seed: int) -> dict[str, object]:
+def build_tiny_components(seed: int) -> dict[str, Any]:
     """Components for `CogVideoXPipeline(**components)`; weights depend only on `seed`."""
     torch.manual_seed(seed)
     transformer = CogVideoXTransformer3DModel(**tiny_transformer_config())

@@ -1,6 +1,6 @@
 """Ablations over RepVideo's two knobs: cache window (cache size) and gates (learned/fixed/off).
 
-`load_grid` turns a YAML grid into per-variant overrides for the lead's `ablate` command;
+`load_grid` turns a YAML grid into per-variant overrides for the `ablate` command;
 `write_ablation_report` reads the resulting runs (cards that differ only in their `repvideo`
 settings) and writes a table with bootstrap intervals and paired differences from a baseline,
 plus curves over cache size.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -33,8 +34,7 @@ def save_figure(figure: Figure, stem: Path) -> list[Path]:
         # SVG keeps text as text (searchable, smaller) instead of glyph outlines.
         with matplotlib.rc_context({"svg.fonttype": "none"}):
             write_with_atomic(
-                target,
-                lambda tmp, fmt=fmt: figure.savefig(tmp, format=fmt, dpi=120, bbox_inches="tight"),
+                target, partial(figure.savefig, format=fmt, dpi=120, bbox_inches="tight")
             )
         paths.append(target)
     return paths

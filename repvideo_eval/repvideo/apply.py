@@ -9,6 +9,7 @@ add ``repvideo_gates`` to an existing optimizer yourself if you train the gates.
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TypeGuard, cast
 
 import torch
 
@@ -39,12 +40,12 @@ def supported_classes() -> list[str]:
     return sorted(_FAMILIES)
 
 
-def is_repvideo(transformer: object) -> bool:
+def is_repvideo(transformer: object) -> TypeGuard[RepVideoMixin]:
     """True when ``transformer`` has been converted by apply_repvideo (or loaded by load_repvideo)."""
     return isinstance(transformer, RepVideoMixin)
 
 
-def repvideo_class_for(base_class_name: str) -> type:
+def repvideo_class_for(base_class_name: str) -> type[RepVideoMixin]:
     """The RepVideo subclass for a stock class name; TypeError for unsupported families."""
     if base_class_name not in _FAMILIES:
         raise TypeError(
@@ -89,8 +90,9 @@ def apply_repvideo(
         torch.full((len(blocks),), float(gate_init), dtype=ref.dtype, device=ref.device)
     )
 
-    transformer.__class__ = subclass
+    transformer.__class__ = cast(type[torch.nn.Module], subclass)  # a Module subclass too
     transformer.register_parameter("repvideo_gates", gates)
-    transformer.repvideo_cache_window = cache_window
-    transformer.repvideo_enabled = True
+    repvideo = cast(RepVideoMixin, transformer)  # now an instance of `subclass`
+    repvideo.repvideo_cache_window = cache_window
+    repvideo.repvideo_enabled = True
     return transformer

@@ -13,6 +13,7 @@ import torch
 
 from repvideo_eval.errors import UserError
 from repvideo_eval.repvideo.apply import is_repvideo
+from repvideo_eval.repvideo.model_state import RepVideoMixin
 from repvideo_eval.repvideo.schedule import validate_cache_window
 
 #: Gate settings understood by configure_repvideo besides a number or a list of numbers.
@@ -22,23 +23,24 @@ OFF = "off"
 GateSetting = str | float | int | Sequence[float] | torch.Tensor
 
 
-def _require_repvideo(transformer: torch.nn.Module) -> None:
+def _require_repvideo(transformer: torch.nn.Module) -> RepVideoMixin:
     if not is_repvideo(transformer):
         raise TypeError(
             "not a RepVideo transformer: call apply_repvideo() or load_repvideo() first"
         )
+    return transformer
 
 
 def get_gates(transformer: torch.nn.Module) -> list[float]:
     """The current gate values as floats (whatever ``repvideo_enabled`` says)."""
-    _require_repvideo(transformer)
-    return [float(v) for v in transformer.repvideo_gates.detach().float().cpu().tolist()]
+    model = _require_repvideo(transformer)
+    return [float(v) for v in model.repvideo_gates.detach().float().cpu().tolist()]
 
 
 def set_gates(transformer: torch.nn.Module, values: Sequence[float] | torch.Tensor) -> None:
     """Copy ``values`` (one per block) into the gates and switch RepVideo on."""
-    _require_repvideo(transformer)
-    gates: torch.nn.Parameter = transformer.repvideo_gates
+    model = _require_repvideo(transformer)
+    gates = model.repvideo_gates
     new = torch.as_tensor(values, dtype=torch.float32).flatten()
     if new.shape != gates.shape:
         raise UserError(
@@ -51,31 +53,29 @@ def set_gates(transformer: torch.nn.Module, values: Sequence[float] | torch.Tens
         )
     with torch.no_grad():
         gates.copy_(new.to(gates.dtype))
-    transformer.repvideo_enabled = True
+    model.repvideo_enabled = True
 
 
 def set_gates_constant(transformer: torch.nn.Module, value: float) -> None:
     """Set every gate to ``value`` (training-free ablation) and switch RepVideo on."""
-    _require_repvideo(transformer)
-    set_gates(transformer, [float(value)] * transformer.repvideo_gates.shape[0])
+    model = _require_repvideo(transformer)
+    set_gates(transformer, [float(value)] * model.repvideo_gates.shape[0])
 
 
 def disable_repvideo(transformer: torch.nn.Module) -> None:
     """Run the stock block loop (no cache, no mix) while keeping the gate values."""
-    _require_repvideo(transformer)
-    transformer.repvideo_enabled = False
+    _require_repvideo(transformer).repvideo_enabled = False
 
 
 def enable_repvideo(transformer: torch.nn.Module) -> None:
     """Run the RepVideo block loop again with the current gate values."""
-    _require_repvideo(transformer)
-    transformer.repvideo_enabled = True
+    _require_repvideo(transformer).repvideo_enabled = True
 
 
 def set_cache_window(transformer: torch.nn.Module, cache_window: int) -> None:
     """Change the cache size (the official code's 6)."""
-    _require_repvideo(transformer)
-    transformer.repvideo_cache_window = validate_cache_window(cache_window)
+    model = _require_repvideo(transformer)
+    model.repvideo_cache_window = validate_cache_window(cache_window)
 
 
 def configure_repvideo(
@@ -104,7 +104,7 @@ def configure_repvideo(
             )
     elif isinstance(gates, (int, float)) and not isinstance(gates, bool):
         set_gates_constant(transformer, float(gates))
-    elif isinstance(gates, (Sequence, torch.Tensor)):
+    elif isinstance(gates, (Sequence, torch.Tensor)) and not isinstance(gates, str):
         set_gates(transformer, gates)
     else:
         raise UserError(

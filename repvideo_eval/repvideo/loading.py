@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -15,9 +17,13 @@ from repvideo_eval.repvideo.model_state import GATES_FILE, read_gates_file
 
 
 def load_repvideo(
-    path: str | os.PathLike[str], torch_dtype: torch.dtype | None = None
+    path: str | os.PathLike[str],
+    torch_dtype: torch.dtype | None = None,
+    config_overrides: Mapping[str, Any] | None = None,
 ) -> torch.nn.Module:
     """The saved transformer with RepVideo applied and its gates, window and on/off state restored.
+
+    `config_overrides` replace fields of the saved diffusers config (a card's transformer_config).
 
     Returns the same object type apply_repvideo produces (e.g.
     ``RepVideoCogVideoXTransformer3DModel``). The folder also loads with the stock diffusers
@@ -40,7 +46,9 @@ def load_repvideo(
             f"{folder / GATES_FILE} has unreadable RepVideo settings ({err})",
             "Re-create the folder.",
         ) from None
-    model = subclass.repvideo_base_class.from_pretrained(folder, torch_dtype=torch_dtype)
+    model = subclass.repvideo_base_class.from_pretrained(
+        folder, torch_dtype=torch_dtype, **(config_overrides or {})
+    )
     apply_repvideo(model, cache_window=cache_window)
     set_gates(model, gates)
     model.repvideo_enabled = enabled

@@ -48,7 +48,7 @@ class RepVideoMixin:
     #: Short family name written next to the gates ("cogvideox", "wan").
     repvideo_family: ClassVar[str]
     #: The stock diffusers class this subclass extends; saved folders name it.
-    repvideo_base_class: ClassVar[type]
+    repvideo_base_class: ClassVar[type[Any]]
 
     repvideo_gates: torch.nn.Parameter
     repvideo_cache_window: int

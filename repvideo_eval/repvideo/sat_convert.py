@@ -179,16 +179,14 @@ def _check_pos_embedding(sat_table: torch.Tensor | None, diffusers_table: torch.
         )
 
 
-def diffusers_pos_table(model: torch.nn.Module, config: dict[str, Any]) -> torch.Tensor:
+def diffusers_pos_table(model: Any, config: dict[str, Any]) -> torch.Tensor:
     """The float32 sin-cos table diffusers computes for this config (a non-persistent buffer)."""
     return model.patch_embed._get_positional_embeddings(
         config["sample_height"], config["sample_width"], config["sample_frames"], device="cpu"
     )
 
 
-def build_transformer(
-    mapped_state: dict[str, torch.Tensor], config: dict[str, Any]
-) -> torch.nn.Module:
+def build_transformer(mapped_state: dict[str, torch.Tensor], config: dict[str, Any]) -> Any:
     """A stock CogVideoX transformer holding exactly ``mapped_state`` (strict, no random init)."""
     from diffusers import CogVideoXTransformer3DModel
 

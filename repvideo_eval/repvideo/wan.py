@@ -32,7 +32,7 @@ class RepVideoWanTransformer3DModel(RepVideoMixin, WanTransformer3DModel):
     def forward(
         self,
         hidden_states: torch.Tensor,
-        timestep: torch.LongTensor,
+        timestep: torch.Tensor,
         encoder_hidden_states: torch.Tensor,
         encoder_hidden_states_image: torch.Tensor | None = None,
         return_dict: bool = True,

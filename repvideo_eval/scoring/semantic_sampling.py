@@ -2,7 +2,7 @@
 
 vbench reads the semantic dimensions' frames with decord through `load_video(num_frames=16)` or
 `read_frames_decord_by_fps(num_frames=8, sample="middle")`; both pick frames with
-`get_frame_indices(sample="middle")`. We decode the whole video once (B's `DecodedVideo`) and pick
+`get_frame_indices(sample="middle")`. We decode the whole video once (`decode.DecodedVideo`) and pick
 the same indices from it; on H.264 files decord's random access and a full decode give the same
 pixels (checked by the parity tests, which run vbench's own reader).
 """

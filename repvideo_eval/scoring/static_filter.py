@@ -156,7 +156,9 @@ def static_decision(
     except VideoDecodeError as exc:
         return StaticDecision(video=name, static=False, weights_id=weights_id, error=str(exc))
     num, height, width = int(frames.shape[0]), int(frames.shape[1]), int(frames.shape[2])
-    base = dict(video=name, num_frames=num, height=height, width=width, weights_id=weights_id)
+    base: dict[str, Any] = dict(
+        video=name, num_frames=num, height=height, width=width, weights_id=weights_id
+    )
     if num < 2:
         return StaticDecision(
             static=False,

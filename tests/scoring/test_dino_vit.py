@@ -10,7 +10,8 @@ from repvideo_eval.scoring.models.dino_vit import DinoViT
 
 @pytest.fixture(scope="module")
 def models():
-    timm = pytest.importorskip("timm")
+    import timm
+
     torch.manual_seed(0)
     ours = DinoViT(embed_dim=192, depth=3, num_heads=3).eval()
     with torch.no_grad():

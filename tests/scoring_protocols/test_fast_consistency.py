@@ -27,9 +27,10 @@ from repvideo_eval.scoring.scorer import ScorerContext
 
 from .conftest import HERE, REPO_ROOT, render, write_video
 
-pytest.importorskip("dreamsim")
 sys.path.insert(0, str(HERE))
 from fast_models_fixture import TINY_DINOV2, build_fast_cache, shrink_official_models  # noqa: E402
+from make_dinov2_hub_fixture import FIXTURE as DINOV2_HUB_FIXTURE  # noqa: E402
+from make_dinov2_hub_fixture import STATE_PREFIX  # noqa: E402
 
 #: A facebookresearch/dinov2 checkout (folder holding `dinov2/`), used when present.
 DINOV2_HUB_CODE = os.environ.get("DINOV2_HUB_CODE", "/tmp/dinov2_ref")
@@ -215,29 +216,21 @@ def test_dinov2_matches_transformers_dinov2model():
         assert not torch.allclose(by_hand, sized, atol=1e-4)
 
 
-@pytest.mark.skipif(
-    not Path(DINOV2_HUB_CODE, "dinov2").is_dir(), reason="no facebookresearch/dinov2 checkout"
-)
-def test_dinov2_matches_hub_code_when_available():
-    os.environ.setdefault("XFORMERS_DISABLED", "1")
-    sys.path.insert(0, DINOV2_HUB_CODE)
-    try:
-        from fast_models_fixture import hub_dinov2_vitb14
+def test_dinov2_matches_the_hub_code_fixture():
+    """Ours against facebookresearch/dinov2's own model: its weights, input and output, stored by
+    `make_dinov2_hub_fixture.py` (the hub code is not on PyPI)."""
+    from safetensors.torch import load_file
 
-        torch.manual_seed(1)
-        ref = hub_dinov2_vitb14(TINY_DINOV2).eval()
-    finally:
-        sys.path.remove(DINOV2_HUB_CODE)
     from repvideo_eval.scoring.models.dinov2 import Dinov2ViT
 
-    with torch.no_grad():
-        for p in ref.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
+    stored = load_file(str(DINOV2_HUB_FIXTURE))
+    state = {
+        k.removeprefix(STATE_PREFIX): v for k, v in stored.items() if k.startswith(STATE_PREFIX)
+    }
     ours = Dinov2ViT(**TINY_DINOV2).eval()
-    ours.load_state_dict(ref.state_dict(), strict=True)
-    x = torch.randn(2, 3, 224, 224)
+    ours.load_state_dict(state, strict=True)
     with torch.no_grad():
-        assert (ref(x) - ours(x)).abs().max().item() < 1e-5
+        assert (ours(stored["input"]) - stored["output"]).abs().max().item() < 1e-5
 
 
 def test_missing_fast_weights_offline_name_file_and_command(tmp_path, monkeypatch):

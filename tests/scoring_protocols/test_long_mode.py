@@ -134,9 +134,6 @@ def test_clip_split_matches_vbench_long(tmp_path):
 
 
 def test_scene_cuts_match_vbench_long(tmp_path):
-    pytest.importorskip(
-        "scenedetect", reason="scene cuts need PySceneDetect: pip install --no-deps scenedetect"
-    )
     videos = _split_videos(tmp_path)
     scene_ref = _long_reference(tmp_path, "scenes", videos, "35.0")
     for video in videos:
@@ -254,9 +251,6 @@ def test_aggregation_and_fusion_match_vbench_long(tmp_path):
 
 
 def test_session_splits_at_cuts_and_averages_clip_scores(tmp_path):
-    pytest.importorskip(
-        "scenedetect", reason="scene cuts need PySceneDetect: pip install --no-deps scenedetect"
-    )
     video = write_video(tmp_path / "three colours-0.mp4", three_segments())
     item = VideoToScore(video, prompt="three colours", key={"sample": 0})
     dims = ["temporal_flickering", "subject_consistency"]

@@ -2,7 +2,7 @@
 
 Run as a script (a subprocess, so the ~3 GB of tensors never live in the pytest process):
     python tests/scoring_semantic/build_semantic_fixture.py CACHE_DIR
-Recipe: /work/shared/reference/vbench-parity-fixtures.md, with B's helpers (per-file seeds,
+Built with the quality dimensions' fixture helpers (per-file seeds,
 `perturb_constants`, fp16 TorchScript CLIP) from tests/scoring/build_vbench_fixture.py.
 
 * clip_model/ViT-B-32.pt: TorchScript, all fp16, logit_scale = ln(100) (appearance_style).
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for B's fixture helpers
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for the fixture helpers
 from scoring.build_vbench_fixture import build_clip, perturb_constants, seed_for  # noqa: E402
 
 FIXTURE_VERSION = "1"

@@ -33,6 +33,11 @@ def grit_available() -> bool:
     return importlib.util.find_spec("detectron2") is not None
 
 
+def _box(box: Sequence[float]) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = (int(v) for v in box)
+    return x0, y0, x1, y1
+
+
 def detections_from_grit(output: Sequence[tuple]) -> FrameDetections:
     """`dense_pred_to_caption_tuple` output -> FrameDetections.
 
@@ -41,7 +46,7 @@ def detections_from_grit(output: Sequence[tuple]) -> FrameDetections:
     """
     if not output:
         return FrameDetections()
-    regions = tuple(Region(str(text), tuple(int(v) for v in box)) for text, box, _ in output)  # type: ignore[misc]
+    regions = tuple(Region(str(text), _box(box)) for text, box, _ in output)
     return FrameDetections(regions, tuple(str(label) for label in output[0][2]))
 
 

@@ -147,7 +147,7 @@ class Owlv2Detector(Detector):
             self.image_processor = Owlv2ImageProcessor(
                 size={"height": TINY_IMAGE_SIZE, "width": TINY_IMAGE_SIZE}
             )
-            self.tokenizer = ClipBpeTokenizer()
+            self.tokenizer: ClipBpeTokenizer | HubTokenizer = ClipBpeTokenizer()
             self.weights_id = f"tiny-random:seed={tiny_seed}:detector=owlv2"
         else:
             # Hub download: huggingface_hub verifies LFS files against their sha256 etag; we

@@ -20,6 +20,8 @@ frame-count check).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from torchvision import transforms
@@ -96,7 +98,7 @@ class Scene(Scorer):
     def __init__(
         self,
         context: ScorerContext,
-        model: torch.nn.Module | None = None,
+        model: Any = None,
         weights_id: str | None = None,
     ) -> None:
         super().__init__(context)

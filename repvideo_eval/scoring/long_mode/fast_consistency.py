@@ -20,6 +20,7 @@ bicubic resizes run on floats, without the rounding and clamping a uint8 resize 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -76,6 +77,8 @@ def consistency_rule(features: torch.Tensor) -> float:
 
 class FastConsistency:
     """Loads the dimension's --dev_flag fast model once; `score(frames)` -> the clip2clip score."""
+
+    model: Any  # our DINOv2 ViT, or dreamsim's ensemble (untyped)
 
     def __init__(self, dimension: str, context: ScorerContext) -> None:
         if dimension not in FAST_EXTRACTORS:

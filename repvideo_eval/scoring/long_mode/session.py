@@ -273,7 +273,7 @@ class LongModeSession:
     ) -> ScoreRecord:
         filtered = dimension == "temporal_flickering" and flicker_clips is not None
         if filtered:
-            keep = {str(Path(p)) for p in flicker_clips}
+            keep = {str(Path(p)) for p in flicker_clips or ()}
             clip_records = [(c, r) for c, r in clip_records if str(c.path) in keep]
         details: dict[str, Any] = {
             "vbench_mode": "long" if self.consistency == "slow-fast" else "long-inclip",
@@ -301,7 +301,7 @@ class LongModeSession:
                 )
             )
             return self._record(video, dimension, None, 0.0, reason, weights_id, details)
-        scores = [float(r.score) for _, r in ok]
+        scores = [float(r.score) for _, r in ok if r.score is not None]
         score = mean_of_clips(scores)
         if self.consistency == "slow-fast" and dimension in SLOW_FAST_DIMENSIONS:
             score = self._slow_fast(video, dimension, [c for c, _ in ok], scores, details)

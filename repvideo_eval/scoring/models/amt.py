@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import torch
+from typing import Any
 
 from repvideo_eval.scoring.checkpoints import load_state_file
 from repvideo_eval.scoring.models.loading import resolve_for, seeded, skipped_init, tiny_weights_id
@@ -17,7 +16,7 @@ def amt_config_path() -> Path:
     return Path(vbench.__file__).parent / "third_party" / "amt" / "cfgs" / "AMT-S.yaml"
 
 
-def load_amt(context: ScorerContext) -> tuple[torch.nn.Module, str]:
+def load_amt(context: ScorerContext) -> tuple[Any, str]:
     """AMT-S from `amt_model/amt-s.pth` ({'state_dict': ...}, strict), or a tiny twin.
 
     The tiny twin keeps AMT-S's channels but uses 2 correlation levels and radius 1, so 32x32

@@ -8,7 +8,7 @@ weights. We build it the same way from the converted safetensors copy of the Tor
 
 from __future__ import annotations
 
-import torch
+from typing import Any
 
 from repvideo_eval.scoring.checkpoints import torchscript_state_dict
 from repvideo_eval.scoring.models.loading import (
@@ -21,9 +21,7 @@ from repvideo_eval.scoring.models.loading import (
 from repvideo_eval.scoring.scorer import ScorerContext
 
 
-def load_clip(
-    context: ScorerContext, weight_name: str, tiny_embed_dim: int
-) -> tuple[torch.nn.Module, str]:
+def load_clip(context: ScorerContext, weight_name: str, tiny_embed_dim: int) -> tuple[Any, str]:
     """(model in eval mode on the context device, weights_id)."""
     from clip.model import CLIP, build_model
 

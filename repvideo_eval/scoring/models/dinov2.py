@@ -15,6 +15,7 @@ official `dinov2_vitb14_pretrain.pth` loads with `strict=True`.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import nn
@@ -68,6 +69,7 @@ class Dinov2ViT(nn.Module):
         dim = tokens.shape[-1]
         w0, h0 = w // self.patch_size, h // self.patch_size
         m = int(math.sqrt(n))
+        kwargs: dict[str, Any]
         if self.interpolate_offset:
             kwargs = {
                 "scale_factor": (

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import torch
@@ -68,7 +69,7 @@ def _import_dreamsim():
 
 
 def _clip_as_dino(
-    vit: torch.nn.Module, state: dict, quick_gelu, open_clip: bool
+    vit: Any, state: dict, quick_gelu, open_clip: bool
 ) -> tuple[torch.nn.Module, torch.Tensor]:
     """`load_clip_as_dino` / `load_open_clip_as_dino` (ViT-B) on an already built `vit_base`."""
     vit.pos_drop = torch.nn.LayerNorm(vit.embed_dim)
@@ -206,7 +207,7 @@ def _vit_b16() -> torch.nn.Module:
 DINO_HEAD_DIMS = (768, 2048)
 
 
-def load_dreamsim(context: ScorerContext) -> tuple[torch.nn.Module, str]:
+def load_dreamsim(context: ScorerContext) -> tuple[Any, str]:
     """DreamSim ensemble from the dreamsim cache (`~/.cache`), or its tiny twin."""
     if context.weights == "tiny-random":
         return tiny_dreamsim(context.seed, context.device).eval(), tiny_weights_id(context)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -14,7 +15,7 @@ from repvideo_eval.scoring.preprocess import pad_amounts
 from repvideo_eval.scoring.scorer import ScorerContext
 
 
-def load_raft(context: ScorerContext) -> tuple[torch.nn.Module, str]:
+def load_raft(context: ScorerContext) -> tuple[Any, str]:
     """RAFT (large: small=False, no mixed precision) from `raft-things.pth`, or a tiny RAFT-small.
 
     The checkpoint keys carry DataParallel's `module.` prefix, stripped as vbench does. The tiny
@@ -55,7 +56,7 @@ def raft_input(frames_rgb: np.ndarray) -> torch.Tensor:
 
 @torch.inference_mode()
 def raft_flows(
-    model: torch.nn.Module, images: torch.Tensor, pairs: Sequence[tuple[int, int]], device: str
+    model: Any, images: torch.Tensor, pairs: Sequence[tuple[int, int]], device: str
 ) -> np.ndarray:
     """Upsampled flow (P, 2, H', W') of each (i, j) pair of `raft_input` frames, in one batch.
 

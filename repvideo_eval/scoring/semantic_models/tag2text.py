@@ -240,7 +240,7 @@ def load_tag2text_file(model: nn.Module, path: Path, window_size: int) -> Any:
     return result
 
 
-def load_tag2text(context: ScorerContext) -> tuple[nn.Module, str]:
+def load_tag2text(context: ScorerContext) -> tuple[Any, str]:
     """(Tag2Text captioner in eval mode on the context device, weights_id)."""
     tiny = context.weights == "tiny-random"
     configs = tiny_configs() if tiny else official_configs()

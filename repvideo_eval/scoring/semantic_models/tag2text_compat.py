@@ -42,6 +42,7 @@ import importlib.util
 import sys
 import types
 from collections.abc import Iterable
+from typing import Any
 
 import torch
 from torch import nn
@@ -51,7 +52,7 @@ _INSTALLED = False
 
 def find_pruneable_heads_and_indices(
     heads: Iterable[int], n_heads: int, head_size: int, already_pruned_heads: set[int]
-) -> tuple[set[int], torch.LongTensor]:
+) -> tuple[set[int], torch.Tensor]:
     """transformers 4.33's helper: heads still to prune (minus pruned ones) and the kept indices.
 
     Returns the set of heads to prune (excluding `already_pruned_heads`) and the flat indices of
@@ -64,7 +65,7 @@ def find_pruneable_heads_and_indices(
         head = head - sum(1 if h < head else 0 for h in already_pruned_heads)
         mask[head] = 0
     mask = mask.view(-1).contiguous().eq(1)
-    index: torch.LongTensor = torch.arange(len(mask))[mask].long()
+    index = torch.arange(len(mask))[mask].long()
     return heads, index
 
 
@@ -100,7 +101,7 @@ def _init_weights_v433(self) -> None:
     embeddings to the input embeddings (`tie_word_embeddings`, default True).
     """
 
-    def initialise(module: nn.Module) -> None:
+    def initialise(module: Any) -> None:
         if getattr(module, "_is_hf_initialized", False):
             return
         self._init_weights(module)
@@ -142,7 +143,7 @@ class _Hypotheses:
 @torch.no_grad()
 def beam_search_v433(
     decoder: nn.Module,
-    input_ids: torch.LongTensor,
+    input_ids: torch.Tensor,
     *,
     num_beams: int,
     max_length: int,
@@ -150,7 +151,7 @@ def beam_search_v433(
     eos_token_id: int,
     pad_token_id: int,
     **model_kwargs,
-) -> torch.LongTensor:
+) -> torch.Tensor:
     """`decoder.generate(input_ids, num_beams=..., ...)` as transformers 4.33.2 runs it for med.py.
 
     Returns (batch, length) token ids, padded like 4.33's `BeamSearchScorer.finalize`.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -56,7 +57,7 @@ def ensure_bpe_file() -> Path:
 class ViclipModel(nn.Module):
     """The two ViCLIP encoders under vbench's attribute names (`vision_encoder`, `text_encoder`, `temp`)."""
 
-    def __init__(self, vision: nn.Module, text: nn.Module) -> None:
+    def __init__(self, vision: Any, text: Any) -> None:  # vbench's ViCLIP encoders (untyped)
         super().__init__()
         self.vision_encoder = vision
         self.text_encoder = text

@@ -1,9 +1,9 @@
-"""Weight files of the semantic dimensions, registered into B's `weights` tables.
+"""Weight files of the semantic dimensions, added to the tables of `scoring.weights`.
 
-B's `weights.WEIGHT_FILES` / `DIMENSION_FILES` are the single source for downloads and checks;
-these entries belong there (TODO for the owner: move them into the table). Until then they are
-added on import of this module, which every semantic loader imports. No publisher gives a
-checksum for these files, so `weights.verify` applies trust-on-first-download (lock file).
+`weights.WEIGHT_FILES` / `DIMENSION_FILES` are the single source for downloads and checks; the
+entries below join them when this module is imported, which every semantic loader does (and so
+`fetch-weights`, which imports the scorer modules). No publisher gives a checksum for these
+files, so `weights.verify` applies trust-on-first-download (lock file).
 """
 
 from __future__ import annotations

@@ -1,0 +1,97 @@
+"""Baseline and RepVideo differ only in the method.
+
+The registered cards `cogvideox-2b` and `repvideo-2b` are loaded from tiny checkpoints in the real
+on-disk formats (a diffusers pipeline folder for the baseline, the official SAT checkpoint for
+RepVideo, converted as on first use), so each arm goes through its real loading path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from diffusers import CogVideoXPipeline
+from repvideo.sat_fixture import sat_state_from_diffusers, write_sat_checkpoint
+
+from repvideo_eval import registry
+from repvideo_eval.config import ModelCard, RepVideoSettings
+from repvideo_eval.generation.items import generation_items
+from repvideo_eval.generation.pipelines import load_pipeline
+from repvideo_eval.generation.tiny import (
+    build_tiny_components,
+    tiny_learned_gates,
+    tiny_transformer_config,
+)
+from repvideo_eval.generation.worker import VideoGenerator
+from repvideo_eval.repvideo.sat_convert import convert_sat_checkpoint
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory) -> dict[str, Path]:
+    """The baseline's pipeline folder (stock diffusers config) and RepVideo converted from SAT."""
+    root = tmp_path_factory.mktemp("arms")
+    components = build_tiny_components(0)
+    CogVideoXPipeline(**components).save_pretrained(root / "pipeline")
+    transformer = components["transformer"]
+    gates = tiny_learned_gates(transformer.config.num_layers, 0)
+    write_sat_checkpoint(root / "sat", sat_state_from_diffusers(transformer, gates))
+    # Only what the tiny shapes need; norm_eps stays the converter's SAT value.
+    config = tiny_transformer_config()
+    shapes = ("sample_width", "sample_height", "sample_frames", "max_text_seq_length")
+    convert_sat_checkpoint(
+        root / "sat", root / "converted", config_overrides={k: config[k] for k in shapes}
+    )
+    return {"pipeline": root / "pipeline", "converted": root / "converted"}
+
+
+def registered(name: str, checkpoints: dict[str, Path], **fields) -> ModelCard:
+    """A registered card, its weights pointed at the local tiny checkpoints."""
+    card = registry.load_card(name)
+    local = {"weights": str(checkpoints["pipeline"])}
+    if card.transformer_weights:
+        local["transformer_weights"] = str(checkpoints["converted"])
+    return dataclasses.replace(card, **local, **fields)
+
+
+def test_transformer_configs_are_equal_but_for_repvideo(checkpoints) -> None:
+    baseline = load_pipeline(registered("cogvideox-2b", checkpoints), "cpu").transformer
+    method = load_pipeline(registered("repvideo-2b", checkpoints), "cpu").transformer
+    stock = CogVideoXPipeline.from_pretrained(checkpoints["pipeline"]).transformer
+    assert stock.config.norm_eps == 1e-5  # the stock config: the card's override is what aligns
+    assert baseline.config.norm_eps == method.config.norm_eps == 1e-6
+
+    def fields(model) -> dict:
+        return {k: v for k, v in model.config.items() if not k.startswith("_")}
+
+    assert fields(baseline) == fields(method)
+    assert method.repvideo_cache_window == 6 and not hasattr(baseline, "repvideo_gates")
+
+
+def test_a_transformer_config_field_the_model_lacks_is_a_user_error(checkpoints) -> None:
+    from repvideo_eval.errors import UserError
+
+    card = registered("cogvideox-2b", checkpoints, transformer_config=(("norm_epsilon", 1e-6),))
+    with pytest.raises(UserError, match="transformer_config.norm_epsilon is not a field"):
+        load_pipeline(card, "cpu")
+
+
+def test_repvideo_off_on_the_baseline_weights_writes_the_baseline_videos(
+    checkpoints, tmp_path: Path
+) -> None:
+    """End to end through the generation worker: the same mp4 bytes, prompt for prompt."""
+    tiny = registry.load_card("cogvideox-tiny")
+    baseline = registered("cogvideox-2b", checkpoints, dtype="float32", sampler=tiny.sampler)
+    off = baseline.with_repvideo(RepVideoSettings(gates="off"), name="repvideo-off")
+    assert off.card_hash != baseline.card_hash  # two video folders, not one reused
+    suite = registry.load_suite("smoke")
+    suite = dataclasses.replace(suite, prompts=suite.prompts[:2])
+    videos: dict[str, list[bytes]] = {}
+    for card in (baseline, off):
+        worker = VideoGenerator(card.to_dict(), device="cpu")
+        items = generation_items(card, suite, tmp_path / "run")
+        for item in items:
+            worker.process(item)
+        videos[card.name] = [Path(item.video_path).read_bytes() for item in items]
+    assert len(videos["repvideo-off"]) == 2
+    assert videos["repvideo-off"] == videos["cogvideox-2b"]
