@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from repvideo_eval.atomic import write_json_atomic
 from repvideo_eval.config import Suite
 from repvideo_eval.generation.items import GenerationItem
-from repvideo_eval.generation.video_io import write_json_atomic
 
 
 @dataclass(frozen=True)

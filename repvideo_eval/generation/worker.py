@@ -13,11 +13,12 @@ from typing import Any
 
 import torch
 
+from repvideo_eval.atomic import write_json_atomic
 from repvideo_eval.config import ModelCard
 from repvideo_eval.generation.items import GenerationItem
 from repvideo_eval.generation.pipelines import load_pipeline, sample_video
 from repvideo_eval.generation.provenance import device_description, package_versions
-from repvideo_eval.generation.video_io import write_json_atomic, write_video_atomic
+from repvideo_eval.generation.video_io import write_video_atomic
 
 
 def resolve_device(device: str) -> str:
