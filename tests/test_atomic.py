@@ -3,14 +3,17 @@ real processes can fill at the same moment."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import warnings
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -94,8 +97,10 @@ def test_a_folder_swap_never_replaces_a_filled_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "never").exists() and _leftovers(tmp_path) == []
 
 
-# Each racer prepares the same three cache entries as the other, step by step; before each step
-# both wait at a file barrier, so the two processes write the same entry at the same moment.
+# Each racer prepares the same cache entries as the other, step by step; before each step both
+# wait at a file barrier, so the two processes write the same entry at the same moment. The
+# download step fetches one shared weight file plus one of its own (unpublished checksums: both
+# are recorded in the one lock file, which neither process may clobber).
 RACER = textwrap.dedent(
     """
     import json, os, sys, time
@@ -105,8 +110,9 @@ RACER = textwrap.dedent(
     from repvideo_eval.scoring.checkpoints import torchscript_state_dict
     from repvideo_eval.scoring.long_mode.session import write_clip
     from repvideo_eval.scoring.semantic_models.viclip import ensure_bpe_file
+    from repvideo_eval.scoring.weights import WeightFile, download_weight
 
-    folder, me = Path(sys.argv[1]), sys.argv[2]
+    folder, me, base = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 
     def barrier(step):
         (folder / f"ready-{step}-{me}").touch()
@@ -120,19 +126,46 @@ RACER = textwrap.dedent(
     barrier("clip")
     frames = np.full((8, 32, 32, 3), 128, dtype=np.uint8)
     write_clip(folder / "clips" / "v_000.mp4", frames, fps=8)
+    barrier("download")
+    for name in ("shared", f"own-{me}"):
+        spec = WeightFile(name, f"m_model/{name}.bin", f"{base}/payload.bin")
+        download_weight(spec, folder / "weights", progress=False)
     print(json.dumps({"keys": sorted(state), "bpe": str(bpe)}))
     """
 )
 
 
-def test_two_processes_fill_the_same_cache_entries_at_once(tmp_path: Path) -> None:
+@pytest.fixture()
+def served(tmp_path: Path) -> Iterator[tuple[str, bytes]]:
+    """http://127.0.0.1:<port>/payload.bin (loopback only)."""
+    root = tmp_path / "served"
+    root.mkdir()
+    payload = os.urandom(3 << 20)
+    (root / "payload.bin").write_bytes(payload)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=root))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", payload
+    server.shutdown()
+    server.server_close()
+
+
+def test_two_processes_fill_the_same_cache_entries_at_once(
+    tmp_path: Path, served: tuple[str, bytes]
+) -> None:
     import torch
 
+    base, payload = served
     torch.jit.script(torch.nn.Linear(4, 3)).save(str(tmp_path / "scripted.pt"))
     env = {**os.environ, "PYTHONPATH": str(REPO), "VBENCH_CACHE_DIR": str(tmp_path / "vbench")}
     racers = [
         subprocess.Popen(
-            [sys.executable, "-c", RACER, str(tmp_path), name],
+            [sys.executable, "-c", RACER, str(tmp_path), name, base],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -163,5 +196,13 @@ def test_two_processes_fill_the_same_cache_entries_at_once(tmp_path: Path) -> No
     from repvideo_eval.generation.video_io import read_video_frames
 
     assert read_video_frames(tmp_path / "clips" / "v_000.mp4").shape == (8, 32, 32, 3)
-    for folder in (tmp_path, bpe.parent, tmp_path / "clips"):
+
+    from repvideo_eval.scoring.weights import LOCK_FILE_NAME
+
+    weights = tmp_path / "weights"
+    names = ("shared", "own-a", "own-b")
+    assert all((weights / "m_model" / f"{n}.bin").read_bytes() == payload for n in names)
+    lock = json.loads((weights / LOCK_FILE_NAME).read_text())
+    assert sorted(lock) == sorted(f"m_model/{n}.bin" for n in names)
+    for folder in (tmp_path, bpe.parent, tmp_path / "clips", weights, weights / "m_model"):
         assert _leftovers(folder) == []  # one file per entry, no temp left behind
