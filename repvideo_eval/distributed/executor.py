@@ -52,7 +52,8 @@ def split_complete(
     Only a stage without outputs to look at (no `is_complete`) falls back on the manifest's
     record of a finished attempt.
     """
-    todo, complete = [], []
+    todo: list[Any] = []
+    complete: list[Any] = []
     for item in items:
         if is_complete is not None:
             finished = is_complete(item)
