@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from repvideo_eval.atomic import write_with_atomic
+from repvideo_eval.atomic import write_json_atomic, write_with_atomic
 from repvideo_eval.config import ModelCard, RunSpec
 from repvideo_eval.errors import UserError
 from repvideo_eval.generation.items import GenerationItem, generation_complete, generation_items
 from repvideo_eval.generation.provenance import package_versions
-from repvideo_eval.generation.video_io import write_json_atomic
 from repvideo_eval.stages import (
     FilterItem,
     ScoringItem,

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from repvideo_eval.atomic import write_json_atomic
 from repvideo_eval.config import Suite
+from repvideo_eval.crashpoints import crash_point
 from repvideo_eval.generation.items import GenerationItem
-from repvideo_eval.generation.video_io import write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,12 @@ def scoring_items(
         dimensions = dimensions_for_video(item, dims_by_prompt, flicker_kept)
         if item.key in items or not dimensions:
             continue
+        # A score is finished iff its record exists: a video interrupted half-way through its
+        # dimensions is scored on the rest only; a fully scored one is skipped as complete.
+        missing = tuple(
+            d for d in dimensions if not score_record_path(run_dir, weights, item, d).is_file()
+        )
+        dimensions = missing or dimensions
         clips = None
         if long_mode and flicker_kept is not None and item.key in flicker_kept:
             clips = tuple(sorted(flicker_kept[item.key]))
@@ -218,6 +225,7 @@ def scoring_items(
 
 
 def scoring_complete(item: ScoringItem) -> bool:
+    """Finished iff every record exists (the manifest is never consulted)."""
     return all(Path(path).is_file() for path in item.record_paths)
 
 
@@ -281,6 +289,7 @@ class ScoringWorker:
             record = records[dimension]
             errors += record.error is not None
             write_json_atomic(dataclasses.asdict(record) | {"video": item.video_path}, Path(path))
+            crash_point("score-written")
         return {"dimensions": len(item.dimensions), "errors": errors}
 
 

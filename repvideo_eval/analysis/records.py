@@ -14,15 +14,13 @@ One row per number. Columns (``COLUMNS``):
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from repvideo_eval.analysis.layout import TokenLayout
 from repvideo_eval.analysis.probes import Captures, GateInfo
-from repvideo_eval.atomic import write_with_atomic
+from repvideo_eval.atomic import AtomicFile, write_with_atomic
 
 COLUMNS = (
     "model",
@@ -167,30 +165,27 @@ class StreamingCsv:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._temp: Path | None = None
+        self._file: AtomicFile | None = None
 
     def append(self, frame: Any) -> None:
-        if self._temp is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(prefix=".partial-", suffix=".csv", dir=self.path.parent)
-            os.close(handle)
-            self._temp = Path(name)
-            frame.iloc[:0].to_csv(self._temp, index=False)
-        frame.to_csv(self._temp, mode="a", header=False, index=False)
+        if self._file is None:
+            self._file = AtomicFile(self.path)
+            frame.iloc[:0].to_csv(self._file.temp, index=False)
+        frame.to_csv(self._file.temp, mode="a", header=False, index=False)
 
     def commit(self, empty: Any) -> Path:
         """Rename the temp file into place (an empty table with ``empty``'s header if nothing came)."""
-        if self._temp is None:
+        if self._file is None:
             self.append(empty)
-        assert self._temp is not None
-        os.replace(self._temp, self.path)
-        self._temp = None
-        return self.path
+        assert self._file is not None
+        path = self._file.commit()
+        self._file = None
+        return path
 
     def discard(self) -> None:
-        if self._temp is not None:
-            self._temp.unlink(missing_ok=True)
-            self._temp = None
+        if self._file is not None:
+            self._file.discard()
+            self._file = None
 
 
 class MapAccumulator:

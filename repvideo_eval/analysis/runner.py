@@ -14,7 +14,6 @@ output folder (each written to a temp name, then renamed):
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 
 from repvideo_eval.analysis.attention_stats import DEFAULT_CHUNK_ELEMENTS
 from repvideo_eval.analysis.options import check_query_frame, latent_frames
-from repvideo_eval.atomic import write_text_atomic
+from repvideo_eval.atomic import write_json_atomic
 from repvideo_eval.config import ModelCard
 from repvideo_eval.errors import UserError
 
@@ -60,10 +59,6 @@ class AnalysisOutputs:
     metadata_json: Path
     figures: list[Path] = field(default_factory=list)
     videos: list[Path] = field(default_factory=list)
-
-
-def _write_json_atomic(data: dict[str, Any], path: Path) -> None:
-    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def _token_frames(pipe: Any, card: ModelCard) -> int:
@@ -241,5 +236,5 @@ def run_analysis(
         "versions": package_versions(),
     }
     metadata_path = output_dir / METADATA_JSON
-    _write_json_atomic(metadata, metadata_path)
+    write_json_atomic(metadata, metadata_path, sort_keys=False)
     return AnalysisOutputs(output_dir, stats_path, maps_path, metadata_path, figures, sinks.videos)

@@ -4,6 +4,10 @@ One actor per GPU (or per `gpus_per_worker`), each building its worker once. The
 exactly one call in flight per actor and hands the next item to whichever actor finishes first
 (`ray.wait`), so fast and slow GPUs balance themselves. Every start and outcome is appended to
 the manifest; a rerun skips what is complete and finishes the rest.
+
+Completion is a fact about files: given `is_complete`, an item is skipped iff its outputs are on
+disk, whatever the manifest says. The manifest is a log of attempts, errors and timings; a driver
+killed after a worker finished an item but before the outcome was logged loses no work.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 import ray
 
-from .manifest import DONE, ItemState, ManifestWriter, read_manifest
+from .manifest import DONE, FOUND, ItemState, ManifestWriter, read_manifest
 from .planning import plan_workers
 from .pool import PoolCounts, StagePool, WorkerStartError
 from .progress import StageProgress
@@ -43,15 +47,20 @@ def split_complete(
     previous: dict[str, ItemState],
     is_complete: Callable[[Any], bool] | None,
 ) -> tuple[list[Any], list[Any]]:
-    """(to do, already complete): complete iff the manifest says done AND is_complete(item)."""
-    todo, complete = [], []
+    """(to do, already complete): complete iff `is_complete(item)`, from the item's files alone.
+
+    Only a stage without outputs to look at (no `is_complete`) falls back on the manifest's
+    record of a finished attempt.
+    """
+    todo: list[Any] = []
+    complete: list[Any] = []
     for item in items:
-        state = previous.get(item.key)
-        finished = state is not None and state.status == DONE
-        if finished and (is_complete is None or is_complete(item)):
-            complete.append(item)
+        if is_complete is not None:
+            finished = is_complete(item)
         else:
-            todo.append(item)
+            state = previous.get(item.key)
+            finished = state is not None and state.status == DONE
+        (complete if finished else todo).append(item)
     return todo, complete
 
 
@@ -85,6 +94,10 @@ def run_stage(
     with ManifestWriter(manifest_path, stage) as manifest:
         previous = read_manifest(manifest_path, stage)
         todo, complete = split_complete(items, previous, is_complete)
+        for item in complete:  # finished on disk, but its outcome never reached the log
+            state = previous.get(item.key)
+            if state is None or state.status != DONE:
+                manifest.append(FOUND, key=item.key)
         counts, workers = PoolCounts(), 0
         if not todo:
             StageProgress(stage, len(items), len(complete), enabled=progress).close()

@@ -1,4 +1,7 @@
-"""The resumable record of a stage: an append-only JSON Lines file, one event per line.
+"""The log of a stage: an append-only JSON Lines file, one event per line.
+
+It records attempts, errors and timings; it is never needed to skip work (completion is read from
+each item's files, `executor.split_complete`).
 
 Why JSONL and not sqlite: the driver is the only writer, so no database locking is needed; an
 append of one line is the whole transaction, and a line torn by `kill -9` is simply skipped on
@@ -27,6 +30,10 @@ DONE = "done"
 FAILED = "failed"
 STARTED = "started"  # a start with no outcome: the attempt was interrupted (or is still running)
 RETRYING = "retrying"  # the last attempt raised or its worker died; more attempts were allowed
+
+# The event a rerun logs for an item it found complete on disk with no recorded success (the
+# driver died after the worker wrote the outputs); it reads back as DONE.
+FOUND = "found"
 
 
 @dataclass
@@ -150,6 +157,10 @@ def _apply(state: ItemState, record: dict[str, Any]) -> None:
         state.status = STARTED
         state.started_at = record.get("ts")
         state.finished_at = None
+        return
+    if event == FOUND:
+        state.status = DONE
+        state.error = None
         return
     seconds = record.get("seconds")
     if seconds is not None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import ray
 
+from repvideo_eval.crashpoints import mark_driver
 from repvideo_eval.errors import UserError
 
 from .types import Resources
@@ -32,6 +33,7 @@ def ray_session(resources: Resources) -> Iterator[bool]:
         if resources.ray_address:
             ray.init(address=resources.ray_address, include_dashboard=False, log_to_driver=True)
         else:
+            mark_driver()  # a local Ray's workers inherit this environment (resume tests)
             ray.init(include_dashboard=False, log_to_driver=True)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         if not resources.ray_address:

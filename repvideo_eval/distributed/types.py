@@ -20,8 +20,8 @@ class WorkItem(Protocol):
 class Worker(Protocol):
     """Constructed once per actor (so a model loads once per GPU), then fed items one by one.
 
-    `process` writes its outputs itself, atomically (temp name, then `os.replace`), and returns
-    JSON-able metadata that the manifest keeps (e.g. the scoring records of a video).
+    `process` writes its outputs itself, through `repvideo_eval.atomic` (a rerun skips an item
+    iff its outputs are on disk), and returns JSON-able metadata that the manifest logs.
     """
 
     def __init__(self, **kwargs: Any) -> None: ...

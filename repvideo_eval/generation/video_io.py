@@ -1,21 +1,18 @@
-"""Writing and reading generated videos and their sidecars, atomically.
+"""Writing and reading generated videos.
 
-A video is complete iff its mp4 and its JSON sidecar both exist under their final names: both are
-written to temporary names in the same folder and renamed, sidecar last, so a crash never leaves a
-file that looks complete.
+A video is encoded under a temporary name in its folder and renamed (`repvideo_eval.atomic`); the
+worker writes its sidecar after it, so the sidecar marks a finished video
+(`generation.items.generation_complete`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import imageio.v2 as imageio
 import numpy as np
 
-from repvideo_eval.atomic import write_text_atomic, write_with_atomic
+from repvideo_eval.atomic import write_with_atomic
 
 
 def frames_to_uint8(frames: np.ndarray) -> np.ndarray:
@@ -41,12 +38,6 @@ def write_video_atomic(frames: np.ndarray, path: Path, fps: int) -> None:
         )
 
     write_with_atomic(Path(path), encode)
-
-
-def write_json_atomic(data: Mapping[str, Any], path: Path) -> None:
-    write_text_atomic(
-        Path(path), json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    )
 
 
 def read_video_frames(path: Path) -> np.ndarray:

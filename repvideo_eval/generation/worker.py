@@ -13,11 +13,13 @@ from typing import Any
 
 import torch
 
+from repvideo_eval.atomic import write_json_atomic
 from repvideo_eval.config import ModelCard
+from repvideo_eval.crashpoints import crash_point
 from repvideo_eval.generation.items import GenerationItem
 from repvideo_eval.generation.pipelines import load_pipeline, sample_video
 from repvideo_eval.generation.provenance import device_description, package_versions
-from repvideo_eval.generation.video_io import write_json_atomic, write_video_atomic
+from repvideo_eval.generation.video_io import write_video_atomic
 
 
 def resolve_device(device: str) -> str:
@@ -51,6 +53,7 @@ class VideoGenerator:
         started = time.perf_counter()
         frames, sampler_info = sample_video(self.pipe, self.card, item.prompt, item.seed)
         write_video_atomic(frames, Path(item.video_path), fps=self.card.sampler.fps)
+        crash_point("video-written")
         seconds = time.perf_counter() - started
         sidecar = {
             "prompt": item.prompt,
@@ -68,5 +71,6 @@ class VideoGenerator:
             "device": self.device_text,
             "seconds": round(seconds, 3),
         }
-        write_json_atomic(sidecar, Path(item.sidecar_path))
+        write_json_atomic(sidecar, Path(item.sidecar_path))  # last: it marks the item finished
+        crash_point("sidecar-written")
         return {"seconds": seconds, "video": item.video_path}

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from repvideo_eval.atomic import write_with_atomic
 from repvideo_eval.repvideo.block_loop import (
     RunBlock,
     Streams,
@@ -95,20 +96,12 @@ def gates_metadata(model: RepVideoMixin) -> dict[str, str]:
 
 
 def write_gates_file(directory: str, model: RepVideoMixin) -> str:
-    """Write ``repvideo.safetensors`` atomically (temp name in the same folder, then rename)."""
-    os.makedirs(directory, exist_ok=True)
-    target = os.path.join(directory, GATES_FILE)
-    fd, tmp = tempfile.mkstemp(prefix=".repvideo-", suffix=".tmp", dir=directory)
-    os.close(fd)
-    try:
-        gates = model.repvideo_gates.detach().to("cpu", torch.float32).contiguous()
-        save_file({GATES_KEY: gates}, tmp, metadata=gates_metadata(model))
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-    return target
+    """Write ``repvideo.safetensors`` through ``repvideo_eval.atomic`` (whole, shareable)."""
+    target = Path(directory) / GATES_FILE
+    gates = model.repvideo_gates.detach().to("cpu", torch.float32).contiguous()
+    metadata = gates_metadata(model)
+    write_with_atomic(target, lambda tmp: save_file({GATES_KEY: gates}, tmp, metadata=metadata))
+    return str(target)
 
 
 def read_gates_file(directory: str) -> tuple[torch.Tensor, dict[str, str]]:

@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from repvideo_eval.atomic import atomic_dir
 from repvideo_eval.errors import UserError
 from repvideo_eval.repvideo.model_state import GATES_FILE
 from repvideo_eval.repvideo.sat_keys import (
@@ -267,14 +266,14 @@ def convert_sat_checkpoint(
     apply_repvideo(model, cache_window=cache_window)
     set_gates(model, mapped.gates.float())
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.converting-", dir=out.parent))
     try:
-        model.save_pretrained(tmp, safe_serialization=True)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        with atomic_dir(out) as folder:
+            model.save_pretrained(folder, safe_serialization=True)
+    except FileExistsError:
+        raise UserError(
+            f"output folder {out} appeared while converting (another conversion?)",
+            "Choose a new folder or delete the old one first.",
+        ) from None
     return ConversionReport(
         out_dir=out,
         source=source,
@@ -307,5 +306,10 @@ def ensure_converted(
         )
     if out.exists():
         out.rmdir()
-    convert_sat_checkpoint(sat_dir, out, **convert_kwargs)
+    try:
+        convert_sat_checkpoint(sat_dir, out, **convert_kwargs)
+    except UserError:
+        if is_converted(out):  # another process converted it meanwhile: use theirs
+            return out
+        raise
     return out

@@ -11,13 +11,12 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from repvideo_eval.atomic import write_with_atomic
 from repvideo_eval.errors import UserError
 
 
@@ -80,13 +79,9 @@ def torchscript_state_dict(path: Path, source_sha256: str) -> dict[str, torch.Te
         ) from None
     state = {k: v.detach().clone().contiguous() for k, v in archive.state_dict().items()}
     del archive
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{converted.name}.", suffix=".tmp")
-    os.close(fd)
+    metadata = {"source_sha256": source_sha256, "source": path.name}
     try:
-        save_file(state, tmp, metadata={"source_sha256": source_sha256, "source": path.name})
-        os.replace(tmp, converted)
+        write_with_atomic(converted, lambda tmp: save_file(state, str(tmp), metadata=metadata))
     except OSError:
         pass  # read-only cache: keep working from memory
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return state

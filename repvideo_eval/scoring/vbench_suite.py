@@ -55,6 +55,8 @@ def load_full_info(path: Path | None = None) -> list[dict]:
 
 
 def list_videos(videos_dir: Path) -> list[Path]:
+    """The folder's video files; hidden ones (as VBench's glob, and the temporary files a killed
+    writer leaves, `.<name>.<random>.tmp.mp4`) are not videos of the run."""
     videos_dir = Path(videos_dir)
     if not videos_dir.is_dir():
         raise UserError(
@@ -62,7 +64,9 @@ def list_videos(videos_dir: Path) -> list[Path]:
             "Pass the folder that holds the generated videos.",
         )
     videos = sorted(
-        p for p in videos_dir.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
+        p
+        for p in videos_dir.iterdir()
+        if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS and not p.name.startswith(".")
     )
     if not videos:
         raise UserError(

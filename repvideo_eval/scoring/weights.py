@@ -27,21 +27,22 @@ name (its real sha256 still goes into `weights_id`); "tiny-random" needs no file
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from repvideo_eval.atomic import write_text_atomic
+from repvideo_eval.atomic import AtomicFile, write_json_atomic
 from repvideo_eval.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -272,15 +273,29 @@ def _read_lock(cache: Path) -> dict[str, dict]:
         ) from None
 
 
+@contextlib.contextmanager
+def _cache_locked(cache: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the cache folder, so that two processes recording different
+    files in the lock file at once cannot drop each other's entry."""
+    cache.mkdir(parents=True, exist_ok=True)
+    fd = os.open(cache, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def _write_lock_entry(cache: Path, spec: WeightFile, sha256: str) -> None:
-    entries = _read_lock(cache)
-    entries[spec.lock_key] = {
-        "sha256": sha256,
-        "url": spec.url,
-        "recorded_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "checksum_source": "trust on first download",
-    }
-    write_text_atomic(cache / LOCK_FILE_NAME, json.dumps(entries, indent=2, sort_keys=True) + "\n")
+    with _cache_locked(cache):
+        entries = _read_lock(cache)
+        entries[spec.lock_key] = {
+            "sha256": sha256,
+            "url": spec.url,
+            "recorded_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "checksum_source": "trust on first download",
+        }
+        write_json_atomic(entries, cache / LOCK_FILE_NAME)
 
 
 def verify(spec: WeightFile, path: Path, cache: Path, dimension_hint: Iterable[str] = ()) -> str:
@@ -382,32 +397,33 @@ def download_weight(
     too (one download for the DreamSim zip).
     """
     target = target if target is not None else cache / spec.relpath
-    target.parent.mkdir(parents=True, exist_ok=True)
     url = source_url(spec)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(tmp_name)
+    download = AtomicFile(target)  # a unique temp name: concurrent fetches of one file both work
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with download.temp.open("wb") as handle:
             _stream(url, handle, desc=target.name, progress=progress, timeout=timeout)
         if spec.archive_member is not None:
-            extracted = tmp.with_suffix(".member")
+            extracted = AtomicFile(target)
             try:
                 with (
-                    zipfile.ZipFile(tmp) as archive,
+                    zipfile.ZipFile(download.temp) as archive,
                     archive.open(spec.archive_member) as src,
-                    open(extracted, "wb") as dst,
+                    extracted.temp.open("wb") as dst,
                 ):
                     shutil.copyfileobj(src, dst, 1 << 22)
-                _extract_siblings(spec, tmp, target, cache)
+                _extract_siblings(spec, download.temp, target, cache)
             except (zipfile.BadZipFile, KeyError) as exc:
-                extracted.unlink(missing_ok=True)
+                extracted.discard()
                 raise UserError(
                     f"Downloaded archive from {url} is not a zip holding {spec.archive_member} ({exc}).",
                     "Retry later, or fetch it by hand into the cache.",
                 ) from None
-            tmp.unlink()
-            tmp = extracted
-        actual = sha256_file(tmp)
+            except BaseException:
+                extracted.discard()
+                raise
+            download.discard()
+            download = extracted
+        actual = sha256_file(download.temp)
         if spec.sha256 is not None and actual != spec.sha256:
             raise UserError(
                 f"Download of {spec.relpath} from {url} has sha256 {actual[:16]}..., expected {spec.sha256[:16]}....",
@@ -418,13 +434,13 @@ def download_weight(
                 f"Download of {spec.relpath} from {url} has sha256 {actual[:16]}..., expected prefix {spec.sha256_prefix}.",
                 "Retry; if it persists the upstream file changed, report it.",
             )
-        os.replace(tmp, target)
+        download.commit()
         if spec.sha256 is None:
             _write_lock_entry(cache, spec, actual)
         logger.info("Downloaded %s (sha256 %s)", target, actual)
         return target
     finally:
-        tmp.unlink(missing_ok=True)
+        download.discard()
 
 
 def _extract_siblings(spec: WeightFile, archive_path: Path, target: Path, cache: Path) -> None:
@@ -444,11 +460,9 @@ def _extract_siblings(spec: WeightFile, archive_path: Path, target: Path, cache:
                 or other_target.is_file()
             ):
                 continue
-            other_target.parent.mkdir(parents=True, exist_ok=True)
-            part = other_target.with_name(f".{other_target.name}.part")
-            with archive.open(other.archive_member) as src, open(part, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 22)
-            os.replace(part, other_target)
+            with AtomicFile(other_target) as part:
+                with archive.open(other.archive_member) as src, part.temp.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 22)
             if other.sha256 is None and other.sha256_prefix is None:
                 _write_lock_entry(cache, other, sha256_file(other_target))
 

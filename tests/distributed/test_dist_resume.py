@@ -75,9 +75,11 @@ def _interrupt_then_rerun(ray_local: str, tmp_path: Path, sig: int) -> None:
 
     states = read_manifest(manifest)
     reference = read_manifest(reference_dir / "m.jsonl")
-    assert {k: s.metadata for k, s in states.items()} == {
-        k: s.metadata for k, s in reference.items()
-    }
+    assert set(states) == set(reference)
+    for key, state in states.items():
+        # An item a worker finished after the driver died is complete on disk with no logged
+        # outcome: the rerun skips it and logs it as found (no metadata).
+        assert state.metadata in (reference[key].metadata, None)
     for i in range(NUM_ITEMS):
         item = Item(key=f"v{i:02d}", value=i)
         assert (run_dir / f"{item.key}.txt").read_text() == expected_text(item)

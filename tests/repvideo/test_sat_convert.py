@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import datetime
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -170,3 +173,42 @@ def test_ensure_converted_converts_once(tmp_path: Path, sat_state) -> None:
         convert_sat_checkpoint(
             tmp_path / "download", tmp_path / "conv2", config_overrides=TINY_OVERRIDES
         )
+
+
+RACER = """
+import sys, time
+from pathlib import Path
+from repvideo.sat_fixture import TINY_OVERRIDES
+from repvideo_eval.repvideo import ensure_converted
+
+sat, out, me = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+(out.parent / f"ready-{me}").touch()
+while len(list(out.parent.glob("ready-*"))) < 2:  # start converting together
+    time.sleep(0.01)
+print(ensure_converted(sat, out, config_overrides=TINY_OVERRIDES))
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_converting_at_once_both_get_one_folder(tmp_path: Path, sat_state) -> None:
+    write_sat_checkpoint(tmp_path / "sat", sat_state)
+    tests = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": f"{tests.parent}{os.pathsep}{tests}"}
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(tmp_path / "sat"), str(tmp_path / "conv"), me],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for me in ("a", "b")
+    ]
+    for racer in racers:
+        stdout, stderr = racer.communicate(timeout=600)
+        assert racer.returncode == 0, stderr[-3000:]
+        assert stdout.strip() == str(tmp_path / "conv")
+    assert _leftovers(tmp_path) == []  # the losing conversion's folder is gone
+    model = load_repvideo(tmp_path / "conv")
+    expected = sat_state[PREFIX + "transformer.learnable_gating"]
+    assert get_gates(model) == pytest.approx(expected.tolist(), abs=0)

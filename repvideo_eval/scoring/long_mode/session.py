@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -27,6 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from repvideo_eval.atomic import write_text_atomic, write_with_atomic
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.decode import DecodedVideo, VideoDecodeError
 from repvideo_eval.scoring.long_mode.aggregate import (
@@ -80,27 +80,26 @@ def write_clip(path: Path, frames: np.ndarray, fps: int) -> None:
     """H.264 yuv420p at CRF 23 (x264's default, what vbench's torchvision writer produces)."""
     import imageio.v2 as imageio
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.mp4")
-    imageio.mimwrite(
-        str(tmp),
-        list(frames),
-        fps=fps,
-        codec="libx264",
-        pixelformat="yuv420p",
-        macro_block_size=1,
-        quality=None,
-        output_params=["-crf", str(CLIP_CRF)],
-    )
-    # imageio-ffmpeg does not raise when ffmpeg refuses the input (e.g. odd sizes in yuv420p):
-    # it leaves an empty file, which must not pass for a clip.
-    if not tmp.is_file() or tmp.stat().st_size == 0:
-        tmp.unlink(missing_ok=True)
-        height, width = frames.shape[1:3]
-        raise OSError(
-            f"ffmpeg wrote no clip for {width}x{height} frames (libx264 yuv420p needs even sizes)"
+    def encode(tmp: Path) -> None:
+        imageio.mimwrite(
+            str(tmp),
+            list(frames),
+            fps=fps,
+            codec="libx264",
+            pixelformat="yuv420p",
+            macro_block_size=1,
+            quality=None,
+            output_params=["-crf", str(CLIP_CRF)],
         )
-    os.replace(tmp, path)
+        # imageio-ffmpeg does not raise when ffmpeg refuses the input (e.g. odd sizes in
+        # yuv420p): it leaves an empty file, which must not pass for a clip.
+        if not tmp.is_file() or tmp.stat().st_size == 0:
+            height, width = frames.shape[1:3]
+            raise OSError(
+                f"ffmpeg wrote no clip for {width}x{height} frames (libx264 yuv420p needs even sizes)"
+            )
+
+    write_with_atomic(path, encode)
 
 
 class LongModeSession:
@@ -218,9 +217,7 @@ class LongModeSession:
         ):
             for clip in clips:
                 write_clip(clip.path, frames[clip.start : clip.end], fps)
-            tmp = marker.with_name(marker.name + ".tmp")
-            tmp.write_text(json.dumps(manifest))
-            os.replace(tmp, marker)
+            write_text_atomic(marker, json.dumps(manifest))
         return SplitVideo(clips, fps, seconds, scenes)
 
     # -- scoring ---------------------------------------------------------------------------

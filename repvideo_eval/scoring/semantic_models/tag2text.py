@@ -42,6 +42,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from repvideo_eval.atomic import write_text_atomic
 from repvideo_eval.scoring.checkpoints import load_state_file
 from repvideo_eval.scoring.models.loading import resolve_for, seeded, tiny_weights_id
 from repvideo_eval.scoring.scorer import ScorerContext
@@ -113,12 +114,11 @@ def write_bert_standin(folder: Path) -> Path:
     """Write the offline `bert-base-uncased` stand-in (config, tokenizer config, vocab) to `folder`."""
     from transformers import BertConfig
 
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "vocab.txt").write_text("\n".join(standin_vocab()) + "\n")
-    (folder / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": True}))
+    write_text_atomic(folder / "vocab.txt", "\n".join(standin_vocab()) + "\n")
+    write_text_atomic(folder / "tokenizer_config.json", json.dumps({"do_lower_case": True}))
     config = BertConfig().to_dict()
     config.update({"architectures": ["BertModel"], "model_type": "bert"})
-    (folder / "config.json").write_text(json.dumps(config, indent=1))
+    write_text_atomic(folder / "config.json", json.dumps(config, indent=1))
     return folder
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from repvideo_eval.atomic import write_with_atomic
 from repvideo_eval.scoring.checkpoints import load_state_file
 from repvideo_eval.scoring.models.loading import resolve_for, seeded, tiny_weights_id
 from repvideo_eval.scoring.scorer import ScorerContext
@@ -47,10 +48,8 @@ def ensure_bpe_file() -> Path:
 
     target = vbench_cache_dir() / "ViCLIP" / BPE_NAME
     if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        shutil.copyfile(Path(clip.__file__).parent / BPE_NAME, tmp)
-        os.replace(tmp, target)
+        source = Path(clip.__file__).parent / BPE_NAME
+        write_with_atomic(target, lambda tmp: shutil.copyfile(source, tmp))
     return target
 
 
