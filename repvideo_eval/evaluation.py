@@ -20,25 +20,15 @@ from typing import Any
 from repvideo_eval.atomic import write_with_atomic
 from repvideo_eval.config import ModelCard, RunSpec
 from repvideo_eval.errors import UserError
-from repvideo_eval.generation.items import GenerationItem, generation_complete, generation_items
+from repvideo_eval.generation.items import GenerationItem, generation_complete
 from repvideo_eval.generation.provenance import package_versions
 from repvideo_eval.generation.video_io import write_json_atomic
+from repvideo_eval.planning import RunPlan, read_score_record
 from repvideo_eval.stages import (
-    FilterItem,
-    ScoringItem,
     ScoringWorker,
     StaticFilterWorker,
-    dimensions_by_prompt,
-    dimensions_for_video,
     filter_complete,
-    filter_items,
-    flicker_prompts,
-    kept_by_video,
-    long_clip_dir,
-    read_score_record,
-    score_record_path,
     scoring_complete,
-    scoring_items,
 )
 
 PER_VIDEO_COLUMNS = (
@@ -69,72 +59,17 @@ class RunOutcome:
     random_scoring_weights: bool = False
 
 
-class RunPlan:
-    """What a run must produce, derived from its spec and folder: the generation items of every
-    card, and for each video the dimensions it is scored on (VBench standard mode, then the
-    flicker protocol's selection once the static filter has run)."""
-
-    def __init__(self, spec: RunSpec, run_dir: Path) -> None:
-        self.spec, self.run_dir = spec, run_dir
-        self.items_by_card = {
-            card.name: generation_items(card, spec.suite, run_dir) for card in spec.models
-        }
-        self.dims_by_prompt = dimensions_by_prompt(spec.suite, spec.dimensions)
-        self.flicker_prompts = flicker_prompts(spec.suite, spec.dimensions)
-        from repvideo_eval.scoring.long_mode import is_long_mode
-
-        self.long_mode = is_long_mode(spec.vbench_mode)
-        self.clip_dir = long_clip_dir(run_dir)
-
-    @property
-    def all_items(self) -> list[GenerationItem]:
-        return [item for items in self.items_by_card.values() for item in items]
-
-    def filter_items(self, generated: list[GenerationItem]) -> list[FilterItem]:
-        return filter_items(generated, self.flicker_prompts, self.run_dir)
-
-    def flicker_selection(self, generated: list[GenerationItem]) -> dict[str, set[str]] | None:
-        if not self.flicker_prompts:
-            return None
-        return kept_by_video(
-            self.filter_items(generated), generated, self.clip_dir if self.long_mode else None
-        )
-
-    def scoring_items(self, generated: list[GenerationItem]) -> list[ScoringItem]:
-        aux = {entry.text: entry.auxiliary_info_json for entry in self.spec.suite.prompts}
-        return scoring_items(
-            generated,
-            aux,
-            self.dims_by_prompt,
-            self.run_dir,
-            self.spec.scoring_weights,
-            flicker_kept=self.flicker_selection(generated),
-            long_mode=self.long_mode,
-        )
-
-    def scored_pairs(self) -> list[tuple[ModelCard, GenerationItem, str]]:
-        """(card, video, dimension) for every score the run should hold."""
-        selection = self.flicker_selection(self.all_items)
-        pairs = []
-        for card in self.spec.models:
-            for item in self.items_by_card[card.name]:
-                for dimension in dimensions_for_video(item, self.dims_by_prompt, selection):
-                    pairs.append((card, item, dimension))
-        return pairs
-
-    def record_path(self, item: GenerationItem, dimension: str) -> Path:
-        return score_record_path(self.run_dir, self.spec.scoring_weights, item, dimension)
-
-    def work_left(self) -> bool:
-        items = self.all_items
-        if not all(generation_complete(item) for item in items):
-            return True
-        if not all(filter_complete(f) for f in self.filter_items(items)):
-            return True
-        return any(
-            not self.record_path(item, dimension).is_file()
-            for _, item, dimension in self.scored_pairs()
-        )
+def work_left(plan: RunPlan) -> bool:
+    """True when some video, filter selection or score record of the plan is not on disk yet."""
+    items = plan.all_items
+    if not all(generation_complete(item) for item in items):
+        return True
+    if not all(filter_complete(f) for f in plan.filter_items(items)):
+        return True
+    return any(
+        not plan.record_path(item, dimension).is_file()
+        for _, item, dimension in plan.scored_pairs()
+    )
 
 
 def prepare_output_dir(path: Path) -> Path:
@@ -332,7 +267,7 @@ def evaluate(
     plan = RunPlan(spec, run_dir)
     failures: list[tuple[str, str]] = []
     # Start Ray once for every stage, and only when something is left to do.
-    with ray_session(resources) if plan.work_left() else contextlib.nullcontext():
+    with ray_session(resources) if work_left(plan) else contextlib.nullcontext():
         generated: list[GenerationItem] = []
         for card in spec.models:
             items = plan.items_by_card[card.name]
