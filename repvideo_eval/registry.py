@@ -174,9 +174,14 @@ def load_card(name_or_path: str) -> ModelCard:
 # --------------------------------------------------------------------------------------- suites
 
 
+def vbench_full_info(path: Path | None = None) -> tuple[dict[str, Any], ...]:
+    """The entries of VBench_full_info.json: the 946 shipped inside the vbench package, or the
+    file at `path` (`score --full-info-json`). The one reader of that file."""
+    return _packaged_full_info() if path is None else _read_full_info(Path(path))
+
+
 @lru_cache(maxsize=1)
-def vbench_full_info() -> tuple[dict[str, Any], ...]:
-    """The 946 entries of the VBench_full_info.json that ships inside the vbench package."""
+def _packaged_full_info() -> tuple[dict[str, Any], ...]:
     try:
         source = resources.files("vbench") / "VBench_full_info.json"
         return tuple(json.loads(source.read_text(encoding="utf-8")))
@@ -185,6 +190,24 @@ def vbench_full_info() -> tuple[dict[str, Any], ...]:
             "the vbench package (which ships the VBench prompt suite) is not installed",
             "Run `make env`, or `pip install --no-deps vbench==0.1.5`.",
         ) from None
+
+
+def _read_full_info(path: Path) -> tuple[dict[str, Any], ...]:
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(
+            f"cannot read the VBench prompt suite {path} ({error})",
+            "Pass a valid --full-info-json.",
+        ) from None
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("prompt_en"), str) for e in entries
+    ):
+        raise UserError(
+            f"{path} is not a VBench prompt suite (a list of entries with prompt_en)",
+            "Pass a file in the format of vbench's VBench_full_info.json.",
+        )
+    return tuple(entries)
 
 
 def _vbench_entry(entry: Mapping[str, Any]) -> PromptEntry:
@@ -341,31 +364,3 @@ def load_suite(name_or_path: str) -> Suite:
     if not suite.prompts:
         raise UserError(f"suite {name_or_path!r} has no prompts", "Add at least one prompt.")
     return suite
-
-
-# ----------------------------------------------------------------------------------- dimensions
-
-
-def all_dimensions() -> tuple[str, ...]:
-    from repvideo_eval.scoring import ALL_DIMENSIONS
-
-    return tuple(ALL_DIMENSIONS)
-
-
-def implemented_dimensions() -> tuple[str, ...]:
-    from repvideo_eval.scoring import implemented_dimensions as implemented
-
-    return tuple(implemented())
-
-
-def parse_dimensions(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
-    """Comma-separated names (or 'all'); unknown or not-yet-implemented names are user errors."""
-    from repvideo_eval.scoring.dimension_registry import validate_dimensions
-
-    if not text:
-        requested: tuple[str, ...] = default
-    elif text.strip() == "all":
-        requested = all_dimensions()
-    else:
-        requested = tuple(part.strip() for part in text.split(",") if part.strip())
-    return tuple(validate_dimensions(requested))

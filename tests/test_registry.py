@@ -10,6 +10,7 @@ import pytest
 from repvideo_eval import registry
 from repvideo_eval.errors import UserError
 from repvideo_eval.generation.naming import safe_prompt_stem, video_file_stem
+from repvideo_eval.scoring.dimension_registry import parse_dimensions
 
 
 def test_registered_cards_and_their_settings() -> None:
@@ -167,7 +168,7 @@ def test_suite_from_text_and_yaml_paths(tmp_path: Path) -> None:
 
 def test_unknown_dimension_is_a_user_error() -> None:
     with pytest.raises(UserError, match="Unknown dimension"):
-        registry.parse_dimensions("temporal_flickering,warp_factor", ())
+        parse_dimensions("temporal_flickering,warp_factor", ())
 
 
 @pytest.mark.parametrize(

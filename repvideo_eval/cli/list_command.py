@@ -38,9 +38,12 @@ def _print_suites() -> None:
 
 
 def _print_dimensions() -> None:
-    implemented = set(registry.implemented_dimensions())
+    from repvideo_eval.scoring.dimension_registry import implemented_dimensions
+    from repvideo_eval.scoring.vbench_constants import ALL_DIMENSIONS
+
+    implemented = set(implemented_dimensions())
     print("VBench dimensions:")
-    for name in registry.all_dimensions():
+    for name in ALL_DIMENSIONS:
         state = "implemented" if name in implemented else "not yet implemented"
         print(f"  {name:<24} {state}")
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from repvideo_eval import registry
 from repvideo_eval.config import ModelCard, RunSpec, Suite
 from repvideo_eval.errors import UserError
+from repvideo_eval.scoring.dimension_registry import implemented_dimensions, parse_dimensions
 
 if TYPE_CHECKING:
     from repvideo_eval.evaluation import RunOutcome
@@ -111,7 +112,7 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
     if cards is None:
         cards = tuple(registry.load_card(name) for name in registry.resolve_model_names(args.model))
     suite = build_suite(args)
-    default_dims = tuple(d for d in suite.dimensions if d in registry.implemented_dimensions())
+    default_dims = tuple(d for d in suite.dimensions if d in implemented_dimensions())
     skipped = [d for d in suite.dimensions if d not in default_dims]
     if skipped and not args.dimensions:
         print(
@@ -119,9 +120,7 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
             file=sys.stderr,
         )
     dimensions = (
-        registry.parse_dimensions(args.dimensions, default_dims)
-        if (args.dimensions or default_dims)
-        else ()
+        parse_dimensions(args.dimensions, default_dims) if (args.dimensions or default_dims) else ()
     )
     weights = args.scoring_weights
     if weights == "auto":

@@ -11,14 +11,13 @@ the file name without extension and without a trailing `-<index>`.
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from repvideo_eval.errors import UserError
+from repvideo_eval.registry import vbench_full_info
 from repvideo_eval.scoring.records import VideoToScore
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif")
@@ -31,27 +30,6 @@ class PlannedVideo:
 
     video: VideoToScore
     dimensions: tuple[str, ...]
-
-
-def packaged_full_info_path() -> Path:
-    """VBench_full_info.json inside the installed vbench package (found without importing it)."""
-    spec = importlib.util.find_spec("vbench")
-    if spec is None or not spec.submodule_search_locations:
-        raise UserError(
-            "The vbench package is not installed.",
-            "Install it (see README: vbench is installed with --no-deps).",
-        )
-    return Path(list(spec.submodule_search_locations)[0]) / "VBench_full_info.json"
-
-
-def load_full_info(path: Path | None = None) -> list[dict]:
-    path = Path(path) if path else packaged_full_info_path()
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UserError(
-            f"Cannot read the VBench prompt suite {path} ({exc}).", "Pass a valid --full-info-json."
-        ) from None
 
 
 def list_videos(videos_dir: Path) -> list[Path]:
@@ -91,7 +69,7 @@ def plan(
     videos = list_videos(videos_dir)
     if mode == "custom":
         return "custom", _custom(videos, dimensions)
-    suite = load_full_info(full_info_path)
+    suite = list(vbench_full_info(full_info_path))
     by_name: dict[str, dict] = {}
     for entry in suite:
         for index in range(5):
