@@ -31,7 +31,7 @@ class StaticFilterWorker:
     def __init__(
         self, device: str, weights: str, cache_dir: str | None, vbench_mode: str, clip_dir: str
     ) -> None:
-        from repvideo_eval.generation.worker import resolve_device
+        from repvideo_eval.devices import resolve_device
         from repvideo_eval.scoring.static_filter import StaticFilter
 
         device = resolve_device(device)
@@ -85,7 +85,7 @@ class ScoringWorker:
     ) -> None:
         import warnings
 
-        from repvideo_eval.generation.worker import resolve_device
+        from repvideo_eval.devices import resolve_device
         from repvideo_eval.scoring import ScoringSession
 
         # openai-clip imports pkg_resources, which warns on every import; nothing to act on.
