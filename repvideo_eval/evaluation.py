@@ -7,23 +7,20 @@ rerunning the same command after a crash finishes the remaining work and nothing
 from __future__ import annotations
 
 import contextlib
-import csv
-import math
-import os
 import tempfile
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from repvideo_eval.atomic import write_with_atomic
 from repvideo_eval.config import ModelCard, RunSpec
 from repvideo_eval.errors import UserError
 from repvideo_eval.generation.items import GenerationItem, generation_complete
 from repvideo_eval.generation.provenance import package_versions
 from repvideo_eval.generation.video_io import write_json_atomic
-from repvideo_eval.planning import RunPlan, read_score_record
+from repvideo_eval.planning import RunPlan, read_score_record, video_identity
+from repvideo_eval.scoring.per_video import row_for, write_per_video_csv
+from repvideo_eval.scoring.records import ScoreRecord
 from repvideo_eval.stages import (
     ScoringWorker,
     StaticFilterWorker,
@@ -31,22 +28,6 @@ from repvideo_eval.stages import (
     scoring_complete,
 )
 
-PER_VIDEO_COLUMNS = (
-    "model",
-    "card_hash",
-    "prompt",
-    "prompt_index",
-    "sample",
-    "seed",
-    "video",
-    "dimension",
-    "score",
-    "weight",
-    "error",
-    "backend",
-    "weights_id",
-    "vbench_mode",
-)
 DEFAULT_RUNS_DIR = Path("results") / "runs"
 
 
@@ -167,7 +148,7 @@ def _score(
     from repvideo_eval.distributed import run_stage
 
     spec = plan.spec
-    weights_tag = spec.scoring_weights.replace(":", "_")
+    scoring_weights_tag = spec.scoring_weights.replace(":", "_")
     return run_stage(
         "score",
         plan.scoring_items(generated),
@@ -180,7 +161,9 @@ def _score(
             "vbench_mode": spec.vbench_mode,
             "clip_dir": str(plan.clip_dir),
         },
-        manifest_path=plan.run_dir / "manifests" / f"score-{weights_tag}-{spec.vbench_mode}.jsonl",
+        manifest_path=plan.run_dir
+        / "manifests"
+        / f"score-{scoring_weights_tag}-{spec.vbench_mode}.jsonl",
         resources=resources,
         is_complete=scoring_complete,
         progress=progress,
@@ -189,65 +172,39 @@ def _score(
 
 def collect_records(plan: RunPlan) -> list[dict[str, Any]]:
     """The long-form per-video table, one row per (model, video, dimension)."""
-    rows: list[dict[str, Any]] = []
-    for card, item, dimension in plan.scored_pairs():
-        record = read_score_record(plan.record_path(item, dimension))
-        if record is None:
-            record = {
-                "score": None,
-                "weight": 0.0,
-                "error": "not scored (generation or scoring failed)",
-                "backend": "",
-                "weights_id": "",
-            }
-        score = record.get("score")
-        rows.append(
-            {
-                "model": card.name,
-                "card_hash": card.card_hash,
-                "prompt": item.prompt,
-                "prompt_index": item.prompt_index,
-                "sample": item.sample,
-                "seed": item.seed,
-                "video": os.path.relpath(item.video_path, plan.run_dir),
-                "dimension": dimension,
-                "score": ""
-                if score is None or (isinstance(score, float) and math.isnan(score))
-                else repr(float(score)),
-                "weight": record.get("weight", 0.0),
-                "error": record.get("error") or "",
-                "backend": record.get("backend", ""),
-                "weights_id": record.get("weights_id", ""),
-                "vbench_mode": plan.spec.vbench_mode,
-            }
+    return [
+        row_for(
+            video_identity(item, plan.run_dir),
+            dimension,
+            _score_record(plan.record_path(item, dimension)),
+            plan.spec.vbench_mode,
         )
-    return rows
+        for _, item, dimension in plan.scored_pairs()
+    ]
+
+
+def _score_record(path: Path) -> ScoreRecord | None:
+    """The record a scoring worker wrote, or None when it is missing or not a record."""
+    data = read_score_record(path)
+    try:
+        return None if data is None else ScoreRecord(**data)
+    except TypeError:
+        return None
 
 
 def write_vbench_eval_results(plan: RunPlan) -> None:
     """Per model, `eval_results/<model>_eval_results.json` in VBench's own format (for submission)."""
-    from repvideo_eval.scoring import ScoreRecord
     from repvideo_eval.scoring.vbench_results import write_eval_results
 
-    by_card: dict[str, list[Any]] = {}
+    by_card: dict[str, list[ScoreRecord]] = {}
     for card, item, dimension in plan.scored_pairs():
-        data = read_score_record(plan.record_path(item, dimension))
-        if data is not None:
-            by_card.setdefault(card.name, []).append(ScoreRecord(**data))
+        record = _score_record(plan.record_path(item, dimension))
+        if record is not None:
+            by_card.setdefault(card.name, []).append(record)
     for name, records in by_card.items():
         out = plan.run_dir / "eval_results" / f"{name}_eval_results.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         write_eval_results(records, out)
-
-
-def write_per_video_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
-    def write(temp: Path) -> None:
-        with temp.open("w", encoding="utf-8", newline="") as stream:
-            writer = csv.DictWriter(stream, fieldnames=PER_VIDEO_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-
-    write_with_atomic(path, write)
 
 
 def evaluate(

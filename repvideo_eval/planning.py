@@ -1,23 +1,33 @@
-"""What a run must produce: its work items, the dimensions of every video, the flicker selection.
+"""What must be scored: the work items, the dimensions of every video, the flicker selection.
 
 This is the one place that applies VBench's standard mode (a prompt tagged with dimensions is
 scored only on those) and its temporal-flickering protocol (a prompt sampled 25 times is
 filtered by the static filter down to its first 5 static videos, or clips in VBench-Long, and
-only those are scored on temporal_flickering). The run (`evaluation`) and the `score` command
-both plan through it, so the same videos get the same dimensions whichever command scores them.
+only those are scored on temporal_flickering). The run plans with `RunPlan` (from its spec) and
+the `score` command with `plan_folder` (from a folder of videos); both then go through the same
+functions, so the same videos get the same dimensions whichever command scores them.
 
-Nothing here loads a model; reading a static-filter selection file is the only I/O.
+Nothing here loads a model; listing a folder and reading selection files and sidecars is the
+only I/O.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from repvideo_eval.config import ModelCard, RunSpec, Suite
-from repvideo_eval.generation.items import GenerationItem, generation_items
+from repvideo_eval import registry
+from repvideo_eval.config import ModelCard, PromptEntry, RunSpec, Suite
+from repvideo_eval.errors import UserError
+from repvideo_eval.generation.items import GenerationItem, generation_items, sidecar_of_video
+from repvideo_eval.generation.naming import video_file_stem
+from repvideo_eval.scoring.per_video import UNKNOWN_SEED, VideoIdentity
 
 FLICKER = "temporal_flickering"
 
@@ -99,9 +109,9 @@ def read_selection(item: FilterItem) -> list[str] | None:
 
 
 def score_record_path(
-    run_dir: Path, scorer_weights: str, item: GenerationItem, dimension: str
+    run_dir: Path, scoring_weights: str, item: GenerationItem, dimension: str
 ) -> Path:
-    mode = scorer_weights.replace(":", "_").replace("=", "-")
+    mode = scoring_weights.replace(":", "_").replace("=", "-")
     stem = Path(item.video_path).stem
     return run_dir / "scores" / mode / item.card_hash / dimension / f"{stem}.json"
 
@@ -115,6 +125,29 @@ def dimensions_by_prompt(suite: Suite, requested: tuple[str, ...]) -> dict[str, 
         dims = tuple(d for d in requested if d in tagged) if tagged else requested
         chosen[entry.text] = tuple(dict.fromkeys(chosen.get(entry.text, ()) + dims))
     return chosen
+
+
+def auxiliary_info_by_prompt(suite: Suite) -> dict[str, str]:
+    """Each prompt's auxiliary info as JSON text; a prompt listed twice (VBench has two, each
+    with one entry that carries appearance_style's info) gets the union of its entries, as
+    VBench's standard mode reads it."""
+    merged: dict[str, dict[str, Any]] = {}
+    for entry in suite.prompts:
+        merged.setdefault(entry.text, {}).update(entry.auxiliary_info)
+    return {prompt: json.dumps(info, sort_keys=True) for prompt, info in merged.items()}
+
+
+def video_identity(item: GenerationItem, table_dir: Path) -> VideoIdentity:
+    """The per-video table's identity columns of a video; its path relative to the table."""
+    return VideoIdentity(
+        model=item.card_name,
+        card_hash=item.card_hash,
+        prompt=item.prompt,
+        prompt_index=item.prompt_index,
+        sample=item.sample,
+        seed=item.seed,
+        video=os.path.relpath(item.video_path, table_dir),
+    )
 
 
 def dimensions_for_video(
@@ -155,7 +188,7 @@ def scoring_items(
     aux_by_prompt: dict[str, str],
     dims_by_prompt: dict[str, tuple[str, ...]],
     run_dir: Path,
-    scorer_weights: str,
+    scoring_weights: str,
     flicker_kept: dict[str, set[str]] | None = None,
     long_mode: bool = False,
 ) -> list[ScoringItem]:
@@ -174,7 +207,7 @@ def scoring_items(
             auxiliary_info_json=aux_by_prompt.get(item.prompt, "{}"),
             dimensions=dimensions,
             record_paths=tuple(
-                str(score_record_path(run_dir, scorer_weights, item, d)) for d in dimensions
+                str(score_record_path(run_dir, scoring_weights, item, d)) for d in dimensions
             ),
             flicker_clips=clips,
         )
@@ -213,10 +246,9 @@ class RunPlan:
         )
 
     def scoring_items(self, generated: list[GenerationItem]) -> list[ScoringItem]:
-        aux = {entry.text: entry.auxiliary_info_json for entry in self.spec.suite.prompts}
         return scoring_items(
             generated,
-            aux,
+            auxiliary_info_by_prompt(self.spec.suite),
             self.dims_by_prompt,
             self.run_dir,
             self.spec.scoring_weights,
@@ -236,3 +268,194 @@ class RunPlan:
 
     def record_path(self, item: GenerationItem, dimension: str) -> Path:
         return score_record_path(self.run_dir, self.spec.scoring_weights, item, dimension)
+
+
+# ------------------------------------------------------------------------- a folder of videos
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif")
+SAMPLE_SUFFIX = re.compile(r"^(?P<prompt>.*)-(?P<index>\d+)$")
+FOLDER_MODES = ("auto", "standard", "custom")
+
+
+@dataclass(frozen=True)
+class FolderPlan:
+    """A folder of videos planned as a run would plan them.
+
+    Standard mode (VBench's `vbench_standard`): the files are `{prompt}-{i}` after the prompts
+    of VBench_full_info.json, each video gets the requested dimensions its prompt is tagged
+    for, and a folder that holds more than VBench's 5 samples of a temporal_flickering prompt
+    (the run's 25) goes through the flicker protocol. A folder with at most 5 per prompt is
+    taken as VBench's submission layout (already filtered) and scored as it is.
+    Custom mode (`custom_input`): every video on every requested dimension; the prompt is the
+    file name without extension and trailing `-<index>`.
+    """
+
+    mode: str
+    suite: Suite
+    items: tuple[GenerationItem, ...]
+    dims_by_prompt: dict[str, tuple[str, ...]]
+    flicker_prompts: set[str]
+    aux_by_prompt: dict[str, str]
+
+
+def list_videos(videos_dir: Path) -> list[Path]:
+    videos_dir = Path(videos_dir)
+    if not videos_dir.is_dir():
+        raise UserError(
+            f"Videos folder {videos_dir} does not exist.",
+            "Pass the folder that holds the generated videos.",
+        )
+    videos = sorted(
+        p for p in videos_dir.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
+    )
+    if not videos:
+        raise UserError(
+            f"No video files ({', '.join(VIDEO_EXTENSIONS)}) in {videos_dir}.",
+            "Check --videos-dir.",
+        )
+    return videos
+
+
+def prompt_from_name(path: Path) -> str:
+    """Custom mode's prompt: the file stem without a trailing `-<index>`."""
+    match = SAMPLE_SUFFIX.match(path.stem)
+    return match.group("prompt") if match else path.stem
+
+
+def plan_folder(
+    videos_dir: Path,
+    dimensions: Sequence[str],
+    *,
+    mode: str = "auto",
+    full_info_path: Path | None = None,
+    model: str | None = None,
+) -> FolderPlan:
+    """Plan a folder in `mode` ("auto": standard when every file is named after the suite).
+
+    A video of a run folder (`videos/<card hash>/`) takes its model, card hash, prompt index,
+    sample and seed from the run's sidecar, so its records are the run's; other videos are
+    labelled `model` (default: the folder name) with an unknown seed.
+    """
+    if mode not in FOLDER_MODES:
+        raise UserError(f"Unknown mode {mode!r}.", "Use auto, standard or custom.")
+    videos = list_videos(videos_dir)
+    requested = tuple(dimensions)
+    label = model or Path(videos_dir).resolve().name
+    if mode != "custom":
+        standard = _standard_plan(videos, requested, full_info_path, label)
+        if standard is not None and (mode == "standard" or len(standard.items) == len(videos)):
+            return standard
+        if mode == "standard":
+            raise UserError(
+                f"No file in {videos_dir} is named '{{prompt}}-{{i}}.mp4' after a VBench prompt.",
+                "Use --mode custom.",
+            )
+    return _custom_plan(videos, requested, label)
+
+
+def _standard_plan(
+    videos: list[Path], requested: tuple[str, ...], full_info_path: Path | None, label: str
+) -> FolderPlan | None:
+    suite = registry.vbench_suite(full_info_path=full_info_path)
+    by_stem = {path.stem: path for path in reversed(videos)}  # first of a stem's extensions
+    flicker = {e.text for e in suite.prompts if e.samples is not None}
+    if not any(
+        video_file_stem(text, i) in by_stem
+        for text in flicker
+        for i in range(suite.samples_per_prompt, registry.VBENCH_FLICKER_SAMPLES)
+    ):
+        prompts = tuple(dataclasses.replace(e, samples=None) for e in suite.prompts)
+        suite = dataclasses.replace(suite, prompts=prompts)
+    items: list[GenerationItem] = []
+    seen: set[str] = set()
+    for prompt_index, entry in enumerate(suite.prompts):
+        for sample in range(suite.samples_for(entry)):
+            stem = video_file_stem(entry.text, sample)
+            if stem in seen or stem not in by_stem:
+                continue
+            seen.add(stem)
+            items.append(_folder_item(by_stem[stem], entry.text, prompt_index, sample, label))
+    if not items:
+        return None
+    return FolderPlan(
+        mode="standard",
+        suite=suite,
+        items=tuple(items),
+        dims_by_prompt=dimensions_by_prompt(suite, requested),
+        flicker_prompts=flicker_prompts(suite, requested),
+        aux_by_prompt=auxiliary_info_by_prompt(suite),
+    )
+
+
+def _custom_plan(videos: list[Path], requested: tuple[str, ...], label: str) -> FolderPlan:
+    prompts: dict[str, int] = {}
+    items = []
+    for path in videos:
+        prompt = prompt_from_name(path)
+        index = prompts.setdefault(prompt, len(prompts))
+        match = SAMPLE_SUFFIX.match(path.stem)
+        items.append(_folder_item(path, prompt, index, int(match["index"]) if match else 0, label))
+    suite = Suite(
+        name="custom",
+        prompts=tuple(PromptEntry(text=text) for text in dict.fromkeys(i.prompt for i in items)),
+        description="videos of a folder (VBench custom mode)",
+    )
+    return FolderPlan(
+        mode="custom",
+        suite=suite,
+        items=tuple(items),
+        dims_by_prompt=dimensions_by_prompt(suite, requested),
+        flicker_prompts=set(),
+        aux_by_prompt={},
+    )
+
+
+def _folder_item(
+    path: Path, prompt: str, prompt_index: int, sample: int, label: str
+) -> GenerationItem:
+    """A folder's video as the work item a run would have made for it."""
+    sidecar_path = sidecar_of_video(path)
+    meta = _sidecar(sidecar_path)
+    if meta is not None and (meta["prompt"] == prompt or prompt == prompt_from_name(path)):
+        return GenerationItem(
+            key=f"{meta['card_hash']}/{path.name}",
+            card_name=meta["model"],
+            card_hash=meta["card_hash"],
+            prompt=meta["prompt"],
+            prompt_index=meta["prompt_index"],
+            sample=meta["sample"],
+            seed=meta["seed"],
+            video_path=str(path),
+            sidecar_path=str(sidecar_path),
+        )
+    return GenerationItem(
+        key=f"{label}/{path.name}",
+        card_name=label,
+        card_hash="",
+        prompt=prompt,
+        prompt_index=prompt_index,
+        sample=sample,
+        seed=UNKNOWN_SEED,
+        video_path=str(path),
+        sidecar_path="",
+    )
+
+
+SIDECAR_FIELDS: dict[str, type] = {
+    "model": str,
+    "card_hash": str,
+    "prompt": str,
+    "prompt_index": int,
+    "sample": int,
+    "seed": int,
+}
+
+
+def _sidecar(path: Path) -> dict[str, Any] | None:
+    """The identity fields of a generation sidecar, or None when there is no usable one."""
+    meta = read_score_record(path)
+    if not isinstance(meta, dict):
+        return None
+    if not all(isinstance(meta.get(k), t) for k, t in SIDECAR_FIELDS.items()):
+        return None
+    return meta

@@ -18,7 +18,13 @@ from typing import Any
 
 import yaml
 
-from repvideo_eval.config import ModelCard, PromptEntry, RepVideoSettings, SamplerSettings, Suite
+from repvideo_eval.config import (
+    ModelCard,
+    PromptEntry,
+    RepVideoSettings,
+    SamplerSettings,
+    Suite,
+)
 from repvideo_eval.errors import UserError
 
 PROJECT_ROOT = Path(os.environ.get("REPVIDEO_EVAL_HOME", Path(__file__).resolve().parent.parent))
@@ -220,30 +226,38 @@ def _vbench_entry(entry: Mapping[str, Any]) -> PromptEntry:
     )
 
 
-def vbench_dimensions_in_suite() -> list[str]:
+def vbench_dimensions_in_suite(full_info_path: Path | None = None) -> list[str]:
     seen: list[str] = []
-    for entry in vbench_full_info():
+    for entry in vbench_full_info(full_info_path):
         for dimension in entry.get("dimension", ()):
             if dimension not in seen:
                 seen.append(dimension)
     return seen
 
 
-def _vbench_suite(dimension: str | None) -> Suite:
+def vbench_suite(dimension: str | None = None, full_info_path: Path | None = None) -> Suite:
+    """The VBench prompt suite (suite `vbench`, or `vbench/<dimension>`): VBench's 5 samples per
+    prompt, 25 for the temporal_flickering prompts; from the packaged VBench_full_info.json or
+    the one at `full_info_path`."""
     entries = [
-        e for e in vbench_full_info() if dimension is None or dimension in e.get("dimension", ())
+        e
+        for e in vbench_full_info(full_info_path)
+        if dimension is None or dimension in e.get("dimension", ())
     ]
     if not entries:
-        known = ", ".join(f"vbench/{d}" for d in vbench_dimensions_in_suite())
+        known = ", ".join(f"vbench/{d}" for d in vbench_dimensions_in_suite(full_info_path))
         raise UserError(f"unknown suite vbench/{dimension}", f"Use vbench or one of: {known}.")
     name = "vbench" if dimension is None else f"vbench/{dimension}"
-    dimensions = tuple(vbench_dimensions_in_suite()) if dimension is None else (dimension,)
+    dimensions = (
+        tuple(vbench_dimensions_in_suite(full_info_path)) if dimension is None else (dimension,)
+    )
+    source = full_info_path or "VBench_full_info.json shipped in vbench 0.1.5"
     return Suite(
         name=name,
         prompts=tuple(_vbench_entry(e) for e in entries),
         samples_per_prompt=VBENCH_SAMPLES_PER_PROMPT,
         dimensions=dimensions,
-        description="VBench prompt suite (VBench_full_info.json shipped in vbench 0.1.5)",
+        description=f"VBench prompt suite ({source})",
     )
 
 
@@ -342,11 +356,11 @@ def list_suites() -> list[str]:
 def load_suite(name_or_path: str) -> Suite:
     """A built-in suite (prompts/<name>.yaml, vbench, vbench/<dimension>) or a .txt/.yaml path."""
     if name_or_path == "vbench":
-        suite = _vbench_suite(None)
+        suite = vbench_suite(None)
     elif name_or_path == "vbench-mini":
         suite = _vbench_mini_suite()
     elif name_or_path.startswith("vbench/") and not Path(name_or_path).exists():
-        suite = _vbench_suite(name_or_path.split("/", 1)[1])
+        suite = vbench_suite(name_or_path.split("/", 1)[1])
     elif (PROMPTS_DIR / f"{name_or_path}.yaml").is_file():
         suite = _suite_from_yaml(PROMPTS_DIR / f"{name_or_path}.yaml", name_or_path)
     else:
