@@ -103,14 +103,22 @@ class RepVideoSettings:
             check_gate_value(self.gate_value)
 
 
+#: The key of `ModelCard.hub_id` in card files, run.json and the card hash (its on-disk name).
+HUB_ID_KEY = "weights"
+
+
 @dataclass(frozen=True)
 class ModelCard:
-    """One registered model: where its weights come from and exactly how it samples."""
+    """One registered model: where its weights come from and exactly how it samples.
+
+    `hub_id` is the Hugging Face repo id (or local folder) of the pipeline, written `weights:`
+    in card files; a tiny card's is a label such as `tiny-random`.
+    """
 
     name: str
     family: str
     source: str
-    weights: str
+    hub_id: str
     dtype: str
     sampler: SamplerSettings
     repvideo: RepVideoSettings | None = None
@@ -136,7 +144,11 @@ class ModelCard:
         return self.source == "tiny"
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The card as its files spell it (`hub_id` under HUB_ID_KEY); the hash is taken over it."""
+        return {
+            (HUB_ID_KEY if key == "hub_id" else key): value
+            for key, value in dataclasses.asdict(self).items()
+        }
 
     def generation_dict(self) -> dict[str, Any]:
         """The fields that change pixels. Name, description and twin are labels, not settings."""

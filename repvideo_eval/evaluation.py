@@ -125,7 +125,7 @@ def _static_filter(
         StaticFilterWorker,
         {
             "device": device,
-            "weights": spec.scoring_weights,
+            "scoring_weights": spec.scoring_weights,
             "cache_dir": cache_dir,
             "vbench_mode": spec.vbench_mode,
             "clip_dir": str(plan.clip_dir),
@@ -156,7 +156,7 @@ def _score(
         {
             "dimensions": list(spec.dimensions),
             "device": device,
-            "weights": spec.scoring_weights,
+            "scoring_weights": spec.scoring_weights,
             "cache_dir": cache_dir,
             "vbench_mode": spec.vbench_mode,
             "clip_dir": str(plan.clip_dir),

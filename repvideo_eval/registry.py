@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from repvideo_eval.config import (
+    HUB_ID_KEY,
     ModelCard,
     PromptEntry,
     RepVideoSettings,
@@ -32,7 +33,8 @@ MODELS_DIR = PROJECT_ROOT / "models"
 SAMPLERS_DIR = MODELS_DIR / "samplers"
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 
-CARD_FIELDS = {f.name for f in dataclasses.fields(ModelCard)}
+#: Card keys as files spell them: the dataclass fields, with `hub_id` written HUB_ID_KEY.
+CARD_FIELDS = {HUB_ID_KEY if f.name == "hub_id" else f.name for f in dataclasses.fields(ModelCard)}
 REQUIRED_CARD_FIELDS = ("name", "family", "source", "weights", "dtype", "sampler")
 SAMPLER_FIELDS = {f.name for f in dataclasses.fields(SamplerSettings)}
 REPVIDEO_FIELDS = {f.name for f in dataclasses.fields(RepVideoSettings)}
@@ -152,6 +154,7 @@ def card_from_dict(data: Mapping[str, Any], origin: str = "model card") -> Model
             fields["repvideo"] = RepVideoSettings(**repvideo)
         except (TypeError, ValueError) as error:
             raise UserError(f"{origin}: {error}", "Fix the repvideo settings.") from None
+    fields["hub_id"] = fields.pop(HUB_ID_KEY)
     try:
         return ModelCard(**fields)
     except (TypeError, ValueError) as error:

@@ -29,14 +29,19 @@ class StaticFilterWorker:
     """One per Ray actor: RAFT loaded once; selects the static videos (or clips) of one prompt."""
 
     def __init__(
-        self, device: str, weights: str, cache_dir: str | None, vbench_mode: str, clip_dir: str
+        self,
+        device: str,
+        scoring_weights: str,
+        cache_dir: str | None,
+        vbench_mode: str,
+        clip_dir: str,
     ) -> None:
         from repvideo_eval.devices import resolve_device
         from repvideo_eval.scoring.static_filter import StaticFilter
 
         device = resolve_device(device)
         self.filter = StaticFilter(
-            device=device, weights=weights, cache_dir=Path(cache_dir) if cache_dir else None
+            device=device, weights=scoring_weights, cache_dir=Path(cache_dir) if cache_dir else None
         )
         self.splitter = None
         from repvideo_eval.scoring.long_mode import is_long_mode
@@ -45,7 +50,7 @@ class StaticFilterWorker:
             from repvideo_eval.scoring.long_mode import LongModeSession
 
             self.splitter = LongModeSession(
-                [FLICKER], device=device, weights=weights, work_dir=Path(clip_dir)
+                [FLICKER], device=device, weights=scoring_weights, work_dir=Path(clip_dir)
             )
 
     def process(self, item: FilterItem) -> dict[str, Any]:
@@ -78,7 +83,7 @@ class ScoringWorker:
         self,
         dimensions: list[str],
         device: str,
-        weights: str,
+        scoring_weights: str,
         cache_dir: str | None,
         vbench_mode: str = "standard",
         clip_dir: str | None = None,
@@ -101,14 +106,17 @@ class ScoringWorker:
             self.session: Any = LongModeSession(
                 dimensions,
                 device=resolve_device(device),
-                weights=weights,
+                weights=scoring_weights,
                 cache_dir=cache,
                 work_dir=Path(clip_dir) if clip_dir else None,
                 consistency=long_consistency(vbench_mode),
             )
         else:
             self.session = ScoringSession(
-                dimensions, device=resolve_device(device), weights=weights, cache_dir=cache
+                dimensions,
+                device=resolve_device(device),
+                weights=scoring_weights,
+                cache_dir=cache,
             )
 
     def process(self, item: ScoringItem) -> dict[str, Any]:

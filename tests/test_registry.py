@@ -24,7 +24,7 @@ def test_registered_cards_and_their_settings() -> None:
     base, rep, big = (
         registry.load_card(n) for n in ("cogvideox-2b", "repvideo-2b", "cogvideox-5b")
     )
-    assert base.weights == "THUDM/CogVideoX-2b" and base.dtype == "float16"
+    assert base.hub_id == "THUDM/CogVideoX-2b" and base.dtype == "float16"
     assert rep.transformer_weights == "Vchitect/RepVideo"
     assert (
         rep.repvideo is not None
@@ -208,3 +208,14 @@ def test_vbench_mini_covers_all_16_dimensions_once() -> None:
     covered = {d for p in suite.prompts for d in p.dimensions}
     assert covered == set(registry.load_suite("vbench").dimensions) and len(covered) == 16
     assert len(suite.prompts) <= 16 and all(suite.samples_for(p) == 1 for p in suite.prompts)
+
+
+def test_hub_id_is_written_weights_in_card_files() -> None:
+    """`ModelCard.hub_id` keeps its on-disk name, so card files, run.json and hashes stay as they are."""
+    card = registry.load_card("cogvideox-2b")
+    data = card.to_dict()
+    assert data["weights"] == card.hub_id == "THUDM/CogVideoX-2b" and "hub_id" not in data
+    assert registry.card_from_dict(data) == card
+    assert "weights" in card.generation_dict()
+    with pytest.raises(UserError, match="unknown field.*hub_id"):
+        registry.card_from_dict({**data, "hub_id": "THUDM/CogVideoX-2b"})

@@ -83,7 +83,7 @@ def _hub_pipeline(card: ModelCard) -> Any:
     from diffusers import CogVideoXPipeline
 
     dtype = TORCH_DTYPES[card.dtype]
-    pipe = CogVideoXPipeline.from_pretrained(card.weights, torch_dtype=dtype)
+    pipe = CogVideoXPipeline.from_pretrained(card.hub_id, torch_dtype=dtype)
     if card.repvideo is not None:
         learned = None
         if card.transformer_weights:
