@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import json
 from pathlib import Path
 
 from repvideo_eval import registry
@@ -89,7 +90,15 @@ def test_score_on_a_run_folder_gives_the_runs_records(tmp_path: Path) -> None:
     assert {r["prompt"] for r in flicker} <= {FLICKER_PROMPT} and len(flicker) <= 5
     subject = [r for r in run_rows if r["dimension"] == "subject_consistency"]
     assert {r["prompt"] for r in subject} == {SUBJECT_PROMPT} and len(subject) == SAMPLES
-    assert len(list((out / "static_filter").rglob("*.json"))) == 1
+    (run_selection,) = (run_dir / "static_filter").rglob("*.json")
+    (score_selection,) = (out / "static_filter").rglob("*.json")
+
+    def verdicts(path: Path) -> list[tuple[str, bool]]:
+        decisions = json.loads(path.read_text(encoding="utf-8"))["decisions"]
+        return [(Path(d["video"]).name, d["static"]) for d in decisions]
+
+    assert verdicts(score_selection) == verdicts(run_selection)
+    assert len(verdicts(run_selection)) >= min(FLICKER_SAMPLES, 5)
     assert all(r["error"] == "" and r["score"] for r in run_rows)
 
     # `report` reads the score folder like the run folder.
