@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -22,6 +23,36 @@ Source = Literal["hub", "tiny"]
 DTYPES: tuple[str, ...] = get_args(Dtype)
 GATE_MODES: tuple[str, ...] = get_args(GateMode)
 SCHEDULERS: tuple[str, ...] = ("dpm++2m", "ddim")
+
+
+def check_cache_window(value: object) -> int:
+    """RepVideo's cache window: a positive int (not a bool or a string). The one check, used by
+    cards, ablation grids and the method itself; raises ValueError naming the setting."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"RepVideo cache window must be a positive integer, got {value!r}")
+    return value
+
+
+def check_gate_mode(value: object) -> str:
+    """RepVideo's gate mode, one of GATE_MODES; YAML 1.1 reads a bare `off` as false, so false
+    means "off"."""
+    if value is False:
+        return "off"
+    if not isinstance(value, str) or value not in GATE_MODES:
+        raise ValueError(f"RepVideo gates must be one of {', '.join(GATE_MODES)}, got {value!r}")
+    return value
+
+
+def check_gate_value(value: object) -> float:
+    """The constant of fixed gates: a finite number in 0..1 (0.5 is the official initialisation)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0.0 <= value <= 1.0
+    ):
+        raise ValueError(f"RepVideo gate_value must be a number between 0 and 1, got {value!r}")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -64,24 +95,30 @@ class RepVideoSettings:
     gate_value: float | None = None
 
     def __post_init__(self) -> None:
-        if int(self.cache_window) < 1:
-            raise ValueError(f"repvideo.cache_window must be >= 1, got {self.cache_window!r}")
-        if self.gates not in GATE_MODES:
-            raise ValueError(
-                f"repvideo.gates must be one of {', '.join(GATE_MODES)}, got {self.gates!r}"
-            )
+        check_cache_window(self.cache_window)
+        object.__setattr__(self, "gates", check_gate_mode(self.gates))
         if self.gates == "fixed" and self.gate_value is None:
             raise ValueError("repvideo.gates is 'fixed' but repvideo.gate_value is missing")
+        if self.gate_value is not None:
+            check_gate_value(self.gate_value)
+
+
+#: The key of `ModelCard.hub_id` in card files, run.json and the card hash (its on-disk name).
+HUB_ID_KEY = "weights"
 
 
 @dataclass(frozen=True)
 class ModelCard:
-    """One registered model: where its weights come from and exactly how it samples."""
+    """One registered model: where its weights come from and exactly how it samples.
+
+    `hub_id` is the Hugging Face repo id (or local folder) of the pipeline, written `weights:`
+    in card files; a tiny card's is a label such as `tiny-random`.
+    """
 
     name: str
     family: Family
     source: Source
-    weights: str
+    hub_id: str
     dtype: Dtype
     sampler: SamplerSettings
     repvideo: RepVideoSettings | None = None
@@ -114,7 +151,11 @@ class ModelCard:
         return self.source == "tiny"
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        """The card as its files spell it (`hub_id` under HUB_ID_KEY); the hash is taken over it."""
+        data = {
+            (HUB_ID_KEY if key == "hub_id" else key): value
+            for key, value in dataclasses.asdict(self).items()
+        }
         data["transformer_config"] = dict(self.transformer_config)
         return data
 

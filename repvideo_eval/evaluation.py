@@ -7,55 +7,27 @@ rerunning the same command after a crash finishes the remaining work and nothing
 from __future__ import annotations
 
 import contextlib
-import csv
-import math
-import os
 import tempfile
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from repvideo_eval.atomic import write_json_atomic, write_with_atomic
+from repvideo_eval.atomic import write_json_atomic
 from repvideo_eval.config import ModelCard, RunSpec
 from repvideo_eval.errors import UserError
-from repvideo_eval.generation.items import GenerationItem, generation_complete, generation_items
+from repvideo_eval.generation.items import GenerationItem, generation_complete
 from repvideo_eval.generation.provenance import package_versions
+from repvideo_eval.planning import RunPlan, read_score_record, video_identity
+from repvideo_eval.scoring.per_video import row_for, write_per_video_csv
+from repvideo_eval.scoring.records import ScoreRecord
 from repvideo_eval.stages import (
-    FilterItem,
-    ScoringItem,
     ScoringWorker,
     StaticFilterWorker,
-    dimensions_by_prompt,
-    dimensions_for_video,
     filter_complete,
-    filter_items,
-    flicker_prompts,
-    kept_by_video,
-    long_clip_dir,
-    read_score_record,
-    score_record_path,
     scoring_complete,
-    scoring_items,
 )
 
-PER_VIDEO_COLUMNS = (
-    "model",
-    "card_hash",
-    "prompt",
-    "prompt_index",
-    "sample",
-    "seed",
-    "video",
-    "dimension",
-    "score",
-    "weight",
-    "error",
-    "backend",
-    "weights_id",
-    "vbench_mode",
-)
 DEFAULT_RUNS_DIR = Path("results") / "runs"
 
 
@@ -68,72 +40,17 @@ class RunOutcome:
     random_scoring_weights: bool = False
 
 
-class RunPlan:
-    """What a run must produce, derived from its spec and folder: the generation items of every
-    card, and for each video the dimensions it is scored on (VBench standard mode, then the
-    flicker protocol's selection once the static filter has run)."""
-
-    def __init__(self, spec: RunSpec, run_dir: Path) -> None:
-        self.spec, self.run_dir = spec, run_dir
-        self.items_by_card = {
-            card.name: generation_items(card, spec.suite, run_dir) for card in spec.models
-        }
-        self.dims_by_prompt = dimensions_by_prompt(spec.suite, spec.dimensions)
-        self.flicker_prompts = flicker_prompts(spec.suite, spec.dimensions)
-        from repvideo_eval.scoring.long_mode import is_long_mode
-
-        self.long_mode = is_long_mode(spec.vbench_mode)
-        self.clip_dir = long_clip_dir(run_dir)
-
-    @property
-    def all_items(self) -> list[GenerationItem]:
-        return [item for items in self.items_by_card.values() for item in items]
-
-    def filter_items(self, generated: list[GenerationItem]) -> list[FilterItem]:
-        return filter_items(generated, self.flicker_prompts, self.run_dir)
-
-    def flicker_selection(self, generated: list[GenerationItem]) -> dict[str, set[str]] | None:
-        if not self.flicker_prompts:
-            return None
-        return kept_by_video(
-            self.filter_items(generated), generated, self.clip_dir if self.long_mode else None
-        )
-
-    def scoring_items(self, generated: list[GenerationItem]) -> list[ScoringItem]:
-        aux = {entry.text: entry.auxiliary_info_json for entry in self.spec.suite.prompts}
-        return scoring_items(
-            generated,
-            aux,
-            self.dims_by_prompt,
-            self.run_dir,
-            self.spec.scoring_weights,
-            flicker_kept=self.flicker_selection(generated),
-            long_mode=self.long_mode,
-        )
-
-    def scored_pairs(self) -> list[tuple[ModelCard, GenerationItem, str]]:
-        """(card, video, dimension) for every score the run should hold."""
-        selection = self.flicker_selection(self.all_items)
-        pairs = []
-        for card in self.spec.models:
-            for item in self.items_by_card[card.name]:
-                for dimension in dimensions_for_video(item, self.dims_by_prompt, selection):
-                    pairs.append((card, item, dimension))
-        return pairs
-
-    def record_path(self, item: GenerationItem, dimension: str) -> Path:
-        return score_record_path(self.run_dir, self.spec.scoring_weights, item, dimension)
-
-    def work_left(self) -> bool:
-        items = self.all_items
-        if not all(generation_complete(item) for item in items):
-            return True
-        if not all(filter_complete(f) for f in self.filter_items(items)):
-            return True
-        return any(
-            not self.record_path(item, dimension).is_file()
-            for _, item, dimension in self.scored_pairs()
-        )
+def work_left(plan: RunPlan) -> bool:
+    """True when some video, filter selection or score record of the plan is not on disk yet."""
+    items = plan.all_items
+    if not all(generation_complete(item) for item in items):
+        return True
+    if not all(filter_complete(f) for f in plan.filter_items(items)):
+        return True
+    return any(
+        not plan.record_path(item, dimension).is_file()
+        for _, item, dimension in plan.scored_pairs()
+    )
 
 
 def prepare_output_dir(path: Path) -> Path:
@@ -208,7 +125,7 @@ def _static_filter(
         StaticFilterWorker,
         {
             "device": device,
-            "weights": spec.scoring_weights,
+            "scoring_weights": spec.scoring_weights,
             "cache_dir": cache_dir,
             "vbench_mode": spec.vbench_mode,
             "clip_dir": str(plan.clip_dir),
@@ -231,7 +148,7 @@ def _score(
     from repvideo_eval.distributed import run_stage
 
     spec = plan.spec
-    weights_tag = spec.scoring_weights.replace(":", "_")
+    scoring_weights_tag = spec.scoring_weights.replace(":", "_")
     return run_stage(
         "score",
         plan.scoring_items(generated),
@@ -239,12 +156,14 @@ def _score(
         {
             "dimensions": list(spec.dimensions),
             "device": device,
-            "weights": spec.scoring_weights,
+            "scoring_weights": spec.scoring_weights,
             "cache_dir": cache_dir,
             "vbench_mode": spec.vbench_mode,
             "clip_dir": str(plan.clip_dir),
         },
-        manifest_path=plan.run_dir / "manifests" / f"score-{weights_tag}-{spec.vbench_mode}.jsonl",
+        manifest_path=plan.run_dir
+        / "manifests"
+        / f"score-{scoring_weights_tag}-{spec.vbench_mode}.jsonl",
         resources=resources,
         is_complete=scoring_complete,
         progress=progress,
@@ -253,65 +172,39 @@ def _score(
 
 def collect_records(plan: RunPlan) -> list[dict[str, Any]]:
     """The long-form per-video table, one row per (model, video, dimension)."""
-    rows: list[dict[str, Any]] = []
-    for card, item, dimension in plan.scored_pairs():
-        record = read_score_record(plan.record_path(item, dimension))
-        if record is None:
-            record = {
-                "score": None,
-                "weight": 0.0,
-                "error": "not scored (generation or scoring failed)",
-                "backend": "",
-                "weights_id": "",
-            }
-        score = record.get("score")
-        rows.append(
-            {
-                "model": card.name,
-                "card_hash": card.card_hash,
-                "prompt": item.prompt,
-                "prompt_index": item.prompt_index,
-                "sample": item.sample,
-                "seed": item.seed,
-                "video": os.path.relpath(item.video_path, plan.run_dir),
-                "dimension": dimension,
-                "score": ""
-                if score is None or (isinstance(score, float) and math.isnan(score))
-                else repr(float(score)),
-                "weight": record.get("weight", 0.0),
-                "error": record.get("error") or "",
-                "backend": record.get("backend", ""),
-                "weights_id": record.get("weights_id", ""),
-                "vbench_mode": plan.spec.vbench_mode,
-            }
+    return [
+        row_for(
+            video_identity(item, plan.run_dir),
+            dimension,
+            _score_record(plan.record_path(item, dimension)),
+            plan.spec.vbench_mode,
         )
-    return rows
+        for _, item, dimension in plan.scored_pairs()
+    ]
+
+
+def _score_record(path: Path) -> ScoreRecord | None:
+    """The record a scoring worker wrote, or None when it is missing or not a record."""
+    data = read_score_record(path)
+    try:
+        return None if data is None else ScoreRecord(**data)
+    except TypeError:
+        return None
 
 
 def write_vbench_eval_results(plan: RunPlan) -> None:
     """Per model, `eval_results/<model>_eval_results.json` in VBench's own format (for submission)."""
-    from repvideo_eval.scoring import ScoreRecord
     from repvideo_eval.scoring.vbench_results import write_eval_results
 
-    by_card: dict[str, list[Any]] = {}
+    by_card: dict[str, list[ScoreRecord]] = {}
     for card, item, dimension in plan.scored_pairs():
-        data = read_score_record(plan.record_path(item, dimension))
-        if data is not None:
-            by_card.setdefault(card.name, []).append(ScoreRecord(**data))
+        record = _score_record(plan.record_path(item, dimension))
+        if record is not None:
+            by_card.setdefault(card.name, []).append(record)
     for name, records in by_card.items():
         out = plan.run_dir / "eval_results" / f"{name}_eval_results.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         write_eval_results(records, out)
-
-
-def write_per_video_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
-    def write(temp: Path) -> None:
-        with temp.open("w", encoding="utf-8", newline="") as stream:
-            writer = csv.DictWriter(stream, fieldnames=PER_VIDEO_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-
-    write_with_atomic(path, write)
 
 
 def evaluate(
@@ -331,7 +224,7 @@ def evaluate(
     plan = RunPlan(spec, run_dir)
     failures: list[tuple[str, str]] = []
     # Start Ray once for every stage, and only when something is left to do.
-    with ray_session(resources) if plan.work_left() else contextlib.nullcontext():
+    with ray_session(resources) if work_left(plan) else contextlib.nullcontext():
         generated: list[GenerationItem] = []
         for card in spec.models:
             items = plan.items_by_card[card.name]

@@ -18,7 +18,14 @@ from typing import Any
 
 import yaml
 
-from repvideo_eval.config import ModelCard, PromptEntry, RepVideoSettings, SamplerSettings, Suite
+from repvideo_eval.config import (
+    HUB_ID_KEY,
+    ModelCard,
+    PromptEntry,
+    RepVideoSettings,
+    SamplerSettings,
+    Suite,
+)
 from repvideo_eval.errors import UserError
 
 PROJECT_ROOT = Path(os.environ.get("REPVIDEO_EVAL_HOME", Path(__file__).resolve().parent.parent))
@@ -26,7 +33,8 @@ MODELS_DIR = PROJECT_ROOT / "models"
 SAMPLERS_DIR = MODELS_DIR / "samplers"
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 
-CARD_FIELDS = {f.name for f in dataclasses.fields(ModelCard)}
+#: Card keys as files spell them: the dataclass fields, with `hub_id` written HUB_ID_KEY.
+CARD_FIELDS = {HUB_ID_KEY if f.name == "hub_id" else f.name for f in dataclasses.fields(ModelCard)}
 REQUIRED_CARD_FIELDS = ("name", "family", "source", "weights", "dtype", "sampler")
 SAMPLER_FIELDS = {f.name for f in dataclasses.fields(SamplerSettings)}
 REPVIDEO_FIELDS = {f.name for f in dataclasses.fields(RepVideoSettings)}
@@ -176,6 +184,7 @@ def card_from_dict(data: Mapping[str, Any], origin: str = "model card") -> Model
             fields["repvideo"] = RepVideoSettings(**repvideo)
         except (TypeError, ValueError) as error:
             raise UserError(f"{origin}: {error}", "Fix the repvideo settings.") from None
+    fields["hub_id"] = fields.pop(HUB_ID_KEY)
     try:
         return ModelCard(**fields)
     except (TypeError, ValueError) as error:
@@ -204,9 +213,14 @@ def load_card(name_or_path: str) -> ModelCard:
 # --------------------------------------------------------------------------------------- suites
 
 
+def vbench_full_info(path: Path | None = None) -> tuple[dict[str, Any], ...]:
+    """The entries of VBench_full_info.json: the 946 shipped inside the vbench package, or the
+    file at `path` (`score --full-info-json`). The one reader of that file."""
+    return _packaged_full_info() if path is None else _read_full_info(Path(path))
+
+
 @lru_cache(maxsize=1)
-def vbench_full_info() -> tuple[dict[str, Any], ...]:
-    """The 946 entries of the VBench_full_info.json that ships inside the vbench package."""
+def _packaged_full_info() -> tuple[dict[str, Any], ...]:
     try:
         source = resources.files("vbench") / "VBench_full_info.json"
         return tuple(json.loads(source.read_text(encoding="utf-8")))
@@ -215,6 +229,24 @@ def vbench_full_info() -> tuple[dict[str, Any], ...]:
             "the vbench package (which ships the VBench prompt suite) is not installed",
             "Run `make env`, or `pip install --no-deps vbench==0.1.5`.",
         ) from None
+
+
+def _read_full_info(path: Path) -> tuple[dict[str, Any], ...]:
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(
+            f"cannot read the VBench prompt suite {path} ({error})",
+            "Pass a valid --full-info-json.",
+        ) from None
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("prompt_en"), str) for e in entries
+    ):
+        raise UserError(
+            f"{path} is not a VBench prompt suite (a list of entries with prompt_en)",
+            "Pass a file in the format of vbench's VBench_full_info.json.",
+        )
+    return tuple(entries)
 
 
 def _vbench_entry(entry: Mapping[str, Any]) -> PromptEntry:
@@ -227,30 +259,38 @@ def _vbench_entry(entry: Mapping[str, Any]) -> PromptEntry:
     )
 
 
-def vbench_dimensions_in_suite() -> list[str]:
+def vbench_dimensions_in_suite(full_info_path: Path | None = None) -> list[str]:
     seen: list[str] = []
-    for entry in vbench_full_info():
+    for entry in vbench_full_info(full_info_path):
         for dimension in entry.get("dimension", ()):
             if dimension not in seen:
                 seen.append(dimension)
     return seen
 
 
-def _vbench_suite(dimension: str | None) -> Suite:
+def vbench_suite(dimension: str | None = None, full_info_path: Path | None = None) -> Suite:
+    """The VBench prompt suite (suite `vbench`, or `vbench/<dimension>`): VBench's 5 samples per
+    prompt, 25 for the temporal_flickering prompts; from the packaged VBench_full_info.json or
+    the one at `full_info_path`."""
     entries = [
-        e for e in vbench_full_info() if dimension is None or dimension in e.get("dimension", ())
+        e
+        for e in vbench_full_info(full_info_path)
+        if dimension is None or dimension in e.get("dimension", ())
     ]
     if not entries:
-        known = ", ".join(f"vbench/{d}" for d in vbench_dimensions_in_suite())
+        known = ", ".join(f"vbench/{d}" for d in vbench_dimensions_in_suite(full_info_path))
         raise UserError(f"unknown suite vbench/{dimension}", f"Use vbench or one of: {known}.")
     name = "vbench" if dimension is None else f"vbench/{dimension}"
-    dimensions = tuple(vbench_dimensions_in_suite()) if dimension is None else (dimension,)
+    dimensions = (
+        tuple(vbench_dimensions_in_suite(full_info_path)) if dimension is None else (dimension,)
+    )
+    source = full_info_path or "VBench_full_info.json shipped in vbench 0.1.5"
     return Suite(
         name=name,
         prompts=tuple(_vbench_entry(e) for e in entries),
         samples_per_prompt=VBENCH_SAMPLES_PER_PROMPT,
         dimensions=dimensions,
-        description="VBench prompt suite (VBench_full_info.json shipped in vbench 0.1.5)",
+        description=f"VBench prompt suite ({source})",
     )
 
 
@@ -349,11 +389,11 @@ def list_suites() -> list[str]:
 def load_suite(name_or_path: str) -> Suite:
     """A built-in suite (prompts/<name>.yaml, vbench, vbench/<dimension>) or a .txt/.yaml path."""
     if name_or_path == "vbench":
-        suite = _vbench_suite(None)
+        suite = vbench_suite(None)
     elif name_or_path == "vbench-mini":
         suite = _vbench_mini_suite()
     elif name_or_path.startswith("vbench/") and not Path(name_or_path).exists():
-        suite = _vbench_suite(name_or_path.split("/", 1)[1])
+        suite = vbench_suite(name_or_path.split("/", 1)[1])
     elif (PROMPTS_DIR / f"{name_or_path}.yaml").is_file():
         suite = _suite_from_yaml(PROMPTS_DIR / f"{name_or_path}.yaml", name_or_path)
     else:
@@ -371,31 +411,3 @@ def load_suite(name_or_path: str) -> Suite:
     if not suite.prompts:
         raise UserError(f"suite {name_or_path!r} has no prompts", "Add at least one prompt.")
     return suite
-
-
-# ----------------------------------------------------------------------------------- dimensions
-
-
-def all_dimensions() -> tuple[str, ...]:
-    from repvideo_eval.scoring import ALL_DIMENSIONS
-
-    return tuple(ALL_DIMENSIONS)
-
-
-def implemented_dimensions() -> tuple[str, ...]:
-    from repvideo_eval.scoring import implemented_dimensions as implemented
-
-    return tuple(implemented())
-
-
-def parse_dimensions(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
-    """Comma-separated names (or 'all'); unknown names are user errors."""
-    from repvideo_eval.scoring.dimension_registry import validate_dimensions
-
-    if not text:
-        requested: tuple[str, ...] = default
-    elif text.strip() == "all":
-        requested = all_dimensions()
-    else:
-        requested = tuple(part.strip() for part in text.split(",") if part.strip())
-    return tuple(validate_dimensions(requested))

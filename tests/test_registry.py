@@ -10,6 +10,7 @@ import pytest
 from repvideo_eval import registry
 from repvideo_eval.errors import UserError
 from repvideo_eval.generation.naming import safe_prompt_stem, video_file_stem
+from repvideo_eval.scoring.dimension_registry import parse_dimensions
 
 
 def test_registered_cards_and_their_settings() -> None:
@@ -23,7 +24,7 @@ def test_registered_cards_and_their_settings() -> None:
     base, rep, big = (
         registry.load_card(n) for n in ("cogvideox-2b", "repvideo-2b", "cogvideox-5b")
     )
-    assert base.weights == "THUDM/CogVideoX-2b" and base.dtype == "float16"
+    assert base.hub_id == "THUDM/CogVideoX-2b" and base.dtype == "float16"
     assert rep.transformer_weights == "Vchitect/RepVideo"
     assert (
         rep.repvideo is not None
@@ -167,7 +168,7 @@ def test_suite_from_text_and_yaml_paths(tmp_path: Path) -> None:
 
 def test_unknown_dimension_is_a_user_error() -> None:
     with pytest.raises(UserError, match="Unknown dimension"):
-        registry.parse_dimensions("temporal_flickering,warp_factor", ())
+        parse_dimensions("temporal_flickering,warp_factor", ())
 
 
 @pytest.mark.parametrize(
@@ -224,3 +225,14 @@ def test_transformer_config_overrides_are_validated_hashed_and_round_trip() -> N
     tiny = registry.load_card("cogvideox-tiny").to_dict()
     with pytest.raises(UserError, match="transformer_config applies to hub weights"):
         registry.card_from_dict({**tiny, "transformer_config": {"norm_eps": 1e-6}})
+
+
+def test_hub_id_is_written_weights_in_card_files() -> None:
+    """`ModelCard.hub_id` keeps its on-disk name, so card files, run.json and hashes stay as they are."""
+    card = registry.load_card("cogvideox-2b")
+    data = card.to_dict()
+    assert data["weights"] == card.hub_id == "THUDM/CogVideoX-2b" and "hub_id" not in data
+    assert registry.card_from_dict(data) == card
+    assert "weights" in card.generation_dict()
+    with pytest.raises(UserError, match="unknown field.*hub_id"):
+        registry.card_from_dict({**data, "hub_id": "THUDM/CogVideoX-2b"})

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from repvideo_eval import registry
 from repvideo_eval.generation.items import generation_items
-from repvideo_eval.stages import dimensions_by_prompt, scoring_complete, scoring_items
+from repvideo_eval.planning import dimensions_by_prompt, scoring_items
+from repvideo_eval.stages import scoring_complete
 
 
 def test_vbench_prompts_are_scored_only_on_their_tagged_dimensions() -> None:
@@ -51,7 +52,7 @@ def _flicker_suite(tmp_path: Path):
 def test_flicker_protocol_scores_only_the_videos_the_static_filter_kept(tmp_path: Path) -> None:
     import json
 
-    from repvideo_eval.stages import (
+    from repvideo_eval.planning import (
         dimensions_for_video,
         filter_items,
         flicker_prompts,
@@ -92,7 +93,7 @@ def test_flicker_protocol_scores_only_the_videos_the_static_filter_kept(tmp_path
 def test_long_mode_passes_each_video_its_kept_clips(tmp_path: Path) -> None:
     import json
 
-    from repvideo_eval.stages import filter_items, kept_by_video
+    from repvideo_eval.planning import filter_items, kept_by_video
 
     suite = _flicker_suite(tmp_path)
     generated = generation_items(registry.load_card("cogvideox-tiny"), suite, tmp_path)

@@ -72,9 +72,10 @@ def baseline_of(cards: tuple[ModelCard, ...], base: ModelCard) -> str:
 
 
 def execute(args: argparse.Namespace) -> int:
+    from repvideo_eval.ablation_grid import load_grid
     from repvideo_eval.cli.run import build_spec, run_spec
     from repvideo_eval.evaluation import DEFAULT_RUNS_DIR
-    from repvideo_eval.reporting.ablation import load_grid, write_ablation_report
+    from repvideo_eval.reporting.ablation import write_ablation_report
 
     base = registry.load_card(args.model)
     cards = variant_cards(base, load_grid(args.grid))

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from repvideo_eval.devices import resolve_device
 from repvideo_eval.errors import UserError
 
 if TYPE_CHECKING:
@@ -130,22 +131,6 @@ def build_request(args: argparse.Namespace) -> tuple[AnalysisRequest, Path]:
         output = DEFAULT_ROOT / f"{'+'.join(c.name for c in cards)}__{digest}"
     check_output_dir(output)
     return request, output
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` -> cuda when present, else cpu; a CUDA device on a machine without one is a UserError."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(
-            f"--device {device} but this machine has no CUDA GPU",
-            "Use --device cpu (tiny models) or a GPU machine.",
-        )
-    if not (device == "cpu" or device.startswith("cuda")):
-        raise UserError(f"unknown --device {device!r}", "Use auto, cuda, cuda:N or cpu.")
-    return device
 
 
 def check_output_dir(output: Path) -> None:

@@ -38,8 +38,10 @@ def _print_suites() -> None:
 
 
 def _print_dimensions() -> None:
+    from repvideo_eval.scoring.dimension_registry import implemented_dimensions
+
     print("VBench dimensions:")
-    for name in registry.implemented_dimensions():
+    for name in implemented_dimensions():
         print(f"  {name}")
 
 

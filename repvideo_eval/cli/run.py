@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from repvideo_eval import registry
 from repvideo_eval.config import ModelCard, RunSpec, Suite
 from repvideo_eval.errors import UserError
+from repvideo_eval.scoring.dimension_registry import parse_dimensions
 
 if TYPE_CHECKING:
     from repvideo_eval.evaluation import RunOutcome
@@ -113,9 +114,7 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
     suite = build_suite(args)
     default_dims = suite.dimensions
     dimensions = (
-        registry.parse_dimensions(args.dimensions, default_dims)
-        if (args.dimensions or default_dims)
-        else ()
+        parse_dimensions(args.dimensions, default_dims) if (args.dimensions or default_dims) else ()
     )
     weights = args.scoring_weights
     if weights == "auto":

@@ -1,31 +1,46 @@
-"""Score a folder of videos on VBench dimensions; writes per_video.csv and eval_results.json.
+"""Score a folder of videos on VBench dimensions; writes per_video.csv, eval_results.json, run.json.
 
-Standard mode (files named `{prompt}-{i}.mp4` after VBench_full_info.json prompts) scores each
-video on the requested dimensions its prompt is tagged for, with the suite's auxiliary info;
-custom mode scores every video on every requested dimension. Bad videos become error rows.
+The folder is planned as a run plans its videos (`planning.plan_folder`): standard mode (files
+named `{prompt}-{i}.mp4` after VBench_full_info.json prompts) scores each video on the requested
+dimensions its prompt is tagged for, with the suite's auxiliary info, and puts the 25 samples of
+a temporal_flickering prompt through VBench's static filter; custom mode scores every video on
+every requested dimension. Bad videos become error rows. The output folder is read by `report`
+like a run folder; on a run's own `videos/<card hash>/` folder the records are the run's.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import math
+import time
 from pathlib import Path
 
-from repvideo_eval.atomic import write_text_atomic
+from repvideo_eval.atomic import write_json_atomic
 from repvideo_eval.errors import UserError
+from repvideo_eval.evaluation import prepare_output_dir
+from repvideo_eval.generation.items import GenerationItem
+from repvideo_eval.generation.provenance import package_versions
+from repvideo_eval.planning import (
+    FOLDER_MODES,
+    FolderPlan,
+    dimensions_for_video,
+    filter_items,
+    kept_by_video,
+    plan_folder,
+    video_identity,
+)
 from repvideo_eval.scoring.aggregate import aggregate
 from repvideo_eval.scoring.dimension_registry import implemented_dimensions, validate_dimensions
 from repvideo_eval.scoring.normalize import quality_score, vbench_summary
-from repvideo_eval.scoring.records import ScoreRecord
+from repvideo_eval.scoring.per_video import row_for, write_per_video_csv
+from repvideo_eval.scoring.records import ScoreRecord, VideoToScore
 from repvideo_eval.scoring.session import WEIGHT_MODES, ScoringSession
 from repvideo_eval.scoring.vbench_constants import ALL_DIMENSIONS, QUALITY_DIMENSIONS
 from repvideo_eval.scoring.vbench_results import write_eval_results
-from repvideo_eval.scoring.vbench_suite import plan
 
-CSV_COLUMNS = ("video", "prompt", "dimension", "score", "weight", "error", "backend", "weights_id")
+#: `score` has no VBench-Long mode; its records say so in the vbench_mode column.
+STANDARD_MODE = "standard"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--mode",
-        choices=("auto", "standard", "custom"),
+        choices=FOLDER_MODES,
         default="auto",
         help="VBench standard mode (suite file names), custom mode, or auto-detect (default)",
     )
@@ -69,42 +84,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="prompt suite JSON (default: vbench's packaged one)",
     )
+    parser.add_argument(
+        "--model-name",
+        default=None,
+        help="model column of the records (default: from a run's sidecars, else the folder name)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-
-
-def records_to_csv(records: list[ScoreRecord]) -> str:
-    """per_video.csv text: fixed columns, then the caller's key columns, then details as JSON."""
-    key_columns = list(dict.fromkeys(k for r in records for k in r.key))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([*CSV_COLUMNS, *key_columns, "details"])
-    for r in records:
-        score = "" if r.score is None else repr(float(r.score))
-        writer.writerow(
-            [
-                r.video,
-                r.prompt,
-                r.dimension,
-                score,
-                repr(float(r.weight)),
-                r.error or "",
-                r.backend,
-                r.weights_id,
-                *[r.key.get(k, "") for k in key_columns],
-                json.dumps(r.details, sort_keys=True),
-            ]
-        )
-    return buffer.getvalue()
 
 
 def execute(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     dimensions = validate_dimensions([d for d in args.dimensions.split(",") if d.strip()])
-    mode, planned = plan(
-        args.videos_dir, dimensions, mode=args.mode, full_info_path=args.full_info_json
+    folder = plan_folder(
+        args.videos_dir,
+        dimensions,
+        mode=args.mode,
+        full_info_path=args.full_info_json,
+        model=args.model_name,
     )
-    used = [d for d in dimensions if any(d in p.dimensions for p in planned)]
+    planned = {d for item in folder.items for d in folder.dims_by_prompt.get(item.prompt, ())}
+    used = [d for d in dimensions if d in planned]
     if not used:
         raise UserError(
             f"None of the videos in {args.videos_dir} belongs to a prompt tagged for {', '.join(dimensions)} (standard mode).",
@@ -113,23 +113,72 @@ def execute(args: argparse.Namespace) -> int:
     session = ScoringSession(
         used, device=args.device, weights=args.weights, cache_dir=args.cache_dir
     )
-    try:
-        args.output_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(
-            f"Cannot create output folder {args.output_dir} ({exc.strerror}).",
-            "Choose a writable --output-dir.",
-        ) from None
+    out = prepare_output_dir(args.output_dir)
+    items = list(folder.items)
+    selection = _flicker_selection(folder, items, args, out)
+    rows: list[dict[str, object]] = []
     records: list[ScoreRecord] = []
     for item in tqdm(
-        planned, desc=f"scoring ({mode} mode)", unit="video", disable=args.no_progress
+        items, desc=f"scoring ({folder.mode} mode)", unit="video", disable=args.no_progress
     ):
-        if item.dimensions:
-            records.extend(session.score(item.video, item.dimensions))
-    write_text_atomic(args.output_dir / "per_video.csv", records_to_csv(records))
-    write_eval_results(records, args.output_dir / "eval_results.json")
-    print(summary_text(records, mode, args.output_dir))
+        chosen = dimensions_for_video(item, folder.dims_by_prompt, selection)
+        if not chosen:
+            continue
+        video = VideoToScore(
+            Path(item.video_path),
+            item.prompt,
+            json.loads(folder.aux_by_prompt.get(item.prompt, "{}")),
+        )
+        identity = video_identity(item, out)
+        for record in session.score(video, chosen):
+            records.append(record)
+            rows.append(row_for(identity, record.dimension, record, STANDARD_MODE))
+    write_json_atomic(_run_metadata(folder, items, used, args), out / "run.json")
+    write_per_video_csv(rows, out / "per_video.csv")
+    write_eval_results(records, out / "eval_results.json")
+    print(summary_text(records, folder.mode, out))
     return 0
+
+
+def _flicker_selection(
+    folder: FolderPlan, items: list[GenerationItem], args: argparse.Namespace, out: Path
+) -> dict[str, set[str]] | None:
+    """VBench's static filter over the flicker prompts' samples, as the run's filter stage does
+    it (selections and decisions in OUT/static_filter/); None when no prompt is under it."""
+    if not folder.flicker_prompts:
+        return None
+    from repvideo_eval.stages import StaticFilterWorker
+
+    filters = filter_items(items, folder.flicker_prompts, out)
+    worker = StaticFilterWorker(
+        args.device, args.weights, args.cache_dir and str(args.cache_dir), STANDARD_MODE, ""
+    )
+    for item in filters:
+        worker.process(item)
+    return kept_by_video(filters, items, None)
+
+
+def _run_metadata(
+    folder: FolderPlan, items: list[GenerationItem], dimensions: list[str], args: argparse.Namespace
+) -> dict[str, object]:
+    """run.json for the output folder, so `report` reads it like a run folder."""
+    models = {item.card_name: item.card_hash for item in items}
+    return {
+        "run_id": f"score__{'+'.join(models)}",
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "suite": folder.suite.name,
+        "videos_dir": str(Path(args.videos_dir).resolve()),
+        "num_prompts": len({item.prompt for item in items}),
+        "dimensions": dimensions,
+        "vbench_mode": STANDARD_MODE,
+        "scoring_weights": args.weights,
+        "models": {
+            name: {"card_hash": card_hash, "card": {"name": name}}
+            for name, card_hash in models.items()
+        },
+        "versions": package_versions(),
+        "device": args.device,
+    }
 
 
 def summary_text(records: list[ScoreRecord], mode: str, output_dir: Path) -> str:
@@ -148,5 +197,7 @@ def summary_text(records: list[ScoreRecord], mode: str, output_dir: Path) -> str
         summary = vbench_summary(scores)
         lines.append(f"  {'Semantic score':<24} {summary['semantic_score'] * 100:7.2f}%")
         lines.append(f"  {'Total score':<24} {summary['total_score'] * 100:7.2f}%")
-    lines.append(f"wrote {output_dir / 'per_video.csv'} and {output_dir / 'eval_results.json'}")
+    lines.append(
+        f"wrote {output_dir / 'per_video.csv'}, {output_dir / 'eval_results.json'} and run.json"
+    )
     return "\n".join(lines)

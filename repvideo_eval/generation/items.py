@@ -30,7 +30,18 @@ def videos_dir(run_dir: Path, card: ModelCard) -> Path:
 
 def sidecars_dir(run_dir: Path, card: ModelCard) -> Path:
     """Kept apart from the videos: VBench's standard mode wants a folder of videos only."""
-    return run_dir / "sidecars" / card.card_hash
+    return sidecars_dir_for_hash(run_dir, card.card_hash)
+
+
+def sidecar_of_video(video_path: Path) -> Path:
+    """The sidecar of a video in a run's `videos/<card hash>/` folder (it may not exist)."""
+    video_path = Path(video_path)
+    run_dir = video_path.parent.parent.parent
+    return sidecars_dir_for_hash(run_dir, video_path.parent.name) / f"{video_path.stem}.json"
+
+
+def sidecars_dir_for_hash(run_dir: Path, card_hash: str) -> Path:
+    return run_dir / "sidecars" / card_hash
 
 
 def generation_items(card: ModelCard, suite: Suite, run_dir: Path) -> list[GenerationItem]:

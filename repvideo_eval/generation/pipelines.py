@@ -100,11 +100,11 @@ def _hub_pipeline(card: ModelCard) -> Any:
     if overrides:
         components["transformer"] = _check_transformer_config(
             CogVideoXTransformer3DModel.from_pretrained(
-                card.weights, subfolder="transformer", torch_dtype=dtype, **overrides
+                card.hub_id, subfolder="transformer", torch_dtype=dtype, **overrides
             ),
             card,
         )
-    pipe = CogVideoXPipeline.from_pretrained(card.weights, torch_dtype=dtype, **components)
+    pipe = CogVideoXPipeline.from_pretrained(card.hub_id, torch_dtype=dtype, **components)
     if card.repvideo is not None:
         learned = None
         if card.transformer_weights:

@@ -65,7 +65,7 @@ def check_model_can_run(
         )
     missing = [
         repo
-        for repo in (card.weights, card.transformer_weights)
+        for repo in (card.hub_id, card.transformer_weights)
         if repo and not weights_available_locally(repo)
     ]
     if missing and not hub_reachable():

@@ -11,21 +11,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from repvideo_eval.atomic import write_json_atomic
 from repvideo_eval.config import ModelCard
 from repvideo_eval.crashpoints import crash_point
+from repvideo_eval.devices import resolve_device
 from repvideo_eval.generation.items import GenerationItem
 from repvideo_eval.generation.pipelines import load_pipeline, sample_video
 from repvideo_eval.generation.provenance import device_description, package_versions
 from repvideo_eval.generation.video_io import write_video_atomic
-
-
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 class VideoGenerator:

@@ -1,17 +1,9 @@
-"""Ablations over RepVideo's two knobs: cache window (cache size) and gates (learned/fixed/off).
+"""The ablation report over RepVideo's two knobs: cache window (cache size) and gates.
 
-`load_grid` turns a YAML grid into per-variant overrides for the `ablate` command;
-`write_ablation_report` reads the resulting runs (cards that differ only in their `repvideo`
-settings) and writes a table with bootstrap intervals and paired differences from a baseline,
-plus curves over cache size.
-
-Grid format (see models/ablations/cache_window_and_gates.yaml):
-
-    cache_window: [2, 4, 6, 8]     # positive ints; crossed with every gate mode except "off"
-    gates: [learned, fixed, "off"] # quote "off": YAML 1.1 reads a bare off as false
-    gate_value: [0.25, 0.5]        # constants for "fixed" (0..1); required iff fixed is listed
-    variants:                      # optional extra variants, added as written
-      - {cache_window: 12, gates: learned}
+`write_ablation_report` reads the runs of an `ablate` command (cards that differ only in their
+`repvideo` settings) and writes a table with bootstrap intervals and paired differences from a
+baseline, plus curves over cache size. The grid those runs came from is input, parsed by
+`repvideo_eval.ablation_grid`.
 """
 
 from __future__ import annotations
@@ -21,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from repvideo_eval.atomic import write_text_atomic
 from repvideo_eval.errors import UserError
@@ -41,158 +31,8 @@ from repvideo_eval.reporting.records import RANDOM_WEIGHTS_NOTICE, RecordSet, lo
 from repvideo_eval.reporting.report import prepare_out_dir
 from repvideo_eval.reporting.summary import SUMMARY_NAMES
 
-GATE_MODES = ("learned", "fixed", "off")
-GRID_KEYS = ("cache_window", "gates", "gate_value", "variants", "description")
 #: Card fields allowed to differ between ablation variants.
 VARIANT_FIELDS = ("name", "repvideo")
-
-
-# ----------------------------------------------------------------------------- grid parsing
-
-
-def _grid_error(path: Path, problem: str) -> UserError:
-    return UserError(
-        f"ablation grid {path}: {problem}",
-        "See models/ablations/cache_window_and_gates.yaml for the format.",
-    )
-
-
-def _gate_mode(path: Path, value: Any) -> str:
-    if value is False:  # PyYAML (YAML 1.1) reads a bare `off` as false
-        return "off"
-    if not isinstance(value, str) or value not in GATE_MODES:
-        raise _grid_error(path, f"gates must be one of {', '.join(GATE_MODES)}, got {value!r}")
-    return value
-
-
-def _cache_window(path: Path, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _grid_error(path, f"cache_window must be a positive integer, got {value!r}")
-    return value
-
-
-def _gate_value(path: Path, value: Any) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or not 0.0 <= value <= 1.0
-    ):
-        raise _grid_error(path, f"gate_value must be a number between 0 and 1, got {value!r}")
-    return float(value)
-
-
-def _as_list(path: Path, key: str, value: Any) -> list[Any]:
-    items = value if isinstance(value, list) else [value]
-    if not items:
-        raise _grid_error(path, f"{key} is an empty list")
-    return items
-
-
-def _variant(path: Path, cache_window: Any, gates: Any, gate_value: Any) -> dict[str, Any]:
-    """One checked override dict; 'off' ignores cache window and gate value (there is no mix)."""
-    mode = _gate_mode(path, gates)
-    if mode == "off":
-        return {"cache_window": None, "gates": "off", "gate_value": None}
-    if cache_window is None:
-        raise _grid_error(path, f"gates {mode} needs a cache_window")
-    window = _cache_window(path, cache_window)
-    if mode == "fixed":
-        if gate_value is None:
-            raise _grid_error(path, "gates fixed needs a gate_value")
-        return {
-            "cache_window": window,
-            "gates": "fixed",
-            "gate_value": _gate_value(path, gate_value),
-        }
-    if gate_value is not None:
-        raise _grid_error(
-            path, "gate_value applies only to gates fixed (learned gates come from the checkpoint)"
-        )
-    return {"cache_window": window, "gates": "learned", "gate_value": None}
-
-
-def load_grid(path: Path) -> list[dict[str, Any]]:
-    """Parse an ablation grid into a list of overrides (no duplicates, grid order).
-
-    Each override is {"cache_window": int | None, "gates": "learned"|"fixed"|"off",
-    "gate_value": float | None}. Malformed grids raise UserError naming the problem.
-    """
-    path = Path(path)
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(
-            f"ablation grid {path} does not exist",
-            "Pass a YAML grid such as models/ablations/cache_window_and_gates.yaml.",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(
-            f"cannot read ablation grid {path} ({exc})", "Pass a readable UTF-8 YAML file."
-        ) from None
-    except yaml.YAMLError as exc:
-        raise _grid_error(path, f"not valid YAML ({' '.join(str(exc).split())})") from None
-    if not isinstance(document, dict):
-        raise _grid_error(
-            path,
-            "the top level must be a mapping with cache_window / gates / gate_value / variants",
-        )
-    unknown = sorted(set(map(str, document)) - set(GRID_KEYS))
-    if unknown:
-        raise _grid_error(
-            path, f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(GRID_KEYS)})"
-        )
-    variants: list[dict[str, Any]] = []
-    if "gates" in document or "cache_window" in document:
-        modes = [
-            _gate_mode(path, g) for g in _as_list(path, "gates", document.get("gates", "learned"))
-        ]
-        windows = (
-            _as_list(path, "cache_window", document["cache_window"])
-            if "cache_window" in document
-            else [None]
-        )
-        values = (
-            _as_list(path, "gate_value", document["gate_value"]) if "gate_value" in document else []
-        )
-        if "fixed" in modes and not values:
-            raise _grid_error(path, "gates lists fixed but gate_value is missing")
-        if values and "fixed" not in modes:
-            raise _grid_error(path, "gate_value is given but gates does not list fixed")
-        for mode in modes:
-            if mode == "off":
-                variants.append(_variant(path, None, "off", None))
-                continue
-            for window in windows:
-                for value in values if mode == "fixed" else [None]:
-                    variants.append(_variant(path, window, mode, value))
-    elif "gate_value" in document:
-        raise _grid_error(path, "gate_value without gates and cache_window")
-    extra = document.get("variants", [])
-    if not isinstance(extra, list):
-        raise _grid_error(path, "variants must be a list of mappings")
-    for item in extra:
-        if not isinstance(item, dict) or set(map(str, item)) - {
-            "cache_window",
-            "gates",
-            "gate_value",
-        }:
-            raise _grid_error(
-                path,
-                f"each variant is a mapping with cache_window, gates, gate_value; got {item!r}",
-            )
-        variants.append(
-            _variant(
-                path, item.get("cache_window"), item.get("gates", "learned"), item.get("gate_value")
-            )
-        )
-    unique: list[dict[str, Any]] = []
-    for variant in variants:
-        if variant not in unique:
-            unique.append(variant)
-    if not unique:
-        raise _grid_error(path, "it defines no variant")
-    return unique
 
 
 # ----------------------------------------------------------------------------- report

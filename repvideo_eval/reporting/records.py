@@ -17,26 +17,10 @@ import numpy as np
 import pandas as pd
 
 from repvideo_eval.errors import UserError
+from repvideo_eval.scoring.per_video import INT_COLUMNS, REQUIRED_COLUMNS
 
 RECORDS_FILE = "per_video.csv"
 RUN_FILE = "run.json"
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "model",
-    "card_hash",
-    "prompt",
-    "prompt_index",
-    "sample",
-    "seed",
-    "video",
-    "dimension",
-    "score",
-    "weight",
-    "error",
-    "backend",
-    "weights_id",
-    "vbench_mode",
-)
-INT_COLUMNS = ("prompt_index", "sample", "seed")
 RANDOM_WEIGHTS_PREFIX = "tiny-random"
 RANDOM_WEIGHTS_NOTICE = (
     "RANDOM WEIGHTS: some rows were generated or scored with random (tiny-random) weights; "

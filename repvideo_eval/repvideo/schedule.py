@@ -9,6 +9,7 @@ never receive a gradient.
 
 from __future__ import annotations
 
+from repvideo_eval.config import check_cache_window
 from repvideo_eval.errors import UserError
 
 #: The paper's and the official code's cache size ("aggregates features across every m layers").
@@ -18,13 +19,11 @@ PAPER_GATE_INIT = 0.5
 
 
 def validate_cache_window(cache_window: int) -> int:
-    """Return ``cache_window`` if it is a positive int, else raise a UserError naming the fix."""
-    if isinstance(cache_window, bool) or not isinstance(cache_window, int) or cache_window < 1:
-        raise UserError(
-            f"RepVideo cache window must be a positive integer, got {cache_window!r}",
-            "Use the paper's value 6, or any integer >= 1.",
-        )
-    return cache_window
+    """Return ``cache_window`` if `config.check_cache_window` accepts it, else a UserError."""
+    try:
+        return check_cache_window(cache_window)
+    except ValueError as error:
+        raise UserError(str(error), "Use the paper's value 6, or any integer >= 1.") from None
 
 
 def resets_after(block_index: int, cache_window: int) -> bool:

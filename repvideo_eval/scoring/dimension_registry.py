@@ -59,3 +59,15 @@ def scorer_class(dimension: str) -> type[Scorer]:
     """Import and return the scorer class of a (validated) dimension."""
     module_name, class_name = SCORER_CLASSES[dimension].split(":")
     return getattr(importlib.import_module(module_name), class_name)
+
+
+def parse_dimensions(text: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """`--dimensions`: comma-separated names, 'all', or empty for `default`; unknown or
+    not-yet-implemented names are user errors."""
+    if not text:
+        requested: tuple[str, ...] = default
+    elif text.strip() == "all":
+        requested = tuple(ALL_DIMENSIONS)
+    else:
+        requested = tuple(part.strip() for part in text.split(",") if part.strip())
+    return validate_dimensions(requested)

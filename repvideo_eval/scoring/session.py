@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from repvideo_eval.devices import resolve_device
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.decode import DecodedVideo, VideoDecodeError
 from repvideo_eval.scoring.dimension_registry import scorer_class, validate_dimensions
@@ -42,15 +43,6 @@ def _parse_weights(weights: str) -> tuple[str, int]:
     return mode, seed
 
 
-def _check_device(device: str) -> None:
-    import torch
-
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(
-            f"Device {device!r} requested but CUDA is not available.", "Use --device cpu."
-        )
-
-
 class ScoringSession:
     """Loads the scorers of `dimensions` once and scores videos one at a time."""
 
@@ -64,7 +56,7 @@ class ScoringSession:
     ) -> None:
         self.dimensions = validate_dimensions(list(dimensions))
         mode, seed = _parse_weights(weights)
-        _check_device(device)
+        device = resolve_device(device)
         self.context = ScorerContext(
             device=device, weights=mode, cache_dir=Path(cache_dir) if cache_dir else None, seed=seed
         )

@@ -246,12 +246,13 @@ class StaticFilter:
     def __init__(
         self, *, device: str = "cpu", weights: str = "official", cache_dir: Path | None = None
     ) -> None:
+        from repvideo_eval.devices import resolve_device
         from repvideo_eval.scoring.models.raft import load_raft
         from repvideo_eval.scoring.scorer import ScorerContext
-        from repvideo_eval.scoring.session import _check_device, _parse_weights
+        from repvideo_eval.scoring.session import _parse_weights
 
         mode, seed = _parse_weights(weights)
-        _check_device(device)
+        device = resolve_device(device)
         self.device = device
         context = ScorerContext(
             device=device, weights=mode, cache_dir=Path(cache_dir) if cache_dir else None, seed=seed

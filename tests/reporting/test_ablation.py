@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from repvideo_eval.ablation_grid import load_grid
 from repvideo_eval.errors import UserError
-from repvideo_eval.reporting.ablation import load_grid, write_ablation_report
+from repvideo_eval.reporting.ablation import write_ablation_report
 
 EXAMPLE_GRID = (
     Path(__file__).resolve().parents[2] / "models" / "ablations" / "cache_window_and_gates.yaml"

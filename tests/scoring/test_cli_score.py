@@ -95,7 +95,11 @@ def test_custom_mode_scores_everything_and_keeps_bad_files_as_rows(tmp_path):
     assert all(r["error"] == "" and float(r["score"]) == float(r["score"]) for r in good)
     assert all(r["error"] and r["score"] == "" for r in bad)
     assert {r["weights_id"] for r in good} == {"none", "tiny-random:seed=0"}
-    assert sorted(p.name for p in out.iterdir()) == ["eval_results.json", "per_video.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "eval_results.json",
+        "per_video.csv",
+        "run.json",
+    ]
 
 
 @pytest.mark.parametrize(

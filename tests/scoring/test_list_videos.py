@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from repvideo_eval.errors import UserError
-from repvideo_eval.scoring.vbench_suite import list_videos
+from repvideo_eval.planning import list_videos
 
 
 def test_hidden_temporary_files_are_not_videos(tmp_path: Path) -> None:

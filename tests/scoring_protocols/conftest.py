@@ -84,7 +84,7 @@ def run_reference(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def flicker_prompt() -> str:
     """A real temporal_flickering prompt of the packaged VBench_full_info.json."""
-    from repvideo_eval.scoring.vbench_suite import load_full_info
+    from repvideo_eval.registry import vbench_full_info as load_full_info
 
     prompts = [e["prompt_en"] for e in load_full_info() if "temporal_flickering" in e["dimension"]]
     assert len(prompts) == 75

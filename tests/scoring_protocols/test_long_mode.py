@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
+from repvideo_eval.registry import vbench_full_info as load_full_info
 from repvideo_eval.scoring.long_mode import (
     LongModeSession,
     clip_ranges,
@@ -26,7 +27,6 @@ from repvideo_eval.scoring.long_mode.slow_fast_tables import MAPPING_TABLES, SLO
 from repvideo_eval.scoring.records import VideoToScore
 from repvideo_eval.scoring.session import ScoringSession
 from repvideo_eval.scoring.static_filter import StaticDecision, select_flicker_videos, vbench_order
-from repvideo_eval.scoring.vbench_suite import load_full_info
 
 from .conftest import HERE, REPO_ROOT, load_json, render, write_video
 

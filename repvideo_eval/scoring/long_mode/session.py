@@ -156,9 +156,9 @@ class LongModeSession:
         self.scene_threshold = scene_threshold
         self.consistency = consistency
         if full_info is None:
-            from repvideo_eval.scoring.vbench_suite import load_full_info
+            from repvideo_eval.registry import vbench_full_info
 
-            full_info = load_full_info()
+            full_info = list(vbench_full_info())
         self.full_info = full_info
         self._fast: dict[str, FastConsistency] = {}
         self._own_work_dir = work_dir is None
