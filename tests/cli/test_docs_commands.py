@@ -7,6 +7,7 @@ runs in-process through the real parser, and every flag mentioned must appear in
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import functools
 import io
@@ -82,12 +83,18 @@ def documented() -> list[tuple[str, str | None, str]]:
 
 @functools.cache
 def help_text(command: str) -> str:
-    """`run_eval.py COMMAND --help`, in-process."""
+    """`run_eval.py COMMAND --help`, in-process, followed by the `--help` of each of its
+    subcommands (`study create`, `study serve`, ...), whose flags the docs show after them."""
+    parser = build_parser(command)
     out = io.StringIO()
     with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as stop:
-        build_parser(command).parse_args(["--help"])
+        parser.parse_args(["--help"])
     assert stop.value.code == 0
-    return out.getvalue()
+    texts = [out.getvalue()]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            texts += [sub.format_help() for sub in action.choices.values()]
+    return "\n".join(texts)
 
 
 def offers(command: str, flag: str) -> bool:
