@@ -48,7 +48,7 @@ def checkpoints(tmp_path_factory) -> dict[str, Path]:
 def registered(name: str, checkpoints: dict[str, Path], **fields) -> ModelCard:
     """A registered card, its weights pointed at the local tiny checkpoints."""
     card = registry.load_card(name)
-    local = {"weights": str(checkpoints["pipeline"])}
+    local = {"hub_id": str(checkpoints["pipeline"])}
     if card.transformer_weights:
         local["transformer_weights"] = str(checkpoints["converted"])
     return dataclasses.replace(card, **local, **fields)
