@@ -64,18 +64,21 @@ def run_repvideo_blocks(
     run_block: RunBlock,
     gates: torch.Tensor,
     cache_window: int,
+    plan: Sequence[bool] | None = None,
 ) -> Streams:
     """Run ``blocks`` over the streams with RepVideo's cross-layer mix before each block.
 
     ``owned_streams`` is emptied (see ``take``). ``run_block(i, block, streams)`` calls one
     block (checkpointed or not) and returns the new streams in the same order. All streams
     share the gate and the cache schedule, which equals the official computation over their
-    concatenation (a mean of concatenations is the concatenation of means).
+    concatenation (a mean of concatenations is the concatenation of means). ``plan`` (from
+    ``mixing_plan``) may be given precomputed, so a compiled forward reads no gate values.
     """
     streams = take(owned_streams)
     if gates.shape[0] != len(blocks):
         raise ValueError(f"{gates.shape[0]} RepVideo gates for {len(blocks)} blocks")
-    plan = mixing_plan(gates, cache_window)
+    if plan is None:
+        plan = mixing_plan(gates, cache_window)
     cache = RunningWindowMean(streams)
     for i, block in enumerate(blocks):
         if plan[i]:
