@@ -17,11 +17,14 @@ from typing import Any, Literal
 Dtype = Literal["float32", "float16", "bfloat16"]
 GateMode = Literal["learned", "fixed", "off"]
 Family = Literal["cogvideox", "wan"]
-Source = Literal["hub", "tiny"]
+Source = Literal["hub", "tiny", "random"]
 
 DTYPES: tuple[str, ...] = ("float32", "float16", "bfloat16")
 GATE_MODES: tuple[str, ...] = ("learned", "fixed", "off")
 SCHEDULERS: tuple[str, ...] = ("dpm++2m", "ddim")
+SOURCES: tuple[str, ...] = ("hub", "tiny", "random")
+OFFLOAD_MODES: tuple[str, ...] = ("none", "model", "sequential", "auto")
+ATTENTION_BACKENDS: tuple[str, ...] = ("default", "flash", "efficient", "cudnn", "math")
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,46 @@ class RepVideoSettings:
 
 
 @dataclass(frozen=True)
+class MemorySettings:
+    """How a pipeline fits in GPU memory (docs/gpu.md has the table `auto` follows).
+
+    Only VAE tiling changes pixels (tiles are decoded apart and blended), so only it enters the
+    card hash; slicing (one video per decode anyway) and offloading (same kernels, weights moved)
+    are recorded in sidecars but never split the videos of a card.
+    """
+
+    vae_tiling: bool = False
+    vae_slicing: bool = False
+    offload: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.offload not in OFFLOAD_MODES:
+            raise ValueError(
+                f"memory.offload must be one of {', '.join(OFFLOAD_MODES)}, got {self.offload!r}"
+            )
+
+    def hashed(self) -> dict[str, Any]:
+        return {"vae_tiling": bool(self.vae_tiling)}
+
+
+@dataclass(frozen=True)
+class SpeedSettings:
+    """Speed options. Each can change the numbers (kernel choice, fusion, TF32 matmuls), so all of
+    them enter the card hash: compiled and eager videos never share a folder."""
+
+    compile: bool = False
+    attention: str = "default"
+    tf32: bool = False
+
+    def __post_init__(self) -> None:
+        if self.attention not in ATTENTION_BACKENDS:
+            raise ValueError(
+                f"speed.attention must be one of {', '.join(ATTENTION_BACKENDS)}, "
+                f"got {self.attention!r}"
+            )
+
+
+@dataclass(frozen=True)
 class ModelCard:
     """One registered model: where its weights come from and exactly how it samples."""
 
@@ -89,12 +132,20 @@ class ModelCard:
     tiny_seed: int | None = None
     description: str = ""
     twin: str | None = None
+    memory: MemorySettings = field(default_factory=MemorySettings)
+    speed: SpeedSettings = field(default_factory=SpeedSettings)
+    #: seed of a full-size random twin's weights (source "random")
+    random_seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
-        if self.source not in ("hub", "tiny"):
-            raise ValueError(f"source must be 'hub' or 'tiny', got {self.source!r}")
+        if self.source not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {self.source!r}")
+        if self.source == "random" and self.random_seed is None:
+            raise ValueError(
+                "a random card needs random_seed (the seed its full-size random weights come from)"
+            )
         if self.family not in ("cogvideox", "wan"):
             raise ValueError(f"family must be 'cogvideox' or 'wan', got {self.family!r}")
         if self.source == "tiny" and self.tiny_seed is None:
@@ -109,12 +160,32 @@ class ModelCard:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @property
+    def is_random(self) -> bool:
+        return self.source == "random"
+
     def generation_dict(self) -> dict[str, Any]:
-        """The fields that change pixels. Name, description and twin are labels, not settings."""
+        """The fields that change pixels. Name, description and twin are labels, not settings.
+
+        Memory and speed enter as the parts that can change numbers, and only when they differ
+        from the defaults, so cards written before these options existed keep their hashes.
+        """
         data = self.to_dict()
         for label in ("name", "description", "twin"):
             data.pop(label)
+        data.pop("memory")
+        speed = data.pop("speed")
+        if self.memory.hashed() != MemorySettings().hashed():
+            data["memory"] = self.memory.hashed()
+        if self.speed != SpeedSettings():
+            data["speed"] = speed
+        if data["random_seed"] is None:
+            data.pop("random_seed")
         return data
+
+    def runtime_dict(self) -> dict[str, Any]:
+        """Every memory and speed option as the card asks for it (sidecars record these)."""
+        return {"memory": dataclasses.asdict(self.memory), "speed": dataclasses.asdict(self.speed)}
 
     @property
     def card_hash(self) -> str:
