@@ -94,11 +94,12 @@ def apply_memory_options(pipe: Any, memory: MemorySettings, device: str, offload
         pipe.enable_sequential_cpu_offload(device=device)
 
 
-def apply_speed_options(pipe: Any, speed: SpeedSettings) -> None:
+def apply_speed_options(pipe: Any, speed: SpeedSettings, backend: str = "inductor") -> None:
     """TF32 for matmuls (process-wide, set either way) and torch.compile of the transformer.
 
     The RepVideo block loop reads its gates once per forward to skip zero gates; under compile
-    that read would break the graph, so the plan is frozen first (repvideo.gates).
+    that read would break the graph, so the plan is frozen first (repvideo.gates). `backend` is
+    for benchmarks on CPUs (aot_eager); the harness always compiles with inductor.
     """
     torch.backends.cuda.matmul.allow_tf32 = bool(speed.tf32)
     if speed.compile:
@@ -107,7 +108,7 @@ def apply_speed_options(pipe: Any, speed: SpeedSettings) -> None:
 
         if is_repvideo(pipe.transformer):
             freeze_mixing_plan(pipe.transformer)
-        pipe.transformer.compile(dynamic=False)
+        pipe.transformer.compile(backend=backend, dynamic=False)
 
 
 _SDPA_BACKENDS = {
