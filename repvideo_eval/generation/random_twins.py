@@ -82,13 +82,16 @@ def materialize_seeded(
     Buffers (built for real, e.g. CogVideoX-2B's sin-cos position table) move to `device`; the
     pipeline casts them as it casts a loaded checkpoint's.
     """
+    made: dict[int, torch.nn.Parameter] = {}  # tied parameters stay tied
     for module_name, owner in module.named_modules():
         for param_name, param in list(owner._parameters.items()):
             if param is None:
                 continue
-            full_name = f"{module_name}.{param_name}" if module_name else param_name
-            value = _fill(param.shape, full_name, seed, dtype, device)
-            owner._parameters[param_name] = torch.nn.Parameter(value, requires_grad=False)
+            if id(param) not in made:
+                full_name = f"{module_name}.{param_name}" if module_name else param_name
+                value = _fill(param.shape, full_name, seed, dtype, device)
+                made[id(param)] = torch.nn.Parameter(value, requires_grad=False)
+            owner._parameters[param_name] = made[id(param)]
         for buffer_name, buffer in list(owner._buffers.items()):
             if buffer is not None and buffer.device.type != "meta":
                 owner._buffers[buffer_name] = buffer.to(device)

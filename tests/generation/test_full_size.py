@@ -125,3 +125,11 @@ def test_same_seed_same_weights_made_in_the_target_dtype() -> None:
     assert float(a[0].weight.float().std()) == pytest.approx(1 / 8, rel=0.1)  # 1/sqrt(fan_in)
     assert torch.equal(a[0].bias, torch.zeros(32, dtype=torch.bfloat16))
     assert torch.equal(a[1].weight, torch.ones(32, dtype=torch.bfloat16))
+
+
+def test_tied_parameters_stay_tied() -> None:
+    with init_empty_weights(include_buffers=False):
+        module = torch.nn.Sequential(torch.nn.Embedding(16, 8), torch.nn.Linear(8, 16))
+        module[1].weight = module[0].weight
+    materialize_seeded(module, 0, torch.float32, "cpu")
+    assert module[1].weight is module[0].weight and len(list(module.parameters())) == 2
