@@ -23,10 +23,10 @@ from repvideo_eval.generation.runtime_options import (
     apply_speed_options,
     attention_backend,
     check_offload_device,
+    check_tiled_size,
     resolve_offload,
     runtime_record,
     weight_bytes,
-    weights_device,
 )
 
 CONVERTED_MARKER = (
@@ -90,13 +90,15 @@ def _tiny_pipeline(card: ModelCard) -> Any:
     return CogVideoXPipeline(**components)
 
 
-def _random_pipeline(card: ModelCard, device: str) -> Any:
-    """A full-size random twin, its weights made in the card's dtype where they will live."""
+def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
+    """A full-size random twin, its weights made in the card's dtype on `device`, and the
+    offload mode, decided before any weight exists (from a meta build's sizes)."""
     from diffusers import CogVideoXPipeline
 
     from repvideo_eval.generation.random_twins import (
         architecture_of,
         build_random_components,
+        component_bytes,
         random_learned_gates,
     )
 
@@ -104,18 +106,21 @@ def _random_pipeline(card: ModelCard, device: str) -> Any:
         raise UserError(
             f"no random twin for family {card.family!r} yet", "Use a cogvideox random card."
         )
+    architecture = architecture_of(card.weights)
+    dtype = TORCH_DTYPES[card.dtype]
+    sizes = None
+    if card.memory.offload == "auto" and device.startswith("cuda"):
+        sizes = component_bytes(architecture, dtype)
+    offload = resolve_offload(card.memory, device, sizes)
     seed = int(card.random_seed or 0)
     components = build_random_components(
-        architecture_of(card.weights),
-        seed,
-        TORCH_DTYPES[card.dtype],
-        weights_device(card.memory, device),
+        architecture, seed, dtype, device, park_on=None if offload == "none" else "cpu"
     )
     transformer = components["transformer"]
     if card.repvideo is not None:
         learned = random_learned_gates(transformer.config.num_layers, seed)
         _apply_repvideo_settings(transformer, card, learned)
-    return CogVideoXPipeline(**components)
+    return CogVideoXPipeline(**components), offload
 
 
 def _hub_pipeline(card: ModelCard) -> Any:
@@ -152,21 +157,25 @@ def load_pipeline(card: ModelCard, device: str) -> Any:
     (`auto` resolved) is left in ``pipe.repvideo_eval_runtime`` for the sidecars.
     """
     check_offload_device(card.memory, device)  # before any weights are built
+    offload: str | None = None
     if card.is_tiny:
         pipe = _tiny_pipeline(card)
     elif card.is_random:
-        pipe = _random_pipeline(card, device)
+        pipe, offload = _random_pipeline(card, device)
     else:
         pipe = _hub_pipeline(card)
     pipe.scheduler = _make_scheduler(card.sampler.scheduler, pipe.scheduler.config)
     dtype = TORCH_DTYPES[card.dtype]
-    components = {name: getattr(pipe, name) for name in ("text_encoder", "transformer", "vae")}
-    offload = resolve_offload(card.memory, device, weight_bytes(components))
+    if offload is None:  # loaded on the host: sizes are the real ones
+        components = {n: getattr(pipe, n) for n in ("text_encoder", "transformer", "vae")}
+        offload = resolve_offload(card.memory, device, weight_bytes(components))
     if offload == "none":
         pipe.to(device=device, dtype=dtype)
     else:  # the offload hooks move each component to `device` when it runs
         pipe.to(dtype=dtype)
     apply_memory_options(pipe, card.memory, device, offload)
+    if card.memory.vae_tiling:
+        check_tiled_size(pipe.vae, card.sampler.height, card.sampler.width)
     apply_speed_options(pipe, card.speed)
     pipe.set_progress_bar_config(disable=True)
     pipe.repvideo_eval_runtime = runtime_record(card.memory, card.speed, offload)

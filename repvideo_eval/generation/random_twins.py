@@ -75,15 +75,16 @@ def _fill(shape: torch.Size, name: str, seed: int, dtype: torch.dtype, device: s
 
 
 def materialize_seeded(
-    module: torch.nn.Module, seed: int, dtype: torch.dtype, device: str
+    module: torch.nn.Module, seed: int, dtype: torch.dtype, device: str, prefix: str = ""
 ) -> torch.nn.Module:
     """Replace every meta parameter of `module` with seeded values made on `device` in `dtype`.
 
     Buffers (built for real, e.g. CogVideoX-2B's sin-cos position table) move to `device`; the
-    pipeline casts them as it casts a loaded checkpoint's.
+    pipeline casts them as it casts a loaded checkpoint's. `prefix` is the module's name in its
+    model, so a submodule made alone gets the values it gets inside the whole model.
     """
     made: dict[int, torch.nn.Parameter] = {}  # tied parameters stay tied
-    for module_name, owner in module.named_modules():
+    for module_name, owner in module.named_modules(prefix=prefix):
         for param_name, param in list(owner._parameters.items()):
             if param is None:
                 continue
@@ -134,6 +135,20 @@ def build_random_component(
     return materialize_seeded(_build_empty(component, config), seed + offset, dtype, device)
 
 
+def component_bytes(
+    architecture: str, dtype: torch.dtype, overrides: dict[str, dict[str, Any]] | None = None
+) -> dict[str, int]:
+    """Bytes each component's parameters will take in `dtype`, from a meta build (no memory)."""
+    overrides = overrides or {}
+    sizes: dict[str, int] = {}
+    for name in COMPONENTS:
+        config = {**architecture_configs(architecture)[name], **overrides.get(name, {})}
+        module = _build_empty(name, config)
+        count = sum(p.numel() for p in module.parameters())
+        sizes[name] = count * torch.empty((), dtype=dtype).element_size()
+    return sizes
+
+
 def random_scheduler(architecture: str) -> Any:
     from diffusers import CogVideoXDPMScheduler
 
@@ -146,15 +161,21 @@ def build_random_components(
     dtype: torch.dtype,
     device: str,
     overrides: dict[str, dict[str, Any]] | None = None,
+    park_on: str | None = None,
 ) -> dict[str, Any]:
-    """Components for `CogVideoXPipeline(**components)`, weights made on `device` in `dtype`."""
+    """Components for `CogVideoXPipeline(**components)`, weights made on `device` in `dtype`
+    (then moved to `park_on`, if given)."""
     from repvideo_eval.generation.tokenizer import build_tiny_t5_tokenizer
 
     overrides = overrides or {}
-    components: dict[str, Any] = {
-        name: build_random_component(architecture, name, seed, dtype, device, overrides.get(name))
-        for name in COMPONENTS
-    }
+    components: dict[str, Any] = {}
+    for name in COMPONENTS:
+        module = build_random_component(
+            architecture, name, seed, dtype, device, overrides.get(name)
+        )
+        # Offloaded pipelines keep weights on the host: made on the GPU (fast, seeded there),
+        # parked one component at a time, so the GPU never holds more than the largest one.
+        components[name] = module.to(park_on) if park_on else module
     components["tokenizer"] = build_tiny_t5_tokenizer()
     components["scheduler"] = random_scheduler(architecture)
     return components

@@ -77,11 +77,6 @@ def resolve_offload(
     return choose_offload(component_bytes, cuda_free_bytes(device))
 
 
-def weights_device(memory: MemorySettings, device: str) -> str:
-    """Where weights are materialised: offloaded pipelines keep them on the host."""
-    return "cpu" if memory.offload in ("model", "sequential") else device
-
-
 def apply_memory_options(pipe: Any, memory: MemorySettings, device: str, offload: str) -> None:
     """Enable tiling/slicing on the VAE and the resolved offload mode on the pipeline."""
     if memory.vae_tiling:
@@ -92,6 +87,55 @@ def apply_memory_options(pipe: Any, memory: MemorySettings, device: str, offload
         pipe.enable_model_cpu_offload(device=device)
     elif offload == "sequential":
         pipe.enable_sequential_cpu_offload(device=device)
+
+
+def _tiled_length(
+    latent: int, tile_latent: int, tile_sample: int, factor: float, scale: int
+) -> int:
+    """Pixels diffusers' CogVideoX tiled decode returns along one axis (it never crops the sum)."""
+    overlap = int(tile_latent * (1 - factor))
+    limit = tile_sample - int(tile_sample * factor)
+    return sum(
+        min(limit, (min(start + tile_latent, latent) - start) * scale)
+        for start in range(0, latent, overlap)
+    )
+
+
+def tiled_decode_size(vae: Any, latent_height: int, latent_width: int) -> tuple[int, int]:
+    """(height, width) of a decoded frame with the VAE's current tiling settings."""
+    scale = 2 ** (len(vae.config.block_out_channels) - 1)
+    tiles = latent_height > vae.tile_latent_min_height or latent_width > vae.tile_latent_min_width
+    if not (vae.use_tiling and tiles):
+        return latent_height * scale, latent_width * scale
+    return (
+        _tiled_length(
+            latent_height,
+            vae.tile_latent_min_height,
+            vae.tile_sample_min_height,
+            vae.tile_overlap_factor_height,
+            scale,
+        ),
+        _tiled_length(
+            latent_width,
+            vae.tile_latent_min_width,
+            vae.tile_sample_min_width,
+            vae.tile_overlap_factor_width,
+            scale,
+        ),
+    )
+
+
+def check_tiled_size(vae: Any, height: int, width: int) -> None:
+    """Tiled decoding only adds up to the frame size for some sizes (480x720 is one): refuse
+    the others instead of writing videos of the wrong size."""
+    scale = 2 ** (len(vae.config.block_out_channels) - 1)
+    got = tiled_decode_size(vae, height // scale, width // scale)
+    if got != (height, width):
+        raise UserError(
+            f"VAE tiling decodes {height}x{width} videos as {got[0]}x{got[1]} "
+            f"(tiles of {vae.tile_sample_min_height}x{vae.tile_sample_min_width} pixels)",
+            "Turn tiling off for this size (memory.vae_tiling: false or --vae-tiling off).",
+        )
 
 
 def apply_speed_options(pipe: Any, speed: SpeedSettings, backend: str = "inductor") -> None:

@@ -16,6 +16,8 @@ import torch
 from accelerate import init_empty_weights
 
 from repvideo_eval.generation.random_twins import (
+    COMPONENTS,
+    _build_empty,
     architecture_configs,
     build_random_component,
     materialize_seeded,
@@ -88,14 +90,39 @@ def test_full_width_vae_decodes_a_small_latent_with_tiling(overrides: dict) -> N
     gc.collect()
 
 
+def _streamed_t5_xxl(overrides: dict | None) -> torch.nn.Module:
+    """T5-XXL with each block made (seeded, bf16) just before it runs and freed after it, so the
+    full 24-layer encoder fits beside other jobs (peak ~1 GiB instead of 9.1). The values are
+    those of build_random_component's whole model: same seeds, same names."""
+    config = {**architecture_configs("cogvideox-2b")["text_encoder"], **(overrides or {})}
+    seed = 0 + COMPONENTS.index("text_encoder")
+    encoder = _build_empty("text_encoder", config)
+    blocks = encoder.encoder.block
+
+    def make(name: str):  # hooks must return None, or they replace the block's inputs/outputs
+        return lambda m, args: (materialize_seeded(m, seed, torch.bfloat16, "cpu", name), None)[1]
+
+    def free(m: torch.nn.Module, args: object, out: object) -> None:
+        m.to("meta")
+
+    for i, block in enumerate(blocks):
+        block.register_forward_pre_hook(make(f"encoder.block.{i}"))
+        block.register_forward_hook(free)
+    for name, module in encoder.named_children():
+        if name != "encoder":
+            materialize_seeded(module, seed, torch.bfloat16, "cpu", name)
+    for name, module in encoder.encoder.named_children():
+        if name != "block":
+            materialize_seeded(module, seed, torch.bfloat16, "cpu", f"encoder.{name}")
+    return encoder
+
+
 @pytest.mark.parametrize("overrides", SIZES)
 def test_full_width_t5_xxl_encodes_a_prompt_in_bf16(overrides: dict) -> None:
-    encoder = build_random_component(
-        "cogvideox-2b", "text_encoder", 0, torch.bfloat16, "cpu", overrides["text_encoder"]
-    )
+    encoder = _streamed_t5_xxl(overrides["text_encoder"])
     assert encoder.config.d_model == 4096 and encoder.config.d_ff == 10240
     if overrides["text_encoder"] is None:
-        assert encoder.config.num_layers == 24
+        assert len(encoder.encoder.block) == 24
     tokens = build_tiny_t5_tokenizer()(
         "a red car driving down a road",
         padding="max_length",
@@ -107,6 +134,13 @@ def test_full_width_t5_xxl_encodes_a_prompt_in_bf16(overrides: dict) -> None:
         embeds = encoder(tokens.input_ids).last_hidden_state
     assert embeds.shape == (1, 226, 4096) and embeds.dtype == torch.bfloat16
     assert bool(torch.isfinite(embeds).all())
+    if overrides["text_encoder"] is not None:  # streamed values == the whole-model build's
+        whole = build_random_component(
+            "cogvideox-2b", "text_encoder", 0, torch.bfloat16, "cpu", overrides["text_encoder"]
+        )
+        with torch.no_grad():
+            torch.testing.assert_close(whole(tokens.input_ids).last_hidden_state, embeds)
+        del whole
     del encoder
     gc.collect()
 

@@ -7,6 +7,7 @@ import argparse
 import dataclasses
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -147,9 +148,36 @@ def test_attention_backend_restricts_sdpa() -> None:
     assert torch.backends.cuda.flash_sdp_enabled()
 
 
+def test_tiled_sizes_match_diffusers_and_wrong_sizes_are_refused() -> None:
+    from repvideo_eval.generation.runtime_options import check_tiled_size, tiled_decode_size
+
+    vae = build_tiny_components(0)["vae"]
+    vae.enable_tiling()  # 32x32-pixel tiles: a 64x64 video (8x8 latents) decodes to 70x68
+    z = torch.randn(1, 4, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        decoded = vae.decode(z).sample
+    assert tiled_decode_size(vae, 8, 8) == tuple(decoded.shape[-2:]) == (70, 68)
+    with pytest.raises(UserError, match="decodes 64x64 videos as 70x68"):
+        check_tiled_size(vae, 64, 64)
+    check_tiled_size(vae, 32, 32)  # one tile: exact
+    # The real VAE's default tiles (240x360 pixels) add up exactly at 480x720.
+    real = SimpleNamespace(
+        config=SimpleNamespace(block_out_channels=(128, 256, 256, 512)),
+        use_tiling=True,
+        tile_sample_min_height=240,
+        tile_sample_min_width=360,
+        tile_latent_min_height=30,
+        tile_latent_min_width=45,
+        tile_overlap_factor_height=1 / 6,
+        tile_overlap_factor_width=1 / 5,
+    )
+    check_tiled_size(real, 480, 720)
+
+
 def test_options_reach_the_pipeline_and_every_sidecar(tmp_path: Path) -> None:
     card = _card(
         "repvideo-tiny",
+        sampler={"preset": "tiny", "height": 32, "width": 32},  # one VAE tile: exact size
         memory={"vae_tiling": True, "vae_slicing": True, "offload": "auto"},
         speed={"attention": "math", "tf32": True},
     )
