@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from typing import Any
 
 from repvideo_eval.config import ATTENTION_BACKENDS, OFFLOAD_MODES, ModelCard
 
@@ -44,18 +45,18 @@ def apply_runtime_arguments(
     cards: tuple[ModelCard, ...], args: argparse.Namespace
 ) -> tuple[ModelCard, ...]:
     """The cards with the flags that were given replacing their memory and speed settings."""
-    memory = {
+    given_memory: dict[str, Any] = {
         "vae_tiling": _flag(getattr(args, "vae_tiling", None)),
         "vae_slicing": _flag(getattr(args, "vae_slicing", None)),
         "offload": getattr(args, "offload", None),
     }
-    speed = {
+    given_speed: dict[str, Any] = {
         "compile": _flag(getattr(args, "compile", None)),
         "attention": getattr(args, "attention", None),
         "tf32": _flag(getattr(args, "tf32", None)),
     }
-    memory = {k: v for k, v in memory.items() if v is not None}
-    speed = {k: v for k, v in speed.items() if v is not None}
+    memory = {k: v for k, v in given_memory.items() if v is not None}
+    speed = {k: v for k, v in given_speed.items() if v is not None}
     if not memory and not speed:
         return cards
     return tuple(
