@@ -12,7 +12,7 @@ export RAY_AUTH_MODE ?= disabled
 export RAY_USAGE_STATS_ENABLED ?= 0
 export HF_HUB_DISABLE_TELEMETRY ?= 1
 
-.PHONY: env demo lint chromium test test-slow grit-check bench clean-env vbench-reference-env
+.PHONY: env demo lint chromium test test-slow grit-check bench gpu-check gpu-check-cpu clean-env vbench-reference-env
 
 env: $(STAMP)
 
@@ -58,6 +58,17 @@ bench: $(STAMP)
 	$(PY) benchmarks/repvideo_overhead.py
 	$(PY) benchmarks/ray_scaling.py
 	$(PY) benchmarks/scoring_throughput.py
+
+# Real scale on one GPU, no network, <= 8 minutes: random twins at 49x480x720, eager and compiled,
+# memory per option, harness vs bare diffusers, scoring vs vbench. Report under benchmarks/gpu/.
+gpu-check: $(STAMP)
+	$(PY) benchmarks/gpu_check.py --device cuda
+
+# The same script at small sizes on a CPU (< 10 minutes), so it is proven before a GPU sees it.
+gpu-check-cpu: $(STAMP)
+	$(PY) benchmarks/gpu_check.py --device cpu --scoring-args "$(GPU_CHECK_CPU_SCORING)"
+
+GPU_CHECK_CPU_SCORING ?= --videos 1 --frames 8 --dimensions subject_consistency,motion_smoothness
 
 clean-env:
 	rm -rf $(VENV)

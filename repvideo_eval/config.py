@@ -12,17 +12,20 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 Dtype = Literal["float32", "float16", "bfloat16"]
 GateMode = Literal["learned", "fixed", "off"]
 Family = Literal["cogvideox", "wan"]
-Source = Literal["hub", "tiny"]
+Source = Literal["hub", "tiny", "random"]
 
 DTYPES: tuple[str, ...] = get_args(Dtype)
 GATE_MODES: tuple[str, ...] = get_args(GateMode)
 SCHEDULERS: tuple[str, ...] = ("dpm++2m", "ddim")
+SOURCES: tuple[str, ...] = ("hub", "tiny", "random")
+OFFLOAD_MODES: tuple[str, ...] = ("none", "model", "sequential", "auto")
+ATTENTION_BACKENDS: tuple[str, ...] = ("default", "flash", "efficient", "cudnn", "math")
 
 
 def check_cache_window(value: object) -> int:
@@ -108,6 +111,46 @@ HUB_ID_KEY = "weights"
 
 
 @dataclass(frozen=True)
+class MemorySettings:
+    """How a pipeline fits in GPU memory (docs/gpu.md has the table `auto` follows).
+
+    Only VAE tiling changes pixels (tiles are decoded apart and blended), so only it enters the
+    card hash; slicing (one video per decode anyway) and offloading (same kernels, weights moved)
+    are recorded in sidecars but never split the videos of a card.
+    """
+
+    vae_tiling: bool = False
+    vae_slicing: bool = False
+    offload: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.offload not in OFFLOAD_MODES:
+            raise ValueError(
+                f"memory.offload must be one of {', '.join(OFFLOAD_MODES)}, got {self.offload!r}"
+            )
+
+    def hashed(self) -> dict[str, Any]:
+        return {"vae_tiling": bool(self.vae_tiling)}
+
+
+@dataclass(frozen=True)
+class SpeedSettings:
+    """Speed options. Each can change the numbers (kernel choice, fusion, TF32 matmuls), so all of
+    them enter the card hash: compiled and eager videos never share a folder."""
+
+    compile: bool = False
+    attention: str = "default"
+    tf32: bool = False
+
+    def __post_init__(self) -> None:
+        if self.attention not in ATTENTION_BACKENDS:
+            raise ValueError(
+                f"speed.attention must be one of {', '.join(ATTENTION_BACKENDS)}, "
+                f"got {self.attention!r}"
+            )
+
+
+@dataclass(frozen=True)
 class ModelCard:
     """One registered model: where its weights come from and exactly how it samples.
 
@@ -129,12 +172,20 @@ class ModelCard:
     #: Overrides of the transformer's diffusers config, as (field, value) pairs: e.g. the baseline
     #: CogVideoX-2B takes RepVideo's norm_eps so that the two arms differ only in the method.
     transformer_config: tuple[tuple[str, bool | int | float | str], ...] = ()
+    memory: MemorySettings = field(default_factory=MemorySettings)
+    speed: SpeedSettings = field(default_factory=SpeedSettings)
+    #: seed of a full-size random twin's weights (source "random")
+    random_seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
-        if self.source not in ("hub", "tiny"):
-            raise ValueError(f"source must be 'hub' or 'tiny', got {self.source!r}")
+        if self.source not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {self.source!r}")
+        if self.source == "random" and self.random_seed is None:
+            raise ValueError(
+                "a random card needs random_seed (the seed its full-size random weights come from)"
+            )
         if self.family not in ("cogvideox", "wan"):
             raise ValueError(f"family must be 'cogvideox' or 'wan', got {self.family!r}")
         if self.source == "tiny" and self.transformer_config:
@@ -159,14 +210,34 @@ class ModelCard:
         data["transformer_config"] = dict(self.transformer_config)
         return data
 
+    @property
+    def is_random(self) -> bool:
+        return self.source == "random"
+
     def generation_dict(self) -> dict[str, Any]:
-        """The fields that change pixels. Name, description and twin are labels, not settings."""
+        """The fields that change pixels. Name, description and twin are labels, not settings.
+
+        Memory and speed enter as the parts that can change numbers, and only when they differ
+        from the defaults, so cards written before these options existed keep their hashes.
+        """
         data = self.to_dict()
         for label in ("name", "description", "twin"):
             data.pop(label)
         if not data["transformer_config"]:  # no overrides: the hash a card had before the field
             data.pop("transformer_config")
+        data.pop("memory")
+        speed = data.pop("speed")
+        if self.memory.hashed() != MemorySettings().hashed():
+            data["memory"] = self.memory.hashed()
+        if self.speed != SpeedSettings():
+            data["speed"] = speed
+        if data["random_seed"] is None:
+            data.pop("random_seed")
         return data
+
+    def runtime_dict(self) -> dict[str, Any]:
+        """Every memory and speed option as the card asks for it (sidecars record these)."""
+        return {"memory": dataclasses.asdict(self.memory), "speed": dataclasses.asdict(self.speed)}
 
     @property
     def card_hash(self) -> str:

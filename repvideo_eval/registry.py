@@ -20,10 +20,12 @@ import yaml
 
 from repvideo_eval.config import (
     HUB_ID_KEY,
+    MemorySettings,
     ModelCard,
     PromptEntry,
     RepVideoSettings,
     SamplerSettings,
+    SpeedSettings,
     Suite,
 )
 from repvideo_eval.errors import UserError
@@ -185,10 +187,32 @@ def card_from_dict(data: Mapping[str, Any], origin: str = "model card") -> Model
         except (TypeError, ValueError) as error:
             raise UserError(f"{origin}: {error}", "Fix the repvideo settings.") from None
     fields["hub_id"] = fields.pop(HUB_ID_KEY)
+    for key, settings_class in (("memory", MemorySettings), ("speed", SpeedSettings)):
+        if fields.get(key) is not None:
+            fields[key] = _settings_from(fields[key], key, settings_class, origin)
     try:
         return ModelCard(**fields)
     except (TypeError, ValueError) as error:
         raise UserError(f"{origin}: {error}", "Fix the card.") from None
+
+
+def _settings_from(value: Any, key: str, settings_class: type, origin: str) -> Any:
+    """A card's `memory:` or `speed:` mapping, strictly validated (docs/gpu.md lists the options)."""
+    if isinstance(value, settings_class):
+        return value
+    if not isinstance(value, dict):
+        raise UserError(f"{origin}: '{key}' must be a mapping", "See docs/gpu.md.")
+    valid = {f.name for f in dataclasses.fields(settings_class)}
+    bad = sorted(set(value) - valid)
+    if bad:
+        raise UserError(
+            f"{origin}: unknown {key} field(s) {', '.join(bad)}",
+            f"Valid: {', '.join(sorted(valid))}.",
+        )
+    try:
+        return settings_class(**value)
+    except (TypeError, ValueError) as error:
+        raise UserError(f"{origin}: {error}", "Fix the settings (see docs/gpu.md).") from None
 
 
 def load_card(name_or_path: str) -> ModelCard:

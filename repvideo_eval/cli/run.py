@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from repvideo_eval import registry
+from repvideo_eval.cli.runtime_args import apply_runtime_arguments
 from repvideo_eval.config import ModelCard, RunSpec, Suite
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.dimension_registry import parse_dimensions
@@ -29,6 +30,7 @@ SCORING_WEIGHTS = ("auto", "official", "tiny-random")
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags shared by `run` and `ablate`: suite, dimensions, output, devices, scoring weights, Ray."""
+    from repvideo_eval.cli.runtime_args import add_runtime_arguments
     from repvideo_eval.distributed.cli_args import add_ray_arguments
 
     parser.add_argument(
@@ -78,6 +80,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_ray_arguments(parser)
+    add_runtime_arguments(parser)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -111,6 +114,7 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
     """Validate every input into a RunSpec; raises UserError before anything touches the disk."""
     if cards is None:
         cards = tuple(registry.load_card(name) for name in registry.resolve_model_names(args.model))
+    cards = apply_runtime_arguments(cards, args)
     suite = build_suite(args)
     default_dims = suite.dimensions
     dimensions = (

@@ -17,6 +17,17 @@ import torch
 from repvideo_eval.config import ModelCard
 from repvideo_eval.errors import UserError
 from repvideo_eval.generation.guidance import dynamic_cfg_schedule
+from repvideo_eval.generation.prompt_cache import PromptEmbeddings
+from repvideo_eval.generation.runtime_options import (
+    apply_memory_options,
+    apply_speed_options,
+    attention_backend,
+    check_offload_device,
+    check_tiled_size,
+    resolve_offload,
+    runtime_record,
+    weight_bytes,
+)
 
 CONVERTED_MARKER = (
     "repvideo.safetensors"  # written by repvideo_eval.repvideo beside a converted transformer
@@ -91,6 +102,39 @@ def _check_transformer_config(transformer: Any, card: ModelCard) -> Any:
     return transformer
 
 
+def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
+    """A full-size random twin, its weights made in the card's dtype on `device`, and the
+    offload mode, decided before any weight exists (from a meta build's sizes)."""
+    from diffusers import CogVideoXPipeline
+
+    from repvideo_eval.generation.random_twins import (
+        architecture_of,
+        build_random_components,
+        component_bytes,
+        random_learned_gates,
+    )
+
+    if card.family != "cogvideox":
+        raise UserError(
+            f"no random twin for family {card.family!r} yet", "Use a cogvideox random card."
+        )
+    architecture = architecture_of(card.hub_id)
+    dtype = TORCH_DTYPES[card.dtype]
+    sizes = None
+    if card.memory.offload == "auto" and device.startswith("cuda"):
+        sizes = component_bytes(architecture, dtype)
+    offload = resolve_offload(card.memory, device, sizes)
+    seed = int(card.random_seed or 0)
+    components = build_random_components(
+        architecture, seed, dtype, device, park_on=None if offload == "none" else "cpu"
+    )
+    transformer = components["transformer"]
+    if card.repvideo is not None:
+        learned = random_learned_gates(transformer.config.num_layers, seed)
+        _apply_repvideo_settings(transformer, card, learned)
+    return CogVideoXPipeline(**components), offload
+
+
 def _hub_pipeline(card: ModelCard) -> Any:
     from diffusers import CogVideoXPipeline, CogVideoXTransformer3DModel
 
@@ -129,36 +173,58 @@ def _hub_pipeline(card: ModelCard) -> Any:
 
 
 def load_pipeline(card: ModelCard, device: str) -> Any:
-    """The ready-to-sample pipeline for `card` on `device` (call preflight checks first)."""
-    pipe = _tiny_pipeline(card) if card.is_tiny else _hub_pipeline(card)
+    """The ready-to-sample pipeline for `card` on `device` (call preflight checks first).
+
+    Tiny, random and hub cards differ only in where the components come from; scheduler,
+    precision, memory and speed options are applied here to all of them alike. What was applied
+    (`auto` resolved) is left in ``pipe.repvideo_eval_runtime`` for the sidecars.
+    """
+    check_offload_device(card.memory, device)  # before any weights are built
+    offload: str | None = None
+    if card.is_tiny:
+        pipe = _tiny_pipeline(card)
+    elif card.is_random:
+        pipe, offload = _random_pipeline(card, device)
+    else:
+        pipe = _hub_pipeline(card)
     pipe.scheduler = _make_scheduler(card.sampler.scheduler, pipe.scheduler.config)
     dtype = TORCH_DTYPES[card.dtype]
-    pipe.to(device=device, dtype=dtype)
+    if offload is None:  # loaded on the host: sizes are the real ones
+        components = {n: getattr(pipe, n) for n in ("text_encoder", "transformer", "vae")}
+        offload = resolve_offload(card.memory, device, weight_bytes(components))
+    if offload == "none":
+        pipe.to(device=device, dtype=dtype)
+    else:  # the offload hooks move each component to `device` when it runs
+        pipe.to(dtype=dtype)
+    apply_memory_options(pipe, card.memory, device, offload)
+    if card.memory.vae_tiling:
+        check_tiled_size(pipe.vae, card.sampler.height, card.sampler.width)
+    apply_speed_options(pipe, card.speed)
     pipe.set_progress_bar_config(disable=True)
+    pipe.repvideo_eval_runtime = runtime_record(card.memory, card.speed, offload)
     return pipe
 
 
 def sample_video(
-    pipe: Any, card: ModelCard, prompt: str, seed: int
+    pipe: Any,
+    card: ModelCard,
+    prompt: str,
+    seed: int,
+    embeddings: PromptEmbeddings | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """One video as float frames (T, H, W, 3) in [0, 1], plus what the sampler actually did.
 
     The official sampler's unconditional branch uses zeroed text embeddings (negative prompt "");
     `uncond` records which form was used. Noise comes from a CPU generator so a seed gives the same
-    latents on every device.
+    latents on every device. Pass the worker's `embeddings` so each prompt is encoded once.
     """
     s = card.sampler
     max_len = int(pipe.transformer.config.max_text_seq_length)
     do_cfg = s.guidance_scale > 1.0
-    prompt_embeds, negative_embeds = pipe.encode_prompt(
-        prompt=prompt,
-        negative_prompt=s.negative_prompt,
-        do_classifier_free_guidance=do_cfg,
-        max_sequence_length=max_len,
-        device=pipe._execution_device,
-    )
-    if do_cfg and s.negative_prompt == "":
-        negative_embeds = torch.zeros_like(prompt_embeds)
+    if embeddings is None:
+        embeddings = PromptEmbeddings(pipe, s)
+    prompt_embeds = embeddings.conditional(prompt)
+    negative_embeds = embeddings.unconditional(prompt_embeds) if do_cfg else None
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
     applied: list[float] = []
 
@@ -168,10 +234,10 @@ def sample_video(
         applied.append(float(pipeline.guidance_scale))
         return {}
 
-    with torch.inference_mode():
+    with torch.inference_mode(), attention_backend(card.speed.attention):
         result = pipe(
             prompt_embeds=prompt_embeds,
-            negative_prompt_embeds=negative_embeds if do_cfg else None,
+            negative_prompt_embeds=negative_embeds,
             num_frames=s.num_frames,
             height=s.height,
             width=s.width,
@@ -194,6 +260,6 @@ def sample_video(
         "timesteps": timesteps,
         "guidance_schedule": schedule,
         "guidance_applied": applied,
-        "uncond": "zero-embeddings" if do_cfg and s.negative_prompt == "" else "negative-prompt",
+        "uncond": embeddings.uncond_kind if do_cfg else "negative-prompt",
     }
     return frames, info

@@ -63,6 +63,8 @@ def check_model_can_run(
             f"{card.name} needs a CUDA GPU and this machine has none",
             f"Run it on a GPU machine{twin}.",
         )
+    if card.is_random:  # seeded weights made on the GPU: nothing to download
+        return
     missing = [
         repo
         for repo in (card.hub_id, card.transformer_weights)

@@ -17,6 +17,7 @@ from repvideo_eval.crashpoints import crash_point
 from repvideo_eval.devices import resolve_device
 from repvideo_eval.generation.items import GenerationItem
 from repvideo_eval.generation.pipelines import load_pipeline, sample_video
+from repvideo_eval.generation.prompt_cache import PromptEmbeddings
 from repvideo_eval.generation.provenance import device_description, package_versions
 from repvideo_eval.generation.video_io import write_video_atomic
 
@@ -35,6 +36,7 @@ class VideoGenerator:
         self.card: ModelCard = card_from_dict(dict(card))
         self.device = resolve_device(device)
         self.pipe = load_pipeline(self.card, self.device)
+        self.embeddings = PromptEmbeddings(self.pipe, self.card.sampler)  # one encode per prompt
         self.versions = package_versions()
         self.device_text = device_description(self.device)
 
@@ -44,7 +46,9 @@ class VideoGenerator:
                 f"item {item.key} belongs to card {item.card_hash}, worker holds {self.card.card_hash}"
             )
         started = time.perf_counter()
-        frames, sampler_info = sample_video(self.pipe, self.card, item.prompt, item.seed)
+        frames, sampler_info = sample_video(
+            self.pipe, self.card, item.prompt, item.seed, self.embeddings
+        )
         write_video_atomic(frames, Path(item.video_path), fps=self.card.sampler.fps)
         crash_point("video-written")
         seconds = time.perf_counter() - started
@@ -57,6 +61,7 @@ class VideoGenerator:
             "card_hash": self.card.card_hash,
             "settings": self.card.generation_dict(),
             "sampler_trace": sampler_info,
+            "runtime": self.pipe.repvideo_eval_runtime,
             "frames": int(frames.shape[0]),
             "height": int(frames.shape[1]),
             "width": int(frames.shape[2]),

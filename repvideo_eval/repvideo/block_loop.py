@@ -64,18 +64,27 @@ def run_repvideo_blocks(
     run_block: RunBlock,
     gates: torch.Tensor,
     cache_window: int,
+    plan: Sequence[bool] | None = None,
 ) -> Streams:
     """Run ``blocks`` over the streams with RepVideo's cross-layer mix before each block.
 
     ``owned_streams`` is emptied (see ``take``). ``run_block(i, block, streams)`` calls one
     block (checkpointed or not) and returns the new streams in the same order. All streams
     share the gate and the cache schedule, which equals the official computation over their
-    concatenation (a mean of concatenations is the concatenation of means).
+    concatenation (a mean of concatenations is the concatenation of means). ``plan`` (from
+    ``mixing_plan``) may be given precomputed, so a compiled forward reads no gate values.
     """
     streams = take(owned_streams)
     if gates.shape[0] != len(blocks):
         raise ValueError(f"{gates.shape[0]} RepVideo gates for {len(blocks)} blocks")
-    plan = mixing_plan(gates, cache_window)
+    if plan is None:
+        plan = mixing_plan(gates, cache_window)
+    # After the last block that mixes, the cache is never read again: stop updating it.
+    last_mix = max((i for i, mixes in enumerate(plan) if mixes), default=-1)
+    if last_mix < 0:  # nothing mixes (e.g. all gates 0): the stock loop, no cache at all
+        owned = list(streams)
+        del streams  # the stock loop must own the only references (see take)
+        return run_stock_blocks(blocks, owned, run_block)
     cache = RunningWindowMean(streams)
     for i, block in enumerate(blocks):
         if plan[i]:
@@ -84,6 +93,8 @@ def run_repvideo_blocks(
             streams = tuple(mix(h, m, gate.to(h.dtype)) for h, m in zip(streams, means))
             del means
         streams = run_block(i, block, streams)
+        if i >= last_mix:
+            continue
         if resets_after(i, cache_window):
             cache.reset(streams)
         else:

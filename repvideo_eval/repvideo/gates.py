@@ -13,6 +13,7 @@ import torch
 
 from repvideo_eval.errors import UserError
 from repvideo_eval.repvideo.apply import is_repvideo
+from repvideo_eval.repvideo.block_loop import mixing_plan
 from repvideo_eval.repvideo.model_state import RepVideoMixin
 from repvideo_eval.repvideo.schedule import validate_cache_window
 
@@ -54,6 +55,7 @@ def set_gates(transformer: torch.nn.Module, values: Sequence[float] | torch.Tens
     with torch.no_grad():
         gates.copy_(new.to(gates.dtype))
     model.repvideo_enabled = True
+    _refresh_frozen_plan(transformer)
 
 
 def set_gates_constant(transformer: torch.nn.Module, value: float) -> None:
@@ -76,6 +78,25 @@ def set_cache_window(transformer: torch.nn.Module, cache_window: int) -> None:
     """Change the cache size (the official code's 6)."""
     model = _require_repvideo(transformer)
     model.repvideo_cache_window = validate_cache_window(cache_window)
+    _refresh_frozen_plan(transformer)
+
+
+def freeze_mixing_plan(transformer: torch.nn.Module) -> tuple[bool, ...]:
+    """Compute which blocks mix from the current gates once, for a compiled forward.
+
+    A compiled forward then reads no gate values (which would be a graph break). The setters in
+    this module refresh a frozen plan; changing ``repvideo_gates`` in place by hand does not.
+    """
+    model = _require_repvideo(transformer)
+    with torch.no_grad():
+        plan = tuple(mixing_plan(model.repvideo_gates.detach(), model.repvideo_cache_window))
+    model.repvideo_frozen_plan = plan
+    return plan
+
+
+def _refresh_frozen_plan(transformer: torch.nn.Module) -> None:
+    if getattr(transformer, "repvideo_frozen_plan", None) is not None:
+        freeze_mixing_plan(transformer)
 
 
 def configure_repvideo(

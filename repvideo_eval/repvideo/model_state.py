@@ -54,6 +54,8 @@ class RepVideoMixin:
     repvideo_gates: torch.nn.Parameter
     repvideo_cache_window: int
     repvideo_enabled: bool
+    #: set by ``gates.freeze_mixing_plan`` before torch.compile (None: read the gates each call)
+    repvideo_frozen_plan: tuple[bool, ...] | None = None
 
     def repvideo_block_loop(
         self, blocks: Any, streams: list[torch.Tensor], run_block: RunBlock
@@ -64,8 +66,12 @@ class RepVideoMixin:
         """
         if not self.repvideo_enabled:
             return run_stock_blocks(blocks, streams, run_block)
+        plan = None
+        training_gates = torch.is_grad_enabled() and self.repvideo_gates.requires_grad
+        if torch.compiler.is_compiling() and not training_gates:
+            plan = self.repvideo_frozen_plan  # reading gate values would break the graph
         return run_repvideo_blocks(
-            blocks, streams, run_block, self.repvideo_gates, self.repvideo_cache_window
+            blocks, streams, run_block, self.repvideo_gates, self.repvideo_cache_window, plan
         )
 
     def save_pretrained(self, save_directory: str | os.PathLike[str], **kwargs: Any) -> None:

@@ -1,0 +1,169 @@
+"""Full-size random twins on this CPU: the real widths (and, in the slow test, the real depths).
+
+One denoising step of the CogVideoX-2B transformer with CFG (batch 2) at a reduced latent size,
+with RepVideo gates off equal to the stock forward bit for bit; a tiled decode with the full-size
+VAE; a prompt through the full-size T5-XXL encoder in bf16. Components are built one at a time
+and freed, so the slow run peaks at T5-XXL's 9.5 GB. The light run keeps every width and cuts
+depth (2 of 30 blocks, 1 of 24 T5 layers, 1 of 3 VAE layers per block).
+"""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+import torch
+from accelerate import init_empty_weights
+
+from repvideo_eval.generation.random_twins import (
+    COMPONENTS,
+    _build_empty,
+    architecture_configs,
+    build_random_component,
+    materialize_seeded,
+    random_learned_gates,
+)
+from repvideo_eval.generation.tokenizer import build_tiny_t5_tokenizer
+from repvideo_eval.repvideo import apply_repvideo, configure_repvideo, set_gates
+
+FULL = {"transformer": None, "vae": None, "text_encoder": None}
+LIGHT = {
+    "transformer": {"num_layers": 2},
+    "vae": {"layers_per_block": 1},
+    "text_encoder": {"num_layers": 1},
+}
+SIZES = [pytest.param(LIGHT, id="light"), pytest.param(FULL, id="full", marks=pytest.mark.slow)]
+
+
+def _transformer_inputs(config: dict, batch: int = 2) -> dict:
+    """A reduced latent (2 latent frames of 8x12) with the real text length and widths."""
+    generator = torch.Generator().manual_seed(0)
+    latents = torch.randn(batch, 2, config["in_channels"], 8, 12, generator=generator)
+    text = torch.randn(batch, config["max_text_seq_length"], config["text_embed_dim"])
+    return {
+        "hidden_states": latents.to(torch.bfloat16),
+        "encoder_hidden_states": (0.1 * text).to(torch.bfloat16),
+        "timestep": torch.tensor([999, 999]),
+    }
+
+
+@pytest.mark.parametrize("overrides", SIZES)
+def test_transformer_step_and_gates_off_equal_the_baseline_bit_for_bit(overrides: dict) -> None:
+    config = architecture_configs("cogvideox-2b")["transformer"]
+    model = build_random_component(
+        "cogvideox-2b", "transformer", 0, torch.bfloat16, "cpu", overrides["transformer"]
+    )
+    assert model.config.num_attention_heads * model.config.attention_head_dim == 1920
+    if overrides["transformer"] is None:
+        assert len(model.transformer_blocks) == 30
+    inputs = _transformer_inputs(config)
+    with torch.no_grad():
+        baseline = model(**inputs).sample
+        apply_repvideo(model, cache_window=6)
+        set_gates(model, random_learned_gates(len(model.transformer_blocks), 0))
+        mixed = model(**inputs).sample
+        configure_repvideo(model, gates="off")
+        off = model(**inputs).sample
+    assert baseline.shape == (2, 2, 16, 8, 12) and bool(torch.isfinite(baseline).all())
+    assert torch.equal(off, baseline)
+    if len(model.transformer_blocks) > 2:  # blocks 0 and 1 never mix (window 6)
+        assert not torch.equal(mixed, baseline)
+    del model
+    gc.collect()
+
+
+@pytest.mark.parametrize("overrides", SIZES)
+def test_full_width_vae_decodes_a_small_latent_with_tiling(overrides: dict) -> None:
+    vae = build_random_component("cogvideox-2b", "vae", 0, torch.float32, "cpu", overrides["vae"])
+    assert list(vae.config.block_out_channels) == [128, 256, 256, 512]
+    # Tiles of 6x5 latents (48x40 pixels; sizes whose overlaps add up with diffusers' default
+    # overlap factors 1/6 and 1/5), so a 7x6 latent is decoded as 2x2 tiles.
+    vae.enable_tiling(tile_sample_min_height=48, tile_sample_min_width=40)
+    latent = torch.randn(1, 16, 1, 7, 6, generator=torch.Generator().manual_seed(0))
+    decoded_tiles: list[int] = []
+    vae.decoder.register_forward_hook(lambda *args: decoded_tiles.append(1))
+    with torch.no_grad():
+        frames = vae.decode(latent).sample
+    assert len(decoded_tiles) == 4
+    assert frames.shape == (1, 3, 1, 56, 48) and bool(torch.isfinite(frames).all())
+    del vae
+    gc.collect()
+
+
+def _streamed_t5_xxl(overrides: dict | None) -> torch.nn.Module:
+    """T5-XXL with each block made (seeded, bf16) just before it runs and freed after it, so the
+    full 24-layer encoder fits beside other jobs (peak ~1 GiB instead of 9.1). The values are
+    those of build_random_component's whole model: same seeds, same names."""
+    config = {**architecture_configs("cogvideox-2b")["text_encoder"], **(overrides or {})}
+    seed = 0 + COMPONENTS.index("text_encoder")
+    encoder = _build_empty("text_encoder", config)
+    blocks = encoder.encoder.block
+
+    def make(name: str):  # hooks must return None, or they replace the block's inputs/outputs
+        return lambda m, args: (materialize_seeded(m, seed, torch.bfloat16, "cpu", name), None)[1]
+
+    def free(m: torch.nn.Module, args: object, out: object) -> None:
+        m.to("meta")
+
+    for i, block in enumerate(blocks):
+        block.register_forward_pre_hook(make(f"encoder.block.{i}"))
+        block.register_forward_hook(free)
+    for name, module in encoder.named_children():
+        if name != "encoder":
+            materialize_seeded(module, seed, torch.bfloat16, "cpu", name)
+    for name, module in encoder.encoder.named_children():
+        if name != "block":
+            materialize_seeded(module, seed, torch.bfloat16, "cpu", f"encoder.{name}")
+    return encoder
+
+
+@pytest.mark.parametrize("overrides", SIZES)
+def test_full_width_t5_xxl_encodes_a_prompt_in_bf16(overrides: dict) -> None:
+    encoder = _streamed_t5_xxl(overrides["text_encoder"])
+    assert encoder.config.d_model == 4096 and encoder.config.d_ff == 10240
+    if overrides["text_encoder"] is None:
+        assert len(encoder.encoder.block) == 24
+    tokens = build_tiny_t5_tokenizer()(
+        "a red car driving down a road",
+        padding="max_length",
+        max_length=226,
+        truncation=True,
+        return_tensors="pt",
+    )
+    with torch.no_grad():
+        embeds = encoder(tokens.input_ids).last_hidden_state
+    assert embeds.shape == (1, 226, 4096) and embeds.dtype == torch.bfloat16
+    assert bool(torch.isfinite(embeds).all())
+    if overrides["text_encoder"] is not None:  # streamed values == the whole-model build's
+        whole = build_random_component(
+            "cogvideox-2b", "text_encoder", 0, torch.bfloat16, "cpu", overrides["text_encoder"]
+        )
+        with torch.no_grad():
+            torch.testing.assert_close(whole(tokens.input_ids).last_hidden_state, embeds)
+        del whole
+    del encoder
+    gc.collect()
+
+
+def test_same_seed_same_weights_made_in_the_target_dtype() -> None:
+    """No fp32 parameter ever exists; the same seed and name give the same values."""
+
+    def build(seed: int) -> torch.nn.Module:
+        with init_empty_weights(include_buffers=False):
+            module = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.LayerNorm(32))
+        return materialize_seeded(module, seed, torch.bfloat16, "cpu")
+
+    a, b, c = build(3), build(3), build(4)
+    assert {p.dtype for p in a.parameters()} == {torch.bfloat16}
+    assert torch.equal(a[0].weight, b[0].weight) and not torch.equal(a[0].weight, c[0].weight)
+    assert float(a[0].weight.float().std()) == pytest.approx(1 / 8, rel=0.1)  # 1/sqrt(fan_in)
+    assert torch.equal(a[0].bias, torch.zeros(32, dtype=torch.bfloat16))
+    assert torch.equal(a[1].weight, torch.ones(32, dtype=torch.bfloat16))
+
+
+def test_tied_parameters_stay_tied() -> None:
+    with init_empty_weights(include_buffers=False):
+        module = torch.nn.Sequential(torch.nn.Embedding(16, 8), torch.nn.Linear(8, 16))
+    module[1].weight = module[0].weight  # tied after the context, as models tie on meta
+    materialize_seeded(module, 0, torch.float32, "cpu")
+    assert module[1].weight is module[0].weight and len(list(module.parameters())) == 2
