@@ -37,7 +37,7 @@ def test_random_cards_are_registered_with_their_real_settings() -> None:
 
 
 def test_unknown_architecture_is_a_user_error() -> None:
-    card = dataclasses.replace(registry.load_card("cogvideox-2b-random"), weights="random:sora")
+    card = dataclasses.replace(registry.load_card("cogvideox-2b-random"), hub_id="random:sora")
     with pytest.raises(UserError, match="unknown random-twin architecture 'sora'"):
         load_pipeline(card, "cpu")
 
