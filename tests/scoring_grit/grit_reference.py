@@ -6,7 +6,10 @@ project's `GritDetector` (weights_only loads); `run(frame)` returns what vbench 
 `dense_pred_to_caption_tuple`), the float boxes and scores, the decoded token ids of both text
 passes, and the margins of every decision on the way:
   * `candidate`: CenterNet's sigmoid heatmap against INFERENCE_TH (1e-4), in logit units;
-  * `proposal_topk`: the gap at the per-level top-1000 and the post-NMS k-th value (256) cuts;
+  * `proposal_topk`: the gap at the per-level top-1000 and the post-NMS k-th value (256) cuts,
+    counted only where the score at the cut is at least 0.25: a proposal scoring p ends with a
+    detection score of at most sqrt(p) (the cascade's class probability is at most 1), so below
+    0.25 no proposal near the cut can pass 0.5 whichever side of it rounding puts it;
   * `proposal_nms`: IoU against 0.9 for each pair greedy NMS compares (a kept box with a box
     still alive below it);
   * `score`: each candidate's cascade score against the 0.5 threshold;
@@ -29,6 +32,8 @@ import torch
 
 PROPOSAL_NMS, FINAL_NMS, SCORE_THRESH = 0.9, 0.5, 0.5
 CANDIDATE_THRESH, PRE_NMS_TOPK, POST_NMS_TOPK = 1e-4, 1000, 256
+#: Proposal scores p below this end as detection scores under sqrt(p) <= 0.5: never kept.
+RELEVANT_PROPOSAL = SCORE_THRESH**2
 
 
 def nms_margin(boxes: torch.Tensor, scores: torch.Tensor, threshold: float) -> float:
@@ -60,11 +65,14 @@ def nms_margin(boxes: torch.Tensor, scores: torch.Tensor, threshold: float) -> f
     return margin
 
 
-def cut_gap(values: torch.Tensor, kept: int) -> float:
-    """Gap between the `kept`-th largest value and the next one (inf when nothing is cut)."""
+def cut_gap(values: torch.Tensor, kept: int, relevant_from: float = 0.0) -> float:
+    """Gap between the `kept`-th largest value and the next one: inf when nothing is cut or
+    when the value at the cut is under `relevant_from` (the cut cannot change a detection)."""
     if len(values) <= kept:
         return math.inf
     top = torch.topk(values.double(), kept + 1).values
+    if float(top[kept - 1]) < relevant_from:
+        return math.inf
     return float(top[kept - 1] - top[kept])
 
 
@@ -154,7 +162,8 @@ def _instrumented(trace: Trace) -> Iterator[None]:
             float((logits - math.log(CANDIDATE_THRESH / (1 - CANDIDATE_THRESH))).abs().min()),
         )
         candidates = probs[probs > CANDIDATE_THRESH]
-        trace.note("proposal_topk", cut_gap(candidates, PRE_NMS_TOPK))
+        # heatmap is sigmoid(logit); proposal scores are its square root.
+        trace.note("proposal_topk", cut_gap(candidates.sqrt(), PRE_NMS_TOPK, RELEVANT_PROPOSAL))
         return originals[CenterNet, "predict_single_level"](
             self, grids, heatmap, reg_pred, image_sizes, agn_hm, level, **kw
         )
@@ -169,7 +178,7 @@ def _instrumented(trace: Trace) -> Iterator[None]:
 
     def post_nms_gap(results):
         for result in results:
-            trace.note("proposal_topk", cut_gap(result.scores, POST_NMS_TOPK))
+            trace.note("proposal_topk", cut_gap(result.scores, POST_NMS_TOPK, RELEVANT_PROPOSAL))
 
     def fast_rcnn_inference(self, boxes, scores, logits, image_shape, *args, **kwargs):
         foreground = scores[:, 0].double()
