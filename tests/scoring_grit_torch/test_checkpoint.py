@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import pytest
 import torch
@@ -65,6 +66,29 @@ def test_grit_b_key_layout_is_vbench_model():
     assert not any("mask_head" in k or "cls_tower" in k or "text_decoder_det" in k for k in shapes)
     total = sum(torch.Size(s).numel() for k, s in shapes.items() if not k.endswith("output.weight"))
     assert 200e6 < total < 210e6
+
+
+def test_grit_b_layout_covers_vbench_model_state_dict_exactly():
+    """tests/scoring_grit/grit_b_keys.txt lists vbench's GRiT-B state dict (keys and shapes, from
+    detectron2's build_model in the side venv): every one of its keys is one the port loads, or
+    documented as ignored, with the same shape; every port key comes from it."""
+    from repvideo_eval.scoring.detection.grit_torch.checkpoint import IGNORED_PREFIXES, source_keys
+
+    keys_file = Path(__file__).parents[1] / "scoring_grit" / "grit_b_keys.txt"
+    vbench = dict(
+        line.split() for line in keys_file.read_text().splitlines() if line and line[0] != "#"
+    )
+    with torch.device("meta"):
+        port = {k: "x".join(map(str, v.shape)) for k, v in GritNetwork(GRIT_B).state_dict().items()}
+    covered = set()
+    for key, shape in port.items():
+        sources = [name for name in source_keys(key) if name in vbench]
+        assert sources, key
+        assert all(vbench[name] == shape for name in sources), key
+        covered.update(sources)
+    ignored = {k for k in vbench if k not in covered}
+    assert ignored and all(k.startswith(IGNORED_PREFIXES) for k in ignored), sorted(ignored)[:5]
+    assert any(k.startswith(DET) for k in covered)  # vbench's file holds the shared decoder twice
 
 
 def test_vbench_layout_with_duplicates_and_mask_head_loads(tokenizer):
