@@ -93,6 +93,7 @@ def _grit_torch(context: ScorerContext, task: Task) -> Detector:
     )
     from repvideo_eval.scoring.detection.grit_torch.model import GritTorch
 
+    key: tuple
     if context.weights == "tiny-random":
         key = ("tiny", context.seed, context.device)
         model = shared_model(key, lambda: tiny_grit(context.seed, context.device))
