@@ -143,7 +143,10 @@ class GritTorch:
             skeleton = GritNetwork(config)
         expected = {key: value.shape for key, value in skeleton.state_dict().items()}
         resolved = resolve_state_dict(state_dict, expected)
-        network = GritNetwork(config)
+        from repvideo_eval.scoring.models.loading import skipped_init
+
+        with skipped_init():  # every tensor is overwritten by the strict load below
+            network = GritNetwork(config)
         network.load_state_dict(resolved, strict=True)
         return cls(network, tokenizer, config=config, device=device)
 
