@@ -2,6 +2,6 @@
 color, spatial_relationship): GRiT in plain PyTorch (`grit_torch`, the default), vbench's own
 GRiT code (`grit.py`, needs detectron2) and OWLv2 (transformers).
 
-Both return `semantic_rules.FrameDetections`; the VBench rules live in `semantic_rules` and do
+All return `semantic_rules.FrameDetections`; the VBench rules live in `semantic_rules` and do
 not know which detector ran. `select.load_detector` picks the backend; every record names it.
 """
