@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 
 from repvideo_eval.atomic import write_text_atomic
+from repvideo_eval.config import DETECTORS
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.aggregate import aggregate
 from repvideo_eval.scoring.dimension_registry import implemented_dimensions, validate_dimensions
@@ -69,6 +70,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="prompt suite JSON (default: vbench's packaged one)",
     )
+    parser.add_argument(
+        "--detector",
+        choices=("auto", *DETECTORS),
+        default="auto",
+        help="backend of the four detection dimensions (auto: $REPVIDEO_EVAL_DETECTOR, else grit-torch)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -111,7 +118,11 @@ def execute(args: argparse.Namespace) -> int:
             "Use --mode custom to score every video on every dimension.",
         )
     session = ScoringSession(
-        used, device=args.device, weights=args.weights, cache_dir=args.cache_dir
+        used,
+        device=args.device,
+        weights=args.weights,
+        cache_dir=args.cache_dir,
+        detector=None if args.detector == "auto" else args.detector,
     )
     try:
         args.output_dir.mkdir(parents=True, exist_ok=True)

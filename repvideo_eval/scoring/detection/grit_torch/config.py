@@ -1,8 +1,9 @@
 """GRiT's architecture constants: one frozen dataclass, GRiT-B's values as defaults.
 
 The values are vbench 0.1.5's `GRiT_B_DenseCap_ObjectDet.yaml` on `Base.yaml` with vbench's
-overrides (score threshold 0.5, beam 1, soft-NMS off). `tiny()` shrinks only the widths and
-depths, for the offline demo (`--weights tiny-random`); every rule of the inference path stays.
+overrides (score threshold 0.5, beam 1, soft-NMS off). `tiny()` is for the offline demo
+(`--weights tiny-random`): smaller widths and depths, and tighter caps on detections per frame
+and tokens per caption so random weights stay fast; the rules of the inference path stay.
 """
 
 from __future__ import annotations
@@ -100,4 +101,6 @@ def tiny(vocab_size: int) -> GritConfig:
         text_ffn=64,
         vocab_size=vocab_size,
         max_positions=64,
+        max_detections=4,
+        max_tokens=6,
     )

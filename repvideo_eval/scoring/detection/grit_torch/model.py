@@ -80,20 +80,26 @@ class GritNetwork(nn.Module):
         self.roi_heads = RoiHeads(config)
 
 
-def load_tokenizer(source: Any):
-    """A BertTokenizer as given, or built from a `vocab.txt` (or a folder holding one)."""
+def load_tokenizer(source: Any = None):
+    """A BertTokenizer as given, or built from a `vocab.txt` (or a folder holding one); None:
+    the weight cache's `bert_base_uncased_vocab` (UserError naming fetch-weights when absent)."""
+    if source is None:
+        from repvideo_eval.scoring.semantic_models import weight_files  # noqa: F401  (registers it)
+        from repvideo_eval.scoring.weights import resolve
+
+        source = resolve("bert_base_uncased_vocab", mode="local").path
     if not isinstance(source, (str, Path)):
         return source
     path = Path(source)
     vocab = path / "vocab.txt" if path.is_dir() else path
-    if not vocab.is_file():
+    if not vocab.is_file() or vocab.name != "vocab.txt":
         raise UserError(
-            f"GRiT's tokenizer vocabulary {vocab} does not exist.",
+            f"GRiT's tokenizer vocabulary {vocab} does not exist (a file named vocab.txt).",
             "Run `repvideo-eval fetch-weights --dimensions object_class` to download it.",
         )
     from transformers import BertTokenizer
 
-    return BertTokenizer(vocab_file=str(vocab), do_lower_case=True)
+    return BertTokenizer.from_pretrained(str(vocab.parent), do_lower_case=True)
 
 
 def _frame_tensor(frame: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -127,7 +133,7 @@ class GritTorch:
     def from_state_dict(
         cls,
         state_dict: dict[str, torch.Tensor],
-        tokenizer: Any,
+        tokenizer: Any = None,
         *,
         config: GritConfig = GRIT_B,
         device: str | torch.device = "cpu",
@@ -137,13 +143,16 @@ class GritTorch:
             skeleton = GritNetwork(config)
         expected = {key: value.shape for key, value in skeleton.state_dict().items()}
         resolved = resolve_state_dict(state_dict, expected)
-        network = GritNetwork(config)
+        from repvideo_eval.scoring.models.loading import skipped_init
+
+        with skipped_init():  # every tensor is overwritten by the strict load below
+            network = GritNetwork(config)
         network.load_state_dict(resolved, strict=True)
         return cls(network, tokenizer, config=config, device=device)
 
     @classmethod
     def from_checkpoint(
-        cls, path: str | Path, tokenizer: Any, *, device: str | torch.device = "cpu"
+        cls, path: str | Path, tokenizer: Any = None, *, device: str | torch.device = "cpu"
     ) -> GritTorch:
         """`torch.load(path, weights_only=True)["model"]` -> from_state_dict."""
         return cls.from_state_dict(read_checkpoint(path), tokenizer, device=device)

@@ -141,11 +141,15 @@ class TextualHead(nn.Module):
         self.output = nn.Linear(config.text_hidden, config.vocab_size)
         self.output.weight = self.embedding.words.weight
 
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self.transformer.encoder.layer)  # type: ignore[arg-type]
+
     def memory_cache(self, object_features: torch.Tensor) -> _Cache:
         """Run the memory (n, 196, C) through every layer once; keep each layer's keys/values."""
         hidden = self.object_feature_projection(object_features)
         cache = _Cache([], [])
-        for layer in self.transformer.encoder.layer:
+        for layer in self.layers:
             keys, values = layer.keys_values(hidden)
             cache.keys.append(keys)
             cache.values.append(values)
@@ -155,7 +159,7 @@ class TextualHead(nn.Module):
     def step(self, cache: _Cache, tokens: torch.Tensor, position: int) -> torch.Tensor:
         """Logits (n, vocab) after `tokens` (n,) at `position`; extends `cache` with them."""
         hidden = self.embedding(tokens, position)[:, None, :]
-        for index, layer in enumerate(self.transformer.encoder.layer):
+        for index, layer in enumerate(self.layers):
             keys, values = layer.keys_values(hidden)
             cache.keys[index] = torch.cat([cache.keys[index], keys], dim=2)
             cache.values[index] = torch.cat([cache.values[index], values], dim=2)
@@ -184,8 +188,8 @@ class TextDecoder(nn.Module):
         cache = self.textual.memory_cache(object_features)
         begin = torch.full((count,), begin_token, dtype=torch.int64, device=object_features.device)
         logprobs = torch.log_softmax(self.textual.step(cache, begin, 0), dim=1)
-        top2 = logprobs.topk(2, dim=1).values
-        margins = [top2[:, 0] - top2[:, 1]]
+        first_two = logprobs.topk(2, dim=1).values
+        margins = [first_two[:, 0] - first_two[:, 1]]
         best, token = logprobs.topk(1)
         if (token == end).all():
             return Decoded(token, best, torch.stack(margins, dim=1))
