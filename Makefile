@@ -12,7 +12,7 @@ export RAY_AUTH_MODE ?= disabled
 export RAY_USAGE_STATS_ENABLED ?= 0
 export HF_HUB_DISABLE_TELEMETRY ?= 1
 
-.PHONY: env demo lint chromium test test-slow grit-check bench gpu-check gpu-check-cpu clean-env vbench-reference-env
+.PHONY: env demo lint chromium test test-slow grit-check grit-golden grit-bench bench gpu-check gpu-check-cpu clean-env vbench-reference-env
 
 env: $(STAMP)
 
@@ -49,6 +49,14 @@ test-slow: $(STAMP) vbench-reference-env
 grit-check: $(STAMP)
 	@test -n "$(DETECTRON2_SRC)" || { echo "grit-check: set DETECTRON2_SRC to a detectron2 source tree (git clone https://github.com/facebookresearch/detectron2)"; exit 2; }
 	scripts/grit_check.sh "$(DETECTRON2_SRC)"
+
+# After grit-check built the side venv: rewrite tests/scoring_grit/golden_grit_b.json (vbench's
+# detectron2 GRiT on the golden frames; SEED=n tries another seed) / time the port against it.
+GRIT_PY ?= $(HOME)/.cache/repvideo-eval/venv-grit/bin/python
+grit-golden:
+	PYTHONPATH=. $(GRIT_PY) scripts/grit_golden.py --seed $(or $(SEED),0)
+grit-bench:
+	PYTHONPATH=. $(GRIT_PY) benchmarks/grit_speed.py
 
 # A second venv where vbench 0.1.5 runs with its own stale pins (numpy<2, transformers 4.33.2).
 vbench-reference-env:

@@ -58,6 +58,13 @@ def check_gate_value(value: object) -> float:
     return float(value)
 
 
+#: VBench's dimensions scored by a detector (GRiT); a run's detector choice matters only to them.
+DETECTION_DIMENSIONS = ("object_class", "multiple_objects", "color", "spatial_relationship")
+#: Their backends (scoring.detection.select): GRiT in plain PyTorch, vbench's GRiT on detectron2,
+#: OWLv2 (not VBench's detector). The first is the default.
+DETECTORS = ("grit-torch", "grit-detectron2", "owlv2")
+
+
 @dataclass(frozen=True)
 class SamplerSettings:
     """How videos are sampled. Baseline and RepVideo must share one of these (sampler parity)."""
@@ -300,12 +307,21 @@ class RunSpec:
     dimensions: tuple[str, ...]
     vbench_mode: str = "standard"
     scoring_weights: str = "official"
+    #: Backend of the detection dimensions (scoring.detection.select.DETECTORS).
+    detector: str = DETECTORS[0]
+
+    @property
+    def uses_detector(self) -> bool:
+        return bool(set(self.dimensions) & set(DETECTION_DIMENSIONS))
 
     @property
     def run_id(self) -> str:
         names = "+".join(card.name for card in self.models)
+        # The detector joins the id only where it matters, so other runs keep their ids.
+        detector = {"detector": self.detector} if self.uses_detector else {}
         digest = stable_hash(
             {
+                **detector,
                 "models": [card.card_hash for card in self.models],
                 "suite": [
                     self.suite.name,

@@ -7,6 +7,7 @@ rerunning the same command after a crash finishes the remaining work and nothing
 from __future__ import annotations
 
 import contextlib
+import json
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from repvideo_eval.atomic import write_json_atomic
-from repvideo_eval.config import ModelCard, RunSpec
+from repvideo_eval.config import DETECTION_DIMENSIONS, ModelCard, RunSpec
 from repvideo_eval.errors import UserError
 from repvideo_eval.generation.items import GenerationItem, generation_complete
 from repvideo_eval.generation.provenance import package_versions
@@ -67,6 +68,34 @@ def prepare_output_dir(path: Path) -> Path:
     return path
 
 
+def check_same_detector(spec: RunSpec, run_dir: Path) -> None:
+    """Refuse to resume a run folder whose detection scores came from another detector.
+
+    A folder's `run.json` names its detector; records from two detectors must never be mixed.
+    Folders from before the detector was recorded cannot say, so they are refused as well
+    (unless they scored no detection dimension).
+    """
+    path = run_dir / "run.json"
+    if not spec.uses_detector or not path.is_file():
+        return
+    try:
+        previous = json.loads(path.read_text())
+        recorded, dimensions = previous.get("detector"), previous.get("dimensions") or []
+    except (OSError, ValueError, AttributeError):
+        return  # an unreadable run.json is rewritten; its records carry their own detector
+    if recorded == spec.detector or not set(dimensions) & set(DETECTION_DIMENSIONS):
+        return
+    if recorded is None:
+        raise UserError(
+            f"run folder {run_dir} does not record which detector scored it; this run would use {spec.detector}",
+            "Choose another --output-dir.",
+        )
+    raise UserError(
+        f"run folder {run_dir} was scored with detector {recorded}; this run would use {spec.detector}",
+        f"Pass --detector {recorded} to resume it, or choose another --output-dir.",
+    )
+
+
 def run_metadata(spec: RunSpec, device: str) -> dict[str, Any]:
     return {
         "run_id": spec.run_id,
@@ -77,6 +106,7 @@ def run_metadata(spec: RunSpec, device: str) -> dict[str, Any]:
         "dimensions": list(spec.dimensions),
         "vbench_mode": spec.vbench_mode,
         "scoring_weights": spec.scoring_weights,
+        "detector": spec.detector if spec.uses_detector else None,
         "models": {
             card.name: {"card_hash": card.card_hash, "card": card.to_dict()} for card in spec.models
         },
@@ -160,6 +190,7 @@ def _score(
             "cache_dir": cache_dir,
             "vbench_mode": spec.vbench_mode,
             "clip_dir": str(plan.clip_dir),
+            "detector": spec.detector,
         },
         manifest_path=plan.run_dir
         / "manifests"
@@ -220,6 +251,7 @@ def evaluate(
     """Generate, score and report `spec` into `run_dir` (already validated and writable)."""
     from repvideo_eval.distributed import ray_session
 
+    check_same_detector(spec, run_dir)
     write_json_atomic(run_metadata(spec, device), run_dir / "run.json")
     plan = RunPlan(spec, run_dir)
     failures: list[tuple[str, str]] = []

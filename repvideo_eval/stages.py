@@ -89,6 +89,7 @@ class ScoringWorker:
         cache_dir: str | None,
         vbench_mode: str = "standard",
         clip_dir: str | None = None,
+        detector: str | None = None,
     ) -> None:
         import warnings
 
@@ -112,6 +113,7 @@ class ScoringWorker:
                 cache_dir=cache,
                 work_dir=Path(clip_dir) if clip_dir else None,
                 consistency=long_consistency(vbench_mode),
+                detector=detector,
             )
         else:
             self.session = ScoringSession(
@@ -119,6 +121,7 @@ class ScoringWorker:
                 device=resolve_device(device),
                 weights=scoring_weights,
                 cache_dir=cache,
+                detector=detector,
             )
 
     def process(self, item: ScoringItem) -> dict[str, Any]:

@@ -7,8 +7,8 @@
 #                   `git archive` of github.com/facebookresearch/detectron2; nothing is cloned here.
 #   VENV_DIR        the side venv (default: ~/.cache/repvideo-eval/venv-grit), built on first use.
 #
-# The side venv leaves the project's .venv untouched (so the default detector choice, "GRiT
-# whenever detectron2 is importable", does not change under other tests). It has no packages
+# The side venv leaves the project's .venv untouched (detectron2 there is needed only for
+# --detector grit-detectron2 and would slow other tests' imports). It has no packages
 # of its own except detectron2 and its missing pure-Python deps; the project's .venv
 # site-packages (torch 2.14.1 / torchvision 0.29.1, vbench, repvideo_eval editable) are added
 # after its own through a .pth that calls site.addsitedir, and pip is the .venv's pip run by the
@@ -55,7 +55,7 @@ print("grit venv:", versions)
 assert versions["torch"].split("+")[0] == "2.14.1" and versions["torchvision"].split("+")[0] == "0.29.1", versions
 PY
 if "$BASE/bin/python" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("detectron2") is None)'; then
-  echo "warning: detectron2 is importable in $BASE too: the project's default detector there is now GRiT" >&2
+  echo "warning: detectron2 is importable in $BASE too (only --detector grit-detectron2 uses it)" >&2
 fi
 
 cd "$ROOT"

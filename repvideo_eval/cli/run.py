@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from repvideo_eval import registry
 from repvideo_eval.cli.runtime_args import apply_runtime_arguments
-from repvideo_eval.config import ModelCard, RunSpec, Suite
+from repvideo_eval.config import DETECTORS, ModelCard, RunSpec, Suite
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.dimension_registry import parse_dimensions
 
@@ -78,6 +78,14 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="override the suite's samples per prompt",
     )
+    parser.add_argument(
+        "--detector",
+        choices=("auto", *DETECTORS),
+        default="auto",
+        help="backend of object_class, multiple_objects, color and spatial_relationship: grit-torch "
+        "(VBench's GRiT in plain PyTorch), grit-detectron2 (vbench's own code, needs detectron2) or "
+        "owlv2 (not comparable with VBench); auto: $REPVIDEO_EVAL_DETECTOR, else grit-torch",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_ray_arguments(parser)
     add_runtime_arguments(parser)
@@ -123,12 +131,17 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
     weights = args.scoring_weights
     if weights == "auto":
         weights = "tiny-random" if all(card.is_tiny for card in cards) else "official"
+    from repvideo_eval.scoring.session import session_detector
+
+    requested = getattr(args, "detector", "auto")
+    detector = session_detector(dimensions, None if requested == "auto" else requested, weights)
     return RunSpec(
         models=cards,
         suite=suite,
         dimensions=dimensions,
         scoring_weights=weights,
         vbench_mode=resolve_vbench_mode(args.vbench_mode, cards),
+        detector=detector,
     )
 
 

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from repvideo_eval.atomic import write_json_atomic
+from repvideo_eval.config import DETECTORS
 from repvideo_eval.errors import UserError
 from repvideo_eval.evaluation import prepare_output_dir
 from repvideo_eval.generation.items import GenerationItem
@@ -89,6 +90,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="model column of the records (default: from a run's sidecars, else the folder name)",
     )
+    parser.add_argument(
+        "--detector",
+        choices=("auto", *DETECTORS),
+        default="auto",
+        help="backend of the four detection dimensions (auto: $REPVIDEO_EVAL_DETECTOR, else grit-torch)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -111,7 +118,11 @@ def execute(args: argparse.Namespace) -> int:
             "Use --mode custom to score every video on every dimension.",
         )
     session = ScoringSession(
-        used, device=args.device, weights=args.weights, cache_dir=args.cache_dir
+        used,
+        device=args.device,
+        weights=args.weights,
+        cache_dir=args.cache_dir,
+        detector=None if args.detector == "auto" else args.detector,
     )
     out = prepare_output_dir(args.output_dir)
     items = list(folder.items)

@@ -43,6 +43,8 @@ class ScorerContext:
     weights: str = "official"  # "official" | "local" | "tiny-random"
     cache_dir: Path | None = None
     seed: int = 0
+    #: Backend of the four detection dimensions (detection.select.DETECTORS).
+    detector: str = "grit-torch"
 
 
 class Scorer(ABC):

@@ -43,6 +43,17 @@ def _parse_weights(weights: str) -> tuple[str, int]:
     return mode, seed
 
 
+def session_detector(dimensions: Sequence[str], requested: str | None, weights: str) -> str:
+    """The detection backend (detection.select.resolve_detector) when a detection dimension is
+    scored; otherwise the default, unchecked (the choice cannot matter)."""
+    from repvideo_eval.config import DETECTION_DIMENSIONS
+    from repvideo_eval.scoring.detection.select import DEFAULT_DETECTOR, resolve_detector
+
+    if not set(dimensions) & set(DETECTION_DIMENSIONS):
+        return DEFAULT_DETECTOR
+    return resolve_detector(requested, weights=weights)
+
+
 class ScoringSession:
     """Loads the scorers of `dimensions` once and scores videos one at a time."""
 
@@ -53,12 +64,17 @@ class ScoringSession:
         device: str = "cpu",
         weights: str = "official",
         cache_dir: Path | None = None,
+        detector: str | None = None,
     ) -> None:
         self.dimensions = validate_dimensions(list(dimensions))
         mode, seed = _parse_weights(weights)
         device = resolve_device(device)
         self.context = ScorerContext(
-            device=device, weights=mode, cache_dir=Path(cache_dir) if cache_dir else None, seed=seed
+            device=device,
+            weights=mode,
+            cache_dir=Path(cache_dir) if cache_dir else None,
+            seed=seed,
+            detector=session_detector(self.dimensions, detector, mode),
         )
         self.scorers: dict[str, Scorer] = {}
         #: Wall seconds spent per dimension: model building here, then scoring (decoding of the
@@ -140,9 +156,12 @@ def score_videos(
     weights: str = "official",
     cache_dir: Path | None = None,
     progress: bool = True,
+    detector: str | None = None,
 ) -> list[ScoreRecord]:
     """Score every video on every dimension; records come video by video, dimensions in order."""
-    session = ScoringSession(dimensions, device=device, weights=weights, cache_dir=cache_dir)
+    session = ScoringSession(
+        dimensions, device=device, weights=weights, cache_dir=cache_dir, detector=detector
+    )
     from tqdm.auto import tqdm
 
     records: list[ScoreRecord] = []

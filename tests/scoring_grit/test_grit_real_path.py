@@ -141,7 +141,8 @@ def test_grit_detector_reads_the_checkpoint_weights_only_and_completely(grit_cac
         assert set(state) == set(expected)
         mismatched = [name for name in expected if not torch.equal(state[name], expected[name])]
         assert not mismatched, mismatched[:5]
-        assert detector.weights_id == "grit:local:test" and detector.name == "grit"
+        assert detector.weights_id == "grit-detectron2:local:test"
+        assert detector.name == "grit-detectron2"
         detections = detector.detect(frame, ["car"])
         assert all(region.text == words for region in detections.regions)
         assert set(detections.object_labels) <= {OBJECTDET_WORD}
@@ -218,14 +219,14 @@ def test_four_dimensions_through_the_session_match_vbench_on_the_same_grit(
 
     for key, record in ours.items():
         # "grit:" + the resolved file's id; weights="local" hashes the file it finds.
-        assert record.weights_id.startswith("grit:") and "sha256=" in record.weights_id, (
-            record.weights_id
-        )
+        assert (
+            record.weights_id.startswith("grit-detectron2:") and "sha256=" in record.weights_id
+        ), record.weights_id
         if reference[key] is None:
             assert record.score is None and record.error, (key, record)
             continue
         assert record.error is None, (key, record.error)
-        assert record.details["detector"] == "grit"
+        assert record.details["detector"] == "grit-detectron2"
         assert record.score == pytest.approx(reference[key], abs=TOLERANCE), key
     # Same frames (pixels, shapes, dtypes) into GRiT and the same raw outputs, on both sides.
     assert Counter(ours_calls) == Counter(vbench_calls)

@@ -10,7 +10,6 @@ from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.detection import select
 from repvideo_eval.scoring.detection.owlv2 import SCORE_THRESHOLD, ClipBpeTokenizer, Owlv2Detector
 from repvideo_eval.scoring.detection.vocabulary import COCO_CLASSES, object_queries
-from repvideo_eval.scoring.scorer import ScorerContext
 from repvideo_eval.scoring.semantic_rules import COLOR_WORDS
 
 
@@ -81,22 +80,24 @@ def test_vocabulary_has_coco_and_targets_first():
 def test_backend_choice(monkeypatch):
     import repvideo_eval.scoring.detection.grit as grit
 
-    official, tiny = ScorerContext(weights="official"), ScorerContext(weights="tiny-random")
     monkeypatch.delenv(select.DETECTOR_ENV, raising=False)
     monkeypatch.setattr(grit, "grit_available", lambda: True)
-    assert select.chosen_backend(official) == "grit"  # GRiT is the default whenever importable
-    assert select.chosen_backend(tiny) == "owlv2"
+    # grit-torch is the default, with or without detectron2 and in tiny mode too
+    assert select.resolve_detector() == "grit-torch"
+    assert select.resolve_detector(weights="tiny-random") == "grit-torch"
+    assert select.resolve_detector("grit") == "grit-detectron2"  # the old name
     monkeypatch.setenv(select.DETECTOR_ENV, "owlv2")
-    assert select.chosen_backend(official) == "owlv2"
+    assert select.resolve_detector() == "owlv2"
+    assert select.resolve_detector("grit-torch") == "grit-torch"  # the flag beats the variable
+    with pytest.raises(UserError, match="no tiny-random"):
+        select.resolve_detector("grit-detectron2", weights="tiny-random")
     monkeypatch.setattr(grit, "grit_available", lambda: False)
-    monkeypatch.delenv(select.DETECTOR_ENV)
-    assert select.chosen_backend(official) == "owlv2"
     monkeypatch.setenv(select.DETECTOR_ENV, "grit")
     with pytest.raises(UserError, match="detectron2"):
-        select.chosen_backend(official)
+        select.resolve_detector()
     monkeypatch.setenv(select.DETECTOR_ENV, "yolo")
-    with pytest.raises(UserError):
-        select.chosen_backend(official)
+    with pytest.raises(UserError, match=select.DETECTOR_ENV):
+        select.resolve_detector()
 
 
 def test_split_forward_with_cached_queries_equals_the_model_forward(tiny_owlv2):

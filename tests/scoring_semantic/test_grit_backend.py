@@ -42,7 +42,8 @@ def test_grit_detector_uses_vbench_wrapper_in_the_right_mode(monkeypatch):
         model = _StubDenseCaptioning.instances[-1]
         assert model.calls == [(task, "/w/grit.pth")]
         assert isinstance(model.device, torch.device)  # vbench reads device.type
-        assert detector.weights_id == "grit:vbench:grit:sha256=abc" and detector.name == "grit"
+        assert detector.weights_id == "grit-detectron2:vbench:grit:sha256=abc"
+        assert detector.name == "grit-detectron2"
         detections = detector.detect(np.zeros((48, 64, 3), np.float32), ["car"])
         assert [r.text for r in detections.regions] == ["a red car", "road"]
         assert detections.regions[0].box == (1, 2, 30, 40) and detections.object_labels == (

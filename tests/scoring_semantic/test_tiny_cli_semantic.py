@@ -1,4 +1,5 @@
-"""Item 4 end to end: the tiny models through the CLI on a semantic suite, scored by the tiny OWLv2."""
+"""Item 4 end to end: the tiny models through the CLI on a semantic suite, scored by the tiny
+GRiT-torch (the default detector)."""
 
 from __future__ import annotations
 
@@ -46,4 +47,4 @@ def test_run_eval_tiny_spatial_relationship(tmp_path):
     for row in rows:
         assert row["error"] == "" and 0.0 <= float(row["score"]) <= 1.0
         assert float(row["weight"]) == 16.0  # 16 sampled frames per video
-        assert row["weights_id"] == "tiny-random:seed=0:detector=owlv2"
+        assert row["weights_id"] == "tiny-random:seed=0:detector=grit-torch"

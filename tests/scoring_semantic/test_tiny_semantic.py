@@ -64,8 +64,9 @@ def test_every_dimension_scores_with_the_expected_weight(tiny_records):
             assert record.weights_id.startswith("tiny-random:seed=0")
             if dimension in ("object_class", "multiple_objects", "spatial_relationship"):
                 assert record.weight == 16.0 and 0.0 <= record.score <= 1.0
-                assert record.details["detector"] == "owlv2" and record.weights_id.endswith(
-                    "detector=owlv2"
+                # the default detector, also in tiny mode: a tiny random GRiT in plain PyTorch
+                assert record.details["detector"] == "grit-torch" and record.weights_id.endswith(
+                    "detector=grit-torch"
                 )
             elif dimension == "appearance_style":
                 frames = 21 if record.key["video"] == "square" else 9

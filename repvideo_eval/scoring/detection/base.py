@@ -18,7 +18,7 @@ Task = Literal["ObjectDet", "DenseCap"]
 class Detector(ABC):
     """Turns one frame into VBench-style detections.
 
-    `name` ("grit" or "owlv2") goes into every record's `weights_id` and details, so scores from
+    `name` ("grit-torch", "grit-detectron2" or "owlv2") goes into every record's `weights_id` and details, so scores from
     two backends can never be averaged together unnoticed: they are different measurements.
     """
 

@@ -89,7 +89,7 @@ def _weights_only_loads() -> Iterator[list[str]]:
 class GritDetector(Detector):
     """vbench's GRiT in the given task mode ("ObjectDet" or "DenseCap")."""
 
-    name = "grit"
+    name = "grit-detectron2"
 
     def __init__(self, task: Task, *, device: str, weight_path: str, weights_id: str) -> None:
         super().__init__(task)
@@ -105,7 +105,7 @@ class GritDetector(Detector):
                 self.model.initialize_model(model_weight=weight_path)
         #: The checkpoint files read (weights_only=True) while vbench built the model.
         self.loaded_checkpoints = tuple(loaded)
-        self.weights_id = f"grit:{weights_id}"
+        self.weights_id = f"grit-detectron2:{weights_id}"
 
     def detect(self, frame: np.ndarray, vocabulary: Sequence[str]) -> FrameDetections:
         import torch

@@ -1,58 +1,80 @@
-"""Pick the detector backend for a scoring context: GRiT whenever it can run, else OWLv2.
+"""The detector backend of the four detection dimensions, and building it.
 
-* weights "tiny-random": a tiny random OWLv2 (GRiT cannot be built without its checkpoint).
-* otherwise GRiT when detectron2 is importable, else OWLv2 (official checkpoint from the hub).
-* `REPVIDEO_EVAL_DETECTOR=grit|owlv2` forces one; forcing grit without detectron2 is an error.
-The chosen backend is named in each record's `weights_id` ("grit:..." / "owlv2:..." /
-"tiny-random:...:detector=owlv2") and in `details["detector"]`.
+Backends (DETECTORS): `grit-torch` (vbench's GRiT in plain PyTorch, the default), `grit-detectron2`
+(vbench's own GRiT code, needs detectron2) and `owlv2` (a different detector: its numbers are not
+comparable with VBench's). The choice comes from `--detector`, else the environment variable
+REPVIDEO_EVAL_DETECTOR, else the default; it is resolved once, before a run starts, and travels
+in the run specification to every worker (never re-read there). `grit` is accepted as the old
+name of `grit-detectron2`.
+
+Weights: `grit-torch` and `grit-detectron2` read GRiT's checkpoint (`grit_b`) from the weight
+cache; `grit-torch` also BERT's vocabulary (`bert_base_uncased_vocab`). With tiny-random
+weights, `grit-torch` is a tiny random GRiT and `owlv2` a tiny random OWLv2; detectron2's GRiT
+has no tiny form. Records name the backend in `details["detector"]` and `weights_id`.
 """
 
 from __future__ import annotations
 
 import os
 
+from repvideo_eval.config import DETECTORS
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.detection.base import Detector, Task
 from repvideo_eval.scoring.scorer import ScorerContext
 from repvideo_eval.scoring.semantic_models import weight_files  # noqa: F401  (registers grit_b)
 
 DETECTOR_ENV = "REPVIDEO_EVAL_DETECTOR"
+DEFAULT_DETECTOR = DETECTORS[0]
+_ALIASES = {"grit": "grit-detectron2"}
 
 
-def chosen_backend(context: ScorerContext) -> str:
-    """'grit' or 'owlv2' for this context (see module docstring)."""
-    from repvideo_eval.scoring.detection.grit import grit_available
-
-    forced = os.environ.get(DETECTOR_ENV, "").strip().lower()
-    if forced not in ("", "grit", "owlv2"):
+def parse_detector(value: str, source: str = "--detector") -> str:
+    """A backend name (aliases resolved); UserError naming `source` for anything else."""
+    name = value.strip().lower()
+    name = _ALIASES.get(name, name)
+    if name not in DETECTORS:
         raise UserError(
-            f"{DETECTOR_ENV}={forced!r} is not a detector backend.", "Use grit or owlv2."
+            f"{source}={value!r} is not a detector backend.", f"Use one of: {', '.join(DETECTORS)}."
         )
-    if context.weights == "tiny-random":
-        if forced == "grit":
+    return name
+
+
+def resolve_detector(requested: str | None = None, *, weights: str = "official") -> str:
+    """The backend to use: `requested`, else $REPVIDEO_EVAL_DETECTOR, else grit-torch; checked
+    against what this machine and the weight mode can run."""
+    if requested:
+        detector = parse_detector(requested)
+    elif os.environ.get(DETECTOR_ENV, "").strip():
+        detector = parse_detector(os.environ[DETECTOR_ENV], DETECTOR_ENV)
+    else:
+        detector = DEFAULT_DETECTOR
+    if detector == "grit-detectron2":
+        from repvideo_eval.scoring.detection.grit import grit_available
+
+        if weights.startswith("tiny-random"):
             raise UserError(
-                "There is no tiny-random GRiT.", f"Unset {DETECTOR_ENV} or use --weights official."
+                "detectron2's GRiT has no tiny-random form.",
+                "Use --detector grit-torch (or owlv2) with tiny-random weights.",
             )
-        return "owlv2"
-    if forced == "grit" and not grit_available():
-        raise UserError(
-            "GRiT needs detectron2, which is not installed.",
-            "pip install 'git+https://github.com/facebookresearch/detectron2.git' (see docs/semantic_dimensions.md), "
-            f"or set {DETECTOR_ENV}=owlv2.",
-        )
-    if forced:
-        return forced
-    return "grit" if grit_available() else "owlv2"
+        if not grit_available():
+            raise UserError(
+                "--detector grit-detectron2 needs detectron2, which is not installed.",
+                "Use --detector grit-torch (the same GRiT without detectron2).",
+            )
+    return detector
 
 
 def load_detector(context: ScorerContext, task: Task) -> Detector:
-    """Build the backend chosen for `context` in the given GRiT task mode."""
-    backend = chosen_backend(context)
+    """Build `context.detector` in the given GRiT task mode."""
+    backend = parse_detector(context.detector, "detector")
     if backend == "owlv2":
         from repvideo_eval.scoring.detection.owlv2 import Owlv2Detector
 
         seed = context.seed if context.weights == "tiny-random" else None
         return Owlv2Detector(task, device=context.device, tiny_seed=seed)
+    if backend == "grit-torch":
+        return _grit_torch(context, task)
+    resolve_detector(backend, weights=context.weights)  # detectron2 present, no tiny mode
     from repvideo_eval.scoring.detection.grit import GritDetector
     from repvideo_eval.scoring.models.loading import resolve_for
 
@@ -60,3 +82,29 @@ def load_detector(context: ScorerContext, task: Task) -> Detector:
     return GritDetector(
         task, device=context.device, weight_path=str(resolved.path), weights_id=resolved.weights_id
     )
+
+
+def _grit_torch(context: ScorerContext, task: Task) -> Detector:
+    from repvideo_eval.scoring.detection.grit_torch.detector import (
+        NAME,
+        GritTorchDetector,
+        shared_model,
+        tiny_grit,
+    )
+    from repvideo_eval.scoring.detection.grit_torch.model import GritTorch
+
+    key: tuple
+    if context.weights == "tiny-random":
+        key = ("tiny", context.seed, context.device)
+        model = shared_model(key, lambda: tiny_grit(context.seed, context.device))
+        return GritTorchDetector(task, model, f"tiny-random:seed={context.seed}:detector={NAME}")
+    from repvideo_eval.scoring.models.loading import resolve_for
+
+    checkpoint = resolve_for(context, "grit_b")
+    vocab = resolve_for(context, "bert_base_uncased_vocab")
+    key = (str(checkpoint.path), checkpoint.sha256, str(vocab.path), context.device)
+    model = shared_model(
+        key,
+        lambda: GritTorch.from_checkpoint(checkpoint.path, vocab.path, device=context.device),
+    )
+    return GritTorchDetector(task, model, f"{NAME}:{checkpoint.weights_id}")

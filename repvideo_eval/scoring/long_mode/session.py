@@ -133,6 +133,7 @@ class LongModeSession:
         consistency: Literal["inclip", "slow-fast"] = "inclip",
         work_dir: Path | None = None,
         full_info: list[dict] | None = None,
+        detector: str | None = None,
     ) -> None:
         if clip_length_config not in CLIP_LENGTH_CONFIGS:
             raise UserError(
@@ -148,7 +149,9 @@ class LongModeSession:
                 f"clip_seconds={clip_seconds} is below 1 s.",
                 "vbench truncates clip lengths to whole seconds.",
             )
-        self.inner = ScoringSession(dimensions, device=device, weights=weights, cache_dir=cache_dir)
+        self.inner = ScoringSession(
+            dimensions, device=device, weights=weights, cache_dir=cache_dir, detector=detector
+        )
         self.dimensions = self.inner.dimensions
         self.clip_seconds = int(clip_seconds) if clip_seconds is not None else None
         self.clip_length_config = clip_length_config

@@ -31,6 +31,14 @@ SEMANTIC_WEIGHT_FILES: tuple[WeightFile, ...] = (
         f"{_HF}/grit_b_densecap_objectdet.pth",
         approx_size="417 MB",
     ),
+    # GRiT's text decoder speaks bert-base-uncased wordpieces; vbench's GRiT fetches this
+    # tokenizer from the HF hub at build time, the grit-torch backend reads it from the cache.
+    WeightFile(
+        "bert_base_uncased_vocab",
+        "grit_model/bert-base-uncased/vocab.txt",
+        "https://huggingface.co/google-bert/bert-base-uncased/resolve/main/vocab.txt",
+        approx_size="232 kB",
+    ),
     WeightFile(
         "tag2text_swin_14m",
         "caption_model/tag2text_swin_14m.pth",
@@ -44,11 +52,12 @@ SEMANTIC_DIMENSION_FILES: dict[str, tuple[str, ...]] = {
     "temporal_style": ("viclip_internvid_10m_flt",),
     "overall_consistency": ("viclip_internvid_10m_flt",),
     "human_action": ("umt_l16_k400",),
-    # GRiT only when detectron2 is installed; the OWLv2 backend downloads through the HF hub.
-    "object_class": ("grit_b",),
-    "multiple_objects": ("grit_b",),
-    "color": ("grit_b",),
-    "spatial_relationship": ("grit_b",),
+    # GRiT (grit-torch reads both files, grit-detectron2 the checkpoint); the OWLv2 backend
+    # downloads through the HF hub instead.
+    "object_class": ("grit_b", "bert_base_uncased_vocab"),
+    "multiple_objects": ("grit_b", "bert_base_uncased_vocab"),
+    "color": ("grit_b", "bert_base_uncased_vocab"),
+    "spatial_relationship": ("grit_b", "bert_base_uncased_vocab"),
     "scene": ("tag2text_swin_14m",),
 }
 
