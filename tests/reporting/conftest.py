@@ -15,22 +15,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-COLUMNS = [
-    "model",
-    "card_hash",
-    "prompt",
-    "prompt_index",
-    "sample",
-    "seed",
-    "video",
-    "dimension",
-    "score",
-    "weight",
-    "error",
-    "backend",
-    "weights_id",
-    "vbench_mode",
-]
+from repvideo_eval.scoring.per_video import REQUIRED_COLUMNS
+
+#: The per-video columns every reader needs (the fixtures write files without `details`).
+COLUMNS = list(REQUIRED_COLUMNS)
 #: Prompts with characters that must be escaped in HTML and quoted in URLs.
 AWKWARD_PROMPTS = [
     'a cat <b>bold & "quoted" <img src=x onerror=alert(1)>',
