@@ -49,7 +49,6 @@ def test_score_on_a_run_folder_gives_the_runs_records(tmp_path: Path) -> None:
         dimensions=DIMENSIONS,
         scoring_weights="tiny-random",
         vbench_mode="standard",
-        device="cpu",
     )
     run_dir = tmp_path / "run"
     evaluate(spec, run_dir, Resources(num_gpus=0, num_cpu_workers=1), progress=False, reports=False)
