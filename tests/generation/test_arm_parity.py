@@ -12,37 +12,20 @@ from pathlib import Path
 
 import pytest
 from diffusers import CogVideoXPipeline
-from repvideo.sat_fixture import sat_state_from_diffusers, write_sat_checkpoint
+from repvideo.sat_fixture import write_tiny_real_format_checkpoints
 
 from repvideo_eval import registry
 from repvideo_eval.config import MemorySettings, ModelCard, RepVideoSettings
 from repvideo_eval.generation.items import generation_items
 from repvideo_eval.generation.pipelines import load_pipeline
-from repvideo_eval.generation.tiny import (
-    build_tiny_components,
-    tiny_learned_gates,
-    tiny_transformer_config,
-)
 from repvideo_eval.generation.worker import VideoGenerator
-from repvideo_eval.repvideo.sat_convert import convert_sat_checkpoint
 
 
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory) -> dict[str, Path]:
-    """The baseline's pipeline folder (stock diffusers config) and RepVideo converted from SAT."""
-    root = tmp_path_factory.mktemp("arms")
-    components = build_tiny_components(0)
-    CogVideoXPipeline(**components).save_pretrained(root / "pipeline")
-    transformer = components["transformer"]
-    gates = tiny_learned_gates(transformer.config.num_layers, 0)
-    write_sat_checkpoint(root / "sat", sat_state_from_diffusers(transformer, gates))
-    # Only what the tiny shapes need; norm_eps stays the converter's SAT value.
-    config = tiny_transformer_config()
-    shapes = ("sample_width", "sample_height", "sample_frames", "max_text_seq_length")
-    convert_sat_checkpoint(
-        root / "sat", root / "converted", config_overrides={k: config[k] for k in shapes}
-    )
-    return {"pipeline": root / "pipeline", "converted": root / "converted"}
+    """The baseline's pipeline folder (stock diffusers config) and RepVideo converted from SAT
+    (norm_eps stays the converter's SAT value)."""
+    return write_tiny_real_format_checkpoints(tmp_path_factory.mktemp("arms"))
 
 
 def registered(name: str, checkpoints: dict[str, Path], **fields) -> ModelCard:

@@ -7,40 +7,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from diffusers import CogVideoXPipeline
-from repvideo.sat_fixture import sat_state_from_diffusers, write_sat_checkpoint
+from repvideo.sat_fixture import write_tiny_real_format_checkpoints
 
 from repvideo_eval import registry
 from repvideo_eval.generation.pipelines import load_pipeline, sample_video
 from repvideo_eval.generation.tiny import (
-    build_tiny_components,
     tiny_learned_gates,
-    tiny_transformer_config,
 )
-from repvideo_eval.repvideo.sat_convert import convert_sat_checkpoint
 
 
 @pytest.fixture(scope="module")
 def saved_checkpoints(tmp_path_factory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("hub")
-    components = build_tiny_components(0)
-    CogVideoXPipeline(**components).save_pretrained(root / "cogvideox-pipeline")
-    transformer = components["transformer"]
-    gates = tiny_learned_gates(transformer.config.num_layers, 0)
-    write_sat_checkpoint(root / "sat", sat_state_from_diffusers(transformer, gates))
-    config = tiny_transformer_config()
-    overrides = {
-        k: config[k]
-        for k in ("sample_width", "sample_height", "sample_frames", "max_text_seq_length")
-    }
-    convert_sat_checkpoint(
-        root / "sat", root / "converted", config_overrides={**overrides, "norm_eps": 1e-5}
-    )
-    return {
-        "pipeline": root / "cogvideox-pipeline",
-        "sat": root / "sat",
-        "converted": root / "converted",
-    }
+    # norm_eps 1e-5: the in-memory tiny twin's value, so the converted model reproduces it.
+    return write_tiny_real_format_checkpoints(tmp_path_factory.mktemp("hub"), norm_eps=1e-5)
 
 
 def hub_card(name: str, **fields) -> object:

@@ -121,3 +121,29 @@ def write_sat_checkpoint(
     path = folder / iteration / "mp_rank_00_model_states.pt"
     torch.save(payload, path)
     return path
+
+
+def write_tiny_real_format_checkpoints(root: Path, **convert_overrides: object) -> dict[str, Path]:
+    """The tiny baseline as a diffusers pipeline folder, the same transformer with seeded learned
+    gates as a SAT checkpoint, and that checkpoint converted as on first use (`convert_overrides`
+    go to the converter's config, e.g. norm_eps). Keys: pipeline, sat, converted."""
+    from diffusers import CogVideoXPipeline
+
+    from repvideo_eval.generation.tiny import (
+        build_tiny_components,
+        tiny_learned_gates,
+        tiny_transformer_config,
+    )
+    from repvideo_eval.repvideo.sat_convert import convert_sat_checkpoint
+
+    paths = {name: root / name for name in ("pipeline", "sat", "converted")}
+    components = build_tiny_components(0)
+    CogVideoXPipeline(**components).save_pretrained(paths["pipeline"])
+    transformer = components["transformer"]
+    gates = tiny_learned_gates(transformer.config.num_layers, 0)
+    write_sat_checkpoint(paths["sat"], sat_state_from_diffusers(transformer, gates))
+    config = tiny_transformer_config()
+    shapes = ("sample_width", "sample_height", "sample_frames", "max_text_seq_length")
+    overrides = {key: config[key] for key in shapes} | convert_overrides
+    convert_sat_checkpoint(paths["sat"], paths["converted"], config_overrides=overrides)
+    return paths
