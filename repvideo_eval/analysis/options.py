@@ -69,7 +69,7 @@ def resolve_prompts(text: str, limit: int | None = None) -> tuple[str, ...]:
     is_suite = (
         path.is_file()
         or (registry.PROMPTS_DIR / f"{text}.yaml").is_file()
-        or text == "vbench"
+        or text in ("vbench", "vbench-mini")  # built from the vbench package, not prompts/*.yaml
         or (text.startswith("vbench/") and " " not in text)
     )
     if is_suite:

@@ -71,6 +71,12 @@ def test_prompts_from_suite_file_or_literal(tmp_path: Path) -> None:
     assert resolve_prompts("  a fox jumping over a fence ") == ("a fox jumping over a fence",)
 
 
+def test_every_listed_suite_name_is_read_as_that_suite_not_as_a_literal_prompt() -> None:
+    for name in registry.list_suites():
+        expected = tuple(entry.text for entry in registry.load_suite(name).prompts)
+        assert resolve_prompts(name) == expected, name
+
+
 def test_bad_prompts_are_user_errors(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="does not exist"):
         resolve_prompts(str(tmp_path / "missing.txt"))
