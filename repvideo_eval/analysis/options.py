@@ -68,9 +68,8 @@ def resolve_prompts(text: str, limit: int | None = None) -> tuple[str, ...]:
     path = Path(text)
     is_suite = (
         path.is_file()
-        or (registry.PROMPTS_DIR / f"{text}.yaml").is_file()
-        or text in ("vbench", "vbench-mini")  # built from the vbench package, not prompts/*.yaml
-        or (text.startswith("vbench/") and " " not in text)
+        or text in registry.list_suites()
+        or (text.startswith("vbench/") and " " not in text)  # load_suite names unknown ones
     )
     if is_suite:
         prompts = tuple(entry.text for entry in registry.load_suite(text).prompts)
