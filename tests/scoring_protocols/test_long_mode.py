@@ -255,7 +255,7 @@ def test_session_splits_at_cuts_and_averages_clip_scores(tmp_path):
     item = VideoToScore(video, prompt="three colours", key={"sample": 0})
     dims = ["temporal_flickering", "subject_consistency"]
     with LongModeSession(
-        dims, weights="tiny-random", scene_split=True, work_dir=tmp_path / "work"
+        dims, scoring_weights="tiny-random", scene_split=True, work_dir=tmp_path / "work"
     ) as session:
         records = session.score(item)
         split = session.split(item)
@@ -273,7 +273,7 @@ def test_session_splits_at_cuts_and_averages_clip_scores(tmp_path):
         "three colours-0-Scene-1",
     ] + ["three colours-0-Scene-2"] * 2
 
-    plain = ScoringSession(dims, weights="tiny-random")
+    plain = ScoringSession(dims, scoring_weights="tiny-random")
     by_hand = {d: [] for d in dims}
     for clip in split.clips:
         for rec in plain.score(VideoToScore(clip.path, prompt="three colours")):
@@ -292,7 +292,7 @@ def test_session_without_cuts_and_with_static_filtered_flicker_clips(tmp_path):
     frames = render("square", 49, 32, 64, seed=5)
     video = write_video(tmp_path / "p-0.mp4", frames)
     with LongModeSession(
-        ["temporal_flickering"], weights="tiny-random", work_dir=tmp_path / "w"
+        ["temporal_flickering"], scoring_weights="tiny-random", work_dir=tmp_path / "w"
     ) as session:
         split = session.split(VideoToScore(video, prompt="p"))
         assert [(c.start, c.end) for c in split.clips] == [(0, 16), (16, 32), (32, 48), (33, 49)]
@@ -318,7 +318,7 @@ def test_long_flicker_clips_follow_vbench_path_order(tmp_path):
         for i in (0, 1, 2, 10)
     ]
     with LongModeSession(
-        ["temporal_flickering"], weights="tiny-random", work_dir=tmp_path / "w"
+        ["temporal_flickering"], scoring_weights="tiny-random", work_dir=tmp_path / "w"
     ) as session:
         clips = long_flicker_clips(session, {"p": videos})
         root = session.clip_root(videos[0].path)
@@ -346,18 +346,18 @@ def test_slow_fast_session_fuses_with_the_first_frames_video(tmp_path):
     item = VideoToScore(video, prompt="p")
     with LongModeSession(
         ["subject_consistency"],
-        weights="tiny-random",
+        scoring_weights="tiny-random",
         consistency="slow-fast",
         work_dir=tmp_path / "w",
     ) as session:
         (record,) = session.score(item)
         clips = session.split(item).clips
-    plain = ScoringSession(["subject_consistency"], weights="tiny-random")
+    plain = ScoringSession(["subject_consistency"], scoring_weights="tiny-random")
     inclip = [plain.score(VideoToScore(c.path, prompt="p"))[0].score for c in clips]
     firsts = np.stack([decord_frames(c.path)[0] for c in clips])
     write_clip(tmp_path / "fast" / "p-0.mp4", firsts, 8)
     with LongModeSession(
-        ["subject_consistency"], weights="tiny-random", consistency="slow-fast"
+        ["subject_consistency"], scoring_weights="tiny-random", consistency="slow-fast"
     ) as other:
         fast = other.fast_model("subject_consistency").score(
             decord_frames(tmp_path / "fast" / "p-0.mp4")
@@ -388,7 +388,7 @@ def test_bad_videos_become_error_records(tmp_path):
     )
     fine = write_video(tmp_path / "fine-0.mp4", render("pan", 20, 32, 64, seed=1))
     with LongModeSession(
-        ["temporal_flickering"], weights="tiny-random", work_dir=tmp_path / "w"
+        ["temporal_flickering"], scoring_weights="tiny-random", work_dir=tmp_path / "w"
     ) as session:
         (gone,) = session.score(VideoToScore(tmp_path / "missing-0.mp4", prompt="missing"))
         (bad,) = session.score(VideoToScore(odd, prompt="odd"))

@@ -110,7 +110,7 @@ def run_reference(
 
 
 def score_ours(dimension: str, cache: Path, spec: list[dict]):
-    session = ScoringSession([dimension], weights="local", cache_dir=cache)
+    session = ScoringSession([dimension], scoring_weights="local", cache_dir=cache)
     records = {}
     for row in spec:
         (record,) = session.score(

@@ -183,7 +183,7 @@ def test_whole_dimension_equals_vbench_with_fixed_detector(
     )
 
     detector = FakeGritDetector(task)
-    scorer = scorer_cls(ScorerContext(weights="tiny-random"), detector=detector)
+    scorer = scorer_cls(ScorerContext(scoring_weights="tiny-random"), detector=detector)
     decoded = DecodedVideo(video)
     item = _aux_item(video, dimension, prompt, entry)
     try:

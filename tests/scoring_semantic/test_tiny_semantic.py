@@ -36,7 +36,7 @@ AUX = {
 
 @pytest.fixture(scope="module")
 def tiny_session():
-    return ScoringSession(DIMENSIONS, weights="tiny-random")
+    return ScoringSession(DIMENSIONS, scoring_weights="tiny-random")
 
 
 @pytest.fixture(scope="module")

@@ -69,15 +69,17 @@ def fuse_slow_fast(
     clip2clip_score: float | None,
     dimension: str,
     *,
-    weights: tuple[float, float] | None = None,
+    fusion_weights: tuple[float, float] | None = None,
     table: Mapping[float, float] | None = None,
 ) -> SlowFastResult:
     """vbench `fuse_inclip_clip2clip` for one video (None clip2clip = no fast video, as 1 clip).
 
-    `weights` = (w_inclip, w_clip2clip); default: slow_fast_params.yaml's (`--dev_flag`).
+    `fusion_weights` = (w_inclip, w_clip2clip); default: slow_fast_params.yaml's (`--dev_flag`).
     Without `--dev_flag` vbench uses (1.0, 0.0), i.e. the in-clip scores unchanged.
     """
-    w_inclip, w_clip2clip = weights if weights is not None else SLOW_FAST_WEIGHTS[dimension]
+    w_inclip, w_clip2clip = (
+        fusion_weights if fusion_weights is not None else SLOW_FAST_WEIGHTS[dimension]
+    )
     fast = 0.0 if clip2clip_score is None else float(clip2clip_score)
     mapped = map_clip2clip(fast, table if table is not None else MAPPING_TABLES[dimension])
     fused = [s * w_inclip + mapped * w_clip2clip if mapped != 0.0 else s for s in inclip_scores]

@@ -114,7 +114,7 @@ class LongModeSession:
         fused with a first-frames "fast" video score through the --dev_flag weights and tables;
         the fast video is scored with DINOv2 ViT-B/14 for subject_consistency and the DreamSim
         ensemble for background_consistency, `fast_consistency.py`). Their models load on first
-        use; with weights="tiny-random" they are seeded tiny twins.
+        use; with scoring_weights="tiny-random" they are seeded tiny twins.
     work_dir: where clips are written (`<work_dir>/<hash of source folder>/split_clip/<stem>/`,
         vbench's layout); default a temporary folder removed by `close()`.
     """
@@ -124,7 +124,7 @@ class LongModeSession:
         dimensions: Sequence[str],
         *,
         device: str = "cpu",
-        weights: str = "official",
+        scoring_weights: str = "official",
         cache_dir: Path | None = None,
         clip_seconds: int | None = None,
         clip_length_config: str = "mix",
@@ -150,7 +150,11 @@ class LongModeSession:
                 "vbench truncates clip lengths to whole seconds.",
             )
         self.inner = ScoringSession(
-            dimensions, device=device, weights=weights, cache_dir=cache_dir, detector=detector
+            dimensions,
+            device=device,
+            scoring_weights=scoring_weights,
+            cache_dir=cache_dir,
+            detector=detector,
         )
         self.dimensions = self.inner.dimensions
         self.clip_seconds = int(clip_seconds) if clip_seconds is not None else None
