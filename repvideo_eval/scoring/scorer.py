@@ -36,7 +36,7 @@ class DimensionScore:
     """A scorer's result for one video: VBench 0..1 score, aggregation weight, JSON-able details."""
 
     score: float
-    weight: float = 1.0
+    aggregation_weight: float = 1.0
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -62,8 +62,6 @@ class Scorer(ABC):
     dimension: ClassVar[str]
     decoder: ClassVar[Decoder]
     min_frames: ClassVar[int] = 2
-    #: How the record weight is counted, for docs and eval_results.json readers.
-    weight_unit: ClassVar[str] = "video"
 
     def __init__(self, context: ScorerContext) -> None:
         self.context = context

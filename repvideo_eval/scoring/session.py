@@ -122,14 +122,14 @@ class ScoringSession:
 
     def _score_one(self, scorer: Scorer, decoded: DecodedVideo, video: VideoToScore) -> ScoreRecord:
         def record(
-            score: float | None, weight: float, error: str | None, details: dict
+            score: float | None, aggregation_weight: float, error: str | None, details: dict
         ) -> ScoreRecord:
             return ScoreRecord(
                 video=str(video.path),
                 prompt=video.prompt,
                 dimension=scorer.dimension,
                 score=score,
-                weight=weight,
+                aggregation_weight=aggregation_weight,
                 error=error,
                 backend=BACKEND,
                 weights_id=scorer.weights_id,
@@ -146,7 +146,9 @@ class ScoringSession:
             result = scorer.score(frames, decoded, video)
             if not math.isfinite(result.score):
                 raise VideoRejected(f"non-finite score ({result.score})")
-            return record(float(result.score), float(result.weight), None, dict(result.details))
+            return record(
+                float(result.score), float(result.aggregation_weight), None, dict(result.details)
+            )
         except (VideoDecodeError, VideoRejected) as exc:
             return record(None, 0.0, str(exc), {})
         except UserError:

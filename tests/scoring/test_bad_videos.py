@@ -100,7 +100,7 @@ def test_unreadable_files_get_an_error_on_every_dimension(records, name, reason)
     rows = _by(records, name)
     assert set(rows) == set(QUALITY_DIMENSIONS)
     for row in rows.values():
-        assert row.score is None and row.weight == 0.0
+        assert row.score is None and row.aggregation_weight == 0.0
         assert row.error and __import__("re").search(reason, row.error), row.error
 
 

@@ -56,7 +56,7 @@ def test_standard_mode_scores_each_prompt_on_its_tagged_dimensions(tmp_path, cap
         "prompt",
         "dimension",
         "score",
-        "weight",
+        "aggregation_weight",
         "error",
         "backend",
         "weights_id",

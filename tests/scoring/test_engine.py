@@ -62,7 +62,7 @@ def test_tiny_random_scores_every_dimension_reproducibly(tiny_videos):
         other_seed[0].weights_id == "tiny-random:seed=1" and other_seed[0].score != first[0].score
     )
     consistency = [r for r in first if r.dimension == "subject_consistency"]
-    assert all(r.weight == 8 for r in consistency)  # 9 frames -> 8 pairs
+    assert all(r.aggregation_weight == 8 for r in consistency)  # 9 frames -> 8 pairs
     assert 0.0 <= aggregate(first)["temporal_flickering"] <= 1.0
 
 

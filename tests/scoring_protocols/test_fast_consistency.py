@@ -280,7 +280,7 @@ def test_slow_fast_session_uses_the_dev_flag_models_end_to_end(tmp_path):
     plain = ScoringSession(dims, scoring_weights="tiny-random")
     for record in records:
         d = record.dimension
-        assert record.ok and record.weight == 4.0
+        assert record.ok and record.aggregation_weight == 4.0
         assert record.details["clip2clip_extractor"] == FAST_EXTRACTORS[d]
         assert record.details["clip2clip_weights_id"] == "tiny-random:seed=0"
         inclip = [plain.score(VideoToScore(c.path, prompt="p"), [d])[0].score for c in clips]

@@ -280,7 +280,7 @@ def test_session_splits_at_cuts_and_averages_clip_scores(tmp_path):
             by_hand[rec.dimension].append(rec.score)
     for rec in records:
         assert rec.ok and rec.details["vbench_mode"] == "long-inclip" and rec.key == {"sample": 0}
-        assert rec.video == str(video) and rec.weight == 4.0
+        assert rec.video == str(video) and rec.aggregation_weight == 4.0
         assert [c["score"] for c in rec.details["clips"]] == by_hand[rec.dimension]
         assert rec.score == pytest.approx(sum(by_hand[rec.dimension]) / 4, abs=1e-12)
     json.dumps([r.details for r in records])
@@ -301,9 +301,9 @@ def test_session_without_cuts_and_with_static_filtered_flicker_clips(tmp_path):
         (filtered,) = session.score(VideoToScore(video, prompt="p"), flicker_clips=kept)
         (none_kept,) = session.score(VideoToScore(video, prompt="p"), flicker_clips=[])
     clip_scores = [c["score"] for c in full.details["clips"]]
-    assert len(set(clip_scores)) > 1 and full.weight == 4.0
+    assert len(set(clip_scores)) > 1 and full.aggregation_weight == 4.0
     assert full.score == pytest.approx(np.mean(clip_scores), abs=1e-12)
-    assert filtered.weight == 1.0 and filtered.details["static_filtered"]
+    assert filtered.aggregation_weight == 1.0 and filtered.details["static_filtered"]
     assert filtered.score == pytest.approx((clip_scores[1] + clip_scores[3]) / 2, abs=1e-12)
     assert not none_kept.ok and "no static clip" in none_kept.error
 
@@ -367,7 +367,7 @@ def test_slow_fast_session_fuses_with_the_first_frames_video(tmp_path):
     assert info["clip2clip_score"] == pytest.approx(fast, abs=1e-6)
     w_in, w_fast = SLOW_FAST_WEIGHTS["subject_consistency"]
     mapped = map_clip2clip(fast, MAPPING_TABLES["subject_consistency"])
-    assert mapped != 0.0 and record.weight == 4.0
+    assert mapped != 0.0 and record.aggregation_weight == 4.0
     assert record.score == pytest.approx(w_in * float(np.mean(inclip)) + w_fast * mapped, abs=1e-6)
     assert record.details["inclip_mean"] == pytest.approx(float(np.mean(inclip)), abs=1e-12)
 
@@ -399,5 +399,7 @@ def test_bad_videos_become_error_records(tmp_path):
         and "not found" in gone.error
     )
     assert not bad.ok and bad.error.startswith("cannot split into clips")
-    assert good.ok and good.weight == 2.0  # 20 frames at 8 fps, 2-s clips: [0,16) and [4,20)
+    assert (
+        good.ok and good.aggregation_weight == 2.0
+    )  # 20 frames at 8 fps, 2-s clips: [0,16) and [4,20)
     assert [(c["start"], c["end"]) for c in good.details["clips"]] == [(0, 16), (4, 20)]

@@ -164,7 +164,7 @@ def test_tiny_scorer_through_a_session(scene_videos):
     item = VideoToScore(scene_videos["short"], prompt="alley", auxiliary_info=AUX)
     (record,) = session.score(item)
     assert record.error is None, record.error
-    assert record.weight == 16.0 and 0.0 <= record.score <= 1.0
+    assert record.aggregation_weight == 16.0 and 0.0 <= record.score <= 1.0
     details = record.details
     assert len(details["captions"]) == 16 and len(details["tags"]) == 16
     assert details["success_frame_count"] == sum(scene_hit("alley", c) for c in details["captions"])

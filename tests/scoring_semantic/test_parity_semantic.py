@@ -157,7 +157,7 @@ def test_clip_and_viclip_dimensions_match_vbench(
             assert record.details["frame_results"] == pytest.approx(
                 reference[video]["frame_results"], abs=TOLERANCE
             )
-            assert record.weight == len(reference[video]["frame_results"])
+            assert record.aggregation_weight == len(reference[video]["frame_results"])
             assert record.details["logit_scale_exp"] == pytest.approx(
                 100.03, abs=0.01
             )  # ln(100) stored in fp16

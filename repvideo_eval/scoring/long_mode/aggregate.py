@@ -12,9 +12,9 @@ static-filtered temporal_flickering clips live under a `filtered_clips` folder, 
   the mean over long videos of the mean of their kept clips;
 * imaging_quality: divided by 100 (our clip scores are already on the 0..1 scale).
 
-Our records keep one row per long video: `score` = mean of its clip scores and `weight` = its
-number of clips (1 for filtered temporal_flickering), so the engine's usual
-sum(score*weight)/sum(weight) gives vbench's number.
+Our records keep one row per long video: `score` = mean of its clip scores and
+`aggregation_weight` = its number of clips (1 for filtered temporal_flickering), so the engine's
+usual sum(score * w) / sum(w) over aggregation weights gives vbench's number.
 
 Slow-fast consistency (`utils.fuse_inclip_clip2clip`): the first frame of every clip of a video
 (clips sorted by name) makes a short "fast" video, scored with a consistency model; that clip2clip

@@ -286,9 +286,18 @@ class LongModeSession:
             "scenes": [list(s) for s in split.scenes],
             "static_filtered": filtered,
             "combine": "mean over clips"
-            + ("" if filtered else "; weight = number of clips (vbench-long averages all clips)"),
+            + (
+                ""
+                if filtered
+                else "; aggregation weight = number of clips (vbench-long averages all clips)"
+            ),
             "clips": [
-                {**c.to_json(), "score": r.score, "weight": r.weight, "error": r.error}
+                {
+                    **c.to_json(),
+                    "score": r.score,
+                    "aggregation_weight": r.aggregation_weight,
+                    "error": r.error,
+                }
                 for c, r in clip_records
             ],
         }
@@ -309,8 +318,8 @@ class LongModeSession:
         score = mean_of_clips(scores)
         if self.consistency == "slow-fast" and dimension in SLOW_FAST_DIMENSIONS:
             score = self._slow_fast(video, dimension, [c for c, _ in ok], scores, details)
-        weight = 1.0 if filtered else float(len(ok))
-        return self._record(video, dimension, score, weight, None, weights_id, details)
+        aggregation_weight = 1.0 if filtered else float(len(ok))
+        return self._record(video, dimension, score, aggregation_weight, None, weights_id, details)
 
     def _slow_fast(
         self,
@@ -373,7 +382,7 @@ class LongModeSession:
         video: VideoToScore,
         dimension: str,
         score: float | None,
-        weight: float,
+        aggregation_weight: float,
         error: str | None,
         weights_id: str,
         details: Mapping[str, Any],
@@ -383,7 +392,7 @@ class LongModeSession:
             prompt=video.prompt,
             dimension=dimension,
             score=score,
-            weight=weight,
+            aggregation_weight=aggregation_weight,
             error=error,
             backend=BACKEND,
             weights_id=weights_id,
