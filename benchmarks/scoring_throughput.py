@@ -96,7 +96,9 @@ def project_worker(
     DynamicDegree.stop_when_decided = not every_pair
 
     start, cpu_start = time.perf_counter(), time.process_time()
-    session = ScoringSession(dimensions, device=device, weights="local", cache_dir=Path(cache))
+    session = ScoringSession(
+        dimensions, device=device, scoring_weights="local", cache_dir=Path(cache)
+    )
     loaded = time.perf_counter()
     raft_pairs = []
     for video in videos:

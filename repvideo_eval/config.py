@@ -242,10 +242,6 @@ class ModelCard:
             data.pop("random_seed")
         return data
 
-    def runtime_dict(self) -> dict[str, Any]:
-        """Every memory and speed option as the card asks for it (sidecars record these)."""
-        return {"memory": dataclasses.asdict(self.memory), "speed": dataclasses.asdict(self.speed)}
-
     @property
     def card_hash(self) -> str:
         """12 hex digits of sha256 over the canonical JSON of the generation settings."""

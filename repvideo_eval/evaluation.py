@@ -218,7 +218,7 @@ def _score_record(path: Path) -> ScoreRecord | None:
     """The record a scoring worker wrote, or None when it is missing or not a record."""
     data = read_score_record(path)
     try:
-        return None if data is None else ScoreRecord(**data)
+        return None if data is None else ScoreRecord.from_json(data)
     except TypeError:
         return None
 

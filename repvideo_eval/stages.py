@@ -42,7 +42,9 @@ class StaticFilterWorker:
 
         device = resolve_device(device)
         self.filter = StaticFilter(
-            device=device, weights=scoring_weights, cache_dir=Path(cache_dir) if cache_dir else None
+            device=device,
+            scoring_weights=scoring_weights,
+            cache_dir=Path(cache_dir) if cache_dir else None,
         )
         self.splitter = None
         from repvideo_eval.scoring.long_mode import is_long_mode
@@ -51,7 +53,7 @@ class StaticFilterWorker:
             from repvideo_eval.scoring.long_mode import LongModeSession
 
             self.splitter = LongModeSession(
-                [FLICKER], device=device, weights=scoring_weights, work_dir=Path(clip_dir)
+                [FLICKER], device=device, scoring_weights=scoring_weights, work_dir=Path(clip_dir)
             )
 
     def process(self, item: FilterItem) -> dict[str, Any]:
@@ -109,7 +111,7 @@ class ScoringWorker:
             self.session: Any = LongModeSession(
                 dimensions,
                 device=resolve_device(device),
-                weights=scoring_weights,
+                scoring_weights=scoring_weights,
                 cache_dir=cache,
                 work_dir=Path(clip_dir) if clip_dir else None,
                 consistency=long_consistency(vbench_mode),
@@ -119,7 +121,7 @@ class ScoringWorker:
             self.session = ScoringSession(
                 dimensions,
                 device=resolve_device(device),
-                weights=scoring_weights,
+                scoring_weights=scoring_weights,
                 cache_dir=cache,
                 detector=detector,
             )

@@ -199,10 +199,16 @@ def test_two_processes_fill_the_same_cache_entries_at_once(
 
     from repvideo_eval.scoring.weights import LOCK_FILE_NAME
 
-    weights = tmp_path / "weights"
+    weight_cache = tmp_path / "weights"
     names = ("shared", "own-a", "own-b")
-    assert all((weights / "m_model" / f"{n}.bin").read_bytes() == payload for n in names)
-    lock = json.loads((weights / LOCK_FILE_NAME).read_text())
+    assert all((weight_cache / "m_model" / f"{n}.bin").read_bytes() == payload for n in names)
+    lock = json.loads((weight_cache / LOCK_FILE_NAME).read_text())
     assert sorted(lock) == sorted(f"m_model/{n}.bin" for n in names)
-    for folder in (tmp_path, bpe.parent, tmp_path / "clips", weights, weights / "m_model"):
+    for folder in (
+        tmp_path,
+        bpe.parent,
+        tmp_path / "clips",
+        weight_cache,
+        weight_cache / "m_model",
+    ):
         assert _leftovers(folder) == []  # one file per entry, no temp left behind

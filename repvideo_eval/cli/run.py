@@ -128,18 +128,20 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
     dimensions = (
         parse_dimensions(args.dimensions, default_dims) if (args.dimensions or default_dims) else ()
     )
-    weights = args.scoring_weights
-    if weights == "auto":
-        weights = "tiny-random" if all(card.is_tiny for card in cards) else "official"
+    scoring_weights = args.scoring_weights
+    if scoring_weights == "auto":
+        scoring_weights = "tiny-random" if all(card.is_tiny for card in cards) else "official"
     from repvideo_eval.scoring.session import session_detector
 
     requested = getattr(args, "detector", "auto")
-    detector = session_detector(dimensions, None if requested == "auto" else requested, weights)
+    detector = session_detector(
+        dimensions, None if requested == "auto" else requested, scoring_weights
+    )
     return RunSpec(
         models=cards,
         suite=suite,
         dimensions=dimensions,
-        scoring_weights=weights,
+        scoring_weights=scoring_weights,
         vbench_mode=resolve_vbench_mode(args.vbench_mode, cards),
         detector=detector,
     )

@@ -36,7 +36,8 @@ from repvideo_eval.scoring.dimension_registry import implemented_dimensions, val
 from repvideo_eval.scoring.normalize import quality_score, vbench_summary
 from repvideo_eval.scoring.per_video import row_for, write_per_video_csv
 from repvideo_eval.scoring.records import ScoreRecord, VideoToScore
-from repvideo_eval.scoring.session import WEIGHT_MODES, ScoringSession
+from repvideo_eval.scoring.scorer import SCORING_WEIGHTS_MODES
+from repvideo_eval.scoring.session import ScoringSession
 from repvideo_eval.scoring.vbench_constants import ALL_DIMENSIONS, QUALITY_DIMENSIONS
 from repvideo_eval.scoring.vbench_results import write_eval_results
 
@@ -69,9 +70,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--device", default="cpu", help="torch device, e.g. cpu or cuda:0 (default: cpu)"
     )
     parser.add_argument(
+        "--scoring-weights",
         "--weights",
+        dest="scoring_weights",
         default="official",
-        help=f"weights: {', '.join(WEIGHT_MODES)} (tiny-random[:seed=N] for offline demos)",
+        help=f"scorer weights: {', '.join(SCORING_WEIGHTS_MODES)} (tiny-random[:seed=N] for "
+        "offline demos); --weights is the same flag under its old name",
     )
     parser.add_argument(
         "--cache-dir",
@@ -120,7 +124,7 @@ def execute(args: argparse.Namespace) -> int:
     session = ScoringSession(
         used,
         device=args.device,
-        weights=args.weights,
+        scoring_weights=args.scoring_weights,
         cache_dir=args.cache_dir,
         detector=None if args.detector == "auto" else args.detector,
     )
@@ -162,7 +166,7 @@ def _flicker_selection(
 
     filters = filter_items(items, folder.flicker_prompts, out)
     worker = StaticFilterWorker(
-        args.device, args.weights, args.cache_dir and str(args.cache_dir), STANDARD_MODE, ""
+        args.device, args.scoring_weights, args.cache_dir and str(args.cache_dir), STANDARD_MODE, ""
     )
     for item in filters:
         worker.process(item)
@@ -182,7 +186,7 @@ def _run_metadata(
         "num_prompts": len({item.prompt for item in items}),
         "dimensions": dimensions,
         "vbench_mode": STANDARD_MODE,
-        "scoring_weights": args.weights,
+        "scoring_weights": args.scoring_weights,
         "models": {
             name: {"card_hash": card_hash, "card": {"name": name}}
             for name, card_hash in models.items()

@@ -1,7 +1,8 @@
 """Ray distribution: a generic, resumable, fault-tolerant stage executor.
 
-The lead plugs a generation worker and a scoring worker into `run_stage`; this package knows
-nothing about diffusers or VBench. See docs/distributed.md.
+`evaluation.py` plugs the generation worker (`generation.worker`) and the static-filter and
+scoring workers (`stages.py`) into `run_stage`; this package knows nothing about diffusers or
+VBench. See docs/distributed.md.
 """
 
 from .executor import WorkerStartError, run_stage, split_complete

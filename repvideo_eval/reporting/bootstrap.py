@@ -1,10 +1,10 @@
 """Bootstrap confidence intervals and paired tests for VBench's weighted dimension scores.
 
-A dimension score is a ratio, sum(score * weight) / sum(weight) over a row's videos. Videos of
-the same prompt are correlated (same text, often same seed scheme), so the resampling unit is
-the prompt: each prompt contributes its sums S_p = sum(score * weight) and W_p = sum(weight),
-and a bootstrap replicate is sum_p c_p S_p / sum_p c_p W_p, where c_p counts how often prompt p
-was drawn. This keeps VBench's weighting (frame pairs for the consistency dimensions).
+A dimension score is a ratio, sum(score * w) / sum(w) over a row's videos, w the records'
+aggregation weights. Videos of the same prompt are correlated (same text, often same seed scheme),
+so the resampling unit is the prompt: each prompt contributes its sums S_p = sum(score * w) and
+W_p = sum(w), and a bootstrap replicate is sum_p c_p S_p / sum_p c_p W_p, where c_p counts how often
+prompt p was drawn. This keeps VBench's weighting (frame pairs for the consistency dimensions).
 
 Prompts are drawn *stratified* by the set of dimensions they carry (VBench gives each dimension
 its own prompt list), so every replicate has as many prompts per dimension as the data, and all
@@ -32,7 +32,8 @@ PromptKey = tuple[int, str]
 
 @dataclass(frozen=True)
 class PromptSums:
-    """Per-prompt sums of one row: score_sums[p, d] = sum(score*weight), weight_sums[p, d] = sum(weight)."""
+    """Per-prompt sums of one row: score_sums[p, d] = sum(score * w), weight_sums[p, d] = sum(w),
+    w the aggregation weight."""
 
     prompts: tuple[PromptKey, ...]
     dimensions: tuple[str, ...]
@@ -100,9 +101,9 @@ def prompt_sums(
         j = dim_index.get(str(dimension))
         if i is None or j is None:
             continue
-        weights = group["weight"].to_numpy(float)
-        score_sums[i, j] = float(np.sum(group["score"].to_numpy(float) * weights))
-        weight_sums[i, j] = float(np.sum(weights))
+        aggregation_weights = group["aggregation_weight"].to_numpy(float)
+        score_sums[i, j] = float(np.sum(group["score"].to_numpy(float) * aggregation_weights))
+        weight_sums[i, j] = float(np.sum(aggregation_weights))
     return PromptSums(tuple(prompts), tuple(dimensions), score_sums, weight_sums)
 
 

@@ -393,7 +393,9 @@ def build_leaderboard(
             f"{' / '.join(sorted(modes))}, so the two are not strictly comparable."
         )
     method = {
-        "aggregation": "VBench dimension score = sum(score*weight)/sum(weight) over a row's scored videos; records with errors are left out",
+        "aggregation": "VBench dimension score = "
+        "sum(score*aggregation_weight)/sum(aggregation_weight) "
+        "over a row's scored videos; records with errors are left out",
         "confidence": confidence,
         "interval": "percentile bootstrap over prompts (all samples of a prompt move together), stratified by the set of dimensions each prompt carries; all dimensions of a row share the same draws",
         "paired_difference": "same prompt draws for both rows; two-sided p-value from a prompt-level sign-flip (randomisation) test, exact when 2^prompts <= resamples, else Monte Carlo with (1+count)/(B+1)",

@@ -18,6 +18,7 @@ import pandas as pd
 
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.per_video import INT_COLUMNS, REQUIRED_COLUMNS
+from repvideo_eval.scoring.records import current_field_name
 
 RECORDS_FILE = "per_video.csv"
 RUN_FILE = "run.json"
@@ -115,6 +116,12 @@ def read_records(run_dir: Path) -> pd.DataFrame:
         raise UserError(
             f"{path} cannot be parsed as CSV ({exc})", "Rerun scoring to rewrite it."
         ) from None
+    if not raw.columns.is_unique or not raw.columns.map(current_field_name).is_unique:
+        raise UserError(
+            f"{path} repeats a column (an old and a new name of one count as the same)",
+            "Fix or regenerate the file.",
+        )
+    raw = raw.rename(columns=current_field_name)
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
         raise UserError(
@@ -149,17 +156,18 @@ def read_records(run_dir: Path) -> pd.DataFrame:
             "Scores are VBench fractions; fix or regenerate the file.",
         )
     table["score"] = score.astype(float)
-    weight = pd.to_numeric(table["weight"].replace("", np.nan), errors="coerce")
+    weight = pd.to_numeric(table["aggregation_weight"].replace("", np.nan), errors="coerce")
     # Failed records never enter an aggregate, so their weight may be empty.
     failed = (table["error"] != "") | table["score"].isna()
     bad_weight = ~failed & (weight.isna() | ~(weight > 0) | ~np.isfinite(weight.fillna(0)))
     if bad_weight.any():
         bad = int(np.flatnonzero(bad_weight)[0])
         raise UserError(
-            f"{path} line {bad + 2}: weight {table['weight'].iloc[bad]!r} must be a positive number",
+            f"{path} line {bad + 2}: aggregation_weight {table['aggregation_weight'].iloc[bad]!r} "
+            "must be a positive number",
             "Fix or regenerate the file.",
         )
-    table["weight"] = weight.astype(float).where(~failed, 0.0)
+    table["aggregation_weight"] = weight.astype(float).where(~failed, 0.0)
     # A row without a score but without an error message is still an error for aggregation.
     no_score = table["score"].isna() & (table["error"] == "")
     table.loc[no_score, "error"] = "no score recorded"

@@ -102,8 +102,3 @@ class RepVideoCogVideoXTransformer3DModel(RepVideoMixin, CogVideoXTransformer3DM
         if not return_dict:
             return (output,)
         return Transformer2DModelOutput(sample=output)
-
-
-def blocks_of(model: CogVideoXTransformer3DModel) -> torch.nn.ModuleList:
-    """The block list the gates index."""
-    return model.transformer_blocks

@@ -96,8 +96,3 @@ class RepVideoWanTransformer3DModel(RepVideoMixin, WanTransformer3DModel):
         if not return_dict:
             return (output,)
         return Transformer2DModelOutput(sample=output)
-
-
-def blocks_of(model: WanTransformer3DModel) -> torch.nn.ModuleList:
-    """The block list the gates index."""
-    return model.blocks

@@ -5,8 +5,8 @@ Public API (stable; the generation/Ray/reporting layers build on it):
 * `QUALITY_DIMENSIONS`, `SEMANTIC_DIMENSIONS`, `ALL_DIMENSIONS` (VBench order)
 * `implemented_dimensions()`
 * `VideoToScore`, `ScoreRecord`
-* `score_videos(videos, dimensions, *, device, weights, cache_dir, progress)`
-* `ScoringSession(dimensions, *, device, weights, cache_dir).score(video)`
+* `score_videos(videos, dimensions, *, device, scoring_weights, cache_dir, progress)`
+* `ScoringSession(dimensions, *, device, scoring_weights, cache_dir).score(video)`
 * `aggregate(records)` -> VBench's per-dimension scores
 * `normalize.vbench_summary(raw)` -> quality/semantic/total
 """

@@ -1,6 +1,7 @@
-"""VBench's dimension score from per-video records: sum(score * weight) / sum(weight).
+"""VBench's dimension score from per-video records: sum(score * w) / sum(w), w their aggregation
+weights.
 
-The weights reproduce vbench's single-process aggregates: frame pairs for subject and
+The aggregation weights reproduce vbench's single-process aggregates: frame pairs for subject and
 background consistency (vbench sums all pair terms and divides by the pair count), one per
 video for the other quality dimensions. Records with an error are left out, as vbench leaves
 out videos it cannot read.
@@ -19,15 +20,18 @@ from repvideo_eval.scoring.vbench_constants import ALL_DIMENSIONS
 def aggregate(records: Iterable[ScoreRecord]) -> dict[str, float]:
     """Dimension -> VBench dimension score (0..1), for dimensions with at least one scored video."""
     sums: dict[str, float] = defaultdict(float)
-    weights: dict[str, float] = defaultdict(float)
+    weight_sums: dict[str, float] = defaultdict(float)
     for record in records:
-        if not record.ok or record.weight <= 0 or not math.isfinite(float(record.score)):  # type: ignore[arg-type]
+        score = record.score
+        if score is None or not record.ok or record.aggregation_weight <= 0:
             continue
-        sums[record.dimension] += float(record.score) * record.weight  # type: ignore[arg-type]
-        weights[record.dimension] += record.weight
+        if not math.isfinite(float(score)):
+            continue
+        sums[record.dimension] += float(score) * record.aggregation_weight
+        weight_sums[record.dimension] += record.aggregation_weight
     order = {name: i for i, name in enumerate(ALL_DIMENSIONS)}
     return {
-        dim: sums[dim] / weights[dim]
-        for dim in sorted(weights, key=lambda d: order.get(d, len(order)))
-        if weights[dim] > 0
+        dim: sums[dim] / weight_sums[dim]
+        for dim in sorted(weight_sums, key=lambda d: order.get(d, len(order)))
+        if weight_sums[dim] > 0
     }

@@ -1,9 +1,9 @@
 """VBench's final scores from raw dimension scores (`scripts/cal_final_score.py` semantics).
 
-For each dimension: norm = (raw - Min) / (Max - Min) * weight, with raw on the 0..1 scale of
-eval_results.json and nothing clipped. Quality = sum of the 7 quality norms / sum of their weights
-(6.5, dynamic_degree weighs 0.5); Semantic = sum of the 9 semantic norms / 9;
-Total = (4 * Quality + 1 * Semantic) / 5. Leaderboards print these x 100.
+For each dimension: norm = (raw - Min) / (Max - Min) * dimension_weight, with raw on the 0..1
+scale of eval_results.json and nothing clipped. Quality = sum of the 7 quality norms / sum of
+their dimension weights (6.5, dynamic_degree weighs 0.5); Semantic = sum of the 9 semantic norms
+/ 9; Total = (4 * Quality + 1 * Semantic) / 5. Leaderboards print these x 100.
 Constants live in `vbench_constants.DIMENSION_TABLE` (the project's single source).
 Unlike VBench's script (which counts a missing dimension as 0), a missing dimension is an error:
 a Total over a partial run is never reported.
@@ -25,9 +25,13 @@ from repvideo_eval.scoring.vbench_constants import (
 
 
 def normalized_score(dimension: str, raw: float) -> float:
-    """(raw - Min) / (Max - Min) * weight for one dimension."""
+    """(raw - Min) / (Max - Min) * dimension_weight for one dimension."""
     constants = CONSTANTS[dimension]
-    return (raw - constants.minimum) / (constants.maximum - constants.minimum) * constants.weight
+    return (
+        (raw - constants.minimum)
+        / (constants.maximum - constants.minimum)
+        * constants.dimension_weight
+    )
 
 
 def _check(raw: Mapping[str, float], needed: tuple[str, ...]) -> None:
@@ -42,8 +46,8 @@ def _check(raw: Mapping[str, float], needed: tuple[str, ...]) -> None:
 def group_score(raw: Mapping[str, float], dimensions: tuple[str, ...]) -> float:
     """Weighted mean of normalised scores over `dimensions` (all must be present)."""
     _check(raw, dimensions)
-    weight = sum(CONSTANTS[d].weight for d in dimensions)
-    return sum(normalized_score(d, float(raw[d])) for d in dimensions) / weight
+    total_weight = sum(CONSTANTS[d].dimension_weight for d in dimensions)
+    return sum(normalized_score(d, float(raw[d])) for d in dimensions) / total_weight
 
 
 def quality_score(raw: Mapping[str, float]) -> float:

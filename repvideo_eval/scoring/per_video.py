@@ -21,7 +21,8 @@ from pathlib import Path
 from repvideo_eval.atomic import write_with_atomic
 from repvideo_eval.scoring.records import ScoreRecord
 
-#: Columns every reader needs; files written before `details` existed have only these.
+#: Columns every reader needs; files written before `details` existed have only these, and
+#: files written before a column was renamed have its old name (`records.LEGACY_FIELD_NAMES`).
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "model",
     "card_hash",
@@ -32,7 +33,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "video",
     "dimension",
     "score",
-    "weight",
+    "aggregation_weight",
     "error",
     "backend",
     "weights_id",
@@ -76,7 +77,7 @@ def row_for(
         "video": video.video,
         "dimension": dimension,
         "score": "" if score is None else repr(float(score)),
-        "weight": 0.0 if record is None else repr(float(record.weight)),
+        "aggregation_weight": 0.0 if record is None else repr(float(record.aggregation_weight)),
         "error": NOT_SCORED if record is None else (record.error or ""),
         "backend": "" if record is None else record.backend,
         "weights_id": "" if record is None else record.weights_id,

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 
@@ -20,6 +20,11 @@ from repvideo_eval.scoring.records import VideoToScore
 
 #: Names the implementation in every record; parity is against this vbench release.
 BACKEND = "repvideo-eval/vbench-0.1.5"
+
+#: Where a session's model weights come from: VBench's files with checksums enforced, the files
+#: found in the cache as they are, or seeded tiny random twins (offline demos and tests).
+ScoringWeightsMode = Literal["official", "local", "tiny-random"]
+SCORING_WEIGHTS_MODES: tuple[str, ...] = get_args(ScoringWeightsMode)
 
 
 class VideoRejected(Exception):
@@ -31,7 +36,7 @@ class DimensionScore:
     """A scorer's result for one video: VBench 0..1 score, aggregation weight, JSON-able details."""
 
     score: float
-    weight: float = 1.0
+    aggregation_weight: float = 1.0
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -40,7 +45,7 @@ class ScorerContext:
     """Where and with which weights the models of a session run."""
 
     device: str = "cpu"
-    weights: str = "official"  # "official" | "local" | "tiny-random"
+    scoring_weights: ScoringWeightsMode = "official"
     cache_dir: Path | None = None
     seed: int = 0
     #: Backend of the four detection dimensions (detection.select.DETECTORS).
@@ -57,8 +62,6 @@ class Scorer(ABC):
     dimension: ClassVar[str]
     decoder: ClassVar[Decoder]
     min_frames: ClassVar[int] = 2
-    #: How the record weight is counted, for docs and eval_results.json readers.
-    weight_unit: ClassVar[str] = "video"
 
     def __init__(self, context: ScorerContext) -> None:
         self.context = context

@@ -12,38 +12,46 @@ import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from repvideo_eval.devices import resolve_device
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.decode import DecodedVideo, VideoDecodeError
 from repvideo_eval.scoring.dimension_registry import scorer_class, validate_dimensions
 from repvideo_eval.scoring.records import ScoreRecord, VideoToScore
-from repvideo_eval.scoring.scorer import BACKEND, Scorer, ScorerContext, VideoRejected
+from repvideo_eval.scoring.scorer import (
+    BACKEND,
+    SCORING_WEIGHTS_MODES,
+    Scorer,
+    ScorerContext,
+    ScoringWeightsMode,
+    VideoRejected,
+)
 
 logger = logging.getLogger(__name__)
 
-WEIGHT_MODES = ("official", "local", "tiny-random")
 
-
-def _parse_weights(weights: str) -> tuple[str, int]:
+def _parse_scoring_weights(scoring_weights: str) -> tuple[ScoringWeightsMode, int]:
     """'tiny-random' or 'tiny-random:seed=3' -> (mode, seed); validates the mode."""
-    mode, _, option = weights.partition(":")
+    mode, _, option = scoring_weights.partition(":")
     seed = 0
     if option:
         name, _, value = option.partition("=")
         if mode != "tiny-random" or name != "seed" or not value.lstrip("-").isdigit():
             raise UserError(
-                f"Invalid weights option {weights!r}.", "Use e.g. 'tiny-random:seed=0'."
+                f"Invalid scoring weights option {scoring_weights!r}.",
+                "Use e.g. 'tiny-random:seed=0'.",
             )
         seed = int(value)
-    if mode not in WEIGHT_MODES:
+    if mode not in SCORING_WEIGHTS_MODES:
         raise UserError(
-            f"Unknown weights mode {weights!r}.", f"Choose one of: {', '.join(WEIGHT_MODES)}."
+            f"Unknown scoring weights mode {scoring_weights!r}.",
+            f"Choose one of: {', '.join(SCORING_WEIGHTS_MODES)}.",
         )
-    return mode, seed
+    return cast(ScoringWeightsMode, mode), seed
 
 
-def session_detector(dimensions: Sequence[str], requested: str | None, weights: str) -> str:
+def session_detector(dimensions: Sequence[str], requested: str | None, scoring_weights: str) -> str:
     """The detection backend (detection.select.resolve_detector) when a detection dimension is
     scored; otherwise the default, unchecked (the choice cannot matter)."""
     from repvideo_eval.config import DETECTION_DIMENSIONS
@@ -51,7 +59,7 @@ def session_detector(dimensions: Sequence[str], requested: str | None, weights: 
 
     if not set(dimensions) & set(DETECTION_DIMENSIONS):
         return DEFAULT_DETECTOR
-    return resolve_detector(requested, weights=weights)
+    return resolve_detector(requested, scoring_weights=scoring_weights)
 
 
 class ScoringSession:
@@ -62,16 +70,16 @@ class ScoringSession:
         dimensions: Sequence[str],
         *,
         device: str = "cpu",
-        weights: str = "official",
+        scoring_weights: str = "official",
         cache_dir: Path | None = None,
         detector: str | None = None,
     ) -> None:
         self.dimensions = validate_dimensions(list(dimensions))
-        mode, seed = _parse_weights(weights)
+        mode, seed = _parse_scoring_weights(scoring_weights)
         device = resolve_device(device)
         self.context = ScorerContext(
             device=device,
-            weights=mode,
+            scoring_weights=mode,
             cache_dir=Path(cache_dir) if cache_dir else None,
             seed=seed,
             detector=session_detector(self.dimensions, detector, mode),
@@ -114,14 +122,14 @@ class ScoringSession:
 
     def _score_one(self, scorer: Scorer, decoded: DecodedVideo, video: VideoToScore) -> ScoreRecord:
         def record(
-            score: float | None, weight: float, error: str | None, details: dict
+            score: float | None, aggregation_weight: float, error: str | None, details: dict
         ) -> ScoreRecord:
             return ScoreRecord(
                 video=str(video.path),
                 prompt=video.prompt,
                 dimension=scorer.dimension,
                 score=score,
-                weight=weight,
+                aggregation_weight=aggregation_weight,
                 error=error,
                 backend=BACKEND,
                 weights_id=scorer.weights_id,
@@ -138,7 +146,9 @@ class ScoringSession:
             result = scorer.score(frames, decoded, video)
             if not math.isfinite(result.score):
                 raise VideoRejected(f"non-finite score ({result.score})")
-            return record(float(result.score), float(result.weight), None, dict(result.details))
+            return record(
+                float(result.score), float(result.aggregation_weight), None, dict(result.details)
+            )
         except (VideoDecodeError, VideoRejected) as exc:
             return record(None, 0.0, str(exc), {})
         except UserError:
@@ -153,14 +163,18 @@ def score_videos(
     dimensions: Sequence[str],
     *,
     device: str = "cpu",
-    weights: str = "official",
+    scoring_weights: str = "official",
     cache_dir: Path | None = None,
     progress: bool = True,
     detector: str | None = None,
 ) -> list[ScoreRecord]:
     """Score every video on every dimension; records come video by video, dimensions in order."""
     session = ScoringSession(
-        dimensions, device=device, weights=weights, cache_dir=cache_dir, detector=detector
+        dimensions,
+        device=device,
+        scoring_weights=scoring_weights,
+        cache_dir=cache_dir,
+        detector=detector,
     )
     from tqdm.auto import tqdm
 

@@ -238,24 +238,31 @@ def decisions_to_json(
 class StaticFilter:
     """Worker-friendly static filter: RAFT loaded once, then `decide(path)` per video.
 
-    `weights`: "official" (raft-things.pth from VBENCH_CACHE_DIR, checksum enforced), "local"
+    `scoring_weights`: "official" (raft-things.pth from VBENCH_CACHE_DIR, checksum enforced), "local"
     (that file as it is) or "tiny-random[:seed=N]" (a seeded RAFT-small, offline smoke runs;
     its verdicts mean nothing). Same modes and cache layout as `ScoringSession`.
     """
 
     def __init__(
-        self, *, device: str = "cpu", weights: str = "official", cache_dir: Path | None = None
+        self,
+        *,
+        device: str = "cpu",
+        scoring_weights: str = "official",
+        cache_dir: Path | None = None,
     ) -> None:
         from repvideo_eval.devices import resolve_device
         from repvideo_eval.scoring.models.raft import load_raft
         from repvideo_eval.scoring.scorer import ScorerContext
-        from repvideo_eval.scoring.session import _parse_weights
+        from repvideo_eval.scoring.session import _parse_scoring_weights
 
-        mode, seed = _parse_weights(weights)
+        mode, seed = _parse_scoring_weights(scoring_weights)
         device = resolve_device(device)
         self.device = device
         context = ScorerContext(
-            device=device, weights=mode, cache_dir=Path(cache_dir) if cache_dir else None, seed=seed
+            device=device,
+            scoring_weights=mode,
+            cache_dir=Path(cache_dir) if cache_dir else None,
+            seed=seed,
         )
         self.model, self.weights_id = load_raft(context)
 

@@ -1,6 +1,6 @@
 """VBench's 16 dimensions with their normalisation constants: the project's single source.
 
-Values are VBench's `scripts/constant.py` (Min, Max, weight) and its grouping into Quality (7)
+Values are VBench's `scripts/constant.py` (Min, Max, DIM_WEIGHT) and its grouping into Quality (7)
 and Semantic (9). Every other module (scoring, reporting, leaderboards) reads them from here.
 """
 
@@ -14,12 +14,13 @@ Group = Literal["quality", "semantic"]
 
 @dataclass(frozen=True)
 class DimensionConstants:
-    """Min/Max used to rescale a raw 0..1 score, its weight in the group mean, and the group."""
+    """Min/Max used to rescale a raw 0..1 score, its weight in the group mean (VBench's
+    DIM_WEIGHT), and the group."""
 
     name: str
     minimum: float
     maximum: float
-    weight: float
+    dimension_weight: float
     group: Group
 
 

@@ -29,7 +29,7 @@ def vbench_video_result(record: ScoreRecord) -> dict[str, Any]:
         entry["video_results"] = record.score
     if record.dimension == "background_consistency":
         entry["video_sim"] = record.details.get("video_sim")
-        entry["cnt_per_video"] = int(record.weight)
+        entry["cnt_per_video"] = int(record.aggregation_weight)
     return entry
 
 

@@ -303,7 +303,7 @@ def verify(spec: WeightFile, path: Path, cache: Path, dimension_hint: Iterable[s
     actual = sha256_file(path)
     fix = (
         f"Delete {path} and run `{fetch_command(dimension_hint) if dimension_hint else _fetch_command_for(spec)}`, "
-        "or score with weights='local' (--weights local) to use this file as it is"
+        "or score with scoring_weights='local' (--scoring-weights local) to use this file as it is"
     )
     if spec.sha256 is not None and actual != spec.sha256:
         raise UserError(
@@ -360,7 +360,7 @@ def resolve(
     if not path.is_file():
         if mode == "local":
             raise UserError(
-                f"Weight file {path} is missing (weights='local' uses existing files only).",
+                f"Weight file {path} is missing (scoring_weights='local' uses existing files only).",
                 f"Run `{_fetch_command_for(spec)}`.",
             )
         if is_offline() or not download:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from repvideo_eval.config import HUB_ID_KEY
 from repvideo_eval.errors import UserError
 from repvideo_eval.reporting.records import RANDOM_WEIGHTS_PREFIX
 from repvideo_eval.reporting.reference import (
@@ -95,8 +96,8 @@ def random_weight_models(runs: Iterable[Any], models: Iterable[str]) -> list[str
             continue
         for name, entry in entries.items():
             card = entry.get("card") if isinstance(entry, dict) else None
-            weights = str(card.get("weights", "")) if isinstance(card, dict) else ""
-            if name in wanted and weights.startswith(RANDOM_WEIGHTS_PREFIX):
+            hub_id = str(card.get(HUB_ID_KEY, "")) if isinstance(card, dict) else ""
+            if name in wanted and hub_id.startswith(RANDOM_WEIGHTS_PREFIX):
                 found.add(name)
     return sorted(found)
 

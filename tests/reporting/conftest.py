@@ -89,7 +89,7 @@ def build_run(
     prompts: Sequence[str] = AWKWARD_PROMPTS[:4],
     samples: int = 2,
     score: Callable[[str, int, int, str], float] | None = None,
-    weight: Callable[[str, int, int, str], float] | None = None,
+    aggregation_weight: Callable[[str, int, int, str], float] | None = None,
     errors: set[tuple[str, int, int, str]] = frozenset(),
     weights_id: str = "tiny-random:seed=0",
     vbench_mode: str = "standard",
@@ -110,7 +110,7 @@ def build_run(
     run_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     score = score or (lambda m, p, s, d: float(rng.uniform(0.5, 1.0)))
-    weight = weight or (lambda m, p, s, d: 1.0)
+    aggregation_weight = aggregation_weight or (lambda m, p, s, d: 1.0)
     rows = []
     models = {}
     for card in cards:
@@ -139,7 +139,9 @@ def build_run(
                             "score": ""
                             if failed
                             else repr(float(score(card["name"], p_index, sample, dim))),
-                            "weight": repr(float(weight(card["name"], p_index, sample, dim))),
+                            "aggregation_weight": repr(
+                                float(aggregation_weight(card["name"], p_index, sample, dim))
+                            ),
                             "error": "decode failed: synthetic" if failed else "",
                             "backend": "vbench-0.1.5",
                             "weights_id": weights_id,

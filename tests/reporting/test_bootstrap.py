@@ -19,7 +19,7 @@ def records(rows: list[tuple[int, str, float, float]], dimension: str = "dim") -
             "seed": [r[1] for r in rows],
             "dimension": dimension,
             "score": [r[2] for r in rows],
-            "weight": [r[3] for r in rows],
+            "aggregation_weight": [r[3] for r in rows],
             "error": "",
         }
     )

@@ -23,7 +23,7 @@ def score(model: str, prompt: int, sample: int, dim: str) -> float:
     return base + (0.05 if model.startswith("repvideo") else 0.0)
 
 
-def weight(model: str, prompt: int, sample: int, dim: str) -> float:
+def aggregation_weight(model: str, prompt: int, sample: int, dim: str) -> float:
     return 48.0 if dim == "subject_consistency" and prompt % 2 else 1.0
 
 
@@ -38,7 +38,7 @@ def two_model_report(tmp_path: Path, run_builder, card_factory):
         tmp_path / "run",
         [card_factory("cogvideox-tiny"), card_factory("repvideo-tiny", repvideo=REPVIDEO)],
         score=score,
-        weight=weight,
+        aggregation_weight=aggregation_weight,
         errors={("repvideo-tiny", 1, 0, "motion_smoothness")},
     )
     return run, write_reports([run], tmp_path / "report", n_resamples=RESAMPLES, gallery=False)
@@ -47,7 +47,7 @@ def two_model_report(tmp_path: Path, run_builder, card_factory):
 def expected_percent(model: str, dim: str, skip: set[tuple[int, int]] = frozenset()) -> float:
     pairs = [(p, s) for p in range(4) for s in range(2) if (p, s) not in skip]
     values = np.array([score(model, p, s, dim) for p, s in pairs])
-    weights = np.array([weight(model, p, s, dim) for p, s in pairs])
+    weights = np.array([aggregation_weight(model, p, s, dim) for p, s in pairs])
     return 100 * float(np.sum(values * weights) / np.sum(weights))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from repvideo_eval.errors import UserError
@@ -111,3 +112,59 @@ def test_failed_record_may_have_an_empty_weight(tmp_path: Path, run_builder, car
     path.write_text("\n".join(lines) + "\n")
     records = load_records([run])
     assert (records.table["error"] != "").sum() == 1
+
+
+def _with_legacy_weight_column(run: Path) -> None:
+    """Rewrite per_video.csv as files were written before `weight` became `aggregation_weight`."""
+    path = run / "per_video.csv"
+    header, rest = path.read_text().split("\n", 1)
+    columns = header.split(",")
+    assert "aggregation_weight" in columns and "weight" not in columns
+    columns[columns.index("aggregation_weight")] = "weight"
+    path.write_text(",".join(columns) + "\n" + rest)
+
+
+def test_per_video_csv_from_before_the_weight_rename_reports_the_same(
+    tmp_path: Path, run_builder, card_factory
+) -> None:
+    """Records, leaderboard and bootstrap intervals do not depend on the column's old name."""
+    from repvideo_eval.reporting import write_reports
+
+    def build(parent: Path) -> Path:
+        return run_builder(
+            parent / "run",
+            [card_factory("cogvideox-tiny")],
+            aggregation_weight=lambda m, p, s, d: 48.0 if p % 2 else 1.0,
+            errors={("cogvideox-tiny", 1, 0, "motion_smoothness")},
+        )
+
+    current, legacy = build(tmp_path / "current"), build(tmp_path / "legacy")
+    _with_legacy_weight_column(legacy)
+    new_table = load_records([current]).table
+    old_table = load_records([legacy]).table
+    assert set(new_table["aggregation_weight"]) == {0.0, 1.0, 48.0}
+    pd.testing.assert_frame_equal(
+        old_table.drop(columns=["run_dir"], errors="ignore"),
+        new_table.drop(columns=["run_dir"], errors="ignore"),
+    )
+    reports = {
+        name: write_reports([run], tmp_path / f"report-{name}", n_resamples=200, gallery=False)
+        for name, run in (("current", current), ("legacy", legacy))
+    }
+    for name in ("leaderboard.csv", "leaderboard.md"):
+        assert (tmp_path / "report-legacy" / name).read_text() == (
+            tmp_path / "report-current" / name
+        ).read_text()
+    assert reports["legacy"].markdown_text == reports["current"].markdown_text
+
+
+def test_a_column_under_its_old_and_new_name_is_a_user_error(
+    tmp_path: Path, run_builder, card_factory
+) -> None:
+    run = run_builder(tmp_path / "a", [card_factory("m")])
+    path = run / "per_video.csv"
+    lines = path.read_text().splitlines()
+    lines = [line + ("," + ("weight" if i == 0 else "1.0")) for i, line in enumerate(lines)]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(UserError, match="repeats a column"):
+        load_records([run])

@@ -50,8 +50,8 @@ def test_cli_converts_with_config_and_dtype(
     assert "iteration 1000" in out and "[0, 1, 7]" in out
     with safe_open(
         tmp_path / "out" / "diffusion_pytorch_model.safetensors", framework="pt"
-    ) as weights:
-        assert weights.get_tensor("proj_out.weight").dtype == torch.bfloat16
+    ) as checkpoint:
+        assert checkpoint.get_tensor("proj_out.weight").dtype == torch.bfloat16
     loaded = load_repvideo(tmp_path / "out", torch_dtype=torch.bfloat16)
     assert (
         loaded.proj_out.weight.dtype == torch.bfloat16

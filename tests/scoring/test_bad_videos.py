@@ -75,7 +75,7 @@ def bad_folder(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def records(bad_folder):
     videos = [VideoToScore(path, name) for name, path in bad_folder.items()]
-    return score_videos(videos, QUALITY_DIMENSIONS, weights="tiny-random", progress=False)
+    return score_videos(videos, QUALITY_DIMENSIONS, scoring_weights="tiny-random", progress=False)
 
 
 def _by(records, prompt):
@@ -100,7 +100,7 @@ def test_unreadable_files_get_an_error_on_every_dimension(records, name, reason)
     rows = _by(records, name)
     assert set(rows) == set(QUALITY_DIMENSIONS)
     for row in rows.values():
-        assert row.score is None and row.weight == 0.0
+        assert row.score is None and row.aggregation_weight == 0.0
         assert row.error and __import__("re").search(reason, row.error), row.error
 
 
@@ -145,7 +145,7 @@ def test_good_videos_still_aggregate(records):
 def test_flow_models_reject_frames_too_small(tmp_path, vbench_cache):
     tiny = write_video(tmp_path / "small-0.mp4", render_frames("square", 9, 40, 48))
     session = ScoringSession(
-        ["motion_smoothness", "dynamic_degree"], weights="local", cache_dir=vbench_cache
+        ["motion_smoothness", "dynamic_degree"], scoring_weights="local", cache_dir=vbench_cache
     )
     rows = {r.dimension: r for r in session.score(VideoToScore(tiny, "small"))}
     assert "too small for AMT's 4-level correlation pyramid" in rows["motion_smoothness"].error
@@ -153,7 +153,9 @@ def test_flow_models_reject_frames_too_small(tmp_path, vbench_cache):
 
 
 def test_broken_fps_header_is_an_error_row(bad_folder, monkeypatch):
-    session = ScoringSession(["dynamic_degree", "temporal_flickering"], weights="tiny-random")
+    session = ScoringSession(
+        ["dynamic_degree", "temporal_flickering"], scoring_weights="tiny-random"
+    )
     monkeypatch.setattr(DecodedVideo, "cv2_fps", lambda self: float("nan"))
     rows = {r.dimension: r for r in session.score(VideoToScore(bad_folder["good"], "x"))}
     assert "invalid frame rate" in rows["dynamic_degree"].error

@@ -37,7 +37,7 @@ def test_standard_mode_scores_each_prompt_on_its_tagged_dimensions(tmp_path, cap
             str(videos),
             "--output-dir",
             str(out),
-            "--weights",
+            "--scoring-weights",
             "tiny-random",
             "--dimensions",
             "temporal_flickering,subject_consistency",
@@ -56,7 +56,7 @@ def test_standard_mode_scores_each_prompt_on_its_tagged_dimensions(tmp_path, cap
         "prompt",
         "dimension",
         "score",
-        "weight",
+        "aggregation_weight",
         "error",
         "backend",
         "weights_id",
@@ -80,7 +80,7 @@ def test_custom_mode_scores_everything_and_keeps_bad_files_as_rows(tmp_path):
             str(videos),
             "--output-dir",
             str(out),
-            "--weights",
+            "--scoring-weights",
             "tiny-random",
             "--dimensions",
             "temporal_flickering,aesthetic_quality",
@@ -107,7 +107,8 @@ def test_custom_mode_scores_everything_and_keeps_bad_files_as_rows(tmp_path):
     [
         ({"--dimensions": "nope"}, "Unknown dimension"),
         ({"--videos-dir": "/definitely/not/here"}, "does not exist"),
-        ({"--weights": "fancy"}, "Unknown weights mode"),
+        ({"--scoring-weights": "fancy"}, "Unknown scoring weights mode"),
+        ({"--weights": "fancy"}, "Unknown scoring weights mode"),  # the flag's old name
     ],
 )
 def test_user_mistakes_are_user_errors(tmp_path, override, match):

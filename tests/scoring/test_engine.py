@@ -33,13 +33,13 @@ def test_quality_dimensions_are_implemented():
 
 def test_unknown_dimension_lists_valid_ones():
     with pytest.raises(UserError) as info:
-        ScoringSession(["temporal_flickering", "motion_smoothnes"], weights="tiny-random")
+        ScoringSession(["temporal_flickering", "motion_smoothnes"], scoring_weights="tiny-random")
     assert "motion_smoothnes" in str(info.value) and "motion_smoothness" in str(info.value)
 
 
 def test_bad_weights_mode_is_a_user_error():
     with pytest.raises(UserError, match="tiny-random"):
-        ScoringSession(["temporal_flickering"], weights="random")
+        ScoringSession(["temporal_flickering"], scoring_weights="random")
 
 
 def test_tiny_random_scores_every_dimension_reproducibly(tiny_videos):
@@ -47,8 +47,8 @@ def test_tiny_random_scores_every_dimension_reproducibly(tiny_videos):
         VideoToScore(p, "a prompt", key={"model": "m", "sample": i})
         for i, p in enumerate(tiny_videos)
     ]
-    first = score_videos(videos, QUALITY_DIMENSIONS, weights="tiny-random", progress=False)
-    second = score_videos(videos, QUALITY_DIMENSIONS, weights="tiny-random", progress=False)
+    first = score_videos(videos, QUALITY_DIMENSIONS, scoring_weights="tiny-random", progress=False)
+    second = score_videos(videos, QUALITY_DIMENSIONS, scoring_weights="tiny-random", progress=False)
     assert [r.score for r in first] == [r.score for r in second]
     assert all(r.error is None for r in first), [r.error for r in first if r.error]
     assert {r.weights_id for r in first if r.dimension != "temporal_flickering"} == {
@@ -56,13 +56,13 @@ def test_tiny_random_scores_every_dimension_reproducibly(tiny_videos):
     }
     assert first[0].key == {"model": "m", "sample": 0}
     other_seed = score_videos(
-        videos[:1], ["subject_consistency"], weights="tiny-random:seed=1", progress=False
+        videos[:1], ["subject_consistency"], scoring_weights="tiny-random:seed=1", progress=False
     )
     assert (
         other_seed[0].weights_id == "tiny-random:seed=1" and other_seed[0].score != first[0].score
     )
     consistency = [r for r in first if r.dimension == "subject_consistency"]
-    assert all(r.weight == 8 for r in consistency)  # 9 frames -> 8 pairs
+    assert all(r.aggregation_weight == 8 for r in consistency)  # 9 frames -> 8 pairs
     assert 0.0 <= aggregate(first)["temporal_flickering"] <= 1.0
 
 
@@ -85,7 +85,7 @@ def test_each_decoder_runs_once_per_video(tiny_videos, monkeypatch):
 
     monkeypatch.setattr(decode_module.DecodedVideo, "cv2_bgr", counting_cv2)
     monkeypatch.setattr(decode_module.DecodedVideo, "decord_rgb", counting_decord)
-    session = ScoringSession(QUALITY_DIMENSIONS, weights="tiny-random")
+    session = ScoringSession(QUALITY_DIMENSIONS, scoring_weights="tiny-random")
     session.score(VideoToScore(tiny_videos[0], "p"))
     assert calls == {"cv2": 1, "decord": 1}
     session.score(VideoToScore(tiny_videos[1], "p"), ["temporal_flickering", "motion_smoothness"])

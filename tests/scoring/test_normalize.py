@@ -38,7 +38,7 @@ def test_table_has_sixteen_dimensions_in_vbench_order():
     assert len(DIMENSION_TABLE) == 16 and len(set(ALL_DIMENSIONS)) == 16
     assert ALL_DIMENSIONS == QUALITY_DIMENSIONS + SEMANTIC_DIMENSIONS
     assert len(QUALITY_DIMENSIONS) == 7 and len(SEMANTIC_DIMENSIONS) == 9
-    assert sum(CONSTANTS[d].weight for d in QUALITY_DIMENSIONS) == 6.5
+    assert sum(CONSTANTS[d].dimension_weight for d in QUALITY_DIMENSIONS) == 6.5
 
 
 def test_published_cogvideox_2b_scores_reproduce():

@@ -4,7 +4,7 @@ vbench runs in a subprocess per dimension (`vbench_reference.py`, via `compute_<
 except: dynamic_degree through `DynamicDegree` with the raw pair scores recorded, and
 subject_consistency through the inner `subject_consistency()` with an injected DINO, since DINO's
 hub code is not on PyPI). The project's scorer runs in-process on the same files with
-weights="local". Scores must agree within 1e-4 absolute (the brief's bound).
+scoring_weights="local". Scores must agree within 1e-4 absolute (the brief's bound).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ TOLERANCE = 1e-4
 
 @pytest.fixture(scope="module")
 def project_session(vbench_cache):
-    return ScoringSession(QUALITY_DIMENSIONS, weights="local", cache_dir=vbench_cache)
+    return ScoringSession(QUALITY_DIMENSIONS, scoring_weights="local", cache_dir=vbench_cache)
 
 
 def _project_scores(
@@ -69,7 +69,7 @@ def test_one_video_matches_vbench(dimension, fast_video, run_vbench, project_ses
 @pytest.mark.slow
 @pytest.mark.parametrize("dimension", QUALITY_DIMENSIONS)
 def test_varied_videos_match_vbench(dimension, slow_videos, run_vbench, vbench_cache):
-    session = ScoringSession([dimension], weights="local", cache_dir=vbench_cache)
+    session = ScoringSession([dimension], scoring_weights="local", cache_dir=vbench_cache)
     reference = run_vbench(dimension, slow_videos)
     ours = _project_scores(session, slow_videos, dimension)
     _assert_parity(dimension, ours, reference)

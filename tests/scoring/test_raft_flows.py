@@ -22,7 +22,9 @@ from .synthetic_videos import render_frames
 
 @pytest.fixture(scope="module")
 def tiny_degree() -> DynamicDegree:
-    return DynamicDegree(ScorerContext(device="cpu", weights="tiny-random", cache_dir=None, seed=0))
+    return DynamicDegree(
+        ScorerContext(device="cpu", scoring_weights="tiny-random", cache_dir=None, seed=0)
+    )
 
 
 @pytest.mark.parametrize("small", [True, False])

@@ -64,7 +64,7 @@ def test_score_on_a_run_folder_gives_the_runs_records(tmp_path: Path) -> None:
             str(videos),
             "--output-dir",
             str(out),
-            "--weights",
+            "--scoring-weights",
             "tiny-random",
             "--dimensions",
             ",".join(DIMENSIONS),

@@ -87,7 +87,7 @@ def test_unpublished_checksum_is_recorded_then_enforced(served, tmp_path, monkey
     resolved.path.write_bytes(data + b"tampered")
     with pytest.raises(UserError, match="recorded"):
         W.resolve("amt_s", mode="official", cache_dir=cache)
-    # weights='local' uses the file as it is and reports its real hash.
+    # scoring_weights='local' uses the file as it is and reports its real hash.
     local = W.resolve("amt_s", mode="local", cache_dir=cache)
     assert local.sha256 == hashlib.sha256(data + b"tampered").hexdigest()
 

@@ -10,7 +10,7 @@ GRiT-B DenseCap+ObjectDet checkpoint ({"model": state_dict, "iteration": 0}) as
 pass on some frames and the text decoder says "car" (ObjectDet) / "red car" (DenseCap). Then
   * the project's GritDetector in both task modes: checkpoint read only by
     torch.load(weights_only=True), every tensor of the built model equal to the file's;
-  * the four dimensions through ScoringSession(weights="local", REPVIDEO_EVAL_DETECTOR=grit):
+  * the four dimensions through ScoringSession(scoring_weights="local", REPVIDEO_EVAL_DETECTOR=grit):
     records name detector grit; and vbench's own `object_class(model, video_dict, device)` etc.
     with vbench's own DenseCaptioning loaded from the same file: equal per-video scores and the
     same raw GRiT outputs on the same frames.
@@ -171,7 +171,7 @@ def test_four_dimensions_through_the_session_match_vbench_on_the_same_grit(
     monkeypatch.setenv("VBENCH_CACHE_DIR", str(cache))
 
     ours_recorder = _Recorder(monkeypatch)
-    session = ScoringSession(list(CASES), weights="local", cache_dir=cache)
+    session = ScoringSession(list(CASES), scoring_weights="local", cache_dir=cache)
     ours: dict[tuple[str, str], object] = {}
     for video in grit_videos:
         for dimension, (_, prompt, entry) in CASES.items():
@@ -218,7 +218,7 @@ def test_four_dimensions_through_the_session_match_vbench_on_the_same_grit(
     print("\n".join(lines))
 
     for key, record in ours.items():
-        # "grit:" + the resolved file's id; weights="local" hashes the file it finds.
+        # "grit:" + the resolved file's id; scoring_weights="local" hashes the file it finds.
         assert (
             record.weights_id.startswith("grit-detectron2:") and "sha256=" in record.weights_id
         ), record.weights_id

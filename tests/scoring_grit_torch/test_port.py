@@ -111,7 +111,7 @@ def test_importing_and_running_the_port_never_imports_detectron2():
         model = tiny_grit(0, "cpu")
         image = np.random.default_rng(0).integers(0, 256, (24, 32, 3), dtype=np.uint8)
         assert model.detect(image, "ObjectDet").texts and model.detect(image, "DenseCap").texts
-        session = ScoringSession(["object_class", "color"], weights="tiny-random")
+        session = ScoringSession(["object_class", "color"], scoring_weights="tiny-random")
         assert all(s.detector.name == "grit-torch" for s in session.scorers.values())
         assert session.scorers["color"].detector.model is session.scorers["object_class"].detector.model
         assert not [m for m in sys.modules if m.split(".")[0] == "detectron2"]

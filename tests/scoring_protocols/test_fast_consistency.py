@@ -89,7 +89,7 @@ def _ours(root: Path, videos: list[str], monkeypatch) -> dict:
     monkeypatch.setenv("TORCH_HOME", str(root / "torch"))
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    context = ScorerContext(weights="official", cache_dir=root / "vbench")
+    context = ScorerContext(scoring_weights="official", cache_dir=root / "vbench")
     out = {}
     for dimension in FAST_EXTRACTORS:
         fast = FastConsistency(dimension, context)
@@ -237,7 +237,7 @@ def test_missing_fast_weights_offline_name_file_and_command(tmp_path, monkeypatc
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    context = ScorerContext(weights="official", cache_dir=tmp_path / "vbench")
+    context = ScorerContext(scoring_weights="official", cache_dir=tmp_path / "vbench")
     with pytest.raises(
         UserError,
         match=r"dinov2_vitb14_pretrain\.pth.*fetch-weights --dimensions subject_consistency --slow-fast",
@@ -265,7 +265,7 @@ def test_slow_fast_session_uses_the_dev_flag_models_end_to_end(tmp_path):
     item = VideoToScore(video, prompt="p")
     dims = ["subject_consistency", "background_consistency"]
     with LongModeSession(
-        dims, weights="tiny-random", consistency="slow-fast", work_dir=tmp_path / "w"
+        dims, scoring_weights="tiny-random", consistency="slow-fast", work_dir=tmp_path / "w"
     ) as session:
         records = session.score(item)
         clips = session.split(item).clips
@@ -277,10 +277,10 @@ def test_slow_fast_session_uses_the_dev_flag_models_end_to_end(tmp_path):
             d: session.fast_model(d).score(DecodedVideo(fast_path[d]).decord_rgb()) for d in dims
         }
     assert len(clips) == 4
-    plain = ScoringSession(dims, weights="tiny-random")
+    plain = ScoringSession(dims, scoring_weights="tiny-random")
     for record in records:
         d = record.dimension
-        assert record.ok and record.weight == 4.0
+        assert record.ok and record.aggregation_weight == 4.0
         assert record.details["clip2clip_extractor"] == FAST_EXTRACTORS[d]
         assert record.details["clip2clip_weights_id"] == "tiny-random:seed=0"
         inclip = [plain.score(VideoToScore(c.path, prompt="p"), [d])[0].score for c in clips]

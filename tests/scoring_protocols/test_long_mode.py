@@ -255,7 +255,7 @@ def test_session_splits_at_cuts_and_averages_clip_scores(tmp_path):
     item = VideoToScore(video, prompt="three colours", key={"sample": 0})
     dims = ["temporal_flickering", "subject_consistency"]
     with LongModeSession(
-        dims, weights="tiny-random", scene_split=True, work_dir=tmp_path / "work"
+        dims, scoring_weights="tiny-random", scene_split=True, work_dir=tmp_path / "work"
     ) as session:
         records = session.score(item)
         split = session.split(item)
@@ -273,14 +273,14 @@ def test_session_splits_at_cuts_and_averages_clip_scores(tmp_path):
         "three colours-0-Scene-1",
     ] + ["three colours-0-Scene-2"] * 2
 
-    plain = ScoringSession(dims, weights="tiny-random")
+    plain = ScoringSession(dims, scoring_weights="tiny-random")
     by_hand = {d: [] for d in dims}
     for clip in split.clips:
         for rec in plain.score(VideoToScore(clip.path, prompt="three colours")):
             by_hand[rec.dimension].append(rec.score)
     for rec in records:
         assert rec.ok and rec.details["vbench_mode"] == "long-inclip" and rec.key == {"sample": 0}
-        assert rec.video == str(video) and rec.weight == 4.0
+        assert rec.video == str(video) and rec.aggregation_weight == 4.0
         assert [c["score"] for c in rec.details["clips"]] == by_hand[rec.dimension]
         assert rec.score == pytest.approx(sum(by_hand[rec.dimension]) / 4, abs=1e-12)
     json.dumps([r.details for r in records])
@@ -292,7 +292,7 @@ def test_session_without_cuts_and_with_static_filtered_flicker_clips(tmp_path):
     frames = render("square", 49, 32, 64, seed=5)
     video = write_video(tmp_path / "p-0.mp4", frames)
     with LongModeSession(
-        ["temporal_flickering"], weights="tiny-random", work_dir=tmp_path / "w"
+        ["temporal_flickering"], scoring_weights="tiny-random", work_dir=tmp_path / "w"
     ) as session:
         split = session.split(VideoToScore(video, prompt="p"))
         assert [(c.start, c.end) for c in split.clips] == [(0, 16), (16, 32), (32, 48), (33, 49)]
@@ -301,9 +301,9 @@ def test_session_without_cuts_and_with_static_filtered_flicker_clips(tmp_path):
         (filtered,) = session.score(VideoToScore(video, prompt="p"), flicker_clips=kept)
         (none_kept,) = session.score(VideoToScore(video, prompt="p"), flicker_clips=[])
     clip_scores = [c["score"] for c in full.details["clips"]]
-    assert len(set(clip_scores)) > 1 and full.weight == 4.0
+    assert len(set(clip_scores)) > 1 and full.aggregation_weight == 4.0
     assert full.score == pytest.approx(np.mean(clip_scores), abs=1e-12)
-    assert filtered.weight == 1.0 and filtered.details["static_filtered"]
+    assert filtered.aggregation_weight == 1.0 and filtered.details["static_filtered"]
     assert filtered.score == pytest.approx((clip_scores[1] + clip_scores[3]) / 2, abs=1e-12)
     assert not none_kept.ok and "no static clip" in none_kept.error
 
@@ -318,7 +318,7 @@ def test_long_flicker_clips_follow_vbench_path_order(tmp_path):
         for i in (0, 1, 2, 10)
     ]
     with LongModeSession(
-        ["temporal_flickering"], weights="tiny-random", work_dir=tmp_path / "w"
+        ["temporal_flickering"], scoring_weights="tiny-random", work_dir=tmp_path / "w"
     ) as session:
         clips = long_flicker_clips(session, {"p": videos})
         root = session.clip_root(videos[0].path)
@@ -346,18 +346,18 @@ def test_slow_fast_session_fuses_with_the_first_frames_video(tmp_path):
     item = VideoToScore(video, prompt="p")
     with LongModeSession(
         ["subject_consistency"],
-        weights="tiny-random",
+        scoring_weights="tiny-random",
         consistency="slow-fast",
         work_dir=tmp_path / "w",
     ) as session:
         (record,) = session.score(item)
         clips = session.split(item).clips
-    plain = ScoringSession(["subject_consistency"], weights="tiny-random")
+    plain = ScoringSession(["subject_consistency"], scoring_weights="tiny-random")
     inclip = [plain.score(VideoToScore(c.path, prompt="p"))[0].score for c in clips]
     firsts = np.stack([decord_frames(c.path)[0] for c in clips])
     write_clip(tmp_path / "fast" / "p-0.mp4", firsts, 8)
     with LongModeSession(
-        ["subject_consistency"], weights="tiny-random", consistency="slow-fast"
+        ["subject_consistency"], scoring_weights="tiny-random", consistency="slow-fast"
     ) as other:
         fast = other.fast_model("subject_consistency").score(
             decord_frames(tmp_path / "fast" / "p-0.mp4")
@@ -367,7 +367,7 @@ def test_slow_fast_session_fuses_with_the_first_frames_video(tmp_path):
     assert info["clip2clip_score"] == pytest.approx(fast, abs=1e-6)
     w_in, w_fast = SLOW_FAST_WEIGHTS["subject_consistency"]
     mapped = map_clip2clip(fast, MAPPING_TABLES["subject_consistency"])
-    assert mapped != 0.0 and record.weight == 4.0
+    assert mapped != 0.0 and record.aggregation_weight == 4.0
     assert record.score == pytest.approx(w_in * float(np.mean(inclip)) + w_fast * mapped, abs=1e-6)
     assert record.details["inclip_mean"] == pytest.approx(float(np.mean(inclip)), abs=1e-12)
 
@@ -388,7 +388,7 @@ def test_bad_videos_become_error_records(tmp_path):
     )
     fine = write_video(tmp_path / "fine-0.mp4", render("pan", 20, 32, 64, seed=1))
     with LongModeSession(
-        ["temporal_flickering"], weights="tiny-random", work_dir=tmp_path / "w"
+        ["temporal_flickering"], scoring_weights="tiny-random", work_dir=tmp_path / "w"
     ) as session:
         (gone,) = session.score(VideoToScore(tmp_path / "missing-0.mp4", prompt="missing"))
         (bad,) = session.score(VideoToScore(odd, prompt="odd"))
@@ -399,5 +399,7 @@ def test_bad_videos_become_error_records(tmp_path):
         and "not found" in gone.error
     )
     assert not bad.ok and bad.error.startswith("cannot split into clips")
-    assert good.ok and good.weight == 2.0  # 20 frames at 8 fps, 2-s clips: [0,16) and [4,20)
+    assert (
+        good.ok and good.aggregation_weight == 2.0
+    )  # 20 frames at 8 fps, 2-s clips: [0,16) and [4,20)
     assert [(c["start"], c["end"]) for c in good.details["clips"]] == [(0, 16), (4, 20)]

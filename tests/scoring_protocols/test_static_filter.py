@@ -137,7 +137,7 @@ def test_selection_matches_vbench_static_filter_order(tmp_path, flicker_prompt):
 
 
 def test_tiny_random_filter_records_json_decisions(tmp_path):
-    flt = StaticFilter(weights="tiny-random")
+    flt = StaticFilter(scoring_weights="tiny-random")
     video = write_video(tmp_path / "p-0.mp4", render("square", 6, 64, 64, seed=1))
     decision = flt.decide(video)
     assert decision.error is None and decision.weights_id == "tiny-random:seed=0"
@@ -178,7 +178,7 @@ def test_raft_scores_and_verdicts_match_vbench(tmp_path_factory, damp, verdict):
     run_reference("scores", str(raft), str(listing), str(folder / "ref.json"))
     reference = {row["video"]: row for row in load_json(folder / "ref.json")}
 
-    flt = StaticFilter(weights="local", cache_dir=cache)
+    flt = StaticFilter(scoring_weights="local", cache_dir=cache)
     for video in videos:
         ours, ref = flt.decide(video), reference[str(video)]
         assert ours.error is None

@@ -50,5 +50,5 @@ def test_run_eval_tiny_scene(tmp_path):
     assert len(rows) == 2 and {r["prompt"] for r in rows} == {"alley"}
     for row in rows:
         assert row["error"] == "" and 0.0 <= float(row["score"]) <= 1.0
-        assert float(row["weight"]) == 16.0
+        assert float(row["aggregation_weight"]) == 16.0
         assert row["weights_id"] == "tiny-random:seed=0:bert=standin"

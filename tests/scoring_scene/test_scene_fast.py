@@ -116,7 +116,7 @@ def test_standin_vocab_has_bert_special_ids():
 
 @pytest.fixture(scope="module")
 def tiny_model():
-    return t2t.load_tag2text(ScorerContext(weights="tiny-random", seed=0))
+    return t2t.load_tag2text(ScorerContext(scoring_weights="tiny-random", seed=0))
 
 
 def test_tokenizer_matches_vbench_conventions(tiny_model):
@@ -137,7 +137,7 @@ def test_official_format_checkpoint_round_trip(tiny_model, tmp_path):
     model, _ = tiny_model
     path = tmp_path / "tag2text_swin_14m.pth"
     torch.save({"model": model.state_dict()}, path)
-    fresh, _ = t2t.load_tag2text(ScorerContext(weights="tiny-random", seed=7))
+    fresh, _ = t2t.load_tag2text(ScorerContext(scoring_weights="tiny-random", seed=7))
     window = t2t.tiny_configs()["swin"]["window_size"]
     result = t2t.load_tag2text_file(fresh, path, window)
     assert not result.unexpected_keys
@@ -152,7 +152,7 @@ def test_official_format_checkpoint_round_trip(tiny_model, tmp_path):
 def test_loading_refuses_pickled_objects(tmp_path):
     path = tmp_path / "bad.pth"
     torch.save({"model": {}, "args": __import__("argparse").Namespace(x=1)}, path)
-    model, _ = t2t.load_tag2text(ScorerContext(weights="tiny-random"))
+    model, _ = t2t.load_tag2text(ScorerContext(scoring_weights="tiny-random"))
     with pytest.raises(UserError, match="weights_only=True"):
         t2t.load_tag2text_file(model, path, 12)
 
@@ -160,17 +160,17 @@ def test_loading_refuses_pickled_objects(tmp_path):
 def test_tiny_scorer_through_a_session(scene_videos):
     assert "scene" in implemented_dimensions()
     assert scorer_class("scene").__name__ == "Scene"
-    session = ScoringSession(["scene"], weights="tiny-random")
+    session = ScoringSession(["scene"], scoring_weights="tiny-random")
     item = VideoToScore(scene_videos["short"], prompt="alley", auxiliary_info=AUX)
     (record,) = session.score(item)
     assert record.error is None, record.error
-    assert record.weight == 16.0 and 0.0 <= record.score <= 1.0
+    assert record.aggregation_weight == 16.0 and 0.0 <= record.score <= 1.0
     details = record.details
     assert len(details["captions"]) == 16 and len(details["tags"]) == 16
     assert details["success_frame_count"] == sum(scene_hit("alley", c) for c in details["captions"])
     assert record.score == details["success_frame_count"] / 16
     assert record.weights_id == "tiny-random:seed=0:bert=standin"
-    (again,) = ScoringSession(["scene"], weights="tiny-random").score(item)
+    (again,) = ScoringSession(["scene"], scoring_weights="tiny-random").score(item)
     assert again.details["captions"] == details["captions"]  # seeded, deterministic
     (missing,) = session.score(VideoToScore(scene_videos["short"], prompt="alley"))
     assert missing.error and "auxiliary_info" in missing.error

@@ -133,13 +133,13 @@ def test_scene_matches_vbench_compute_scene(scene_cache, reference_python, scene
         assert ours.details["captions"] == ref["captions"], row["video"]
         assert ours.details["tags"] == ref["tags"], row["video"]
         assert ours.details["success_frame_count"] == ref["success_frame_count"]
-        assert ours.weight == ref["frame_count"] == 16
+        assert ours.aggregation_weight == ref["frame_count"] == 16
         assert ours.score == ref["value"]
         # vbench under transformers 4.33 captions frame b from frame b // 3 (see tag2text_compat)
         captions = ref["captions"]
         assert all(captions[b] == captions[3 * (b // 3)] for b in range(16))
         assert len(set(captions)) > 1  # the fixture makes captions depend on the frame
         total_hits += ours.details["success_frame_count"]
-        total_frames += int(ours.weight)
+        total_frames += int(ours.aggregation_weight)
     assert 0 < total_hits < total_frames  # the labels give hits and misses
     assert total_hits / total_frames == json.loads(out_path.read_text())["total"]

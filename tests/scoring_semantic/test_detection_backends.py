@@ -84,13 +84,13 @@ def test_backend_choice(monkeypatch):
     monkeypatch.setattr(grit, "grit_available", lambda: True)
     # grit-torch is the default, with or without detectron2 and in tiny mode too
     assert select.resolve_detector() == "grit-torch"
-    assert select.resolve_detector(weights="tiny-random") == "grit-torch"
+    assert select.resolve_detector(scoring_weights="tiny-random") == "grit-torch"
     assert select.resolve_detector("grit") == "grit-detectron2"  # the old name
     monkeypatch.setenv(select.DETECTOR_ENV, "owlv2")
     assert select.resolve_detector() == "owlv2"
     assert select.resolve_detector("grit-torch") == "grit-torch"  # the flag beats the variable
     with pytest.raises(UserError, match="no tiny-random"):
-        select.resolve_detector("grit-detectron2", weights="tiny-random")
+        select.resolve_detector("grit-detectron2", scoring_weights="tiny-random")
     monkeypatch.setattr(grit, "grit_available", lambda: False)
     monkeypatch.setenv(select.DETECTOR_ENV, "grit")
     with pytest.raises(UserError, match="detectron2"):

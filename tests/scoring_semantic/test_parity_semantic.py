@@ -110,7 +110,7 @@ def run_reference(
 
 
 def score_ours(dimension: str, cache: Path, spec: list[dict]):
-    session = ScoringSession([dimension], weights="local", cache_dir=cache)
+    session = ScoringSession([dimension], scoring_weights="local", cache_dir=cache)
     records = {}
     for row in spec:
         (record,) = session.score(
@@ -157,7 +157,7 @@ def test_clip_and_viclip_dimensions_match_vbench(
             assert record.details["frame_results"] == pytest.approx(
                 reference[video]["frame_results"], abs=TOLERANCE
             )
-            assert record.weight == len(reference[video]["frame_results"])
+            assert record.aggregation_weight == len(reference[video]["frame_results"])
             assert record.details["logit_scale_exp"] == pytest.approx(
                 100.03, abs=0.01
             )  # ln(100) stored in fp16

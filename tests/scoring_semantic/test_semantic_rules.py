@@ -183,7 +183,7 @@ def test_whole_dimension_equals_vbench_with_fixed_detector(
     )
 
     detector = FakeGritDetector(task)
-    scorer = scorer_cls(ScorerContext(weights="tiny-random"), detector=detector)
+    scorer = scorer_cls(ScorerContext(scoring_weights="tiny-random"), detector=detector)
     decoded = DecodedVideo(video)
     item = _aux_item(video, dimension, prompt, entry)
     try:
@@ -195,9 +195,9 @@ def test_whole_dimension_equals_vbench_with_fixed_detector(
     assert frames_vbench == detector.frames_seen
     assert result.score == pytest.approx(float(row["video_results"]), abs=1e-12)
     if dimension != "color":
-        assert result.weight == 16.0
+        assert result.aggregation_weight == 16.0
     else:
-        assert result.weight == 1.0
+        assert result.aggregation_weight == 1.0
 
 
 def test_fixed_detector_cases_are_not_degenerate(vbench_rule_modules, semantic_videos):

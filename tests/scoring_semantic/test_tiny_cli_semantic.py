@@ -46,5 +46,5 @@ def test_run_eval_tiny_spatial_relationship(tmp_path):
     assert {r["model"] for r in rows} == {"cogvideox-tiny", "repvideo-tiny"} and len(rows) == 4
     for row in rows:
         assert row["error"] == "" and 0.0 <= float(row["score"]) <= 1.0
-        assert float(row["weight"]) == 16.0  # 16 sampled frames per video
+        assert float(row["aggregation_weight"]) == 16.0  # 16 sampled frames per video
         assert row["weights_id"] == "tiny-random:seed=0:detector=grit-torch"

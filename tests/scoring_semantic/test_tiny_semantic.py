@@ -36,7 +36,7 @@ AUX = {
 
 @pytest.fixture(scope="module")
 def tiny_session():
-    return ScoringSession(DIMENSIONS, weights="tiny-random")
+    return ScoringSession(DIMENSIONS, scoring_weights="tiny-random")
 
 
 @pytest.fixture(scope="module")
@@ -58,22 +58,25 @@ def test_every_dimension_scores_with_the_expected_weight(tiny_records):
     for dimension, records in by_dim.items():
         for record in records:
             if dimension == "color" and record.error:
-                assert record.error.startswith("not counted") and record.weight == 0.0
+                assert record.error.startswith("not counted") and record.aggregation_weight == 0.0
                 continue
             assert record.ok, (dimension, record.error)
             assert record.weights_id.startswith("tiny-random:seed=0")
             if dimension in ("object_class", "multiple_objects", "spatial_relationship"):
-                assert record.weight == 16.0 and 0.0 <= record.score <= 1.0
+                assert record.aggregation_weight == 16.0 and 0.0 <= record.score <= 1.0
                 # the default detector, also in tiny mode: a tiny random GRiT in plain PyTorch
                 assert record.details["detector"] == "grit-torch" and record.weights_id.endswith(
                     "detector=grit-torch"
                 )
             elif dimension == "appearance_style":
                 frames = 21 if record.key["video"] == "square" else 9
-                assert record.weight == frames and len(record.details["frame_results"]) == frames
+                assert (
+                    record.aggregation_weight == frames
+                    and len(record.details["frame_results"]) == frames
+                )
                 assert record.score == pytest.approx(np.mean(record.details["frame_results"]))
             else:
-                assert record.weight == 1.0
+                assert record.aggregation_weight == 1.0
             if dimension in ("temporal_style", "overall_consistency"):
                 assert -1.0 <= record.score <= 1.0
 

@@ -1,7 +1,7 @@
 """Shared scorer plumbing of the four detection dimensions: sample, resize, detect, label.
 
 Frames: vbench's `load_video(num_frames=16)` (decord, 16-mid), then its size rule (short side
-to 720 when min(H, W) > 768). Record weight = number of frames for the frame-counted dimensions
+to 720 when min(H, W) > 768). Aggregation weight = number of frames for the frame-counted dimensions
 (vbench's dimension score is total hit frames / total frames). Every record names the detector
 in `weights_id` and `details["detector"]`, so GRiT and OWLv2 results cannot be mixed silently.
 """

@@ -39,9 +39,9 @@ def parse_detector(value: str, source: str = "--detector") -> str:
     return name
 
 
-def resolve_detector(requested: str | None = None, *, weights: str = "official") -> str:
+def resolve_detector(requested: str | None = None, *, scoring_weights: str = "official") -> str:
     """The backend to use: `requested`, else $REPVIDEO_EVAL_DETECTOR, else grit-torch; checked
-    against what this machine and the weight mode can run."""
+    against what this machine and the scoring weights mode can run."""
     if requested:
         detector = parse_detector(requested)
     elif os.environ.get(DETECTOR_ENV, "").strip():
@@ -51,7 +51,7 @@ def resolve_detector(requested: str | None = None, *, weights: str = "official")
     if detector == "grit-detectron2":
         from repvideo_eval.scoring.detection.grit import grit_available
 
-        if weights.startswith("tiny-random"):
+        if scoring_weights.startswith("tiny-random"):
             raise UserError(
                 "detectron2's GRiT has no tiny-random form.",
                 "Use --detector grit-torch (or owlv2) with tiny-random weights.",
@@ -70,11 +70,12 @@ def load_detector(context: ScorerContext, task: Task) -> Detector:
     if backend == "owlv2":
         from repvideo_eval.scoring.detection.owlv2 import Owlv2Detector
 
-        seed = context.seed if context.weights == "tiny-random" else None
+        seed = context.seed if context.scoring_weights == "tiny-random" else None
         return Owlv2Detector(task, device=context.device, tiny_seed=seed)
     if backend == "grit-torch":
         return _grit_torch(context, task)
-    resolve_detector(backend, weights=context.weights)  # detectron2 present, no tiny mode
+    # detectron2 present, no tiny mode
+    resolve_detector(backend, scoring_weights=context.scoring_weights)
     from repvideo_eval.scoring.detection.grit import GritDetector
     from repvideo_eval.scoring.models.loading import resolve_for
 
@@ -94,7 +95,7 @@ def _grit_torch(context: ScorerContext, task: Task) -> Detector:
     from repvideo_eval.scoring.detection.grit_torch.model import GritTorch
 
     key: tuple
-    if context.weights == "tiny-random":
+    if context.scoring_weights == "tiny-random":
         key = ("tiny", context.seed, context.device)
         model = shared_model(key, lambda: tiny_grit(context.seed, context.device))
         return GritTorchDetector(task, model, f"tiny-random:seed={context.seed}:detector={NAME}")

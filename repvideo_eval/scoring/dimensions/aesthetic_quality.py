@@ -2,7 +2,7 @@
 
 vbench (`aesthetic_quality.laion_aesthetic`): all frames via decord, `clip_transform(224)`,
 batches of 32, `encode_image` (fp16 on CUDA) -> float32 -> L2-normalise -> Linear(768, 1);
-frame score = output / 10; video score = float32 mean over frames. Record weight 1 (dimension
+frame score = output / 10; video score = float32 mean over frames. Aggregation weight 1 (dimension
 score = mean over videos). Head file: `aesthetic_model/emb_reader/sa_0_4_vit_l_14_linear.pth`.
 """
 
@@ -31,7 +31,7 @@ class AestheticQuality(Scorer):
         super().__init__(context)
         self.clip, clip_id = load_clip(context, "clip_vit_l14", tiny_embed_dim=768)
         self.head = torch.nn.Linear(768, 1)
-        if context.weights == "tiny-random":
+        if context.scoring_weights == "tiny-random":
             with seeded(context.seed + 1):
                 self.head.reset_parameters()
             self.weights_id = clip_id
@@ -52,6 +52,6 @@ class AestheticQuality(Scorer):
         per_frame = torch.cat(scores) / 10
         return DimensionScore(
             score=torch.mean(per_frame, dim=0, keepdim=True).item(),
-            weight=1.0,
+            aggregation_weight=1.0,
             details={"frames": int(len(frames))},
         )

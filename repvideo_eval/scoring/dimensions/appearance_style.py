@@ -1,14 +1,14 @@
 """appearance_style: CLIP ViT-B/32 similarity of every frame with the style phrase.
 
 vbench (`appearance_style.py`): all frames (decord), each through the **PIL** path
-`clip_transform_Image(224)` (PIL bicubic resize of the short side, which antialiases, center
-crop, ToTensor, CLIP normalisation), then `clip_model(image, clip.tokenize([style]))` and
-frame score = `logits_per_text / 100`. logits_per_text = exp(logit_scale) * cosine, with
-`logit_scale` **from the checkpoint** (trained OpenAI CLIP sits at the clamp, exp = 100; a file
-storing ln(100) in fp16 gives 100.03), so we use the model's own value, never a constant 100.
-Video score = mean over frames; dimension = mean over **all frames** of all videos, so the record
-weight is the frame count. (vbench's multi-GPU path averages each video's *last* frame score
-instead, a bug we do not reproduce.) Frames are encoded in batches; vbench runs one at a time.
+`clip_transform_Image(224)` (PIL bicubic resize of the short side, which antialiases, center crop,
+ToTensor, CLIP normalisation), then `clip_model(image, clip.tokenize([style]))` and frame score =
+`logits_per_text / 100`. logits_per_text = exp(logit_scale) * cosine, with `logit_scale` **from the
+checkpoint** (trained OpenAI CLIP sits at the clamp, exp = 100; a file storing ln(100) in fp16 gives
+100.03), so we use the model's own value, never a constant 100. Video score = mean over frames;
+dimension = mean over **all frames** of all videos, so the aggregation weight is the frame count.
+(vbench's multi-GPU path averages each video's *last* frame score instead, a bug we do not
+reproduce.) Frames are encoded in batches; vbench runs one at a time.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ class AppearanceStyle(Scorer):
     dimension = "appearance_style"
     decoder = "decord"
     min_frames = 1
-    weight_unit = "frames"
     batch_size = 32
 
     def __init__(self, context: ScorerContext) -> None:
@@ -75,6 +74,6 @@ class AppearanceStyle(Scorer):
         frame_scores = [float(v) for v in torch.cat(per_frame)]
         return DimensionScore(
             score=float(np.mean(frame_scores)),
-            weight=float(len(frame_scores)),
+            aggregation_weight=float(len(frame_scores)),
             details={"frame_results": frame_scores, "logit_scale_exp": float(scale)},
         )

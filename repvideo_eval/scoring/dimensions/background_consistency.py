@@ -3,7 +3,7 @@
 vbench (`background_consistency.py`): all frames via decord, `clip_transform(224)` (short side to
 224 bicubic antialias=False, center crop, CLIP normalisation), `clip_model.encode_image` on
 **all frames in one batch** (no no_grad; fp16 on CUDA, fp32 on CPU, see `models/clip_models.py`),
-L2-normalised, pair formula of `consistency.py`; record weight = T - 1 frame pairs.
+L2-normalised, pair formula of `consistency.py`; aggregation weight = T - 1 frame pairs.
 We encode in batches of `batch_size` under inference_mode (same values, bounded memory).
 """
 
@@ -24,7 +24,6 @@ class BackgroundConsistency(Scorer):
     dimension = "background_consistency"
     decoder = "decord"
     min_frames = 2
-    weight_unit = "frame pairs"
     batch_size = 32
 
     def __init__(self, context: ScorerContext) -> None:

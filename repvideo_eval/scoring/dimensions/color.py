@@ -7,10 +7,11 @@ region's caption is compared against the **top** box's ObjectDet label (quirk, s
 `semantic_rules.color_frame_pairs`). Video score = colour frames / object frames.
 
 Videos with no object frame are dropped from VBench's mean. Here such a video gets an error-free
-"not counted" outcome expressed as `VideoRejected` (an error record with weight 0, excluded from
-`aggregate`), whose message says it is VBench's rule, not a failure. (An error-free record with
-weight 0 is not an option: the records loader in reporting rejects error-free weights <= 0.) Counted videos have weight
-1 (dimension score = mean over counted videos).
+"not counted" outcome expressed as `VideoRejected` (an error record with aggregation weight 0,
+excluded from `aggregate`), whose message says it is VBench's rule, not a failure. (An error-free
+record with weight 0 is not an option: the records loader in reporting rejects error-free
+aggregation weights <= 0.) Counted videos have aggregation weight 1 (dimension score = mean over
+counted videos).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ NOT_COUNTED = "not counted (VBench drops videos without an object frame)"
 class Color(DetectionScorer):
     dimension = "color"
     task = "DenseCap"
-    weight_unit = "videos with an object frame"
 
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
         colour = auxiliary(item, self.dimension, "color")
@@ -49,7 +49,7 @@ class Color(DetectionScorer):
             )
         return DimensionScore(
             score=colour_frames / object_frames,
-            weight=1.0,
+            aggregation_weight=1.0,
             details={
                 **self.base_details(),
                 "object_frames": object_frames,

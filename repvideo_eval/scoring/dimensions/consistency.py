@@ -3,9 +3,9 @@
 vbench, per video with L2-normalised features f_0..f_{T-1}:
     video_sim = sum_{i>=1} (max(0, cos(f_{i-1}, f_i)) + max(0, cos(f_0, f_i))) / 2
     video score = video_sim / (T - 1)
-and the dimension score divides the sum of all video_sim by the total pair count, so the record
-weight is T - 1. Cosines are `F.cosine_similarity(...).item()` (float32) summed in Python floats,
-in frame order, as vbench does.
+and the dimension score divides the sum of all video_sim by the total pair count, so the aggregation
+weight is T - 1. Cosines are `F.cosine_similarity(...).item()` (float32) summed in Python floats, in
+frame order, as vbench does.
 """
 
 from __future__ import annotations
@@ -29,6 +29,6 @@ def pair_consistency(features: torch.Tensor) -> DimensionScore:
     pairs = len(features) - 1
     return DimensionScore(
         score=video_sim / pairs,
-        weight=float(pairs),
+        aggregation_weight=float(pairs),
         details={"frames": len(features), "video_sim": video_sim},
     )

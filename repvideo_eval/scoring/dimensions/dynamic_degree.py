@@ -8,7 +8,7 @@ vbench (`dynamic_degree.DynamicDegree.infer`):
    split), RAFT-large, 20 iterations, test_mode -> upsampled flow on the padded grid;
    pair score = float32 mean of the top int(h*w*0.05) flow magnitudes over the padded h*w;
 4. moving = True as soon as `count_num` pair scores exceed thres (quirk: with count_num == 0,
-   any single pair makes it True). Video score 1.0/0.0, record weight 1; the dimension score
+   any single pair makes it True). Video score 1.0/0.0, aggregation weight 1; the dimension score
    is the fraction of moving videos. details keep the raw pair scores, thres and count_num.
 We run RAFT's own modules through `models.raft.raft_flows` (pairs batched, feature encoder once
 per frame, convex upsampling once) and stop as soon as the verdict is settled (see `pair_scores`):
@@ -112,7 +112,7 @@ class DynamicDegree(Scorer):
         moving = is_moving(scores, thres, count_num)
         return DimensionScore(
             score=1.0 if moving else 0.0,
-            weight=1.0,
+            aggregation_weight=1.0,
             details={
                 "fps": fps,
                 "stride": stride,

@@ -1,10 +1,10 @@
 """human_action: is the prompt's Kinetics-400 action among UMT's confident top-5 classes?
 
-vbench (`human_action.py`): 16-mid frames (decord); per frame cv2 bilinear resize of the short
-side to 256 (`int(256 * long / short)`, skipped when the short side is already 256), center crop
-224 at `round((W - 224) / 2)` (Python's round), /255, ImageNet normalisation; UMT ViT-L/16
-(16 frames, tubelet 1) -> sigmoid -> top-5; the video is correct when the label is among the
-top-5 classes whose probability, **rounded to 4 decimals**, is >= 0.85. Score 1.0/0.0, weight 1.
+vbench (`human_action.py`): 16-mid frames (decord); per frame cv2 bilinear resize of the short side
+to 256 (`int(256 * long / short)`, skipped when the short side is already 256), center crop 224 at
+`round((W - 224) / 2)` (Python's round), /255, ImageNet normalisation; UMT ViT-L/16 (16 frames,
+tubelet 1) -> sigmoid -> top-5; the video is correct when the label is among the top-5 classes whose
+probability, **rounded to 4 decimals**, is >= 0.85. Score 1.0/0.0, aggregation weight 1.
 
 The label: vbench reads it from the file name `{prompt}-{i}.mp4`:
 `lower().split('-')[0].split('person is ')[-1].split('_')[0]`. Our files are content-addressed,
@@ -82,6 +82,6 @@ class HumanAction(Scorer):
         correct = label in confident
         return DimensionScore(
             score=1.0 if correct else 0.0,
-            weight=1.0,
+            aggregation_weight=1.0,
             details={"label": label, "top5": [[n, p] for n, p in top]},
         )

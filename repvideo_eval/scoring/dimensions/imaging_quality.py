@@ -4,8 +4,8 @@ vbench (`imaging_quality.technical_quality`): all frames via decord as float 0..
 preprocessing mode "longer": if max(H, W) > 512, Resize to (int(s*H), int(s*W)) with
 s = 512/max(H, W) (bilinear, antialias=False); then /255. MUSIQ runs frame by frame; video score =
 mean of `float(score)` over frames on MUSIQ's 0..100 scale. The dimension score divides the mean
-over videos by 100, so records carry score = video mean / 100 (weight 1) and keep the raw 0..100
-value in details["musiq"] (that raw value is what eval_results.json lists per video).
+over videos by 100, so records carry score = video mean / 100 (aggregation weight 1) and keep the
+raw 0..100 value in details["musiq"] (that raw value is what eval_results.json lists per video).
 Other vbench modes ("shorter", "shorter_centercrop", "None") are available via `preprocess_mode`.
 """
 
@@ -68,5 +68,7 @@ class ImagingQuality(Scorer):
             total += float(value)
         musiq = total / len(per_frame)
         return DimensionScore(
-            score=musiq / 100.0, weight=1.0, details={"frames": len(per_frame), "musiq": musiq}
+            score=musiq / 100.0,
+            aggregation_weight=1.0,
+            details={"frames": len(per_frame), "musiq": musiq},
         )

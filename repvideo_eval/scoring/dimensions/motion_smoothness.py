@@ -11,7 +11,7 @@ vbench (`motion_smoothness.MotionSmoothness.motion_score`):
 4. predictions unpadded and converted with (x*255).clip(0,255).astype(uint8) (truncation);
 5. error_k = mean(cv2.absdiff(frame[2k+1], pred_k)) on uint8; with an even frame count the last
    odd frame has no prediction and is ignored;
-6. video score = (255 - mean_k error_k) / 255; record weight 1.
+6. video score = (255 - mean_k error_k) / 255; aggregation weight 1.
 Needs >= 3 frames (vbench asserts >1 even frame). We run the pairs in batches (embt expanded
 to the batch), fp32 like vbench.
 """
@@ -79,7 +79,7 @@ class MotionSmoothness(Scorer):
         mean_error = float(np.mean(np.array(errors)))
         return DimensionScore(
             score=(255.0 - mean_error) / 255.0,
-            weight=1.0,
+            aggregation_weight=1.0,
             details={
                 "frames": int(len(frames)),
                 "interpolated": int(len(predicted)),

@@ -1,7 +1,7 @@
 """multiple_objects: fraction of 16 frames in which both objects of "A and B" are detected.
 
 vbench (`multiple_objects.py`): as object_class, but the auxiliary "object" is split on " and "
-and a frame needs both names in its ObjectDet label set. Record weight = frame count.
+and a frame needs both names in its ObjectDet label set. Aggregation weight = frame count.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from repvideo_eval.scoring.semantic_rules import multiple_objects_hits, split_ob
 
 class MultipleObjects(DetectionScorer):
     dimension = "multiple_objects"
-    weight_unit = "frames"
 
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
         object_info = auxiliary(item, self.dimension, "object")
@@ -27,7 +26,7 @@ class MultipleObjects(DetectionScorer):
         hits = multiple_objects_hits(object_info, detections)
         return DimensionScore(
             score=hits / len(detections),
-            weight=float(len(detections)),
+            aggregation_weight=float(len(detections)),
             details={
                 **self.base_details(),
                 "success_frame_count": hits,

@@ -2,7 +2,7 @@
 
 vbench (`object_class.py`): 16-mid frames, size rule, GRiT ObjectDet; a frame is a hit when the
 object name is in the frame's ObjectDet label set (exact string, `semantic_rules.frame_label_set`,
-quirks there). Video score = hits / 16; dimension = total hits / total frames, so the record
+quirks there). Video score = hits / 16; dimension = total hits / total frames, so the aggregation
 weight is the frame count. vbench also swallows any detector exception as "no label" for this
 dimension (bare `except`); we let a failing detector become an error record instead.
 """
@@ -20,7 +20,6 @@ from repvideo_eval.scoring.semantic_rules import object_class_hits
 
 class ObjectClass(DetectionScorer):
     dimension = "object_class"
-    weight_unit = "frames"
 
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
         target = auxiliary(item, self.dimension, "object")
@@ -28,7 +27,7 @@ class ObjectClass(DetectionScorer):
         hits = object_class_hits(target, detections)
         return DimensionScore(
             score=hits / len(detections),
-            weight=float(len(detections)),
+            aggregation_weight=float(len(detections)),
             details={
                 **self.base_details(),
                 "success_frame_count": hits,

@@ -11,7 +11,7 @@ frame b // 3); prompt "a picture of ", tag threshold 0.7, beam 3, 10..30 tokens.
 
 A frame hits when **every** space-separated word of the scene label is a substring of its
 caption (`check_generate`: "bar" matches "barn"). Video score = hits / frames; the dimension
-score is total hits / total frames, so the record weight is the frame count (16).
+score is total hits / total frames, so the aggregation weight is the frame count (16).
 
 Because decord's scaled decode cannot be reproduced from full-size frames, the scorer reads the
 file again with decord at 384x384 (the session's full-size decord frames are only used for the
@@ -93,7 +93,6 @@ class Scene(Scorer):
     dimension = "scene"
     decoder = "decord"
     min_frames = 1
-    weight_unit = "frames"
 
     def __init__(
         self,
@@ -121,7 +120,7 @@ class Scene(Scorer):
         hits = [scene_hit(scene, caption) for caption in captions]
         return DimensionScore(
             score=sum(hits) / len(captions),
-            weight=float(len(captions)),
+            aggregation_weight=float(len(captions)),
             details={
                 "scene": scene,
                 "success_frame_count": sum(hits),

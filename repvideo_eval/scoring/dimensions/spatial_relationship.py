@@ -4,7 +4,7 @@ vbench (`spatial_relationship.py`): 16-mid frames, size rule, GRiT ObjectDet; fr
 over pairs of boxes labelled object_a or object_b of `get_position_score` (see
 `semantic_rules.position_score`: the **direction** of the relation is never checked, only its
 axis, and two boxes of the same object form a valid pair). Video score = mean of the 16 frame
-scores; dimension = mean over all frames, so the record weight is the frame count (vbench's
+scores; dimension = mean over all frames, so the aggregation weight is the frame count (vbench's
 multi-GPU path averages video scores instead; equal when all videos have 16 frames, as here).
 """
 
@@ -21,7 +21,6 @@ from repvideo_eval.scoring.semantic_rules import spatial_frame_scores
 
 class SpatialRelationship(DetectionScorer):
     dimension = "spatial_relationship"
-    weight_unit = "frames"
 
     def score(self, frames: np.ndarray, video: DecodedVideo, item: VideoToScore) -> DimensionScore:
         info = auxiliary(item, self.dimension, "spatial_relationship")
@@ -31,6 +30,6 @@ class SpatialRelationship(DetectionScorer):
         frame_scores = [float(s) for s in spatial_frame_scores(info, detections)]
         return DimensionScore(
             score=float(np.mean(frame_scores)),
-            weight=float(len(frame_scores)),
+            aggregation_weight=float(len(frame_scores)),
             details={**self.base_details(), "frame_results": frame_scores},
         )

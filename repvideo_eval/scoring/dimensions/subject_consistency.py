@@ -4,7 +4,7 @@ vbench (`subject_consistency.py`): all frames via decord (`load_video`), `dino_t
 (short side to 224, bilinear, antialias=False, **no crop**, so the ViT sees e.g. 224x358 and
 interpolates its positional embedding), DINO forward **one frame at a time** in fp32 (also on
 GPU; vbench never calls .eval(), harmless: no dropout). Features are L2-normalised, then the pair
-formula of `consistency.py`; record weight = T - 1 frame pairs.
+formula of `consistency.py`; aggregation weight = T - 1 frame pairs.
 We batch frames (`batch_size`) instead of one at a time; results agree to float rounding.
 """
 
@@ -25,7 +25,6 @@ class SubjectConsistency(Scorer):
     dimension = "subject_consistency"
     decoder = "decord"
     min_frames = 2
-    weight_unit = "frame pairs"
     batch_size = 16
 
     def __init__(self, context: ScorerContext) -> None:

@@ -3,7 +3,7 @@
 vbench (`temporal_flickering.cal_score`): frames from OpenCV, kept **BGR** (irrelevant for a
 MAE over channels), cast to float32; per pair the MAE over all pixels and channels
 (`cv2.absdiff` of float32 arrays, `np.mean`); video score = (255 - mean over pairs) / 255.
-Dimension score = mean over videos (record weight 1). VBench expects static-filtered videos for
+Dimension score = mean over videos (aggregation weight 1). VBench expects static-filtered videos for
 this dimension (25 samples per prompt, 5 kept); this module scores whatever it is given.
 Quirk kept: `np.mean` of float32 values accumulates in float32 with pairwise summation, so we
 use exactly that reduction instead of a float64 mean.
@@ -32,6 +32,6 @@ class TemporalFlickering(Scorer):
         mean_mae = np.mean(np.array(pair_mae)).item()
         return DimensionScore(
             score=(255.0 - mean_mae) / 255.0,
-            weight=1.0,
+            aggregation_weight=1.0,
             details={"frames": int(len(frames)), "mean_abs_diff": float(mean_mae)},
         )

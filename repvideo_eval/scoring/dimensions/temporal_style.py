@@ -5,7 +5,7 @@ vbench (`temporal_style.py`, identical to `overall_consistency.py` but for the p
 `clip_transform(224)` on the **uint8** tensor (torchvision resizes uint8 and rounds back to
 uint8, unlike the float path of the quality dimensions), ViCLIP video and text embeddings
 (prompt tokenised to 32 CLIP-BPE tokens, truncated), both L2-normalised; score = their dot
-product. Record weight 1 (dimension = mean over videos).
+product. Aggregation weight 1 (dimension = mean over videos).
 
 vbench caches text features per prompt in a mutable default argument for the life of the
 process (a second model in the same process reuses stale features); our cache belongs to the
@@ -52,7 +52,7 @@ class ViclipPromptSimilarity(Scorer):
         ).permute(0, 3, 1, 2)
         images = clip_transform(clip_frames).to(self.context.device)
         similarity = self.model.video_features(images) @ self.prompt_features(item.prompt).t()
-        return DimensionScore(score=float(similarity[0][0].cpu()), weight=1.0)
+        return DimensionScore(score=float(similarity[0][0].cpu()), aggregation_weight=1.0)
 
 
 class TemporalStyle(ViclipPromptSimilarity):

@@ -3,7 +3,7 @@
 Public API:
     default_vbench_mode(num_frames, fps) -> "standard" | "long"
     VBENCH_MODES, is_long_mode(mode), long_consistency(mode): run modes ("long-inclip" = no --dev_flag)
-    LongModeSession(dimensions, *, device, weights, cache_dir, clip_seconds=None, ...).score(video)
+    LongModeSession(dimensions, *, device, scoring_weights, cache_dir, clip_seconds=None, ...).score(video)
     long_flicker_clips(session, videos_by_prompt) -> clip paths per prompt for the static filter
 """
 

@@ -12,9 +12,9 @@ static-filtered temporal_flickering clips live under a `filtered_clips` folder, 
   the mean over long videos of the mean of their kept clips;
 * imaging_quality: divided by 100 (our clip scores are already on the 0..1 scale).
 
-Our records keep one row per long video: `score` = mean of its clip scores and `weight` = its
-number of clips (1 for filtered temporal_flickering), so the engine's usual
-sum(score*weight)/sum(weight) gives vbench's number.
+Our records keep one row per long video: `score` = mean of its clip scores and
+`aggregation_weight` = its number of clips (1 for filtered temporal_flickering), so the engine's
+usual sum(score * w) / sum(w) over aggregation weights gives vbench's number.
 
 Slow-fast consistency (`utils.fuse_inclip_clip2clip`): the first frame of every clip of a video
 (clips sorted by name) makes a short "fast" video, scored with a consistency model; that clip2clip
@@ -69,15 +69,17 @@ def fuse_slow_fast(
     clip2clip_score: float | None,
     dimension: str,
     *,
-    weights: tuple[float, float] | None = None,
+    fusion_weights: tuple[float, float] | None = None,
     table: Mapping[float, float] | None = None,
 ) -> SlowFastResult:
     """vbench `fuse_inclip_clip2clip` for one video (None clip2clip = no fast video, as 1 clip).
 
-    `weights` = (w_inclip, w_clip2clip); default: slow_fast_params.yaml's (`--dev_flag`).
+    `fusion_weights` = (w_inclip, w_clip2clip); default: slow_fast_params.yaml's (`--dev_flag`).
     Without `--dev_flag` vbench uses (1.0, 0.0), i.e. the in-clip scores unchanged.
     """
-    w_inclip, w_clip2clip = weights if weights is not None else SLOW_FAST_WEIGHTS[dimension]
+    w_inclip, w_clip2clip = (
+        fusion_weights if fusion_weights is not None else SLOW_FAST_WEIGHTS[dimension]
+    )
     fast = 0.0 if clip2clip_score is None else float(clip2clip_score)
     mapped = map_clip2clip(fast, table if table is not None else MAPPING_TABLES[dimension])
     fused = [s * w_inclip + mapped * w_clip2clip if mapped != 0.0 else s for s in inclip_scores]

@@ -114,7 +114,7 @@ class LongModeSession:
         fused with a first-frames "fast" video score through the --dev_flag weights and tables;
         the fast video is scored with DINOv2 ViT-B/14 for subject_consistency and the DreamSim
         ensemble for background_consistency, `fast_consistency.py`). Their models load on first
-        use; with weights="tiny-random" they are seeded tiny twins.
+        use; with scoring_weights="tiny-random" they are seeded tiny twins.
     work_dir: where clips are written (`<work_dir>/<hash of source folder>/split_clip/<stem>/`,
         vbench's layout); default a temporary folder removed by `close()`.
     """
@@ -124,7 +124,7 @@ class LongModeSession:
         dimensions: Sequence[str],
         *,
         device: str = "cpu",
-        weights: str = "official",
+        scoring_weights: str = "official",
         cache_dir: Path | None = None,
         clip_seconds: int | None = None,
         clip_length_config: str = "mix",
@@ -150,7 +150,11 @@ class LongModeSession:
                 "vbench truncates clip lengths to whole seconds.",
             )
         self.inner = ScoringSession(
-            dimensions, device=device, weights=weights, cache_dir=cache_dir, detector=detector
+            dimensions,
+            device=device,
+            scoring_weights=scoring_weights,
+            cache_dir=cache_dir,
+            detector=detector,
         )
         self.dimensions = self.inner.dimensions
         self.clip_seconds = int(clip_seconds) if clip_seconds is not None else None
@@ -282,9 +286,18 @@ class LongModeSession:
             "scenes": [list(s) for s in split.scenes],
             "static_filtered": filtered,
             "combine": "mean over clips"
-            + ("" if filtered else "; weight = number of clips (vbench-long averages all clips)"),
+            + (
+                ""
+                if filtered
+                else "; aggregation weight = number of clips (vbench-long averages all clips)"
+            ),
             "clips": [
-                {**c.to_json(), "score": r.score, "weight": r.weight, "error": r.error}
+                {
+                    **c.to_json(),
+                    "score": r.score,
+                    "aggregation_weight": r.aggregation_weight,
+                    "error": r.error,
+                }
                 for c, r in clip_records
             ],
         }
@@ -305,8 +318,8 @@ class LongModeSession:
         score = mean_of_clips(scores)
         if self.consistency == "slow-fast" and dimension in SLOW_FAST_DIMENSIONS:
             score = self._slow_fast(video, dimension, [c for c, _ in ok], scores, details)
-        weight = 1.0 if filtered else float(len(ok))
-        return self._record(video, dimension, score, weight, None, weights_id, details)
+        aggregation_weight = 1.0 if filtered else float(len(ok))
+        return self._record(video, dimension, score, aggregation_weight, None, weights_id, details)
 
     def _slow_fast(
         self,
@@ -369,7 +382,7 @@ class LongModeSession:
         video: VideoToScore,
         dimension: str,
         score: float | None,
-        weight: float,
+        aggregation_weight: float,
         error: str | None,
         weights_id: str,
         details: Mapping[str, Any],
@@ -379,7 +392,7 @@ class LongModeSession:
             prompt=video.prompt,
             dimension=dimension,
             score=score,
-            weight=weight,
+            aggregation_weight=aggregation_weight,
             error=error,
             backend=BACKEND,
             weights_id=weights_id,

@@ -12,7 +12,7 @@ from repvideo_eval.scoring.weights import ResolvedWeight, resolve
 
 def resolve_for(context: ScorerContext, name: str) -> ResolvedWeight:
     """The verified file of weight `name` for an official/local context."""
-    return resolve(name, mode=context.weights, cache_dir=context.cache_dir)
+    return resolve(name, mode=context.scoring_weights, cache_dir=context.cache_dir)
 
 
 def tiny_weights_id(context: ScorerContext) -> str:

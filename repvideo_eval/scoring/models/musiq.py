@@ -20,7 +20,7 @@ def load_musiq(context: ScorerContext) -> tuple[torch.nn.Module, str]:
     """
     from pyiqa.archs.musiq_arch import MUSIQ
 
-    if context.weights == "tiny-random":
+    if context.scoring_weights == "tiny-random":
         with seeded(context.seed):
             model = MUSIQ(
                 pretrained=False,

@@ -67,7 +67,7 @@ def kinetics_categories() -> dict[int, str]:
 
 def load_umt(context: ScorerContext) -> tuple[nn.Module, str]:
     """(UMT in eval mode on the context device, weights_id)."""
-    tiny = context.weights == "tiny-random"
+    tiny = context.scoring_weights == "tiny-random"
     with seeded(context.seed):
         model = build_umt(tiny=tiny)
     if tiny:

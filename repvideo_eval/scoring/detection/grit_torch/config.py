@@ -2,7 +2,7 @@
 
 The values are vbench 0.1.5's `GRiT_B_DenseCap_ObjectDet.yaml` on `Base.yaml` with vbench's
 overrides (score threshold 0.5, beam 1, soft-NMS off). `tiny()` is for the offline demo
-(`--weights tiny-random`): smaller widths and depths, and tighter caps on detections per frame
+(`--scoring-weights tiny-random`): smaller widths and depths, and tighter caps on detections per frame
 and tokens per caption so random weights stay fast; the rules of the inference path stay.
 """
 
