@@ -103,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
                     _best(lambda f=frame: run_port(f), args.repeats),
                 )
             )
-            print(f"{name:16s} vbench {rows[-1][1]:8.2f} s   port {rows[-1][2]:8.2f} s", flush=True)
+            _, vbench_s, port_s = rows[-1]
+            print(f"{name:16s} vbench {vbench_s:8.2f} s   port {port_s:8.2f} s   "
+                  f"vbench/port {vbench_s / port_s:5.2f}x", flush=True)  # fmt: skip
         batched = None
         if args.device.startswith("cuda"):
             same = [frames[n] for n in frames][:1] * 8
@@ -119,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load: vbench {vbench_load:.1f} s, port {port_load:.1f} s")
     print(f"total: vbench {vbench_total:.2f} s, port {port_total:.2f} s, "
           f"speed-up (vbench / port) {vbench_total / port_total:.2f}x")  # fmt: skip
+    slowest = min(rows, key=lambda row: row[1] / row[2])
+    print(f"smallest per-frame speed-up: {slowest[1] / slowest[2]:.2f}x ({slowest[0]})")
     if batched:
         print(f"CUDA, 8 frames: one at a time {batched[0]:.3f} s, detect_batch {batched[1]:.3f} s")
     print("1/5/15-min load average at the end:", " ".join(f"{x:.2f}" for x in os.getloadavg()))

@@ -30,20 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-GOLDEN = ROOT / "tests" / "scoring_grit" / "golden_grit_b.json"
-TASKS = ("DenseCap", "ObjectDet")
-CASES = (
-    "smaller_than_a_window",
-    "not_a_multiple_of_32",
-    "side_over_1024",
-    "no_detection",
-    "final_nms_suppresses",
-    "box_crosses_border",
-    "end_token_first",
-    "caption_reaches_40_tokens",
-    "wordpiece_caption",
-    "several_boxes",
-)
+from scoring_grit.golden import CASES, GOLDEN_FILE, TASKS  # noqa: E402  (tests/ is on the path)
 
 
 def coverage(frames: dict, results: dict, sep: int, wordpiece_ids: set[int]) -> dict[str, list]:
@@ -94,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="override a Recipe knob (floats), e.g. heatmap_bias=-1.2")  # fmt: skip
     parser.add_argument("--frames", nargs="*", help="only these frames (no file is written)")
     parser.add_argument("--margin-floor", type=float, default=1e-4)
-    parser.add_argument("--out", type=Path, default=GOLDEN)
+    parser.add_argument("--out", type=Path, default=GOLDEN_FILE)
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
     parser.add_argument("--progress", type=Path, help="also dump results here after each frame")
     parser.add_argument("--dry-run", action="store_true", help="report only, write nothing")

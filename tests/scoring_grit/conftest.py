@@ -1,5 +1,7 @@
 """Fixtures shared by the golden tests: the offline tokenizer and the port on the golden weights
-(built once per session: the GRiT-B weights take tens of seconds to rebuild)."""
+(built once per session: the GRiT-B weights take tens of seconds to rebuild), and its answers
+memoised per frame and task (the golden and the dimension tests ask about the same frames; a
+40-token caption costs seconds to decode)."""
 
 from __future__ import annotations
 
@@ -28,3 +30,22 @@ def golden_port(golden_tokenizer):
         "the recipe no longer rebuilds the golden weights"
     )
     return GritTorch.from_state_dict(state, golden_tokenizer)
+
+
+@pytest.fixture(scope="session")
+def golden_detect(golden_port):
+    """`golden_port.detect(frame, task)`, computed once per (frame pixels, task)."""
+    import hashlib
+
+    import numpy as np
+
+    answers: dict = {}
+
+    def detect(frame, task: str):
+        array = np.ascontiguousarray(np.asarray(frame)).astype(np.uint8)
+        key = (task, hashlib.sha256(array.tobytes()).hexdigest())
+        if key not in answers:
+            answers[key] = golden_port.detect(array, task=task)
+        return answers[key]
+
+    return detect

@@ -8,6 +8,20 @@ from pathlib import Path
 GOLDEN_FILE = Path(__file__).with_name("golden_grit_b.json")
 GOLDEN: dict = json.loads(GOLDEN_FILE.read_text())
 TASKS = ("DenseCap", "ObjectDet")
+#: The cases issue #13 asks the golden frames to cover (scripts/grit_golden.py decides which
+#: frame covers which).
+CASES = (
+    "smaller_than_a_window",
+    "not_a_multiple_of_32",
+    "side_over_1024",
+    "no_detection",
+    "final_nms_suppresses",
+    "box_crosses_border",
+    "end_token_first",
+    "caption_reaches_40_tokens",
+    "wordpiece_caption",
+    "several_boxes",
+)
 
 
 def _fast_frames() -> frozenset[str]:

@@ -48,10 +48,10 @@ class Recipe:
     seed: int
     heatmap_gain: float = 3.0
     heatmap_bias: float = -5.5
-    box_bias: float = 2.0
+    box_bias: float = 4.0
     foreground_bias: float = 3.0
     text_gain: float = 15.0
-    sep_bias: float = 12.0
+    sep_bias: float = 16.0
     caption_tokens: tuple[str, ...] = (
         "car", "dog", "red", "blue", "man", "tree", "on", "the", "of", "white", "green",
         "sky", "black", "cat", "road", "house", "##s", "##e", "##r", "##a", "##y", "##n", "##t",

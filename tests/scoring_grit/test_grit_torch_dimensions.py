@@ -3,16 +3,15 @@
 `object_class`, `multiple_objects`, `spatial_relationship` and `color` from vbench run twice on
 the same "videos" (lists of golden frames, delivered by a patched `load_video`): once with the
 port behind vbench's `DenseCaptioning.run_caption_tensor` interface, once with a replay of what
-vbench's detectron2 GRiT returned on those frames (golden_grit_b.json: its DenseCap run's
-captions, integer boxes and ObjectDet texts; in ObjectDet mode vbench's region texts are the
-ObjectDet pass, the same computation as the DenseCap run's `det_obj` pass). Per-video scores
-must agree within 1e-6, and object_class, multiple_objects and spatial_relationship may not
-score all 0 or all 1 over the videos. The cases (objects, colour, relation) are picked from the
-golden answers so that each dimension has something to find. color is the exception: it scores
-only videos whose frames' first ObjectDet text is the prompt's object, and no two golden frames
-share one (the random model's texts are long and distinct), so one video is scored and its
-score is 0 or 1; the equality is still checked. No detectron2 needed; the same loops run live against detectron2 in
-test_grit_torch_vs_detectron2.py (side venv).
+vbench's detectron2 GRiT returned on those frames in the same task mode (golden_grit_b.json:
+region texts, integer boxes and ObjectDet texts of its DenseCap and of its ObjectDet run).
+Per-video scores must agree within 1e-6, and no dimension may score all 0 or all 1 over its
+videos. The cases (objects, colours, relation) are picked from the golden answers so that each
+dimension has something to find. color scores a video only where the frames' first ObjectDet
+text is the prompt's object, and no two golden frames share one, so it gets two prompts on
+one frame: a colour its captions name (scores 1) and one they do not (scores 0). No
+detectron2 needed: test_grit_torch_vs_detectron2.py (side venv) checks the golden file against
+live vbench.
 """
 
 from __future__ import annotations
@@ -43,9 +42,10 @@ def _golden_answer(frame: np.ndarray, task: str) -> list[tuple]:
     """vbench's `run_caption_tensor(frame)[0]` in `task` mode, from the golden file."""
     digest = hashlib.sha256(np.ascontiguousarray(frame).astype(np.uint8).tobytes()).hexdigest()
     (entry,) = [e for e in GOLDEN["frames"].values() if e["sha256"] == digest]
-    run = entry["DenseCap"]
-    texts = run["texts"] if task == "DenseCap" else run["object_texts"]
-    return [(t, box, run["object_texts"]) for t, box in zip(texts, run["int_boxes"], strict=True)]
+    run = entry[task]
+    return [
+        (t, b, run["object_texts"]) for t, b in zip(run["texts"], run["int_boxes"], strict=True)
+    ]
 
 
 class _Replay:
@@ -57,54 +57,56 @@ class _Replay:
 
 
 class _Port:
-    """The port behind `run_caption_tensor`, memoised by frame (vbench pads videos to 16
-    frames by repeating the last; the four loops read the same frames)."""
+    """The port behind `run_caption_tensor` (`detect`: the session's memoised port)."""
 
-    #: (port, task, frame digest) -> answer, shared by the four dimension tests (the port's
-    #: answer for a frame does not depend on which loop asks).
-    cache: dict = {}
-
-    def __init__(self, port, task: str) -> None:
-        self.port, self.task = port, task
+    def __init__(self, detect, task: str) -> None:
+        self.detect, self.task = detect, task
 
     def run_caption_tensor(self, frame):
-        array = np.ascontiguousarray(np.asarray(frame)).astype(np.uint8)
-        key = (id(self.port), self.task, hashlib.sha256(array.tobytes()).hexdigest())
-        if key not in self.cache:
-            out = self.port.detect(array, task=self.task)
-            boxes = [[int(v) for v in box] for box in out.boxes.tolist()]
-            objects = list(out.object_texts)
-            self.cache[key] = [(t, b, objects) for t, b in zip(out.texts, boxes, strict=True)]
-        return self.cache[key], None
+        out = self.detect(frame, self.task)
+        boxes = [[int(v) for v in box] for box in out.boxes.tolist()]
+        objects = list(out.object_texts)
+        return [(t, b, objects) for t, b in zip(out.texts, boxes, strict=True)], None
 
 
 def _videos() -> dict[str, str]:
-    """One video per fast golden frame (vbench's loops need one frame size per video; the
-    loader pads it to 16 frames, as vbench pads short videos by repeating the last frame)."""
-    return {f"{name}.mp4": name for name in sorted(FAST_FRAMES)}
+    """One video per fast golden frame, plus the frame the color case needs (vbench's loops
+    need one frame size per video; the loader pads it to 16 frames, as vbench pads short videos
+    by repeating the last frame)."""
+    names = set(FAST_FRAMES) | {_colour_case()[0]}
+    return {f"{name}.mp4": name for name in sorted(names)}
 
 
-def _colour_case(runs: list[dict]) -> tuple[str, str]:
-    """(colour, object) for vbench's color(): the object is the first ObjectDet text of a frame
-    with detections that vbench's prompt parsing ("a <colour> <object>" minus "a ", "an " and
-    the colour) gives back intact; colours its captions name are preferred."""
-    for run in runs:
+def _parses(colour: str, obj: str) -> bool:
+    """vbench's color() gets `obj` back from the prompt "a <colour> <obj>" (it strips "a ",
+    "an " and the colour from the prompt)."""
+    prompt = f"a {colour} {obj}".strip()
+    return prompt.replace("a ", "").replace("an ", "").replace(colour, "").strip() == obj
+
+
+def _colour_case() -> tuple[str, str, str, str]:
+    """(frame, object, hit colour, missed colour) for vbench's color(): on `frame` the first
+    ObjectDet text is `object` and the captions name the hit colour but not the missed one, so
+    the prompts "a <hit> <object>" and "a <missed> <object>" score it 1 and 0 (the first golden
+    frame, by name, where both prompts parse back to the object)."""
+    for name in sorted(GOLDEN["frames"]):
+        run = GOLDEN["frames"][name]["DenseCap"]
         if not run["object_texts"]:
             continue
-        first = run["object_texts"][0]
+        obj = run["object_texts"][0]
         said = [c for c in COLOURS if any(c in caption for caption in run["texts"])]
-        for colour in said + [c for c in COLOURS if c not in said]:
-            parsed = f"a {colour} {first}".replace("a ", "").replace("an ", "")
-            if parsed.replace(colour, "").strip() == first:
-                return colour, first
-    pytest.fail("no golden frame gives vbench's color() an object it can parse")
+        hits = [c for c in said if _parses(c, obj)]
+        misses = [c for c in COLOURS if c not in said and _parses(c, obj)]
+        if hits and misses:
+            return name, obj, hits[0], misses[0]
+    pytest.fail("no golden frame gives vbench's color() an object and colours it can parse")
 
 
-def _cases(videos: dict[str, str], get_position_score) -> dict[str, tuple[str, dict]]:
-    """dimension -> (prompt, auxiliary_info), from the golden answers on these frames."""
+def _cases(videos: dict[str, str], get_position_score) -> dict[str, list[tuple[str, dict]]]:
+    """dimension -> [(prompt, auxiliary_info)], from the golden answers on these frames."""
 
     runs = [GOLDEN["frames"][name]["DenseCap"] for name in videos.values()]
-    objects = Counter(obj for run in runs for obj in run["object_texts"][:1])
+    objects = Counter(obj for run in runs for obj in run["object_texts"][:1] if obj)
     first = objects.most_common(1)[0][0]
     pairs = [
         (run["object_texts"][i], run["object_texts"][j], run["int_boxes"][i], run["int_boxes"][j])
@@ -121,15 +123,19 @@ def _cases(videos: dict[str, str], get_position_score) -> dict[str, tuple[str, d
         else:
             continue
         break
-    colour, colour_object = _colour_case(runs)
+    _, colour_object, hit, missed = _colour_case()
     return {
-        "object_class": (f"a {first}", {"object": first}),
-        "multiple_objects": (f"a {a} and a {b}", {"object": f"{a} and {b}"}),
-        "spatial_relationship": (
-            f"a {a} {relation} a {b}",
-            {"spatial_relationship": {"object_a": a, "object_b": b, "relationship": relation}},
-        ),
-        "color": (f"a {colour} {colour_object}", {"color": colour}),
+        "object_class": [(f"a {first}", {"object": first})],
+        "multiple_objects": [(f"a {a} and a {b}", {"object": f"{a} and {b}"})],
+        "spatial_relationship": [
+            (
+                f"a {a} {relation} a {b}",
+                {"spatial_relationship": {"object_a": a, "object_b": b, "relationship": relation}},
+            )
+        ],
+        "color": [
+            (f"a {colour} {colour_object}".strip(), {"color": colour}) for colour in (hit, missed)
+        ],
     }
 
 
@@ -174,23 +180,25 @@ def videos(monkeypatch, dimension_modules) -> dict[str, str]:
 
 @pytest.mark.parametrize("dimension", DIMENSIONS)
 def test_vbench_loops_score_the_port_as_vbench_grit(
-    golden_port, videos, dimension_modules, dimension
+    golden_detect, videos, dimension_modules, dimension
 ):
     modules = dimension_modules
     position_score = modules["spatial_relationship"].get_position_score
-    prompt, entry = _cases(videos, position_score)[dimension]
+    cases = _cases(videos, position_score)[dimension]
     task = "DenseCap" if dimension == "color" else "ObjectDet"
-    video_dict = [{"prompt": prompt, "video_list": sorted(videos), "auxiliary_info": entry}]
+    video_dict = [
+        {"prompt": prompt, "video_list": sorted(videos), "auxiliary_info": entry}
+        for prompt, entry in cases
+    ]
     loop = getattr(modules[dimension], dimension)
     _, want = loop(_Replay(task), video_dict, "cpu")
-    _, got = loop(_Port(golden_port, task), video_dict, "cpu")
-    want_scores = {row["video_path"]: float(row["video_results"]) for row in want}
-    got_scores = {row["video_path"]: float(row["video_results"]) for row in got}
-    print(dimension, json.dumps(entry), want_scores)
-    assert got_scores.keys() == want_scores.keys()
-    for video, score in want_scores.items():
-        assert got_scores[video] == pytest.approx(score, abs=SCORE_TOLERANCE), video
-    values = set(want_scores.values())
+    _, got = loop(_Port(golden_detect, task), video_dict, "cpu")
+    want_scores = [(row["video_path"], float(row["video_results"])) for row in want]
+    got_scores = [(row["video_path"], float(row["video_results"])) for row in got]
+    print(dimension, json.dumps(cases), want_scores)
+    assert [path for path, _ in got_scores] == [path for path, _ in want_scores]
+    for (video, score), (_, port_score) in zip(want_scores, got_scores, strict=True):
+        assert port_score == pytest.approx(score, abs=SCORE_TOLERANCE), video
+    values = {score for _, score in want_scores}
     assert values, f"{dimension} scored no video"
-    if dimension != "color":  # see the module docstring
-        assert values - {0.0} and values - {1.0}, f"{dimension} scores all 0 or all 1: {values}"
+    assert values - {0.0} and values - {1.0}, f"{dimension} scores all 0 or all 1: {values}"

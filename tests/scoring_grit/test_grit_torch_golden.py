@@ -21,7 +21,7 @@ import sys
 import pytest
 import torch
 
-from .golden import FAST_FRAMES, GOLDEN, TASKS
+from .golden import CASES, FAST_FRAMES, GOLDEN, TASKS
 from .grit_frames import golden_frames
 
 TOLERANCE = 1e-5
@@ -39,25 +39,25 @@ def _params():
 
 
 def test_golden_file_is_sound():
-    """The golden file itself: its covered cases have frames, every margin clears the floor
-    (the cases it could not cover are listed in it, under "uncovered")."""
+    """The golden file itself: every case the issue names has a frame, every frame has both
+    task modes, and every margin clears the floor."""
+    assert GOLDEN["uncovered"] == [], GOLDEN["uncovered"]
     assert all(GOLDEN["coverage"].values()), GOLDEN["coverage"]
-    assert {"smaller_than_a_window", "not_a_multiple_of_32", "side_over_1024"} <= set(
-        GOLDEN["coverage"]
-    )
+    assert set(GOLDEN["coverage"]) == set(CASES), set(CASES) ^ set(GOLDEN["coverage"])
+    assert all(set(TASKS) <= set(frame) for frame in GOLDEN["frames"].values())
     assert min(GOLDEN["smallest_margins"].values()) >= GOLDEN["margin_floor"] >= 1e-4
     assert len(GOLDEN["frames"]) >= 12
 
 
 @pytest.mark.parametrize("name", list(_params()))
-def test_port_equals_vbench_grit(golden_port, golden_tokenizer, name):
+def test_port_equals_vbench_grit(golden_detect, golden_tokenizer, name):
     frame = golden_frames()[name]
     expected = GOLDEN["frames"][name]
     assert hashlib.sha256(frame.tobytes()).hexdigest() == expected["sha256"], "frame pixels changed"
     end = golden_tokenizer.sep_token_id
     for task in [task for task in TASKS if task in expected]:
         want = expected[task]
-        got = golden_port.detect(frame, task=task)
+        got = golden_detect(frame, task)
         where = f"{name}/{task}"
         assert list(got.texts) == want["texts"], where
         assert list(got.object_texts) == want["object_texts"], where

@@ -62,13 +62,33 @@ def test_outputs_are_what_vbench_reads(model, height, width):
     assert list(detections.object_labels) == dense.object_texts
 
 
-def test_batched_frames_equal_single_frames(model):
-    frames = [frame(1, 40, 56), frame(2, 40, 56)]
-    singles = [model.detect(f, "ObjectDet") for f in frames]
-    batched = GritTorchDetector("ObjectDet", model, "x").detect_frames(frames, [])
-    for single, detections in zip(singles, batched):
-        assert [r.text for r in detections.regions] == single.texts
-        assert [list(r.box) for r in detections.regions] == single.int_boxes
+@pytest.mark.parametrize("shared_backbone_pass", [False, True], ids=["cpu-default", "as-on-cuda"])
+def test_batched_frames_equal_single_frames(model, monkeypatch, shared_backbone_pass):
+    """detect_batch gives each frame's own answer, also when same-size frames share one
+    backbone pass (CUDA's default, forced here on the CPU)."""
+    assert model.batch_backbone is False  # the CPU default
+    frames = [frame(1, 40, 56), frame(2, 40, 56), frame(4, 40, 56)]
+    singles = [model.detect(f, "DenseCap") for f in frames]
+    assert all(single.texts for single in singles)  # something to compare on every frame
+    monkeypatch.setattr(model, "batch_backbone", shared_backbone_pass)
+    passes: list[int] = []  # the batch size of every backbone call
+    hook = model.network.backbone.register_forward_pre_hook(
+        lambda _, args: passes.append(len(args[0]))
+    )
+    try:
+        outputs = model.detect_batch(frames, "DenseCap")
+    finally:
+        hook.remove()
+    assert passes == ([3] if shared_backbone_pass else [1, 1, 1])
+    for single, batched in zip(singles, outputs, strict=True):
+        assert batched.texts == single.texts and batched.object_texts == single.object_texts
+        assert batched.int_boxes == single.int_boxes
+        torch.testing.assert_close(batched.boxes, single.boxes, rtol=1e-5, atol=1e-4)
+        torch.testing.assert_close(batched.scores, single.scores, rtol=1e-5, atol=1e-5)
+    detections = GritTorchDetector("DenseCap", model, "x").detect_frames(frames, [])
+    for single, found in zip(singles, detections, strict=True):
+        assert [r.text for r in found.regions] == single.texts
+        assert [list(r.box) for r in found.regions] == single.int_boxes
 
 
 def test_a_frame_without_detections_gives_empty_lists(model):

@@ -127,6 +127,9 @@ class GritTorch:
         mean, std = torch.tensor(config.pixel_mean), torch.tensor(config.pixel_std)
         self.pixel_mean = mean.view(-1, 1, 1).to(self.device)
         self.pixel_std = std.view(-1, 1, 1).to(self.device)
+        #: Same-size frames of one `detect_batch` call share one backbone pass: on CUDA (on CPU
+        #: a batch is no faster than its frames one by one, so they run alone).
+        self.batch_backbone = self.device.type == "cuda"
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -177,13 +180,14 @@ class GritTorch:
     def detect_batch(
         self, frames: Sequence[np.ndarray | torch.Tensor], task: GritTask = "ObjectDet"
     ) -> list[GritOutput]:
-        """Several frames. On CUDA, same-size frames share one backbone pass; on CPU (where
-        batching is no faster) and for mixed sizes each frame runs alone. Everything after the
-        backbone runs per frame, as in vbench (its GRiT heads take one image at a time)."""
+        """Several frames. With `batch_backbone` (the default on CUDA) same-size frames share
+        one backbone pass; otherwise, and for mixed sizes, each frame runs alone. Everything
+        after the backbone runs per frame, as in vbench (its GRiT heads take one image at a
+        time)."""
         if task not in TASKS:
             raise ValueError(f"GRiT task must be one of {TASKS}, got {task!r}")
         images = [_frame_tensor(frame).to(self.device) for frame in frames]
-        batchable = self.device.type == "cuda" and len({im.shape for im in images}) == 1
+        batchable = self.batch_backbone and len({im.shape for im in images}) == 1
         groups = [images] if batchable and images else [[im] for im in images]
         outputs: list[GritOutput] = []
         for group in groups:
