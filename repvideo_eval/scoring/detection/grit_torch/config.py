@@ -69,10 +69,6 @@ class GritConfig:
     pixel_mean: tuple[float, float, float] = (123.675, 116.28, 103.53)
     pixel_std: tuple[float, float, float] = (58.395, 57.12, 57.375)
 
-    @property
-    def window_blocks(self) -> tuple[int, ...]:
-        return tuple(i for i in range(self.depth) if i not in self.global_blocks)
-
     def begin_token(self, task: str) -> int:
         return self.objectdet_begin_token if task == "ObjectDet" else self.densecap_begin_token
 
