@@ -151,17 +151,24 @@ def _serve(args: argparse.Namespace) -> int:
 
     from repvideo_eval.study.app import create_app
     from repvideo_eval.study.database import open_study, read_meta
+    from repvideo_eval.study.serve_lock import hold_serve_lock
 
     app = create_app(args.study_dir)  # validates the folder before the port is taken
     connection = open_study(args.study_dir)
     admin_token = read_meta(connection)["admin_token"]
     connection.close()
-    sock = bind_socket(args.host, args.port)
-    base = f"http://{args.host}:{sock.getsockname()[1]}"
-    print(f"serving {args.study_dir} on {base}/ (Ctrl-C stops; no vote is lost)", file=sys.stderr)
-    print(f"admin page with every rater's link: {base}/admin/{admin_token}", file=sys.stderr)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    uvicorn.Server(config).run(sockets=[sock])
+    lock = hold_serve_lock(args.study_dir)  # released when this process ends, at the latest
+    try:
+        sock = bind_socket(args.host, args.port)
+        base = f"http://{args.host}:{sock.getsockname()[1]}"
+        print(
+            f"serving {args.study_dir} on {base}/ (Ctrl-C stops; no vote is lost)", file=sys.stderr
+        )
+        print(f"admin page with every rater's link: {base}/admin/{admin_token}", file=sys.stderr)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        lock.close()
     return 0
 
 

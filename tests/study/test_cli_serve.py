@@ -50,3 +50,25 @@ def test_study_needs_a_subcommand(capsys):
         main(["study"])
     assert exit_info.value.code == 2
     assert "required" in capsys.readouterr().err
+
+
+def test_a_second_server_on_the_same_study_is_refused_until_the_first_dies(
+    make_study, small_run, tmp_path, capsys
+):
+    """One `study serve` per folder (it is the only writer): a second one stops with one line
+    while a real server process holds the folder, and kill -9 of that server frees it."""
+    from repvideo_eval.study.process import ServerProcess, free_port
+    from repvideo_eval.study.serve_lock import hold_serve_lock
+
+    study = make_study("--raters", "2", run=small_run)
+    capsys.readouterr()
+    server = ServerProcess(study, log=tmp_path / "server.log").start()
+    try:
+        port = free_port()
+        err = one_line_error(capsys, main(["study", "serve", str(study), "--port", str(port)]))
+        assert "already being served" in err and "stop it first" in err
+        with socket.socket() as probe:  # the refused server never took its port
+            probe.bind(("127.0.0.1", port))
+    finally:
+        server.kill()
+    hold_serve_lock(study).close()  # the kernel released the dead server's lock
