@@ -290,29 +290,9 @@ def study_stats(
     prompts, raters = crossed_counts(
         len(prompt_index), len(rater_index), n_resamples, make_rng(seed, "study", *models)
     )
-    out = [
-        criterion_stats(
-            criterion,
-            judgements[judgements["criterion"] == criterion],
-            models,
-            prompts,
-            raters,
-            prompt_index,
-            rater_index,
-            confidence,
-        )
-        for criterion in criteria
+    groups = [(c, judgements[judgements["criterion"] == c]) for c in criteria]
+    groups.append(("overall", judgements[judgements["criterion"].isin(list(criteria))]))
+    return [
+        criterion_stats(name, rows, models, prompts, raters, prompt_index, rater_index, confidence)
+        for name, rows in groups
     ]
-    out.append(
-        criterion_stats(
-            "overall",
-            judgements[judgements["criterion"].isin(list(criteria))],
-            models,
-            prompts,
-            raters,
-            prompt_index,
-            rater_index,
-            confidence,
-        )
-    )
-    return out

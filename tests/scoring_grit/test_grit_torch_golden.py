@@ -19,17 +19,9 @@ import hashlib
 import sys
 
 import pytest
-import torch
 
-from .golden import CASES, FAST_FRAMES, GOLDEN, TASKS
+from .golden import CASES, FAST_FRAMES, GOLDEN, TASKS, assert_port_answers
 from .grit_frames import golden_frames
-
-TOLERANCE = 1e-5
-
-
-def _until_end(ids: list[int], end: int) -> list[int]:
-    """Token ids up to and including the first end token (vbench pads finished rows with it)."""
-    return ids[: ids.index(end, 1) + 1] if end in ids[1:] else ids
 
 
 def _params():
@@ -58,21 +50,5 @@ def test_port_equals_vbench_grit(golden_detect, golden_tokenizer, name):
     for task in [task for task in TASKS if task in expected]:
         want = expected[task]
         got = golden_detect(frame, task)
-        where = f"{name}/{task}"
-        assert list(got.texts) == want["texts"], where
-        assert list(got.object_texts) == want["object_texts"], where
-        int_boxes = [[int(v) for v in box] for box in got.boxes.tolist()]
-        assert int_boxes == want["int_boxes"], where
-        ids = [_until_end(list(t), end) for t in got.token_ids]
-        assert ids == [_until_end(t, end) for t in want["token_ids"]], where
-        torch.testing.assert_close(
-            got.boxes.double(),
-            torch.tensor(want["boxes"], dtype=torch.float64).reshape(-1, 4),
-            rtol=TOLERANCE,
-            atol=TOLERANCE,
-        )
-        want_scores = torch.tensor(want["scores"], dtype=torch.float64).reshape(-1)
-        torch.testing.assert_close(
-            got.scores.double().reshape(-1), want_scores, rtol=TOLERANCE, atol=TOLERANCE
-        )
+        assert_port_answers(got, want, end, f"{name}/{task}")
     assert "detectron2" not in sys.modules

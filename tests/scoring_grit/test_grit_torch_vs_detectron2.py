@@ -17,13 +17,12 @@ import hashlib
 import pytest
 import torch
 
-from .golden import GOLDEN, TASKS
+from .golden import GOLDEN, TASKS, TOLERANCE, assert_port_answers
 from .grit_checkpoint import offline_bert_tokenizer
 from .grit_frames import golden_frames
 from .grit_recipe import Recipe, seeded_grit_state_dict
 
 pytestmark = [pytest.mark.grit, pytest.mark.slow]
-TOLERANCE = 1e-5
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -53,10 +52,6 @@ def setup(tmp_path_factory):
         yield path, tokenizer, port
 
 
-def _until_end(ids: list[int], end: int) -> list[int]:
-    return ids[: ids.index(end, 1) + 1] if end in ids[1:] else ids
-
-
 @pytest.mark.parametrize("task", TASKS)
 def test_port_equals_detectron2_and_the_golden_file(setup, task):
     from .grit_reference import ReferenceGrit
@@ -81,20 +76,4 @@ def test_port_equals_detectron2_and_the_golden_file(setup, task):
                 rtol=TOLERANCE,
                 atol=TOLERANCE,
             )
-        assert list(got.texts) == want["texts"], where
-        assert list(got.object_texts) == want["object_texts"], where
-        assert [[int(v) for v in box] for box in got.boxes.tolist()] == want["int_boxes"], where
-        ids = [_until_end(list(t), end) for t in got.token_ids]
-        assert ids == [_until_end(t, end) for t in want["token_ids"]], where
-        torch.testing.assert_close(
-            got.boxes.double(),
-            torch.tensor(want["boxes"], dtype=torch.float64).reshape(-1, 4),
-            rtol=TOLERANCE,
-            atol=TOLERANCE,
-        )
-        torch.testing.assert_close(
-            got.scores.double().reshape(-1),
-            torch.tensor(want["scores"], dtype=torch.float64).reshape(-1),
-            rtol=TOLERANCE,
-            atol=TOLERANCE,
-        )
+        assert_port_answers(got, want, end, where)

@@ -55,7 +55,9 @@ class _Attention(nn.Module):
         return self.proj((attn @ v).transpose(1, 2).reshape(batch, tokens, channels))
 
 
-class _Mlp(nn.Module):
+class Mlp(nn.Module):
+    """The ViT feed-forward block (`fc1`, exact GELU, `fc2`), DINOv2's and ViTDet's alike."""
+
     def __init__(self, dim: int, hidden: int) -> None:
         super().__init__()
         self.fc1 = nn.Linear(dim, hidden)
@@ -87,7 +89,7 @@ class ViTBlock(nn.Module):
         self.norm1 = nn.LayerNorm(dim, eps=1e-6)
         self.attn = _Attention(dim, num_heads)
         self.norm2 = nn.LayerNorm(dim, eps=1e-6)
-        self.mlp = _Mlp(dim, int(dim * mlp_ratio))
+        self.mlp = Mlp(dim, int(dim * mlp_ratio))
         self.ls1: nn.Module = _LayerScale(dim) if layer_scale else nn.Identity()
         self.ls2: nn.Module = _LayerScale(dim) if layer_scale else nn.Identity()
 

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from repvideo_eval.scoring.detection.grit_torch.config import GritConfig
+from repvideo_eval.scoring.models.dino_vit import Mlp
 
 
 def resized_rel_pos(table: torch.Tensor, length: int) -> torch.Tensor:
@@ -76,17 +77,6 @@ class Attention(nn.Module):
         attn = attn.softmax(dim=-1)
         out = (attn @ v).view(batch, heads, height, width, -1).permute(0, 2, 3, 1, 4)
         return self.proj(out.reshape(batch, height, width, -1))
-
-
-class Mlp(nn.Module):
-    def __init__(self, dim: int, hidden: int) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(dim, hidden)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden, dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(self.act(self.fc1(x)))
 
 
 def window_partition(x: torch.Tensor, size: int) -> tuple[torch.Tensor, tuple[int, int]]:
