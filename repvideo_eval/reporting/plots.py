@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import matplotlib
 import numpy as np
@@ -40,6 +41,39 @@ def save_figure(figure: Figure, stem: Path) -> list[Path]:
     return paths
 
 
+class BarSeries(NamedTuple):
+    """One bar per group: heights, optional error bars (2, groups) below/above, and whether the
+    numbers are published ones (drawn hatched and lighter) rather than measured here."""
+
+    label: str
+    heights: np.ndarray
+    errors: np.ndarray | None = None
+    reported: bool = False
+
+
+def interval_errors(values: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """matplotlib's (2, n) error bars for intervals [low, high] around `values` (NaN -> none)."""
+    return np.vstack([np.nan_to_num(values - low), np.nan_to_num(high - values)])
+
+
+def draw_grouped_bars(axes: Any, groups: int, series: Sequence[BarSeries]) -> np.ndarray:
+    """`groups` groups of side-by-side bars, one bar per series; returns the groups' x positions."""
+    width = 0.8 / max(1, len(series))
+    x = np.arange(groups)
+    for k, bars in enumerate(series):
+        style: dict[str, Any] = {"hatch": "//", "alpha": 0.55} if bars.reported else {}
+        axes.bar(
+            x - 0.4 + width * (k + 0.5),
+            np.nan_to_num(bars.heights),
+            width,
+            yerr=bars.errors,
+            capsize=3,
+            label=bars.label,
+            **style,
+        )
+    return x
+
+
 def _title(text: str, random_weights: bool) -> str:
     return f"{text}\n{RANDOM_TITLE}" if random_weights else text
 
@@ -53,21 +87,13 @@ def plot_dimension_bars(board: Leaderboard, stem: Path) -> list[Path]:
         layout="constrained",
     )
     axes = figure.add_subplot(1, 1, 1)
-    width = 0.8 / max(1, len(rows))
-    x = np.arange(len(dims))
-    for k, row in enumerate(rows):
+    series = []
+    for row in rows:
         values = np.array([row.cells[d].value if d in row.cells else np.nan for d in dims])
         low = np.array([row.cells[d].low if d in row.cells else np.nan for d in dims])
         high = np.array([row.cells[d].high if d in row.cells else np.nan for d in dims])
-        errors = np.vstack([np.nan_to_num(values - low), np.nan_to_num(high - values)])
-        axes.bar(
-            x - 0.4 + width * (k + 0.5),
-            np.nan_to_num(values),
-            width,
-            yerr=errors,
-            capsize=3,
-            label=row.label,
-        )
+        series.append(BarSeries(row.label, values, interval_errors(values, low, high)))
+    x = draw_grouped_bars(axes, len(dims), series)
     axes.set_xticks(x)
     axes.set_xticklabels([_label(d) for d in dims], rotation=30, ha="right")
     axes.set_ylabel("score (%), 95% bootstrap CI")

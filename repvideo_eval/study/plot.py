@@ -7,7 +7,13 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from repvideo_eval.reporting.plots import RANDOM_TITLE, save_figure
+from repvideo_eval.reporting.plots import (
+    RANDOM_TITLE,
+    BarSeries,
+    draw_grouped_bars,
+    interval_errors,
+    save_figure,
+)
 from repvideo_eval.study.summary import StudySummary, criterion_label
 from repvideo_eval.study.tables import columns, reported_label
 
@@ -17,35 +23,19 @@ def plot_win_ratios(summary: StudySummary, stem: Path) -> list[Path]:
     error bars), then each reported row hatched; a dashed line marks 50 % (no preference)."""
     names = columns(summary)
     stats = summary.by_criterion()
-    series: list[tuple[str, np.ndarray, np.ndarray | None, bool]] = []
+    series: list[BarSeries] = []
     for model in summary.models:
         estimates = [stats[c].win_ratio[model] for c in names]
         values = np.array([100 * e.value for e in estimates])
-        errors = np.vstack(
-            [
-                np.nan_to_num(values - np.array([100 * e.low for e in estimates])),
-                np.nan_to_num(np.array([100 * e.high for e in estimates]) - values),
-            ]
-        )
-        series.append((f"{model} (measured)", values, errors, False))
+        low = np.array([100 * e.low for e in estimates])
+        high = np.array([100 * e.high for e in estimates])
+        series.append(BarSeries(f"{model} (measured)", values, interval_errors(values, low, high)))
     for ref in summary.reported:
         printed = np.array([ref.values.get(c, np.nan) for c in names], dtype=float)
-        series.append((reported_label(ref), printed, None, True))
+        series.append(BarSeries(reported_label(ref), printed, reported=True))
     figure = Figure(figsize=(max(6.0, 1.8 * len(names) + 2), 4.5), layout="constrained")
     axes = figure.add_subplot(1, 1, 1)
-    width = 0.8 / len(series)
-    x = np.arange(len(names))
-    for k, (label, heights, yerr, reported) in enumerate(series):
-        axes.bar(
-            x - 0.4 + width * (k + 0.5),
-            np.nan_to_num(heights),
-            width,
-            yerr=yerr,
-            capsize=3,
-            label=label,
-            hatch="//" if reported else None,
-            alpha=0.55 if reported else 1.0,
-        )
+    x = draw_grouped_bars(axes, len(names), series)
     axes.axhline(50.0, linestyle="--", color="gray", linewidth=1)
     axes.set_xticks(x)
     axes.set_xticklabels([criterion_label(c).replace(" ", "\n", 1) for c in names])
