@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator
@@ -90,6 +91,22 @@ class _SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class _VideoResponse(FileResponse):
+    """A video file with byte ranges and no validator: no Last-Modified and no ETag.
+
+    Starlette derives both from the file's time, and a run writes the two arms one after the
+    other, so either would tell a rater which video is which model. Without a validator an
+    If-Range never matches (the whole file is sent, as RFC 9110 asks); Cache-Control still lets
+    the browser keep the video.
+    """
+
+    def set_stat_headers(self, stat_result: os.stat_result) -> None:
+        self.headers.setdefault("content-length", str(stat_result.st_size))
+
+    def _should_use_range(self, http_if_range: str) -> bool:
+        return False
 
 
 class StudyServer:
@@ -172,7 +189,7 @@ class StudyServer:
             return error(404, "no such video")
         if not path.is_file():
             return error(410, "this video is no longer on the server's disk")
-        return FileResponse(
+        return _VideoResponse(
             path, media_type="video/mp4", headers={"cache-control": "private, max-age=3600"}
         )
 
