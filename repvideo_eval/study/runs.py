@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from repvideo_eval.errors import UserError
+from repvideo_eval.study.paths import is_inside
 
 #: How a video is matched across models: the prompt, its sample index and the seed that made it.
 PAIR_KEY = ("prompt", "sample", "seed")
@@ -41,11 +42,25 @@ def parse_models(text: str) -> tuple[str, str]:
 
 
 def _videos_of(table: pd.DataFrame, model: str) -> dict[tuple[str, int, int], Path]:
+    """The model's videos by pair key; a UserError for a `video` that leaves its run folder.
+
+    The study serves these files to anyone with a rater link, so a crafted per_video.csv (an
+    absolute path, `..`, a symlink out of the run) must not make it serve another file.
+    """
     rows = table[table["row"] == model].drop_duplicates(list(PAIR_KEY))
-    return {
-        (str(r.prompt), int(r.sample), int(r.seed)): Path(r.run_dir) / str(r.video)
-        for r in rows.itertuples(index=False)
-    }
+    videos = {}
+    for r in rows.itertuples(index=False):
+        video = Path(r.run_dir) / str(r.video)
+        if not is_inside(video, Path(r.run_dir)):
+            raise UserError(
+                f"{Path(r.run_dir) / 'per_video.csv'}: the row of model {model}, prompt "
+                f"{str(r.prompt)!r}, sample {int(r.sample)} names video {str(r.video)!r}, which "
+                "is outside the run folder",
+                "Keep each run's videos inside its folder (as `run` writes them, videos/...) "
+                "and fix or regenerate that row.",
+            )
+        videos[(str(r.prompt), int(r.sample), int(r.seed))] = video
+    return videos
 
 
 def collect_pairs(run_dirs: Sequence[Path], models: tuple[str, str]) -> list[VideoPair]:

@@ -11,7 +11,9 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from repvideo_eval.errors import UserError
 from repvideo_eval.study.database import read_meta
+from repvideo_eval.study.paths import is_inside
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,7 @@ class StudyState:
             rater_tokens=rater_tokens,
             tasks=tasks,
             sequence=sequence,
-            videos={
-                vid: Path(p) for vid, p in connection.execute("SELECT video_id, path FROM videos")
-            },
+            videos=_planned_videos(connection, [Path(str(run)) for run in meta.get("runs") or []]),
         )
         for task_id, rater_id, choice, voted_at in connection.execute(
             "SELECT task_id, rater_id, choice, voted_at FROM votes"
@@ -94,3 +94,20 @@ class StudyState:
         """(answered, total) for one rater."""
         order = self.sequence[rater_id]
         return sum(1 for task_id in order if task_id in self.votes), len(order)
+
+
+def _planned_videos(connection: sqlite3.Connection, runs: list[Path]) -> dict[str, Path]:
+    """Video id -> file, each checked once at start to lie inside one of the study's runs.
+
+    `study create` admits only such files; this catches a database made or edited otherwise,
+    and a video swapped for a symlink out of its run after the study was created.
+    """
+    videos = {}
+    for video_id, path in connection.execute("SELECT video_id, path FROM videos"):
+        if not any(is_inside(Path(path), run) for run in runs):
+            raise UserError(
+                f"the study lists video {path}, which is outside its run folders",
+                "Recreate the study with run_eval.py study create from the run folders.",
+            )
+        videos[video_id] = Path(path)
+    return videos
