@@ -93,6 +93,24 @@ class _SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+async def _limited_body(request: Request, limit: int) -> bytes | None:
+    """The body, read chunk by chunk; None as soon as it passes `limit` bytes.
+
+    A declared Content-Length over the limit is refused before reading; a chunked body (no
+    length) is refused once its chunks pass the limit, so memory never holds more than `limit`
+    plus one chunk, whatever the client sends.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 class _VideoResponse(FileResponse):
     """A video file with byte ranges and no validator: no Last-Modified and no ETag.
 
@@ -149,15 +167,14 @@ class StudyServer:
         return ok(self._task_payload(task))
 
     async def vote(self, request: Request) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
-            return error(413, f"the body must be a JSON object under {MAX_BODY_BYTES} bytes")
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return error(413, f"the body must be a JSON object under {MAX_BODY_BYTES} bytes")
+        body = await _limited_body(request, MAX_BODY_BYTES)
+        if body is None:
+            response = error(413, f"the body must be a JSON object under {MAX_BODY_BYTES} bytes")
+            response.headers["connection"] = "close"  # stop taking the rest of the upload
+            return response
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: RecursionError
             return error(400, "the body is not JSON: send {token, task_id, choice}")
         fields = ("token", "task_id", "choice")
         if not isinstance(data, dict) or not all(isinstance(data.get(f), str) for f in fields):
