@@ -10,7 +10,8 @@ caches):
   same cache entry at once both succeed and one complete file remains.
 - Shareable: results get the permissions the user's umask gives any new file (0644 and 0755 under
   umask 022), not the private 0600/0700 of `tempfile`, so colleagues on a shared cluster can read
-  a run and serve its gallery.
+  a run and serve its gallery. The one exception is a file that holds secrets (the study
+  database: tokens and which video is which model), written with an explicit `mode` of 0600.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ class AtomicFile:
     `temp`, then `commit()`; `discard()` (or leaving a `with` block by an exception) removes it.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, mode: int | None = None) -> None:
         self.path = Path(path)
+        self.mode = mode  # None: the umask's shared mode; e.g. 0o600 for a file holding secrets
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(
             prefix=f".{self.path.name}.", suffix=".tmp" + self.path.suffix, dir=self.path.parent
@@ -68,10 +70,10 @@ class AtomicFile:
         self.finished = False  # committed or discarded: `temp` is gone
 
     def commit(self) -> Path:
-        """Give the temp file the umask's permissions and rename it onto `path`."""
+        """Give the temp file the umask's permissions (or `mode`) and rename it onto `path`."""
         if self.finished:
             raise RuntimeError(f"{self.path}: already committed or discarded")
-        os.chmod(self.temp, shared_file_mode())
+        os.chmod(self.temp, shared_file_mode() if self.mode is None else self.mode)
         os.replace(self.temp, self.path)
         self.finished = True
         return self.path
@@ -91,9 +93,14 @@ class AtomicFile:
             self.discard()
 
 
-def write_with_atomic(path: Path, writer: Callable[[Path], object]) -> Path:
-    """Call `writer(tmp_path)` (e.g. matplotlib's savefig) and move the result onto `path`."""
-    with AtomicFile(path) as atomic:
+def write_with_atomic(
+    path: Path, writer: Callable[[Path], object], *, mode: int | None = None
+) -> Path:
+    """Call `writer(tmp_path)` (e.g. matplotlib's savefig) and move the result onto `path`.
+
+    The temporary file starts private (0600, from mkstemp); `mode` replaces the umask's mode.
+    """
+    with AtomicFile(path, mode=mode) as atomic:
         writer(atomic.temp)
     return atomic.path
 

@@ -33,7 +33,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from repvideo_eval.study.criteria import CRITERIA
-from repvideo_eval.study.database import database_path, open_study
+from repvideo_eval.study.database import database_path, make_private, open_study
 from repvideo_eval.study.pages import admin_page, plain_page
 from repvideo_eval.study.schema import CHOICES
 from repvideo_eval.study.state import StudyState, Task
@@ -132,11 +132,14 @@ class StudyServer:
 
     def __init__(self, study_dir: Path) -> None:
         self.study_dir = Path(study_dir)
+        if database_path(self.study_dir).is_file():
+            make_private(self.study_dir)  # before SQLite makes its -wal/-shm with the same mode
         connection = open_study(self.study_dir)
         try:
             self.state = StudyState.load(connection)
         finally:
             connection.close()
+        make_private(self.study_dir)
         self.static = _static_files()
         self.writer = VoteWriter(database_path(self.study_dir), self._committed)
 

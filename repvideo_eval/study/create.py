@@ -17,7 +17,7 @@ from pathlib import Path
 
 from repvideo_eval.atomic import write_with_atomic
 from repvideo_eval.errors import UserError
-from repvideo_eval.study.database import database_path
+from repvideo_eval.study.database import PRIVATE_MODE, database_path
 from repvideo_eval.study.plan import PlannedTask, choose_pairs, plan_tasks
 from repvideo_eval.study.runs import VideoPair, collect_pairs
 from repvideo_eval.study.schema import SCHEMA_SQL, SCHEMA_VERSION
@@ -89,7 +89,11 @@ def create_study(settings: StudySettings, study_dir: Path) -> CreatedStudy:
     }
     created_folder = not study_dir.exists()
     try:
-        write_with_atomic(target, lambda tmp: _write_database(tmp, meta, pairs, rater_tokens, plan))
+        write_with_atomic(
+            target,
+            lambda tmp: _write_database(tmp, meta, pairs, rater_tokens, plan),
+            mode=PRIVATE_MODE,
+        )
     except BaseException:
         if created_folder and study_dir.is_dir() and not any(study_dir.iterdir()):
             study_dir.rmdir()
@@ -104,7 +108,8 @@ def _write_database(
     rater_tokens: Sequence[str],
     plan: Sequence[PlannedTask],
 ) -> None:
-    path.unlink(missing_ok=True)  # mkstemp made an empty file; SQLite starts a fresh database
+    # mkstemp made an empty owner-only file: SQLite takes an empty file as a fresh database and
+    # gives its journal the same mode, so the secrets are never readable by others, even briefly.
     connection = sqlite3.connect(str(path), isolation_level=None)
     try:
         connection.executescript(SCHEMA_SQL)

@@ -16,6 +16,11 @@ from repvideo_eval.errors import UserError
 from repvideo_eval.study.schema import DATABASE_NAME, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 10_000
+#: The database holds the admin and rater tokens and which video is which model: owner only,
+#: whatever the umask (the one exception to the project's shareable files). SQLite gives the
+#: -wal and -shm files it creates the database file's mode.
+PRIVATE_MODE = 0o600
+SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 def connect(path: Path, *, check_same_thread: bool = True) -> sqlite3.Connection:
@@ -33,6 +38,24 @@ def connect(path: Path, *, check_same_thread: bool = True) -> sqlite3.Connection
 def database_path(study_dir: Path) -> Path:
     """Where the study folder keeps its database."""
     return Path(study_dir) / DATABASE_NAME
+
+
+def make_private(study_dir: Path) -> None:
+    """Set the database and its SQLite side files that exist to PRIVATE_MODE.
+
+    For studies written before the database was private; `study create` writes it 0600.
+    """
+    path = database_path(study_dir)
+    for file in [path, *(path.with_name(path.name + suffix) for suffix in SIDE_FILES)]:
+        try:
+            file.chmod(PRIVATE_MODE)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise UserError(
+                f"cannot make {file} private (owner-only, 0600): {exc.strerror}",
+                "Run study serve as the user who created the study.",
+            ) from None
 
 
 def read_meta(connection: sqlite3.Connection) -> dict[str, Any]:
