@@ -98,8 +98,10 @@ def execute(args: argparse.Namespace) -> int:
 def _create(args: argparse.Namespace) -> int:
     from repvideo_eval.study.create import StudySettings, create_study
     from repvideo_eval.study.criteria import parse_criteria
+    from repvideo_eval.study.links import parse_base_url
     from repvideo_eval.study.runs import parse_models
 
+    base = parse_base_url(args.base_url)
     models = parse_models(args.models)
     settings = StudySettings(
         run_dirs=tuple(args.run_dirs),
@@ -114,7 +116,6 @@ def _create(args: argparse.Namespace) -> int:
     )
     output = args.output or DEFAULT_STUDIES_DIR / f"{models[0]}-vs-{models[1]}"
     created = create_study(settings, output)
-    base = args.base_url.rstrip("/")
     print(
         f"study {output}: {created.pairs} pairs, {created.tasks} tasks for "
         f"{len(created.rater_tokens)} raters (database {created.database})"

@@ -163,3 +163,41 @@ def test_pairs_flag_draws_a_seeded_subset(make_study, paired_run, tmp_path, caps
     capsys.readouterr()
     err = _fails(capsys, create([paired_run], tmp_path / "s", "--pairs", "9"))
     assert "--pairs 9 must be between 1 and the 8 pairs" in err
+
+
+@pytest.mark.parametrize(
+    ("base_url", "reason"),
+    [
+        ("ftp://study.example.org", "http or https"),
+        ("study.example.org", "http or https"),
+        ("localhost:8765", "http or https"),
+        ("http://", "no host"),
+        ("https://:8765", "no host"),
+        ("http://study.example.org:99999", "port"),
+        ("http://study.example.org/?x=1", "query"),
+        ("http://study.example.org/#top", "fragment"),
+        ("http://study.example.org/study/", "path"),
+        ("http://user:secret@study.example.org", "user"),
+        ("http://study.example.org\n/x", "space or control"),
+        ("http://study example.org", "space or control"),
+        ("http://[::1", "IPv6"),
+    ],
+)
+def test_base_url_is_checked(paired_run, tmp_path, capsys, base_url, reason):
+    err = _fails(capsys, create([paired_run], tmp_path / "s", "--base-url", base_url))
+    assert "--base-url" in err and reason in err and "e.g. --base-url https://" in err
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    ("base_url", "links"),
+    [
+        ("https://study.example.org", "https://study.example.org/"),
+        ("https://study.example.org/", "https://study.example.org/"),
+        ("HTTP://[::1]:8765", "http://[::1]:8765/"),
+    ],
+)
+def test_good_base_urls_make_the_links(paired_run, tmp_path, capsys, base_url, links):
+    assert create([paired_run], tmp_path / "s", "--raters", "1", "--base-url", base_url) == 0
+    (token,) = rows(tmp_path / "s", "SELECT token FROM raters")[0]
+    assert f"rater 0: {links}r/{token}\n" in capsys.readouterr().out
