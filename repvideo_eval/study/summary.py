@@ -7,7 +7,7 @@ server is still collecting votes; the tables and the plot are rendered from this
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,8 +80,23 @@ def load_table2(reference_dir: Path | None = None) -> list[ReferenceRow]:
     return load_reference_table(path) if path.is_file() else []
 
 
+#: Card sources whose weights are random (tiny twins and full-size random twins).
+RANDOM_SOURCES = ("tiny", "random")
+#: `weights` labels of random weights: `tiny:<family>` (tiny cards), `tiny-random...` (older runs).
+RANDOM_WEIGHTS_LABELS = ("tiny:", RANDOM_WEIGHTS_PREFIX)
+
+
+def card_has_random_weights(card: Mapping[str, Any]) -> bool:
+    """Whether a card, as a run.json stores it, made its videos with random weights.
+
+    The study's own predicate until the project-wide one (repvideo_eval/vocabulary.py) lands.
+    """
+    weights = str(card.get(HUB_ID_KEY, ""))
+    return card.get("source") in RANDOM_SOURCES or weights.startswith(RANDOM_WEIGHTS_LABELS)
+
+
 def random_weight_models(runs: Iterable[Any], models: Iterable[str]) -> list[str]:
-    """The study's models whose card (in a source run's run.json) has random tiny weights.
+    """The study's models whose card (in a source run's run.json) has random weights.
 
     Run folders that moved or are unreadable are skipped: the notice is best effort, the votes
     themselves never depend on it.
@@ -96,8 +111,7 @@ def random_weight_models(runs: Iterable[Any], models: Iterable[str]) -> list[str
             continue
         for name, entry in entries.items():
             card = entry.get("card") if isinstance(entry, dict) else None
-            hub_id = str(card.get(HUB_ID_KEY, "")) if isinstance(card, dict) else ""
-            if name in wanted and hub_id.startswith(RANDOM_WEIGHTS_PREFIX):
+            if name in wanted and isinstance(card, dict) and card_has_random_weights(card):
                 found.add(name)
     return sorted(found)
 

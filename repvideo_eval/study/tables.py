@@ -25,7 +25,8 @@ from repvideo_eval.study.summary import (
 
 STUDY_TITLE = "User study (blind pairwise)"
 RANDOM_WEIGHTS_STUDY = (
-    "RANDOM WEIGHTS: {models} generated their videos with random (tiny-random) weights; "
+    "RANDOM WEIGHTS: {models} generated their videos with random weights (a tiny or random "
+    "model card); "
     "this study tests the code path, not the models."
 )
 

@@ -231,8 +231,8 @@ def test_random_weight_videos_are_flagged(tmp_path: Path) -> None:
         assert flagged == (name == "flagged")
         assert doc["warnings"] == (
             [
-                f"RANDOM WEIGHTS: {B} generated their videos with random (tiny-random) weights; "
-                "this study tests the code path, not the models."
+                f"RANDOM WEIGHTS: {B} generated their videos with random weights (a tiny or "
+                "random model card); this study tests the code path, not the models."
             ]
             if name == "flagged"
             else []
