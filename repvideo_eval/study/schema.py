@@ -27,7 +27,7 @@ CREATE TABLE videos (
     prompt   TEXT NOT NULL,
     sample   INTEGER NOT NULL,
     seed     INTEGER NOT NULL,
-    path     TEXT NOT NULL              -- absolute path, read by the server only through video_id
+    path     TEXT NOT NULL              -- resolved path inside one of meta "runs"; served only by video_id
 );
 CREATE TABLE pairs (
     pair_id  INTEGER PRIMARY KEY,
