@@ -47,7 +47,7 @@ def test_every_header_of_both_videos_of_every_task_is_the_same(tmp_path):
         for video in (run / "videos").glob(f"{model}-*/*.mp4"):
             os.utime(video, (when, when))
     study = tmp_path / "study"
-    assert create([run], study, "--raters", "2", "--repeats", "1") == 0
+    assert create([run], study, "--raters", "1", "--repeats", "1") == 0
     tasks = rows(study, "SELECT left_video, right_video FROM tasks")
     paths = dict(rows(study, "SELECT video_id, path FROM videos"))
     leaks = [MODEL_A, MODEL_B, "videos/", str(run)]

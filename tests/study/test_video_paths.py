@@ -76,6 +76,7 @@ def test_a_symlink_that_stays_inside_the_run_is_accepted(run_and_secret, tmp_pat
     assert (str(inside.resolve()),) in rows(tmp_path / "study", "SELECT path FROM videos")
 
 
+@pytest.mark.timeout(120)  # a server that wrongly starts would otherwise serve forever
 @pytest.mark.parametrize("tamper", ["database", "symlink swapped in after create"])
 def test_serve_refuses_a_plan_that_lists_a_file_outside_its_runs(
     run_and_secret, tmp_path, capsys, tamper
