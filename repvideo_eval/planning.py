@@ -281,7 +281,9 @@ class RunPlan:
 # ------------------------------------------------------------------------- a folder of videos
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif")
-SAMPLE_SUFFIX = re.compile(r"^(?P<prompt>.*)-(?P<index>\d+)$")
+#: `{prompt}-{i}`, matched whole (`fullmatch`): any character in the prompt part, newlines included,
+#: and ASCII digits only in the index, so every name splits the same way.
+SAMPLE_SUFFIX = re.compile(r"(?P<prompt>.*)-(?P<index>[0-9]+)", re.DOTALL)
 FOLDER_MODES = ("auto", "standard", "custom")
 
 
@@ -330,7 +332,7 @@ def list_videos(videos_dir: Path) -> list[Path]:
 
 def prompt_from_name(path: Path) -> str:
     """Custom mode's prompt: the file stem without a trailing `-<index>`."""
-    match = SAMPLE_SUFFIX.match(path.stem)
+    match = SAMPLE_SUFFIX.fullmatch(path.stem)
     return match.group("prompt") if match else path.stem
 
 
@@ -405,7 +407,7 @@ def _custom_plan(videos: list[Path], requested: tuple[str, ...], label: str) -> 
     for path in videos:
         prompt = prompt_from_name(path)
         index = prompts.setdefault(prompt, len(prompts))
-        match = SAMPLE_SUFFIX.match(path.stem)
+        match = SAMPLE_SUFFIX.fullmatch(path.stem)
         items.append(_folder_item(path, prompt, index, int(match["index"]) if match else 0, label))
     suite = Suite(
         name="custom",

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from repvideo_eval.crashpoints import CRASH_AT_ENV, DRIVER_PID_ENV, crash_point, mark_driver
+from repvideo_eval.crashpoints import CRASH_AT_ENV, DRIVER_PID_ENV, mark_driver
 from repvideo_eval.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
 # Reaches "score-written" three times, printing before each; video-written is never the target.
 WORKER = (
-    "from repvideo_eval.crashpoints import crash_point\n"
     "for n in (1, 2, 3):\n"
     "    crash_point('video-written')\n"
     "    print(n, flush=True)\n"
@@ -25,12 +24,23 @@ WORKER = (
 
 
 def _worker(crash_at: str, driver_pid: int | None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO), CRASH_AT_ENV: crash_at}
-    env.pop(DRIVER_PID_ENV, None)
+    return _worker_code(crash_at, WORKER, driver_pid)
+
+
+def _worker_code(
+    crash_at: str | None, body: str, driver_pid: int | None = None
+) -> subprocess.CompletedProcess:
+    """Run `body` (with crash_point imported) in a fresh process under the given crash setting."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for name in (CRASH_AT_ENV, DRIVER_PID_ENV):
+        env.pop(name, None)
+    if crash_at is not None:
+        env[CRASH_AT_ENV] = crash_at
     if driver_pid is not None:
         env[DRIVER_PID_ENV] = str(driver_pid)
+    code = "from repvideo_eval.crashpoints import crash_point\n" + body
     return subprocess.run(
-        [sys.executable, "-c", WORKER], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
     )
 
 
@@ -52,13 +62,21 @@ def test_without_a_driver_only_the_process_itself_dies() -> None:
     assert worker.returncode == -signal.SIGKILL and worker.stdout.split() == ["1"]
 
 
-def test_unset_or_another_point_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(CRASH_AT_ENV, raising=False)
-    crash_point("score-written")
-    monkeypatch.setenv(CRASH_AT_ENV, "score-written:2")
-    crash_point("video-written")  # another point
-    crash_point("score-written")  # the first time of two
-    # Had either call fired, SIGKILL would have ended this test process (and the session).
+def test_unset_or_another_point_does_nothing() -> None:
+    """Unset, another point, or fewer passes than the count: the process runs to its end."""
+    unset = _worker_code(None, "crash_point('score-written'); print('done', flush=True)")
+    assert unset.returncode == 0 and unset.stdout.split() == ["done"], unset.stderr
+    # Reaches video-written three times and score-written twice, short of the third time.
+    counted = _worker_code(
+        "score-written:3",
+        "for n in (1, 2):\n"
+        "    crash_point('video-written')\n"
+        "    crash_point('score-written')\n"
+        "    print(n, flush=True)\n"
+        "crash_point('video-written')\n"
+        "print('done', flush=True)\n",
+    )
+    assert counted.returncode == 0 and counted.stdout.split() == ["1", "2", "done"], counted.stderr
 
 
 @pytest.mark.parametrize("spec", ["score", "score-written:0", "video-written:x"])

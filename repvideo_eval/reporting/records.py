@@ -7,6 +7,7 @@ dimensions) are merged; a leaderboard row is one (model card name, card hash) pa
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -111,8 +112,9 @@ def read_records(run_dir: Path) -> pd.DataFrame:
             f"{path} is missing", "Score the run first (the run command writes per_video.csv)."
         )
     try:
+        _check_rows_complete(path)
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
         raise UserError(
             f"{path} cannot be parsed as CSV ({exc})", "Rerun scoring to rewrite it."
         ) from None
@@ -172,6 +174,37 @@ def read_records(run_dir: Path) -> pd.DataFrame:
     no_score = table["score"].isna() & (table["error"] == "")
     table.loc[no_score, "error"] = "no score recorded"
     return table
+
+
+def _check_rows_complete(path: Path) -> None:
+    """Refuse a file whose rows are not all whole: every writer ends each row with a line end and
+    writes every column, but a CSV parser reads a file cut between two fields as a short row with
+    empty fields, which would then be reported as if it were data."""
+    with path.open("rb") as stream:
+        stream.seek(0, 2)
+        if stream.tell() == 0:
+            return  # an empty file: the CSV parser's own error says so
+        stream.seek(-1, 2)
+        ends_whole = stream.read(1) == b"\n"
+    with path.open(encoding="utf-8", newline="") as stream:
+        rows = csv.reader(stream)
+        width = len(next(rows, []))
+        short: tuple[int, int] | None = None  # (line, fields) of the first row of another width
+        last_line = 1
+        for row in rows:
+            last_line = rows.line_num
+            if short is None and len(row) != width:
+                short = (rows.line_num, len(row))
+    if not ends_whole or (short is not None and short[0] == last_line):
+        raise UserError(
+            f"{path}: the last row is incomplete (the file was cut before line {last_line} ended)",
+            "Rerun scoring to rewrite it (the score records under scores/ are intact).",
+        )
+    if short is not None:
+        raise UserError(
+            f"{path} line {short[0]} has {short[1]} fields, the header {width}",
+            "Fix or regenerate the file (rerun scoring).",
+        )
 
 
 def load_records(run_dirs: Sequence[Path]) -> RecordSet:

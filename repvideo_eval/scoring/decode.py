@@ -24,6 +24,12 @@ import numpy as np
 
 Decoder = Literal["cv2", "decord"]
 
+#: The most pixels (frames x height x width) one video may decode to, per decoder: 256 Mi pixels,
+#: 768 MiB of uint8 RGB. Generated videos are far below it (49x480x720 is 17 M; 129x720x1280, 119 M)
+#: while a small crafted file can claim gigabytes (a 198 KB 8192x8192 video decodes to 2.8 GB).
+#: A video over it is an error row naming the flag that raises it (`--max-video-pixels`).
+DEFAULT_MAX_VIDEO_PIXELS = 256 * 2**20
+
 
 class VideoDecodeError(Exception):
     """The file cannot be decoded into frames; the message is the per-video error reason."""
@@ -32,8 +38,9 @@ class VideoDecodeError(Exception):
 class DecodedVideo:
     """Lazily decoded frames of one file, cached per decoder."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_pixels: int = DEFAULT_MAX_VIDEO_PIXELS) -> None:
         self.path = Path(path)
+        self.max_pixels = int(max_pixels)
         self._cv2: np.ndarray | None = None
         self._cv2_fps: float | None = None
         self._decord: np.ndarray | None = None
@@ -44,6 +51,16 @@ class DecodedVideo:
             raise VideoDecodeError(f"file not found: {self.path}")
         if self.path.stat().st_size == 0:
             raise VideoDecodeError("empty file (0 bytes)")
+        frames, height, width = probe_size(self.path)
+        self._check_budget(max(frames, 1) * height * width, f"{frames} frames of {width}x{height}")
+
+    def _check_budget(self, pixels: int, what: str) -> None:
+        """Refuse before decoding: the container's header says how large the frames will be."""
+        if pixels > self.max_pixels:
+            raise VideoDecodeError(
+                f"the video has {what} = {pixels:,} pixels, over the budget of "
+                f"{self.max_pixels:,}; raise it with --max-video-pixels if this is intended"
+            )
 
     def cv2_bgr(self) -> np.ndarray:
         """All frames as OpenCV returns them: (T, H, W, 3) uint8, BGR order."""
@@ -55,11 +72,14 @@ class DecodedVideo:
             try:
                 fps = float(capture.get(cv2.CAP_PROP_FPS))
                 frames = []
+                pixels = 0
                 while capture.isOpened():
                     ok, frame = capture.read()
                     if not ok:
                         break
                     frames.append(frame)
+                    pixels += frame.shape[0] * frame.shape[1]  # headers may understate the count
+                    self._check_budget(pixels, f"at least {len(frames)} frames")
             finally:
                 capture.release()
             if not frames:
@@ -95,6 +115,8 @@ class DecodedVideo:
                 count = len(reader)
                 if count == 0:
                     raise VideoDecodeError("the video has zero frames")
+                _, height, width = probe_size(self.path)
+                self._check_budget(count * height * width, f"{count} frames of {width}x{height}")
                 self._decord = reader.get_batch(list(range(count))).asnumpy().astype(np.uint8)
                 self._decord_fps = float(reader.get_avg_fps())
                 del reader
@@ -119,6 +141,20 @@ class DecodedVideo:
         if self._decord_fps is not None:
             return self._decord_fps
         return self.cv2_fps()
+
+
+def probe_size(path: Path) -> tuple[int, int, int]:
+    """(frames, height, width) as the container's header states them, without decoding a frame
+    (OpenCV's properties; zeros where the header is silent or unreadable)."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    try:
+        props = (cv2.CAP_PROP_FRAME_COUNT, cv2.CAP_PROP_FRAME_HEIGHT, cv2.CAP_PROP_FRAME_WIDTH)
+        values = [capture.get(prop) for prop in props]
+    finally:
+        capture.release()
+    return tuple(int(v) if math.isfinite(v) and v > 0 else 0 for v in values)  # type: ignore[return-value]
 
 
 def valid_fps(fps: float) -> bool:

@@ -63,13 +63,29 @@ def test_resuming_with_another_detector_is_refused(capsys, tmp_path: Path, recor
 
 
 def test_same_detector_and_detector_free_folders_pass(tmp_path: Path):
+    """The folders that may be resumed pass, and the same folder with one fact changed is refused:
+    so a check that refused nothing, or everything, fails here."""
+    from repvideo_eval.errors import UserError
     from repvideo_eval.evaluation import check_same_detector
 
     spec = spec_for("--detector", "owlv2")
-    (tmp_path / "run.json").write_text(json.dumps({"detector": "owlv2"}))
-    check_same_detector(spec, tmp_path)
-    (tmp_path / "run.json").write_text(json.dumps({"dimensions": ["temporal_flickering"]}))
-    check_same_detector(spec, tmp_path)
+    run_json = tmp_path / "run.json"
+    passing = [
+        {"detector": "owlv2", "dimensions": ["object_class"]},
+        {"dimensions": ["temporal_flickering"]},  # scored no detection dimension
+    ]
+    refused = [
+        {"detector": "grit-torch", "dimensions": ["object_class"]},
+        {"dimensions": ["object_class"]},  # cannot say which detector scored it
+    ]
+    for recorded in passing:
+        run_json.write_text(json.dumps(recorded))
+        assert check_same_detector(spec, tmp_path) is None
+        assert json.loads(run_json.read_text()) == recorded  # the check never rewrites
+    for recorded in refused:
+        run_json.write_text(json.dumps(recorded))
+        with pytest.raises(UserError, match="detector"):
+            check_same_detector(spec, tmp_path)
 
 
 def test_session_and_worker_use_the_given_detector(monkeypatch):

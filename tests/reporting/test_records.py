@@ -168,3 +168,50 @@ def test_a_column_under_its_old_and_new_name_is_a_user_error(
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(UserError, match="repeats a column"):
         load_records([run])
+
+
+def _field_boundaries_of_last_row(data: bytes) -> list[int]:
+    """Byte offsets just before each separator of the file's last row (a cut there leaves whole
+    fields), plus the offset just before the row's line end."""
+    body = data.rstrip(b"\r\n")
+    start = body.rfind(b"\n") + 1
+    cuts, quoted = [], False
+    for offset in range(start, len(body)):
+        char = body[offset : offset + 1]
+        if char == b'"':
+            quoted = not quoted
+        elif char == b"," and not quoted:
+            cuts.append(offset)
+    return [*cuts, len(body)]
+
+
+def test_a_file_cut_at_a_field_boundary_is_refused(
+    tmp_path: Path, run_builder, card_factory
+) -> None:
+    """A per_video.csv cut anywhere in its last row, even between two fields (which a CSV parser
+    reads as a short row), is refused in one line rather than read with empty fields."""
+    run = run_builder(tmp_path / "a", [card_factory("m")], score=lambda *a: 0.75)
+    path = run / "per_video.csv"
+    whole = path.read_bytes()
+    complete = len(load_records([run]).table)
+    cuts = _field_boundaries_of_last_row(whole)
+    assert len(cuts) > 5
+    for cut in cuts:
+        path.write_bytes(whole[:cut])
+        with pytest.raises(UserError, match="last row is incomplete"):
+            load_records([run])
+    # A cut exactly after a line end is a shorter but whole file: its complete rows are read.
+    path.write_bytes(whole[: whole.rstrip(b"\r\n").rfind(b"\n") + 1])
+    assert len(load_records([run]).table) == complete - 1
+
+
+def test_a_short_row_inside_the_file_is_named_by_its_line(
+    tmp_path: Path, run_builder, card_factory
+) -> None:
+    run = run_builder(tmp_path / "a", [card_factory("m")], score=lambda *a: 0.75)
+    path = run / "per_video.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = lines[2].rsplit(",", 1)[0] + "\r\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(UserError, match=r"line 3 has \d+ fields, the header"):
+        load_records([run])

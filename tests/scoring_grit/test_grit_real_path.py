@@ -10,7 +10,7 @@ GRiT-B DenseCap+ObjectDet checkpoint ({"model": state_dict, "iteration": 0}) as
 pass on some frames and the text decoder says "car" (ObjectDet) / "red car" (DenseCap). Then
   * the project's GritDetector in both task modes: checkpoint read only by
     torch.load(weights_only=True), every tensor of the built model equal to the file's;
-  * the four dimensions through ScoringSession(scoring_weights="local", REPVIDEO_EVAL_DETECTOR=grit):
+  * the four dimensions through ScoringSession(scoring_weights="local", REPVIDEO_EVAL_DETECTOR=grit-detectron2):
     records name detector grit; and vbench's own `object_class(model, video_dict, device)` etc.
     with vbench's own DenseCaptioning loaded from the same file: equal per-video scores and the
     same raw GRiT outputs on the same frames.
@@ -167,7 +167,7 @@ def test_four_dimensions_through_the_session_match_vbench_on_the_same_grit(
     from vbench.third_party.grit_model import DenseCaptioning
 
     cache, path = grit_cache
-    monkeypatch.setenv("REPVIDEO_EVAL_DETECTOR", "grit")
+    monkeypatch.setenv("REPVIDEO_EVAL_DETECTOR", "grit-detectron2")
     monkeypatch.setenv("VBENCH_CACHE_DIR", str(cache))
 
     ours_recorder = _Recorder(monkeypatch)

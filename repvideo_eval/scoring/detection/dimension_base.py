@@ -16,7 +16,7 @@ import numpy as np
 from repvideo_eval.scoring.detection.base import Detector, Task
 from repvideo_eval.scoring.detection.select import load_detector
 from repvideo_eval.scoring.records import VideoToScore
-from repvideo_eval.scoring.scorer import Scorer, ScorerContext, VideoRejected
+from repvideo_eval.scoring.scorer import DimensionScore, Scorer, ScorerContext, VideoRejected
 from repvideo_eval.scoring.semantic_rules import FrameDetections
 from repvideo_eval.scoring.semantic_sampling import (
     SEMANTIC_NUM_FRAMES,
@@ -56,3 +56,17 @@ class DetectionScorer(Scorer):
 
     def base_details(self) -> dict:
         return {"detector": self.detector.name}
+
+    def frame_hit_score(self, hits: int, frame_count: int) -> DimensionScore:
+        """vbench's per-video result of the frame-counting dimensions (object_class,
+        multiple_objects): hits / frames, weighted by the frame count, since the dimension's
+        score is total hits over total frames."""
+        return DimensionScore(
+            score=hits / frame_count,
+            aggregation_weight=float(frame_count),
+            details={
+                **self.base_details(),
+                "success_frame_count": hits,
+                "frame_count": frame_count,
+            },
+        )

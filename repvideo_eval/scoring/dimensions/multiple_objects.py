@@ -24,12 +24,4 @@ class MultipleObjects(DetectionScorer):
             self.detector_frames(frames), list(split_object_pair(object_info))
         )
         hits = multiple_objects_hits(object_info, detections)
-        return DimensionScore(
-            score=hits / len(detections),
-            aggregation_weight=float(len(detections)),
-            details={
-                **self.base_details(),
-                "success_frame_count": hits,
-                "frame_count": len(detections),
-            },
-        )
+        return self.frame_hit_score(hits, len(detections))

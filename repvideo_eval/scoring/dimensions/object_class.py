@@ -25,12 +25,4 @@ class ObjectClass(DetectionScorer):
         target = auxiliary(item, self.dimension, "object")
         detections = self.detect_all(self.detector_frames(frames), [target])
         hits = object_class_hits(target, detections)
-        return DimensionScore(
-            score=hits / len(detections),
-            aggregation_weight=float(len(detections)),
-            details={
-                **self.base_details(),
-                "success_frame_count": hits,
-                "frame_count": len(detections),
-            },
-        )
+        return self.frame_hit_score(hits, len(detections))
