@@ -388,13 +388,16 @@ def build_leaderboard(
             "Quality / Semantic / Total are shown only for rows that measured all 16 VBench dimensions "
             f"(partial: {', '.join(partial)})."
         )
-    for ref in reference:
-        same = [row.label for row in rows if protocol_match(row.protocol, ref.protocol) == "same"]
-        if not same:
-            notes.append(
-                f"Reported row {ref.row_id} does not share the protocol of any measured row "
-                "(see Protocols); its numbers are not strictly comparable with them."
-            )
+    unshared = [
+        ref.row_id
+        for ref in reference
+        if not any(protocol_match(row.protocol, ref.protocol) == "same" for row in rows)
+    ]
+    if unshared:
+        notes.append(
+            "Reported rows that share no measured row's protocol (see Protocols), so their numbers "
+            f"are not strictly comparable with the measured ones: {', '.join(unshared)}."
+        )
     method = {
         "aggregation": "VBench dimension score = "
         "sum(score*aggregation_weight)/sum(aggregation_weight) "

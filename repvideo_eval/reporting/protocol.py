@@ -3,9 +3,9 @@
 One dataclass, one list of fields. A measured row's protocol is derived from what its runs
 recorded (run.json, the model card in it, per_video.csv); a published row's comes from
 `results/reference/published_protocols.csv`, where each value cites its source and a silent
-source gives `unknown`. Two rows "share a protocol" when every evaluation field is equal,
-leaving out the fields that describe the model under test rather than the evaluation
-(`protocol_match`: same / differs / unverified when a source is silent).
+source gives `unknown`. Two rows "share a protocol" when no evaluation field differs and both
+state every decisive one, leaving out the fields that describe the model under test (weights,
+sampler, steps) rather than the evaluation (`protocol_match`: same / differs / unverified).
 """
 
 from __future__ import annotations
@@ -68,6 +68,11 @@ FIELD_LABELS: dict[str, str] = {
 #: the comparison itself, so it does not stop two rows from sharing a protocol.
 MODEL_FIELDS: tuple[str, ...] = ("model_weights", "sampler", "steps")
 EVALUATION_FIELDS: tuple[str, ...] = tuple(f for f in PROTOCOL_FIELDS if f not in MODEL_FIELDS)
+#: Evaluation fields both rows must state before they count as sharing a protocol. Seed scheme and
+#: vbench version may be unstated (VBench's sources rarely give them); stated, they must agree.
+DECISIVE_FIELDS: tuple[str, ...] = tuple(
+    f for f in EVALUATION_FIELDS if f not in ("seed_scheme", "vbench_version")
+)
 
 
 def canonical(field: str, value: str) -> str:
@@ -112,12 +117,12 @@ def differences(a: Protocol, b: Protocol) -> list[FieldDifference]:
 
 
 def protocol_match(a: Protocol, b: Protocol) -> str:
-    """'same' when every evaluation field is stated by both rows and equal; 'differs' when a
-    stated evaluation field differs; 'unverified' when none differs but one side is silent."""
+    """'differs' when an evaluation field stated by both rows differs; else 'unverified' when a
+    decisive field is unstated on one side; else 'same'."""
     evaluation = [d for d in differences(a, b) if d.kind == "evaluation"]
     if any(d.stated for d in evaluation):
         return "differs"
-    return "unverified" if evaluation else "same"
+    return "unverified" if any(d.field in DECISIVE_FIELDS for d in evaluation) else "same"
 
 
 def _joined(values: Iterable[Any]) -> str:
