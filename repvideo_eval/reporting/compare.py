@@ -73,7 +73,7 @@ class MetricDelta:
         """True when the other value lies inside the measured interval (None: nothing to compare)."""
         if self.other is None or not (math.isfinite(self.low) and math.isfinite(self.high)):
             return None
-        return self.low <= self.other <= self.high
+        return bool(self.low <= self.other <= self.high)
 
 
 @dataclass

@@ -20,6 +20,7 @@ PROMPTS = ["a dog running on the beach", "a red car on a bridge", "a boat at sun
 #: subject_consistency centred on the published CogVideoX-2B value (96.78), the others far off.
 CENTRES = {"subject_consistency": 0.9678, "motion_smoothness": 0.50, "aesthetic_quality": 0.40}
 SPREAD = (-0.004, -0.002, 0.0, 0.002, 0.004)
+PROMPT_OFFSET = (-0.01, -0.005, 0.005, 0.01)
 #: What run.json records for a run made with the public leaderboard's protocol.
 LEADERBOARD_RUN_META = {
     "prompt_set": "gpt-enhanced",
@@ -30,8 +31,9 @@ LEADERBOARD_RUN_META = {
 
 
 def score(model: str, prompt_index: int, sample: int, dimension: str) -> float:
-    """Symmetric spread around the centre: each prompt's mean is exactly the centre."""
-    return CENTRES[dimension] + SPREAD[sample] * (1 + prompt_index % 2)
+    """Symmetric spreads around the centre, so the row's score is the centre and its interval
+    (over prompts) has a width."""
+    return CENTRES[dimension] + PROMPT_OFFSET[prompt_index] + SPREAD[sample]
 
 
 @functools.lru_cache(maxsize=2)
