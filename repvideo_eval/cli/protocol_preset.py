@@ -108,7 +108,19 @@ def leaderboard_flags(cards: Sequence[ModelCard]) -> tuple[str, dict[str, str]] 
 
 
 def apply_protocol(args: argparse.Namespace, cards: Sequence[ModelCard]) -> str | None:
-    """Apply `args.protocol` to `args` in place; returns the preset applied (None: none)."""
+    """Apply `args.protocol` to `args` in place; returns the preset applied (None: none).
+
+    Afterwards every flag holds a plain value (the `HarnessDefault` marks are gone)."""
+    try:
+        return _apply(args, cards)
+    finally:
+        for dest in FLAG_NAMES:
+            value = getattr(args, dest, None)
+            if isinstance(value, HarnessDefault):
+                setattr(args, dest, str(value))
+
+
+def _apply(args: argparse.Namespace, cards: Sequence[ModelCard]) -> str | None:
     requested = getattr(args, "protocol", "none") or "none"
     if requested == "none":
         return None
