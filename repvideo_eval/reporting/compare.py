@@ -185,7 +185,8 @@ def _num(value: float | None) -> str:
 
 
 def _signed(value: float | None) -> str:
-    return "–" if value is None or not math.isfinite(value) else f"{value:+.2f}"
+    # round first, then add 0.0, so a gap of -0.001 prints +0.00 rather than -0.00
+    return "–" if value is None or not math.isfinite(value) else f"{round(value, 2) + 0.0:+.2f}"
 
 
 def _inside_text(inside: bool | None) -> str:
@@ -195,7 +196,8 @@ def _inside_text(inside: bool | None) -> str:
 def paragraph(c: RowComparison) -> str:
     """A few sentences a user can paste into an issue."""
     percent = round(100 * c.confidence)
-    stated = [d for d in c.protocol_differences if d.stated]
+    stated = [d for d in c.protocol_differences if d.stated and d.kind == "evaluation"]
+    model = [d for d in c.protocol_differences if d.stated and d.kind == "model"]
     silent = [d for d in c.protocol_differences if not d.stated]
     text = (
         f"Comparing my row `{c.measured}` (run {', '.join(c.run_ids)}, {c.n_videos} videos"
@@ -204,12 +206,18 @@ def paragraph(c: RowComparison) -> str:
     )
     if stated:
         text += (
-            "The protocols differ in "
+            "The evaluation protocols differ in "
             + "; ".join(f"{FIELD_LABELS[d.field]} ({d.a} vs {d.b})" for d in stated)
             + ". "
         )
     else:
-        text += "No stated protocol field differs. "
+        text += "No stated evaluation field differs. "
+    if model:
+        text += (
+            "The models differ in "
+            + "; ".join(f"{FIELD_LABELS[d.field]} ({d.a} vs {d.b})" for d in model)
+            + ". "
+        )
     if silent:
         text += "Not stated on one side: " + ", ".join(FIELD_LABELS[d.field] for d in silent) + ". "
     shared = [d for d in c.deltas if d.other is not None]

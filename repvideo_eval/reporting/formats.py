@@ -198,8 +198,9 @@ def protocol_section(board: Leaderboard) -> list[str]:
         "## Protocols",
         "",
         "What each row was generated and scored with. A reported row shares a measured row's "
-        "protocol when every evaluation field (all but model weights, sampler and steps) is stated "
-        "and equal; `unknown`: the source is silent (sources: results/reference/published_protocols.csv).",
+        "protocol when no evaluation field (all but model weights, sampler and steps) differs and "
+        "both state all of them except seed scheme and vbench version; `unknown`: the source is "
+        "silent (sources: results/reference/published_protocols.csv).",
         "",
     ]
     body = [
