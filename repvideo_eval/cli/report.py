@@ -6,7 +6,10 @@ gallery.html into the output folder; prints the Markdown leaderboard. With --abl
 also writes the ablation table and curves (ablation.csv/.md/.json, ablation_curves.png/.svg).
 With --study STUDY_DIR (or a study folder among the arguments) it places the user study beside
 the leaderboard: its table is appended to leaderboard.md and study.csv/.md/.json and the
-win-ratio plot are written into the output folder.
+win-ratio plot are written into the output folder. With --compare-to ROW (a published row id such
+as vbench-leaderboard:CogVideoX-2B, a run folder, or RUN_DIR::MODEL) it also writes
+compare_<ROW>.md/.json: every protocol field that differs and, per dimension, the difference with
+the measured row's 95% interval, and prints a paragraph to paste into an issue.
 """
 
 from __future__ import annotations
@@ -63,6 +66,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=0,
         help="bootstrap seed; the same seed gives the same intervals (default 0)",
+    )
+    parser.add_argument(
+        "--compare-to",
+        metavar="ROW",
+        default=None,
+        help="also compare every measured row with ROW: a published row id "
+        "(e.g. vbench-leaderboard:CogVideoX-2B, repvideo-table1:RepVideo), a run folder, or "
+        "RUN_DIR::MODEL; writes compare_<ROW>.md/.json",
     )
     parser.add_argument(
         "--ablation-baseline",
@@ -131,6 +142,13 @@ def execute(args: argparse.Namespace) -> int:
 
     args.run_dirs, study_dir = split_study_dir(args)
     out_dir = output_dir_for(args)
+    comparisons = None
+    if args.compare_to:  # computed first: a bad ROW leaves nothing written
+        from repvideo_eval.reporting.compare import compare_runs
+
+        comparisons = compare_runs(
+            args.run_dirs, args.compare_to, n_resamples=args.resamples, seed=args.seed
+        )
     study = None
     if study_dir is not None:  # computed first: a bad study folder leaves nothing written
         from repvideo_eval.study.summary import summarize_study
@@ -169,6 +187,13 @@ def execute(args: argparse.Namespace) -> int:
         )
         print(ablation.markdown_text)
         written += [ablation.csv, ablation.markdown, ablation.json, *ablation.plots]
+    if comparisons:
+        from repvideo_eval.reporting.compare import paragraph, write_comparison
+
+        md_path, json_path, _ = write_comparison(comparisons, out_dir)
+        for comparison in comparisons:
+            print("\n" + paragraph(comparison))
+        written += [md_path, json_path]
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     return 0

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from repvideo_eval import registry
+from repvideo_eval.cli.protocol_preset import add_protocol_argument, apply_protocol
 from repvideo_eval.cli.runtime_args import apply_runtime_arguments
 from repvideo_eval.config import DETECTORS, ModelCard, RunSpec, Suite
 from repvideo_eval.errors import UserError
@@ -89,6 +90,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_ray_arguments(parser)
     add_runtime_arguments(parser)
+    add_protocol_argument(parser)  # last: it marks the defaults of the flags a preset sets
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -123,6 +125,7 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
     if cards is None:
         cards = tuple(registry.load_card(name) for name in registry.resolve_model_names(args.model))
     cards = apply_runtime_arguments(cards, args)
+    apply_protocol(args, cards)  # --protocol presets fill flags before anything reads them
     suite = build_suite(args)
     default_dims = suite.dimensions
     dimensions = (

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from repvideo_eval.reporting.leaderboard import Cell, Leaderboard, Row
+from repvideo_eval.reporting.protocol import FIELD_LABELS, PROTOCOL_FIELDS, protocol_match
 from repvideo_eval.reporting.records import RANDOM_WEIGHTS_NOTICE
 from repvideo_eval.reporting.reference import ReferenceRow
 from repvideo_eval.reporting.summary import SUMMARY_LABELS, SUMMARY_NAMES
@@ -74,6 +75,17 @@ def reference_label(ref: ReferenceRow) -> str:
     return f"{ref.method} (reported, {where})"
 
 
+def shared_protocol_text(board: Leaderboard, ref: ReferenceRow) -> str:
+    """Which measured rows a published row shares its protocol with, in words."""
+    matches = {row.label: protocol_match(row.protocol, ref.protocol) for row in board.rows}
+    same = [label for label, match in matches.items() if match == "same"]
+    if same:
+        return "same protocol as " + ", ".join(same)
+    if any(match == "unverified" for match in matches.values()):
+        return "protocol unverified (source silent)"
+    return "other protocol"
+
+
 def _md_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
@@ -121,7 +133,7 @@ def to_markdown(board: Leaderboard, title: str = "Leaderboard") -> str:
         body.append(
             [
                 reference_label(ref),
-                "reported",
+                f"reported; {shared_protocol_text(board, ref)}",
                 MISSING,
                 *(number(ref.values.get(s)) for s in summaries),
                 *(number(ref.values.get(d)) for d in board.dimensions),
@@ -167,17 +179,44 @@ def to_markdown(board: Leaderboard, title: str = "Leaderboard") -> str:
             for row in board.rows
         ),
     ) + [""]
+    lines += protocol_section(board)
     if board.reference:
         lines += ["## Sources of reported rows", ""]
         lines += [
-            f"- {reference_label(ref)}: {ref.source}"
-            + (f" (VBench mode: {ref.vbench_mode})" if ref.vbench_mode else "")
-            for ref in board.reference
-        ] + [""]
+            f"- {reference_label(ref)} (`{ref.row_id}`): {ref.source}" for ref in board.reference
+        ]
+        lines += [""]
     if board.notes:
         lines += ["## Notes", ""] + [f"- {note}" for note in board.notes] + [""]
     lines += ["## Method", ""] + [f"- {key}: {value}" for key, value in method.items()] + [""]
     return "\n".join(lines)
+
+
+def protocol_section(board: Leaderboard) -> list[str]:
+    """The protocol of every row, and which published rows share the measured rows' protocol."""
+    lines = [
+        "## Protocols",
+        "",
+        "What each row was generated and scored with. A reported row shares a measured row's "
+        "protocol when no evaluation field (all but model weights, sampler and steps) differs and "
+        "both state all of them except seed scheme and vbench version; `unknown`: the source is "
+        "silent (sources: results/reference/published_protocols.csv).",
+        "",
+    ]
+    body = [
+        [row.label, "measured", *(row.protocol.as_dict()[f] for f in PROTOCOL_FIELDS)]
+        for row in board.rows
+    ]
+    body += [
+        [
+            reference_label(ref),
+            f"reported; {shared_protocol_text(board, ref)}",
+            *(ref.protocol.as_dict()[f] for f in PROTOCOL_FIELDS),
+        ]
+        for ref in board.reference
+    ]
+    header = ["Row", "Kind", *(FIELD_LABELS[f] for f in PROTOCOL_FIELDS)]
+    return lines + md_table(header, body) + [""]
 
 
 def p_text(p_value: float, exact: bool) -> str:
@@ -223,6 +262,7 @@ def csv_rows(board: Leaderboard) -> tuple[list[str], list[dict[str, Any]]]:
         for dim in board.dimensions:
             record.update(_cell_columns(dim, row.cells.get(dim), counts=True))
         record.update({k: row.settings.get(k, "") for k in SETTING_COLUMNS})
+        record.update({f"protocol_{k}": v for k, v in row.protocol.as_dict().items()})
         record["run_ids"] = " ".join(row.run_ids)
         out.append(record)
     for ref in board.reference:
@@ -233,9 +273,12 @@ def csv_rows(board: Leaderboard) -> tuple[list[str], list[dict[str, Any]]]:
             "source": ref.source,
             "vbench_mode": ref.vbench_mode,
             "random_weights": False,
+            "row_id": ref.row_id,
+            "shares_protocol": shared_protocol_text(board, ref),
         }
         for name in [*summaries, *board.dimensions]:
             record[name] = _num(ref.values.get(name))
+        record.update({f"protocol_{k}": v for k, v in ref.protocol.as_dict().items()})
         out.append(record)
     header: list[str] = []
     for record in out:
@@ -285,6 +328,7 @@ def _row_json(row: Row) -> dict[str, Any]:
         "versions": row.versions,
         "run_ids": row.run_ids,
         "card": row.card,
+        "protocol": row.protocol.as_dict(),
     }
 
 
@@ -302,9 +346,13 @@ def to_json(board: Leaderboard) -> str:
                 "row": reference_label(ref),
                 "method": ref.method,
                 "table": ref.table,
+                "row_id": ref.row_id,
                 "source": ref.source,
                 "vbench_mode": ref.vbench_mode,
                 "values": ref.values,
+                "protocol": ref.protocol.as_dict(),
+                "protocol_sources": ref.protocol_sources,
+                "shares_protocol": shared_protocol_text(board, ref),
             }
             for ref in board.reference
         ],

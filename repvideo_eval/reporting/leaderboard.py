@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from repvideo_eval.reporting import bootstrap
+from repvideo_eval.reporting.protocol import Protocol, measured_protocol, protocol_match
 from repvideo_eval.reporting.records import RANDOM_WEIGHTS_NOTICE, VIDEO_KEY, RecordSet
 from repvideo_eval.reporting.reference import ReferenceRow
 from repvideo_eval.reporting.summary import SUMMARY_NAMES, has_all_dimensions, summary_scores
@@ -67,6 +68,7 @@ class Row:
     random_weights: bool
     run_ids: list[str]
     card: dict[str, Any]
+    protocol: Protocol = field(default_factory=Protocol)
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,7 @@ def build_row(
         random_weights=records.random_weights(label),
         run_ids=records.run_ids.get(label, []),
         card=card,
+        protocol=measured_protocol(card, frame, records.metas.get(label, [])),
     )
     return row, sums
 
@@ -385,12 +388,15 @@ def build_leaderboard(
             "Quality / Semantic / Total are shown only for rows that measured all 16 VBench dimensions "
             f"(partial: {', '.join(partial)})."
         )
-    modes = {row.settings.get("vbench_mode", "") for row in rows}
-    if reference and modes != {"long"}:
+    unshared = [
+        ref.row_id
+        for ref in reference
+        if not any(protocol_match(row.protocol, ref.protocol) == "same" for row in rows)
+    ]
+    if unshared:
         notes.append(
-            "Reported rows come from the published VBench leaderboard and the RepVideo paper "
-            "(CogVideoX samples scored with VBench-Long); measured rows used VBench mode "
-            f"{' / '.join(sorted(modes))}, so the two are not strictly comparable."
+            "Reported rows that share no measured row's protocol (see Protocols), so their numbers "
+            f"are not strictly comparable with the measured ones: {', '.join(unshared)}."
         )
     method = {
         "aggregation": "VBench dimension score = "

@@ -61,6 +61,8 @@ class RecordSet:
     devices: dict[str, list[str]]
     run_ids: dict[str, list[str]]
     notes: list[str] = field(default_factory=list)
+    #: Per row, the run.json of each run it came from (its protocol is read from them).
+    metas: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def rows_table(self, row: str) -> pd.DataFrame:
         """Records of one leaderboard row."""
@@ -298,3 +300,4 @@ def _attach_run_metadata(record_set: RecordSet) -> None:
         record_set.versions[row] = {k: " / ".join(v) for k, v in sorted(versions.items())}
         record_set.devices[row] = devices
         record_set.run_ids[row] = [by_dir[d].run_id for d in run_dirs]
+        record_set.metas[row] = [by_dir[d].meta for d in run_dirs]
