@@ -194,14 +194,20 @@ def build_random_component(
 def component_bytes(
     architecture: str, dtype: torch.dtype, overrides: dict[str, dict[str, Any]] | None = None
 ) -> dict[str, int]:
-    """Bytes each module component's parameters will take in `dtype`, from a meta build."""
+    """Bytes each module component's parameters will take in `dtype`, before any weight exists:
+    the meta-build counts the file records (a test rebuilds them), or a meta build of a
+    component with `overrides`."""
     overrides = overrides or {}
+    configs = architecture_configs(architecture)
     itemsize = torch.empty((), dtype=dtype).element_size()
-    return {
-        name: parameter_count(build_empty_component(architecture, name, overrides.get(name)))
-        * itemsize
-        for name in module_components(architecture_configs(architecture))
-    }
+    sizes = {}
+    for name in module_components(configs):
+        if name in overrides or name not in configs.get("_parameters", {}):
+            count = parameter_count(build_empty_component(architecture, name, overrides.get(name)))
+        else:
+            count = int(configs["_parameters"][name])
+        sizes[name] = count * itemsize
+    return sizes
 
 
 def random_scheduler(architecture: str) -> Any:

@@ -39,6 +39,11 @@ LIGHT = {
     "text_encoder": {"num_layers": 1},
 }
 SIZES = [pytest.param(LIGHT, id="light"), pytest.param(FULL, id="full", marks=pytest.mark.slow)]
+#: The VAE and T5 fills at full width take ~30 s each here; `make gpu-check-cpu` decodes with every
+#: family's full-width VAE, so `make test` keeps only the transformer's light case.
+SLOW_SIZES = [
+    pytest.param(o, id=i, marks=pytest.mark.slow) for o, i in ((LIGHT, "light"), (FULL, "full"))
+]
 
 
 def _transformer_inputs(config: dict, batch: int = 2) -> dict:
@@ -78,7 +83,7 @@ def test_transformer_step_and_gates_off_equal_the_baseline_bit_for_bit(overrides
     gc.collect()
 
 
-@pytest.mark.parametrize("overrides", SIZES)
+@pytest.mark.parametrize("overrides", SLOW_SIZES)
 def test_full_width_vae_decodes_a_small_latent_with_tiling(overrides: dict) -> None:
     vae = build_random_component("cogvideox-2b", "vae", 0, torch.float32, "cpu", overrides["vae"])
     assert list(vae.config.block_out_channels) == [128, 256, 256, 512]
@@ -124,7 +129,7 @@ def _streamed_t5_xxl(overrides: dict | None) -> torch.nn.Module:
     return encoder
 
 
-@pytest.mark.parametrize("overrides", SIZES)
+@pytest.mark.parametrize("overrides", SLOW_SIZES)
 def test_full_width_t5_xxl_encodes_a_prompt_in_bf16(overrides: dict) -> None:
     encoder = _streamed_t5_xxl(overrides["text_encoder"])
     assert encoder.config.d_model == 4096 and encoder.config.d_ff == 10240
@@ -252,3 +257,50 @@ def test_a_tolerance_is_half_a_unit_of_the_published_figure() -> None:
     assert _published_tolerance({"published": "13B", "parameters": 13e9}) == pytest.approx(5e8)
     with pytest.raises(AssertionError):
         _published_tolerance({"published": "5B", "parameters": 5e9, "relative_tolerance": 0.2})
+
+
+# ------------------------------------------------------------- docs/gpu.md's tables, by test
+
+
+def _gib(count: float) -> str:
+    return f"{count / 2**30:.2f}"
+
+
+def _memory_row(name: str) -> str:
+    from repvideo_eval.generation.runtime_options import architecture_memory
+
+    memory = architecture_memory(name, torch.bfloat16)
+    weights = memory["weights"]
+    transformers = sum(v for k, v in weights.items() if k.startswith("transformer"))
+    encoders = sum(v for k, v in weights.items() if k.startswith("text_encoder"))
+    return (
+        f"| {name} | {_gib(transformers)} | {_gib(weights['vae'])} | {_gib(encoders)} | "
+        f"{_gib(sum(weights.values()))} | {memory['none'] / 2**30:.1f} | "
+        f"{memory['model'] / 2**30:.1f} |"
+    )
+
+
+def test_docs_gpu_tables_are_the_meta_sizes_of_every_family() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "gpu.md").read_text()
+    for name in FAMILY_ARCHITECTURES:
+        assert _memory_row(name) in text, _memory_row(name)
+        configs = architecture_configs(name)
+        for component, entry in configs["_published"].items():
+            cls = configs["_classes"][component].rpartition(".")[2]
+            count = configs["_parameters"][component]
+            assert f"| {name} | {component} | {cls} | {count:,} | {entry['published']} |" in text
+
+
+def test_the_auto_table_decides_from_meta_sizes_before_any_weight() -> None:
+    """Wan 2.1 14B in bf16: resident from 43.4 GiB free, model offload from 32.6 GiB."""
+    from repvideo_eval.generation.runtime_options import architecture_memory, choose_offload
+
+    memory = architecture_memory("wan2.1-t2v-14b", torch.bfloat16)
+    weights = memory["weights"]
+    assert weights["transformer"] == 2 * 14_288_491_584
+    assert choose_offload(weights, memory["none"]) == "none"
+    assert choose_offload(weights, memory["none"] - 1) == "model"
+    assert choose_offload(weights, memory["model"]) == "model"
+    assert choose_offload(weights, memory["model"] - 1) == "sequential"
