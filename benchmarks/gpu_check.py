@@ -560,14 +560,20 @@ def family_video(architecture: str) -> tuple[int, int, int, int, bool, str]:
 
 
 def latent_geometry(vae: Any) -> tuple[int, int, int]:
-    """(channels, temporal ratio, spatial ratio) of a video VAE, from its config."""
-    config = vae.config
+    """(channels, temporal ratio, spatial ratio) of a video VAE: from its config where it holds
+    them, else the attributes the VAE sets itself (LTX, Mochi), else CogVideoX's block count."""
+    config, own = vae.config, vae.__dict__
     channels = config.get("latent_channels") or config["z_dim"]
-    temporal = getattr(vae, "temporal_compression_ratio", None) or config.get(
-        "scale_factor_temporal", 4
+    temporal = (
+        config.get("temporal_compression_ratio")
+        or config.get("scale_factor_temporal")
+        or own["temporal_compression_ratio"]
     )
-    spatial = getattr(vae, "spatial_compression_ratio", None) or 2 ** (
-        len(config["block_out_channels"]) - 1
+    spatial = (
+        config.get("spatial_compression_ratio")
+        or config.get("scale_factor_spatial")
+        or own.get("spatial_compression_ratio")
+        or 2 ** (len(config["block_out_channels"]) - 1)
     )
     return int(channels), int(temporal), int(spatial)
 

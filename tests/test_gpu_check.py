@@ -138,3 +138,21 @@ def test_every_family_runs_at_small_size(tmp_path: Path) -> None:
     module = _gpu_check()
     for architecture in module.FAMILY_VIDEOS:
         assert f"| {architecture} | small" in text
+
+
+def test_latent_geometry_of_every_family_vae() -> None:
+    """(channels, temporal, spatial) from each VAE's config or own attributes (meta builds)."""
+    from repvideo_eval.generation.random_twins import build_empty_component
+
+    module = _gpu_check()
+    expected = {
+        "cogvideox1.5-5b": (16, 4, 8),
+        "hunyuanvideo": (16, 4, 8),
+        "hunyuanvideo1.5-480p-t2v": (32, 4, 16),
+        "ltx-video": (128, 8, 32),
+        "mochi-1": (12, 6, 8),
+        "wan2.1-t2v-1.3b": (16, 4, 8),
+        "wan2.2-ti2v-5b": (48, 4, 16),
+    }
+    for name, geometry in expected.items():
+        assert module.latent_geometry(build_empty_component(name, "vae")) == geometry, name
