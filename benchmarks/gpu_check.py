@@ -534,7 +534,8 @@ SMALL_DEPTH: dict[str, dict[str, Any]] = {
     },
     "AutoencoderKLMochi": {"layers_per_block": [1, 1, 1, 1, 1]},
 }
-SMALL_LATENT = (2, 4, 4)  # latent frames, height, width on a CPU
+SMALL_LATENT = (2, 2, 2)  # latent frames, height, width on a CPU
+SMALL_TEXT_TOKENS = 16  # text tokens on a CPU (CogVideoX keeps its fixed 226)
 #: Text lengths the pipelines encode to (the transformer's cross-attention sequence).
 TEXT_TOKENS = {
     "WanTransformer3DModel": 512,
@@ -579,7 +580,12 @@ def latent_geometry(vae: Any) -> tuple[int, int, int]:
 
 
 def denoiser_inputs(
-    transformer: Any, batch: int, latent: tuple[int, int, int], dtype: torch.dtype, device: str
+    transformer: Any,
+    batch: int,
+    latent: tuple[int, int, int],
+    dtype: torch.dtype,
+    device: str,
+    text_tokens: int | None = None,
 ) -> dict[str, Any]:
     """One denoising step's inputs for a family's transformer: random latents and text
     embeddings of the shapes its pipeline passes (prompt embeddings are computed once per
@@ -597,7 +603,7 @@ def denoiser_inputs(
 
     timestep = torch.full((batch,), 500, dtype=torch.long, device=device)
     video = (batch, config.in_channels, frames, height, width)
-    tokens = TEXT_TOKENS.get(kind, 0)
+    tokens = text_tokens or TEXT_TOKENS.get(kind, 0)
     if kind == "CogVideoXTransformer3DModel":
         length = config.max_text_seq_length
         return {
@@ -644,7 +650,7 @@ def denoiser_inputs(
             "rope_interpolation_scale": (8 / 25, 32, 32),
         }
     if kind == "MochiTransformer3DModel":
-        length = config.max_sequence_length
+        length = text_tokens or config.max_sequence_length
         return {
             "hidden_states": rand(*video),
             "encoder_hidden_states": rand(batch, length, config.text_embed_dim),
@@ -690,7 +696,8 @@ def measure_family(architecture: str, ctx: dict[str, Any]) -> dict[str, Any]:
     patch_t = transformer.config.get("patch_size_t") or 1
     latent = (latent[0] + (-latent[0]) % patch_t, latent[1], latent[2])  # pipelines pad to it
     batch = 2 if cfg else 1
-    inputs = denoiser_inputs(transformer, batch, latent, dtype, device)
+    tokens = None if on_cuda else SMALL_TEXT_TOKENS
+    inputs = denoiser_inputs(transformer, batch, latent, dtype, device, tokens)
     times = []
     with torch.inference_mode():
         for _ in range(ctx["size"].warmup_steps + ctx["family_steps"]):
@@ -739,7 +746,8 @@ def section_families(ctx: dict[str, Any]) -> list[str]:
             "full size: real depth, the card's video, VAE tiling; peak = transformer + VAE "
             "resident (the text encoder runs once per prompt, before)"
             if on_cuda
-            else f"small size: full widths, one block, latent {SMALL_LATENT}"
+            else f"small size: full widths, one block, latent {SMALL_LATENT}, "
+            f"{SMALL_TEXT_TOKENS} text tokens"
         ),
         "",
         "| architecture | video (source) | latent | batch | step s | decode s | "
@@ -958,7 +966,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"gpu-check: {error}", file=sys.stderr)
         return 2
-    args.family_budget_s = args.family_budget_s or (90.0 if on_cuda else 45.0)
+    args.family_budget_s = args.family_budget_s or (90.0 if on_cuda else 30.0)
     args.size = args.size or ("full" if on_cuda else "small")
     args.budget_s = args.budget_s or (450.0 if on_cuda else 540.0)
     args.compile_backend = args.compile_backend or ("inductor" if on_cuda else "aot_eager")

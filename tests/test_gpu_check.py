@@ -111,7 +111,7 @@ def test_every_shipped_architecture_has_a_family_video() -> None:
 
 
 def test_the_families_section_measures_one_family_at_small_size(tmp_path: Path) -> None:
-    """LTX-Video at full widths, one block, a (2, 4, 4) latent: step, decode, weights row."""
+    """LTX-Video at full widths, one block, a (2, 2, 2) latent: step, decode, weights row."""
     code = _gpu_check().main(
         ["--device", "cpu", "--sections", "", "--families", "ltx-video", "--cpu-dtype", "bfloat16"]
         + ["--out", str(tmp_path)]
@@ -121,7 +121,7 @@ def test_the_families_section_measures_one_family_at_small_size(tmp_path: Path) 
     assert "## Every family: seconds per video and peak memory" in text
     row = next(line for line in text.splitlines() if line.startswith("| ltx-video |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[2] == "(2, 4, 4)" and cells[3] == "2"  # CFG batch
+    assert cells[2] == "(2, 2, 2)" and cells[3] == "2"  # CFG batch
     assert float(cells[4]) > 0 and float(cells[5]) > 0
     assert float(cells[7]) == pytest.approx(13.23, abs=0.01)  # 2B + VAE + T5-XXL in bf16/fp16
     assert "FAILED" not in text
