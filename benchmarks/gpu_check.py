@@ -629,7 +629,7 @@ def denoiser_inputs(
     if kind == "HunyuanVideo15Transformer3DModel":
         return {
             "hidden_states": rand(*video),
-            "timestep": timestep,
+            "timestep": timestep.to(dtype),  # its pipeline passes the latents' dtype
             "encoder_hidden_states": rand(batch, tokens, config.text_embed_dim),
             "encoder_attention_mask": ones(tokens),
             "encoder_hidden_states_2": rand(batch, 256, config.text_embed_2_dim),
