@@ -74,7 +74,7 @@ gpu-check: $(STAMP)
 
 # The same script at small sizes on a CPU (< 10 minutes), so it is proven before a GPU sees it.
 gpu-check-cpu: $(STAMP)
-	$(PY) benchmarks/gpu_check.py --device cpu --scoring-args "$(GPU_CHECK_CPU_SCORING)"
+	$(PY) benchmarks/gpu_check.py --device cpu --families all --scoring-args "$(GPU_CHECK_CPU_SCORING)"
 
 GPU_CHECK_CPU_SCORING ?= --videos 1 --frames 8 --dimensions subject_consistency,motion_smoothness
 

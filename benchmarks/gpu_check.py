@@ -119,14 +119,20 @@ def free_memory(device: str) -> None:
         torch.cuda.empty_cache()
 
 
-def sized_card(name: str, size: Size, device: str, **fields: Any) -> ModelCard:
-    """A registered card with the sampler resized (and, on CPU, no offload: it needs CUDA)."""
+def sized_card(
+    name: str, size: Size, device: str, cpu_dtype: str | None = None, **fields: Any
+) -> ModelCard:
+    """A registered card with the sampler resized (and, on CPU, no offload: it needs CUDA, and
+    `cpu_dtype`, the dtype this CPU runs fast, instead of the card's)."""
     card = registry.load_card(name)
     sampler = dataclasses.replace(
         card.sampler, num_frames=size.num_frames, height=size.height, width=size.width
     )
-    memory = card.memory if device.startswith("cuda") else MemorySettings(vae_tiling=True)
-    return dataclasses.replace(card, sampler=sampler, memory=memory, **fields)
+    if device.startswith("cuda"):
+        return dataclasses.replace(card, sampler=sampler, **fields)
+    memory = MemorySettings(vae_tiling=True)
+    dtype = cpu_dtype or card.dtype
+    return dataclasses.replace(card, sampler=sampler, memory=memory, dtype=dtype, **fields)
 
 
 def load_random(card: ModelCard, size: Size, device: str) -> Any:
@@ -231,7 +237,10 @@ def section_tiny(ctx: dict[str, Any]) -> list[str]:
     from repvideo_eval.generation.worker import VideoGenerator
 
     device = ctx["device"]
-    dtypes = ("float16", "bfloat16") if device.startswith("cuda") else ("float32", "bfloat16")
+    if device.startswith("cuda"):
+        dtypes: tuple[str, ...] = ("float16", "bfloat16")
+    else:  # float32 and the dtype this CPU runs fast (once, if that is float32)
+        dtypes = tuple(dict.fromkeys(("float32", ctx["cpu_dtype"])))
     rows = ["| model | dtype | video s | frames | finite |", "|---|---|---:|---|---|"]
     suite = registry.load_suite("smoke")
     with tempfile.TemporaryDirectory(prefix="gpu-check-") as folder:
@@ -255,11 +264,11 @@ def section_full_eager(ctx: dict[str, Any]) -> list[str]:
     from repvideo_eval.repvideo import apply_repvideo, set_gates
 
     device, size = ctx["device"], ctx["size"]
-    card = sized_card("cogvideox-2b-random", size, device)
+    card = sized_card("cogvideox-2b-random", size, device, ctx.get("cpu_dtype"))
     pipe = load_random(card, size, device)
     ctx["pipe"], ctx["card"] = pipe, card
     base = measure_generation(pipe, card, size, device, "baseline eager")
-    rep_card = sized_card("repvideo-2b-random", size, device)
+    rep_card = sized_card("repvideo-2b-random", size, device, ctx.get("cpu_dtype"))
     apply_repvideo(pipe.transformer, cache_window=6)
     set_gates(pipe.transformer, random_learned_gates(len(pipe.transformer.transformer_blocks), 0))
     rep = measure_generation(pipe, rep_card, size, device, "RepVideo eager", base["decode_s"])
@@ -479,6 +488,342 @@ def section_scoring(ctx: dict[str, Any]) -> list[str]:
     return ["```", " ".join(command[1:]), proc.stdout.strip()[-6000:], "```"]
 
 
+# ----------------------------------------------------------------------------- every family
+
+#: What each family's official sampler makes (model cards and diffusers' docs), used at full size
+#: when no registered card carries the architecture's hub id. A registered card's sampler wins.
+FAMILY_VIDEOS: dict[str, tuple[int, int, int, int, bool, str]] = {
+    # architecture: (frames, height, width, steps, classifier-free guidance, source)
+    "cogvideox-2b": (49, 480, 720, 50, True, "THUDM/CogVideoX-2b model card"),
+    "cogvideox1.5-5b": (81, 768, 1360, 50, True, "THUDM/CogVideoX1.5-5B model card"),
+    "wan2.1-t2v-1.3b": (81, 480, 832, 50, True, "diffusers Wan docs (Wan2.1-T2V-1.3B-Diffusers)"),
+    "wan2.1-t2v-14b": (81, 720, 1280, 50, True, "Wan-AI/Wan2.1-T2V-14B model card"),
+    "wan2.2-ti2v-5b": (121, 704, 1280, 50, True, "Wan-AI/Wan2.2-TI2V-5B model card"),
+    "wan2.2-t2v-a14b": (81, 720, 1280, 40, True, "Wan-AI/Wan2.2-T2V-A14B model card"),
+    "hunyuanvideo": (
+        129,
+        720,
+        1280,
+        50,
+        False,
+        "tencent/HunyuanVideo model card (guidance-distilled)",
+    ),
+    "hunyuanvideo1.5-480p-t2v": (121, 480, 848, 50, True, "tencent/HunyuanVideo-1.5 model card"),
+    "ltx-video": (161, 480, 704, 50, True, "diffusers LTX-Video docs"),
+    "mochi-1": (85, 480, 848, 64, True, "genmo/mochi-1-preview model card"),
+}
+#: Small size (CPU): full widths, one block of each kind, one layer per VAE block, tiny latents.
+SMALL_DEPTH: dict[str, dict[str, Any]] = {
+    "CogVideoXTransformer3DModel": {"num_layers": 1},
+    "WanTransformer3DModel": {"num_layers": 1},
+    "HunyuanVideoTransformer3DModel": {
+        "num_layers": 1,
+        "num_single_layers": 1,
+        "num_refiner_layers": 1,
+    },
+    "HunyuanVideo15Transformer3DModel": {"num_layers": 1, "num_refiner_layers": 1},
+    "LTXVideoTransformer3DModel": {"num_layers": 1},
+    "MochiTransformer3DModel": {"num_layers": 1},
+    "AutoencoderKLCogVideoX": {"layers_per_block": 1},
+    "AutoencoderKLWan": {"num_res_blocks": 1},
+    "AutoencoderKLHunyuanVideo": {"layers_per_block": 1},
+    "AutoencoderKLHunyuanVideo15": {"layers_per_block": 1},
+    "AutoencoderKLLTXVideo": {
+        "layers_per_block": [1, 1, 1, 1, 1],
+        "decoder_layers_per_block": [1, 1, 1, 1, 1],
+    },
+    "AutoencoderKLMochi": {"layers_per_block": [1, 1, 1, 1, 1]},
+}
+SMALL_LATENT = (2, 2, 2)  # latent frames, height, width on a CPU
+SMALL_TEXT_TOKENS = 16  # text tokens on a CPU (CogVideoX keeps its fixed 226)
+#: Text lengths the pipelines encode to (the transformer's cross-attention sequence).
+TEXT_TOKENS = {
+    "WanTransformer3DModel": 512,
+    "HunyuanVideoTransformer3DModel": 256,
+    "HunyuanVideo15Transformer3DModel": 1000,
+    "LTXVideoTransformer3DModel": 128,
+}
+
+
+def family_video(architecture: str) -> tuple[int, int, int, int, bool, str]:
+    """The video a family's card makes: its registered card's sampler, else FAMILY_VIDEOS."""
+    from repvideo_eval.generation.random_twins import architecture_configs
+
+    hub_id = architecture_configs(architecture)["_source"]["hub_id"]
+    frames, height, width, steps, cfg, source = FAMILY_VIDEOS[architecture]
+    for name in registry.list_models():
+        card = registry.load_card(name)
+        if card.hub_id in (hub_id, f"random:{architecture}"):
+            s = card.sampler
+            cfg = s.guidance_scale > 1.0
+            return s.num_frames, s.height, s.width, s.num_inference_steps, cfg, f"card {name}"
+    return frames, height, width, steps, cfg, source
+
+
+def latent_geometry(vae: Any) -> tuple[int, int, int]:
+    """(channels, temporal ratio, spatial ratio) of a video VAE: from its config where it holds
+    them, else the attributes the VAE sets itself (LTX, Mochi), else CogVideoX's block count."""
+    config, own = vae.config, vae.__dict__
+    channels = config.get("latent_channels") or config["z_dim"]
+    temporal = (
+        config.get("temporal_compression_ratio")
+        or config.get("scale_factor_temporal")
+        or own["temporal_compression_ratio"]
+    )
+    spatial = (
+        config.get("spatial_compression_ratio")
+        or config.get("scale_factor_spatial")
+        or own.get("spatial_compression_ratio")
+        or 2 ** (len(config["block_out_channels"]) - 1)
+    )
+    return int(channels), int(temporal), int(spatial)
+
+
+def denoiser_inputs(
+    transformer: Any,
+    batch: int,
+    latent: tuple[int, int, int],
+    dtype: torch.dtype,
+    device: str,
+    text_tokens: int | None = None,
+) -> dict[str, Any]:
+    """One denoising step's inputs for a family's transformer: random latents and text
+    embeddings of the shapes its pipeline passes (prompt embeddings are computed once per
+    prompt, so the text encoder is not part of a step)."""
+    kind = type(transformer).__name__
+    config = transformer.config
+    frames, height, width = latent
+    generator = torch.Generator().manual_seed(0)
+
+    def rand(*shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=generator).to(device=device, dtype=dtype)
+
+    def ones(length: int) -> torch.Tensor:
+        return torch.ones(batch, length, dtype=torch.bool, device=device)
+
+    timestep = torch.full((batch,), 500, dtype=torch.long, device=device)
+    video = (batch, config.in_channels, frames, height, width)
+    tokens = text_tokens or TEXT_TOKENS.get(kind, 0)
+    if kind == "CogVideoXTransformer3DModel":
+        length = config.max_text_seq_length
+        return {
+            "hidden_states": rand(batch, frames, config.in_channels, height, width),
+            "encoder_hidden_states": rand(batch, length, config.text_embed_dim),
+            "timestep": timestep,
+        }
+    if kind == "WanTransformer3DModel":
+        return {
+            "hidden_states": rand(*video),
+            "timestep": timestep,
+            "encoder_hidden_states": rand(batch, tokens, config.text_dim),
+        }
+    if kind == "HunyuanVideoTransformer3DModel":
+        return {
+            "hidden_states": rand(*video),
+            "timestep": timestep,
+            "encoder_hidden_states": rand(batch, tokens, config.text_embed_dim),
+            "encoder_attention_mask": ones(tokens),
+            "pooled_projections": rand(batch, config.pooled_projection_dim),
+            "guidance": torch.full((batch,), 6000.0, device=device, dtype=dtype),
+        }
+    if kind == "HunyuanVideo15Transformer3DModel":
+        return {
+            "hidden_states": rand(*video),
+            "timestep": timestep.to(dtype),  # its pipeline passes the latents' dtype
+            "encoder_hidden_states": rand(batch, tokens, config.text_embed_dim),
+            "encoder_attention_mask": ones(tokens),
+            "encoder_hidden_states_2": rand(batch, 256, config.text_embed_2_dim),
+            "encoder_attention_mask_2": ones(256),
+            "image_embeds": torch.zeros(
+                batch, 729, config.image_embed_dim, device=device, dtype=dtype
+            ),
+        }
+    if kind == "LTXVideoTransformer3DModel":
+        return {
+            "hidden_states": rand(batch, frames * height * width, config.in_channels),
+            "encoder_hidden_states": rand(batch, tokens, config.caption_channels),
+            "timestep": timestep,
+            "encoder_attention_mask": ones(tokens).to(dtype),
+            "num_frames": frames,
+            "height": height,
+            "width": width,
+            "rope_interpolation_scale": (8 / 25, 32, 32),
+        }
+    if kind == "MochiTransformer3DModel":
+        length = text_tokens or config.max_sequence_length
+        return {
+            "hidden_states": rand(*video),
+            "encoder_hidden_states": rand(batch, length, config.text_embed_dim),
+            "timestep": timestep,
+            "encoder_attention_mask": ones(length),
+        }
+    raise ValueError(f"no step inputs for {kind}")
+
+
+def measure_family(architecture: str, ctx: dict[str, Any]) -> dict[str, Any]:
+    """One family: seconds per denoising step (CFG batch), decode seconds, seconds per video
+    (steps x step + decode, extrapolated), peak memory (CUDA). Built fresh, freed after."""
+    from repvideo_eval.generation.random_twins import (
+        build_empty_component,
+        build_random_component,
+        component_bytes,
+    )
+
+    device, dtype = ctx["device"], ctx["family_dtype"]
+    on_cuda = device.startswith("cuda")
+    frames, height, width, steps, cfg, source = family_video(architecture)
+    overrides: dict[str, dict[str, Any]] = {}
+    if not on_cuda:
+        for component in ("transformer", "vae"):
+            kind = type(build_empty_component(architecture, component)).__name__
+            overrides[component] = SMALL_DEPTH[kind]
+    sizes = component_bytes(architecture, dtype)
+    free_memory(device)
+    if on_cuda:
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    transformer = build_random_component(
+        architecture, "transformer", 0, dtype, device, overrides.get("transformer")
+    )
+    vae = build_random_component(architecture, "vae", 0, dtype, device, overrides.get("vae"))
+    build_s = time.perf_counter() - start
+    channels, temporal, spatial = latent_geometry(vae)
+    if on_cuda:
+        latent = ((frames - 1) // temporal + 1, height // spatial, width // spatial)
+        vae.enable_tiling()
+    else:
+        latent = SMALL_LATENT
+    patch_t = transformer.config.get("patch_size_t") or 1
+    latent = (latent[0] + (-latent[0]) % patch_t, latent[1], latent[2])  # pipelines pad to it
+    batch = 2 if cfg else 1
+    tokens = None if on_cuda else SMALL_TEXT_TOKENS
+    inputs = denoiser_inputs(transformer, batch, latent, dtype, device, tokens)
+    times = []
+    with torch.inference_mode():
+        for _ in range(ctx["size"].warmup_steps + ctx["family_steps"]):
+            sync(device)
+            tick = time.perf_counter()
+            transformer(**inputs, return_dict=False)
+            sync(device)
+            times.append(time.perf_counter() - tick)
+        step = statistics.median(times[ctx["size"].warmup_steps :])
+        del transformer, inputs
+        free_memory(device)
+        z = torch.randn(1, channels, *latent, generator=torch.Generator().manual_seed(0))
+        sync(device)
+        tick = time.perf_counter()
+        decoded = vae.decode(z.to(device=device, dtype=dtype)).sample
+        sync(device)
+        decode_s = time.perf_counter() - tick
+    shape = tuple(decoded.shape)
+    del vae, decoded
+    row = {
+        "architecture": architecture,
+        "video": f"{frames}x{height}x{width}, {steps} steps" if on_cuda else "small",
+        "source": source,
+        "latent": latent,
+        "batch": batch,
+        "build_s": round(build_s, 2),
+        "step_s": round(step, 4),
+        "decode_s": round(decode_s, 3),
+        "decoded": shape,
+        "video_s": round(steps * step + decode_s, 1),
+        "weights_gib": round(sum(sizes.values()) / 2**30, 2),
+    }
+    if on_cuda:
+        row["peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+    free_memory(device)
+    return row
+
+
+def section_families(ctx: dict[str, Any]) -> list[str]:
+    """Every family asked for (--families), each within its share of the budget."""
+    on_cuda = ctx["device"].startswith("cuda")
+    dtype_name = str(ctx["family_dtype"]).removeprefix("torch.")
+    lines = [
+        f"dtype {dtype_name}; "
+        + (
+            "full size: real depth, the card's video, VAE tiling; peak = transformer + VAE "
+            "resident (the text encoder runs once per prompt, before)"
+            if on_cuda
+            else f"small size: full widths, one block, latent {SMALL_LATENT}, "
+            f"{SMALL_TEXT_TOKENS} text tokens"
+        ),
+        "",
+        "| architecture | video (source) | latent | batch | step s | decode s | "
+        "s per video | weights GiB (all) | peak GiB |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    rows = []
+    for architecture in ctx["families"]:
+        if ctx["deadline"] - time.perf_counter() <= 0:
+            lines.append(f"| {architecture} | skipped: budget spent | | | | | | | |")
+            continue
+        try:
+            row = measure_family(architecture, ctx)
+        except Exception as error:  # noqa: BLE001 - one family's failure is reported in its row
+            ctx["family_failures"] = ctx.get("family_failures", 0) + 1
+            lines.append(
+                f"| {architecture} | FAILED: {type(error).__name__}: {error} | | | | | | | |"
+            )
+            free_memory(ctx["device"])
+            continue
+        rows.append(row)
+        lines.append(
+            f"| {architecture} | {row['video']} ({row['source']}) | {row['latent']} | "
+            f"{row['batch']} | {row['step_s']} | {row['decode_s']} | {row['video_s']} | "
+            f"{row['weights_gib']} | {row.get('peak_gib', 'n/a on CPU')} |"
+        )
+    ctx["results"]["families"] = rows
+    if ctx.get("family_failures"):
+        raise RuntimeError(f"{ctx['family_failures']} famil(ies) failed:\n" + "\n".join(lines))
+    return lines
+
+
+def parse_families(text: str) -> list[str]:
+    """`all` or comma-separated architecture names (each must have a video in FAMILY_VIDEOS)."""
+    names = list(FAMILY_VIDEOS) if text.strip() == "all" else [n for n in text.split(",") if n]
+    unknown = [n for n in names if n not in FAMILY_VIDEOS]
+    if unknown:
+        raise ValueError(
+            f"unknown families {', '.join(unknown)}; use all or some of: {', '.join(FAMILY_VIDEOS)}"
+        )
+    return names
+
+
+# ------------------------------------------------------------------------- CPU dtype choice
+
+CPU_DTYPES = ("float32", "bfloat16", "float16")
+
+
+def probe_cpu_dtypes(repeats: int = 3) -> dict[str, float]:
+    """Seconds of a small Conv3d (16 -> 128 channels, the VAE's first layer) plus a matmul per
+    dtype, best of `repeats`: CPUs differ by 50x between dtypes (float16 with no fp16 units)."""
+    generator = torch.Generator().manual_seed(0)
+    conv = torch.nn.Conv3d(16, 128, 3, padding=1)
+    x = torch.randn(1, 16, 4, 16, 16, generator=generator)
+    a = torch.randn(256, 512, generator=generator)
+    timings = {}
+    with torch.inference_mode():
+        for name in CPU_DTYPES:
+            dtype = getattr(torch, name)
+            layer, xd, ad = conv.to(dtype), x.to(dtype), a.to(dtype)
+            layer(xd), ad @ ad.T  # untimed: kernel selection and JIT happen on the first call
+            best = float("inf")
+            for _ in range(repeats):
+                tick = time.perf_counter()
+                layer(xd)
+                ad @ ad.T
+                best = min(best, time.perf_counter() - tick)
+            timings[name] = best
+    return timings
+
+
+def fastest_dtype(timings: dict[str, float]) -> str:
+    """The dtype with the shortest probe time (ties: the first in CPU_DTYPES)."""
+    return min(CPU_DTYPES, key=lambda name: (timings[name], CPU_DTYPES.index(name)))
+
+
 SECTIONS: tuple[tuple[str, str, Callable[[dict[str, Any]], list[str]]], ...] = (
     ("tiny", "Tiny twins end to end", section_tiny),
     ("eager", "Full-size random twin, eager", section_full_eager),
@@ -486,7 +831,10 @@ SECTIONS: tuple[tuple[str, str, Callable[[dict[str, Any]], list[str]]], ...] = (
     ("harness", "Harness vs a bare diffusers pipeline call", section_harness),
     ("memory", "Peak memory per memory option", section_memory),
     ("scoring", "Scoring throughput vs vbench", section_scoring),
+    ("families", "Every family: seconds per video and peak memory", section_families),
 )
+#: Sections a plain run does; `--families` adds the families section.
+DEFAULT_SECTIONS = ("tiny", "eager", "compiled", "harness", "memory", "scoring")
 NEEDS_PIPE = ("compiled", "memory")
 
 
@@ -511,23 +859,43 @@ def run(args: argparse.Namespace) -> tuple[str, int]:
     if args.rounds:
         size = dataclasses.replace(size, harness_rounds=args.rounds, tiny_rounds=args.rounds)
     device = args.device
+    on_cuda = device.startswith("cuda")
     started = time.perf_counter()
     ctx: dict[str, Any] = {
         "device": device,
         "size": size,
         "results": {},
-        "deadline": started + args.budget_s,
+        "deadline": started + args.budget_s + args.family_budget_s * len(args.families),
         "compile_backend": args.compile_backend,
         "scoring_args": args.scoring_args.split(),
+        "families": args.families,
+        "family_steps": 1,
     }
     wanted = [s for s in args.sections.split(",") if s]
+    if args.families and "families" not in wanted:
+        wanted.append("families")
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if on_cuda:
+        ctx["family_dtype"] = torch.bfloat16
+        dtype_line = "dtype: the card's on CUDA (CogVideoX-2B fp16); families in bfloat16"
+    else:
+        timings = probe_cpu_dtypes()
+        chosen = args.cpu_dtype if args.cpu_dtype != "auto" else fastest_dtype(timings)
+        ctx["cpu_dtype"], ctx["family_dtype"] = chosen, getattr(torch, chosen)
+        ctx["results"]["cpu_dtype"] = {"used": chosen, "probe_s": timings}
+        probe = ", ".join(f"{name} {seconds * 1e3:.1f} ms" for name, seconds in timings.items())
+        how = "fastest by the probe" if args.cpu_dtype == "auto" else "set by --cpu-dtype"
+        dtype_line = (
+            f"CPU dtype: **{chosen}** ({how}; Conv3d 16->128 + matmul probe: {probe}), "
+            "used instead of the cards' dtype"
+        )
     lines = [
         f"# gpu-check ({size.name} size, {device})",
         "",
         f"{stamp}; {machine_line(device)}",
         f"video {size.num_frames}x{size.height}x{size.width}, random twins of CogVideoX-2B "
-        f"(overrides: {size.overrides or 'none, full depth'}), fp16 on CUDA / card dtype on CPU",
+        f"(overrides: {size.overrides or 'none, full depth'})",
+        dtype_line,
         "",
     ]
     failed = 0
@@ -568,8 +936,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--budget-s", type=float, default=None, help="sections start only within it"
     )
+    parser.add_argument("--sections", default=",".join(DEFAULT_SECTIONS), help="comma-separated")
     parser.add_argument(
-        "--sections", default=",".join(key for key, _, _ in SECTIONS), help="comma-separated"
+        "--families",
+        default="",
+        help="architectures to measure one by one (comma-separated, or all): "
+        + ", ".join(FAMILY_VIDEOS),
+    )
+    parser.add_argument(
+        "--family-budget-s", type=float, default=None, help="seconds per family (90 on CUDA)"
+    )
+    parser.add_argument(
+        "--cpu-dtype",
+        choices=("auto", *CPU_DTYPES),
+        default="auto",
+        help="dtype on a CPU (auto: the fastest of a probe)",
     )
     parser.add_argument("--compile-backend", default=None, help="inductor (CUDA) / aot_eager (CPU)")
     parser.add_argument("--scoring-args", default="", help="extra scoring_throughput.py arguments")
@@ -580,6 +961,12 @@ def main(argv: list[str] | None = None) -> int:
     if on_cuda and not torch.cuda.is_available():
         print("gpu-check: no CUDA device here; run `make gpu-check-cpu` on a CPU", file=sys.stderr)
         return 2
+    try:
+        args.families = parse_families(args.families)
+    except ValueError as error:
+        print(f"gpu-check: {error}", file=sys.stderr)
+        return 2
+    args.family_budget_s = args.family_budget_s or (90.0 if on_cuda else 30.0)
     args.size = args.size or ("full" if on_cuda else "small")
     args.budget_s = args.budget_s or (450.0 if on_cuda else 540.0)
     args.compile_backend = args.compile_backend or ("inductor" if on_cuda else "aot_eager")

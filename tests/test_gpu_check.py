@@ -62,3 +62,97 @@ def test_make_gpu_check_cpu_runs_every_section(tmp_path: Path) -> None:
     for title in ("Tiny twins", "eager", "compiled", "Harness", "Peak memory", "Scoring"):
         assert "## " in text and title in text
     assert "skipped" not in text.split("## Peak memory")[0]
+
+
+def test_the_cpu_dtype_is_the_fastest_of_the_probe_and_the_report_says_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """On a CPU without fp16 arithmetic float16 is ~50x slower: the check must not use it."""
+    module = _gpu_check()
+    probe = {"float32": 0.014, "bfloat16": 0.004, "float16": 0.2}
+    monkeypatch.setattr(module, "probe_cpu_dtypes", lambda: probe)
+    code = module.main(["--device", "cpu", "--sections", "", "--out", str(tmp_path)])
+    text = _report(tmp_path)
+    assert code == 0, text
+    assert "CPU dtype: **bfloat16** (fastest by the probe" in text
+    assert '"used": "bfloat16"' in text
+    card = module.sized_card("cogvideox-2b-random", module.SIZES["small"], "cpu", "bfloat16")
+    assert card.dtype == "bfloat16" and module.registry.load_card(card.name).dtype == "float16"
+
+
+def test_fastest_dtype_and_an_explicit_cpu_dtype(tmp_path: Path, monkeypatch) -> None:
+    module = _gpu_check()
+    assert module.fastest_dtype({"float32": 0.01, "bfloat16": 0.02, "float16": 0.5}) == "float32"
+    assert module.fastest_dtype({"float32": 0.3, "bfloat16": 0.2, "float16": 0.1}) == "float16"
+    assert module.fastest_dtype({"float32": 0.1, "bfloat16": 0.1, "float16": 0.1}) == "float32"
+    timings = module.probe_cpu_dtypes(repeats=1)  # the real probe runs on this CPU
+    assert set(timings) == {"float32", "bfloat16", "float16"} and min(timings.values()) > 0
+    monkeypatch.setattr(module, "probe_cpu_dtypes", lambda: timings)
+    args = ["--device", "cpu", "--sections", "", "--cpu-dtype", "float32", "--out", str(tmp_path)]
+    assert module.main(args) == 0
+    assert "CPU dtype: **float32** (set by --cpu-dtype" in _report(tmp_path)
+
+
+def test_an_unknown_family_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
+    code = _gpu_check().main(["--device", "cpu", "--families", "sora", "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "unknown families sora" in err and "wan2.1-t2v-1.3b" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_every_shipped_architecture_has_a_family_video() -> None:
+    from repvideo_eval.generation.random_twins import architecture_names
+
+    module = _gpu_check()
+    assert set(module.FAMILY_VIDEOS) <= set(architecture_names())
+    assert set(architecture_names()) - set(module.FAMILY_VIDEOS) == {"cogvideox-5b"}
+    assert module.parse_families("all") == list(module.FAMILY_VIDEOS)
+
+
+def test_the_families_section_measures_one_family_at_small_size(tmp_path: Path) -> None:
+    """LTX-Video at full widths, one block, a (2, 2, 2) latent: step, decode, weights row."""
+    code = _gpu_check().main(
+        ["--device", "cpu", "--sections", "", "--families", "ltx-video", "--cpu-dtype", "bfloat16"]
+        + ["--out", str(tmp_path)]
+    )
+    text = _report(tmp_path)
+    assert code == 0, text
+    assert "## Every family: seconds per video and peak memory" in text
+    row = next(line for line in text.splitlines() if line.startswith("| ltx-video |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[2] == "(2, 2, 2)" and cells[3] == "2"  # CFG batch
+    assert float(cells[4]) > 0 and float(cells[5]) > 0
+    assert float(cells[7]) == pytest.approx(13.23, abs=0.01)  # 2B + VAE + T5-XXL in bf16/fp16
+    assert "FAILED" not in text
+
+
+@pytest.mark.slow
+def test_every_family_runs_at_small_size(tmp_path: Path) -> None:
+    """What `make gpu-check-cpu` adds: every family's transformer step and VAE decode."""
+    code = _gpu_check().main(
+        ["--device", "cpu", "--sections", "", "--families", "all", "--out", str(tmp_path)]
+    )
+    text = _report(tmp_path)
+    assert code == 0, text
+    module = _gpu_check()
+    for architecture in module.FAMILY_VIDEOS:
+        assert f"| {architecture} | small" in text
+
+
+def test_latent_geometry_of_every_family_vae() -> None:
+    """(channels, temporal, spatial) from each VAE's config or own attributes (meta builds)."""
+    from repvideo_eval.generation.random_twins import build_empty_component
+
+    module = _gpu_check()
+    expected = {
+        "cogvideox1.5-5b": (16, 4, 8),
+        "hunyuanvideo": (16, 4, 8),
+        "hunyuanvideo1.5-480p-t2v": (32, 4, 16),
+        "ltx-video": (128, 8, 32),
+        "mochi-1": (12, 6, 8),
+        "wan2.1-t2v-1.3b": (16, 4, 8),
+        "wan2.2-ti2v-5b": (48, 4, 16),
+    }
+    for name, geometry in expected.items():
+        assert module.latent_geometry(build_empty_component(name, "vae")) == geometry, name

@@ -1,10 +1,16 @@
-"""Full-size random twins: the real CogVideoX architectures with seeded random weights.
+"""Full-size random twins: the real architectures of every family with seeded random weights.
 
 Speed and memory do not depend on weight values, so a model built from the public configs
-(shipped as JSON facts in ``architectures/``) measures what the real one would. Modules are
-built on the meta device (no memory at all), then every parameter is filled with seeded values
-created directly in the target dtype on the target device: a 4.8 B-parameter T5-XXL in bf16
-never exists as an fp32 copy on the host. Past this point the pipeline is the real cards' code.
+(shipped as JSON facts in ``architectures/``, one file per model with the source of every
+component) measures what the real one would. Modules are built on the meta device (no memory
+at all), then every parameter is filled with seeded values created directly in the target dtype
+on the target device: a 4.8 B-parameter T5-XXL in bf16 never exists as an fp32 copy on the host.
+
+An architecture file holds one config per component (``transformer``, ``vae``, ``text_encoder``
+and, where the model has them, ``transformer_2`` and ``text_encoder_2``) and ``scheduler``; the
+keys starting with ``_`` say which class builds each component (``_classes``), where each config
+comes from (``_sources``), the parameter count the config builds (``_parameters``, checked by a
+test) and the published size it matches (``_published``).
 
 Values: biases 0, one-dimensional weights (norm scales) 1, everything else normal with std
 1/sqrt(fan_in), so activations stay finite in fp16 and bf16. Each parameter's generator is
@@ -14,6 +20,7 @@ on the same device type whatever subset of blocks is built.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import zlib
@@ -25,23 +32,46 @@ import torch
 
 from repvideo_eval.errors import UserError
 
-ARCHITECTURES: tuple[str, ...] = ("cogvideox-2b", "cogvideox-5b")
-COMPONENTS: tuple[str, ...] = ("transformer", "vae", "text_encoder")
+#: Module components in seed order (a component's seed is the card's seed + its index here).
+COMPONENTS: tuple[str, ...] = (
+    "transformer",
+    "vae",
+    "text_encoder",
+    "transformer_2",
+    "text_encoder_2",
+)
 RANDOM_PREFIX = "random:"
+#: The classes of an architecture file without ``_classes`` (the CogVideoX layout).
+DEFAULT_CLASSES = {
+    "transformer": "diffusers.CogVideoXTransformer3DModel",
+    "vae": "diffusers.AutoencoderKLCogVideoX",
+    "text_encoder": "transformers.T5EncoderModel",
+    "scheduler": "diffusers.CogVideoXDPMScheduler",
+}
+
+
+def _architecture_folder() -> Any:
+    return resources.files("repvideo_eval.generation") / "architectures"
+
+
+@cache
+def architecture_names() -> tuple[str, ...]:
+    """Every shipped architecture, by file name."""
+    names = (p.name[: -len(".json")] for p in _architecture_folder().iterdir())
+    return tuple(sorted(n for n in names if not n.startswith(".")))
 
 
 @cache
 def _architecture_json(name: str) -> str:
-    source = resources.files("repvideo_eval.generation") / "architectures" / f"{name}.json"
-    return source.read_text(encoding="utf-8")
+    return (_architecture_folder() / f"{name}.json").read_text(encoding="utf-8")
 
 
 def architecture_configs(name: str) -> dict[str, Any]:
-    """The public configs of `name` (transformer, vae, text_encoder, scheduler), fresh copies."""
-    if name not in ARCHITECTURES:
+    """The public configs of `name` (components, scheduler and `_` facts), fresh copies."""
+    if name not in architecture_names():
         raise UserError(
             f"unknown random-twin architecture {name!r}",
-            f"Set weights to one of: {', '.join(RANDOM_PREFIX + a for a in ARCHITECTURES)}.",
+            f"Set weights to one of: {', '.join(RANDOM_PREFIX + a for a in architecture_names())}.",
         )
     return json.loads(_architecture_json(name))
 
@@ -52,11 +82,24 @@ def architecture_of(card_weights: str) -> str:
         raise UserError(
             f"a random card's weights must look like {RANDOM_PREFIX}<architecture>, "
             f"got {card_weights!r}",
-            f"Use one of: {', '.join(RANDOM_PREFIX + a for a in ARCHITECTURES)}.",
+            f"Use one of: {', '.join(RANDOM_PREFIX + a for a in architecture_names())}.",
         )
     name = card_weights[len(RANDOM_PREFIX) :]
     architecture_configs(name)  # a UserError for an unknown name
     return name
+
+
+def module_components(configs: dict[str, Any]) -> tuple[str, ...]:
+    """The module components an architecture has, in seed order."""
+    return tuple(c for c in COMPONENTS if c in configs)
+
+
+def component_class(configs: dict[str, Any], component: str) -> type:
+    """The diffusers or transformers class named for `component` in the architecture file."""
+    library, _, name = configs.get("_classes", DEFAULT_CLASSES)[component].partition(".")
+    if library not in ("diffusers", "transformers"):
+        raise ValueError(f"architecture classes come from diffusers or transformers, not {library}")
+    return getattr(importlib.import_module(library), name)  # type: ignore[no-any-return]
 
 
 def _parameter_seed(seed: int, name: str) -> int:
@@ -102,22 +145,35 @@ def materialize_seeded(
     return module.eval()
 
 
-def _build_empty(component: str, config: dict[str, Any]) -> torch.nn.Module:
+def _build_empty(
+    component: str, config: dict[str, Any], configs: dict[str, Any] | None = None
+) -> torch.nn.Module:
+    """`component` on the meta device (`configs`: the architecture file naming its class)."""
     from accelerate import init_empty_weights
 
+    cls = component_class(configs or {}, component)
     with init_empty_weights(include_buffers=False):
-        if component == "transformer":
-            from diffusers import CogVideoXTransformer3DModel
-
-            return CogVideoXTransformer3DModel.from_config(config)
-        if component == "vae":
-            from diffusers import AutoencoderKLCogVideoX
-
-            return AutoencoderKLCogVideoX.from_config(config)
-        from transformers import T5Config, T5EncoderModel
-
+        if cls.__module__.startswith("diffusers"):
+            return cls.from_config(config)  # type: ignore[attr-defined,no-any-return]
         fields = {k: v for k, v in config.items() if k != "architectures"}
-        return T5EncoderModel(T5Config(**fields))
+        model = cls(cls.config_class(**fields))  # type: ignore[attr-defined]
+    # transformers ties shared embeddings (T5's encoder.embed_tokens = shared) when it loads a
+    # checkpoint, not when it builds on the meta device: tie here, so counts and bytes are real.
+    model.tie_weights()
+    return model  # type: ignore[no-any-return]
+
+
+def build_empty_component(
+    architecture: str, component: str, overrides: dict[str, Any] | None = None
+) -> torch.nn.Module:
+    """One component of `architecture` on the meta device: no memory, real shapes."""
+    configs = architecture_configs(architecture)
+    return _build_empty(component, {**configs[component], **(overrides or {})}, configs)
+
+
+def parameter_count(module: torch.nn.Module) -> int:
+    """Parameters of `module`, tied ones once (as a checkpoint stores them)."""
+    return sum(p.numel() for p in module.parameters())
 
 
 def build_random_component(
@@ -129,30 +185,34 @@ def build_random_component(
     overrides: dict[str, Any] | None = None,
 ) -> torch.nn.Module:
     """One full-size component (`overrides` shrink depth for light tests, never width)."""
-    config = {**architecture_configs(architecture)[component], **(overrides or {})}
+    empty = build_empty_component(architecture, component, overrides)
     # Each component gets its own seed stream, as the tiny twins do.
     offset = COMPONENTS.index(component)
-    return materialize_seeded(_build_empty(component, config), seed + offset, dtype, device)
+    return materialize_seeded(empty, seed + offset, dtype, device)
 
 
 def component_bytes(
     architecture: str, dtype: torch.dtype, overrides: dict[str, dict[str, Any]] | None = None
 ) -> dict[str, int]:
-    """Bytes each component's parameters will take in `dtype`, from a meta build (no memory)."""
+    """Bytes each module component's parameters will take in `dtype`, before any weight exists:
+    the meta-build counts the file records (a test rebuilds them), or a meta build of a
+    component with `overrides`."""
     overrides = overrides or {}
-    sizes: dict[str, int] = {}
-    for name in COMPONENTS:
-        config = {**architecture_configs(architecture)[name], **overrides.get(name, {})}
-        module = _build_empty(name, config)
-        count = sum(p.numel() for p in module.parameters())
-        sizes[name] = count * torch.empty((), dtype=dtype).element_size()
+    configs = architecture_configs(architecture)
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    sizes = {}
+    for name in module_components(configs):
+        if name in overrides or name not in configs.get("_parameters", {}):
+            count = parameter_count(build_empty_component(architecture, name, overrides.get(name)))
+        else:
+            count = int(configs["_parameters"][name])
+        sizes[name] = count * itemsize
     return sizes
 
 
 def random_scheduler(architecture: str) -> Any:
-    from diffusers import CogVideoXDPMScheduler
-
-    return CogVideoXDPMScheduler.from_config(architecture_configs(architecture)["scheduler"])
+    configs = architecture_configs(architecture)
+    return component_class(configs, "scheduler").from_config(configs["scheduler"])  # type: ignore[attr-defined]
 
 
 def build_random_components(
@@ -163,20 +223,23 @@ def build_random_components(
     overrides: dict[str, dict[str, Any]] | None = None,
     park_on: str | None = None,
 ) -> dict[str, Any]:
-    """Components for `CogVideoXPipeline(**components)`, weights made on `device` in `dtype`
-    (then moved to `park_on`, if given)."""
+    """Components for the architecture's pipeline, weights made on `device` in `dtype` (then
+    moved to `park_on`, if given). T5-family text encoders get the offline T5 tokenizer; the
+    other tokenizers are the pipeline builder's (their vocabularies are not offline here)."""
     from repvideo_eval.generation.tokenizer import build_tiny_t5_tokenizer
 
     overrides = overrides or {}
+    configs = architecture_configs(architecture)
     components: dict[str, Any] = {}
-    for name in COMPONENTS:
+    for name in module_components(configs):
         module = build_random_component(
             architecture, name, seed, dtype, device, overrides.get(name)
         )
         # Offloaded pipelines keep weights on the host: made on the GPU (fast, seeded there),
         # parked one component at a time, so the GPU never holds more than the largest one.
         components[name] = module.to(park_on) if park_on else module
-    components["tokenizer"] = build_tiny_t5_tokenizer()
+    if component_class(configs, "text_encoder").__name__ in ("T5EncoderModel", "UMT5EncoderModel"):
+        components["tokenizer"] = build_tiny_t5_tokenizer()
     components["scheduler"] = random_scheduler(architecture)
     return components
 

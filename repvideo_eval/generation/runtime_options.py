@@ -2,7 +2,7 @@
 
 Memory: VAE tiling (changes pixels, so it is in the card hash), VAE slicing, model or sequential
 CPU offload, and ``auto``, which picks the offload mode from the GPU's free memory by the table
-in ``choose_offload`` (docs/gpu.md prints it for the shipped cards). ``auto`` never switches
+in ``choose_offload`` (docs/gpu.md prints it per family, from ``architecture_memory``). ``auto`` never switches
 tiling: that would change the videos of a card from one GPU to the next.
 
 Speed: ``torch.compile`` of the transformer, the scaled-dot-product attention backend, and TF32
@@ -42,11 +42,31 @@ def choose_offload(
 ) -> str:
     """The `auto` table: keep everything resident if it fits with the reserve, else keep one
     component at a time (model offload), else stream submodules (sequential offload)."""
-    if sum(component_bytes.values()) + reserve <= free_bytes:
+    thresholds = offload_thresholds(component_bytes, reserve)
+    if thresholds["none"] <= free_bytes:
         return "none"
-    if max(component_bytes.values(), default=0) + reserve <= free_bytes:
+    if thresholds["model"] <= free_bytes:
         return "model"
     return "sequential"
+
+
+def offload_thresholds(
+    component_bytes: dict[str, int], reserve: int = ACTIVATION_RESERVE_BYTES
+) -> dict[str, int]:
+    """The free memory from which `auto` picks each mode (below the `model` one: sequential)."""
+    return {
+        "none": sum(component_bytes.values()) + reserve,
+        "model": max(component_bytes.values(), default=0) + reserve,
+    }
+
+
+def architecture_memory(architecture: str, dtype: torch.dtype) -> dict[str, Any]:
+    """Weights per component and the `auto` thresholds of a full-size architecture, from its
+    meta sizes (no weight needed): the rows of docs/gpu.md's table per family."""
+    from repvideo_eval.generation.random_twins import component_bytes
+
+    sizes = component_bytes(architecture, dtype)
+    return {"weights": sizes, **offload_thresholds(sizes)}
 
 
 def cuda_free_bytes(device: str) -> int:

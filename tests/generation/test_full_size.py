@@ -19,9 +19,15 @@ from repvideo_eval.generation.random_twins import (
     COMPONENTS,
     _build_empty,
     architecture_configs,
+    architecture_names,
+    build_empty_component,
     build_random_component,
+    component_class,
     materialize_seeded,
+    module_components,
+    parameter_count,
     random_learned_gates,
+    random_scheduler,
 )
 from repvideo_eval.generation.tokenizer import build_tiny_t5_tokenizer
 from repvideo_eval.repvideo import apply_repvideo, configure_repvideo, set_gates
@@ -33,6 +39,11 @@ LIGHT = {
     "text_encoder": {"num_layers": 1},
 }
 SIZES = [pytest.param(LIGHT, id="light"), pytest.param(FULL, id="full", marks=pytest.mark.slow)]
+#: The VAE and T5 fills at full width take ~30 s each here; `make gpu-check-cpu` decodes with every
+#: family's full-width VAE, so `make test` keeps only the transformer's light case.
+SLOW_SIZES = [
+    pytest.param(o, id=i, marks=pytest.mark.slow) for o, i in ((LIGHT, "light"), (FULL, "full"))
+]
 
 
 def _transformer_inputs(config: dict, batch: int = 2) -> dict:
@@ -72,7 +83,7 @@ def test_transformer_step_and_gates_off_equal_the_baseline_bit_for_bit(overrides
     gc.collect()
 
 
-@pytest.mark.parametrize("overrides", SIZES)
+@pytest.mark.parametrize("overrides", SLOW_SIZES)
 def test_full_width_vae_decodes_a_small_latent_with_tiling(overrides: dict) -> None:
     vae = build_random_component("cogvideox-2b", "vae", 0, torch.float32, "cpu", overrides["vae"])
     assert list(vae.config.block_out_channels) == [128, 256, 256, 512]
@@ -112,12 +123,13 @@ def _streamed_t5_xxl(overrides: dict | None) -> torch.nn.Module:
         if name != "encoder":
             materialize_seeded(module, seed, torch.bfloat16, "cpu", name)
     for name, module in encoder.encoder.named_children():
-        if name != "block":
+        if name not in ("block", "embed_tokens"):
             materialize_seeded(module, seed, torch.bfloat16, "cpu", f"encoder.{name}")
+    encoder.encoder.embed_tokens.weight = encoder.shared.weight  # tied, as in the whole model
     return encoder
 
 
-@pytest.mark.parametrize("overrides", SIZES)
+@pytest.mark.parametrize("overrides", SLOW_SIZES)
 def test_full_width_t5_xxl_encodes_a_prompt_in_bf16(overrides: dict) -> None:
     encoder = _streamed_t5_xxl(overrides["text_encoder"])
     assert encoder.config.d_model == 4096 and encoder.config.d_ff == 10240
@@ -167,3 +179,128 @@ def test_tied_parameters_stay_tied() -> None:
     module[1].weight = module[0].weight  # tied after the context, as models tie on meta
     materialize_seeded(module, 0, torch.float32, "cpu")
     assert module[1].weight is module[0].weight and len(list(module.parameters())) == 2
+
+
+# ------------------------------------------------ every family: public configs and their counts
+
+#: The families issue 20 asks for, each with at least one shipped architecture.
+FAMILY_ARCHITECTURES = (
+    "cogvideox-2b",
+    "cogvideox-5b",
+    "cogvideox1.5-5b",
+    "wan2.1-t2v-1.3b",
+    "wan2.1-t2v-14b",
+    "wan2.2-ti2v-5b",
+    "wan2.2-t2v-a14b",
+    "hunyuanvideo",
+    "hunyuanvideo1.5-480p-t2v",
+    "ltx-video",
+    "mochi-1",
+)
+
+
+def _published_tolerance(entry: dict) -> float:
+    """Absolute tolerance: half a unit of the published figure's last digit ("8.3B": 0.05B),
+    unless the file records a relative tolerance with the reason."""
+    if "relative_tolerance" in entry:
+        assert entry.get("note"), "a widened tolerance needs its reason in the file"
+        return float(entry["relative_tolerance"]) * float(entry["parameters"])
+    figure = entry["published"].rstrip("B")
+    decimals = len(figure.partition(".")[2])
+    return 0.5 * 10.0**-decimals * 1e9
+
+
+def test_every_family_ships_its_public_configs() -> None:
+    assert set(FAMILY_ARCHITECTURES) <= set(architecture_names())
+
+
+@pytest.mark.parametrize("name", FAMILY_ARCHITECTURES)
+def test_meta_build_counts_equal_the_recorded_and_published_sizes(name: str) -> None:
+    """Every component built on the meta device (no weights) has the parameter count the file
+    records; the transformer's count is within rounding of the size its makers publish."""
+    configs = architecture_configs(name)
+    components = module_components(configs)
+    assert {"transformer", "vae", "text_encoder"} <= set(components)
+    assert set(configs["_parameters"]) == set(components)
+    for component in components:
+        module = build_empty_component(name, component)
+        assert {p.device.type for p in module.parameters()} == {"meta"}
+        assert parameter_count(module) == configs["_parameters"][component], component
+    assert "transformer" in configs["_published"]
+    for component, entry in configs["_published"].items():
+        count = configs["_parameters"][component]
+        assert abs(count - float(entry["parameters"])) <= _published_tolerance(entry), (
+            f"{name} {component}: {count / 1e9:.3f}B vs published {entry['published']}"
+        )
+        assert entry["source"]
+
+
+@pytest.mark.parametrize("name", FAMILY_ARCHITECTURES)
+def test_every_config_names_its_source_and_class(name: str) -> None:
+    configs = architecture_configs(name)
+    assert configs["_source"]["hub_id"] and configs["_source"]["licence"]
+    for component in (*module_components(configs), "scheduler"):
+        source = configs["_sources"][component]
+        assert source["repository"] and source["path"], component
+        assert (
+            component_class(configs, component).__name__
+            == configs["_classes"][component].rpartition(".")[2]
+        )
+    import diffusers
+
+    assert hasattr(diffusers, configs["_pipeline"])
+    random_scheduler(name)  # the scheduler config builds
+
+
+def test_a_tolerance_is_half_a_unit_of_the_published_figure() -> None:
+    assert _published_tolerance({"published": "8.3B", "parameters": 8.3e9}) == pytest.approx(5e7)
+    assert _published_tolerance({"published": "13B", "parameters": 13e9}) == pytest.approx(5e8)
+    with pytest.raises(AssertionError):
+        _published_tolerance({"published": "5B", "parameters": 5e9, "relative_tolerance": 0.2})
+
+
+# ------------------------------------------------------------- docs/gpu.md's tables, by test
+
+
+def _gib(count: float) -> str:
+    return f"{count / 2**30:.2f}"
+
+
+def _memory_row(name: str) -> str:
+    from repvideo_eval.generation.runtime_options import architecture_memory
+
+    memory = architecture_memory(name, torch.bfloat16)
+    weights = memory["weights"]
+    transformers = sum(v for k, v in weights.items() if k.startswith("transformer"))
+    encoders = sum(v for k, v in weights.items() if k.startswith("text_encoder"))
+    return (
+        f"| {name} | {_gib(transformers)} | {_gib(weights['vae'])} | {_gib(encoders)} | "
+        f"{_gib(sum(weights.values()))} | {memory['none'] / 2**30:.1f} | "
+        f"{memory['model'] / 2**30:.1f} |"
+    )
+
+
+def test_docs_gpu_tables_are_the_meta_sizes_of_every_family() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "gpu.md").read_text()
+    for name in FAMILY_ARCHITECTURES:
+        assert _memory_row(name) in text, _memory_row(name)
+        configs = architecture_configs(name)
+        for component, entry in configs["_published"].items():
+            cls = configs["_classes"][component].rpartition(".")[2]
+            count = configs["_parameters"][component]
+            assert f"| {name} | {component} | {cls} | {count:,} | {entry['published']} |" in text
+
+
+def test_the_auto_table_decides_from_meta_sizes_before_any_weight() -> None:
+    """Wan 2.1 14B in bf16: resident from 43.4 GiB free, model offload from 32.6 GiB."""
+    from repvideo_eval.generation.runtime_options import architecture_memory, choose_offload
+
+    memory = architecture_memory("wan2.1-t2v-14b", torch.bfloat16)
+    weights = memory["weights"]
+    assert weights["transformer"] == 2 * 14_288_491_584
+    assert choose_offload(weights, memory["none"]) == "none"
+    assert choose_offload(weights, memory["none"] - 1) == "model"
+    assert choose_offload(weights, memory["model"]) == "model"
+    assert choose_offload(weights, memory["model"] - 1) == "sequential"
