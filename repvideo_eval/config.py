@@ -254,7 +254,9 @@ class ModelCard:
         check_scheduler(
             self.family, self.sampler.scheduler, self.sampler.use_dynamic_cfg, self.sampler.shift
         )
-        check_video_shape(self.family, self.sampler.num_frames, self.sampler.height, self.sampler.width)
+        check_video_shape(
+            self.family, self.sampler.num_frames, self.sampler.height, self.sampler.width
+        )
         if self.source == "tiny" and self.transformer_config:
             raise ValueError(
                 "transformer_config applies to hub weights; a tiny card's transformer is fixed"

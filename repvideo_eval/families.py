@@ -150,13 +150,10 @@ def family_facts(name: str) -> FamilyFacts:
     """The facts of a supported family; ValueError naming the fix otherwise."""
     facts = FAMILIES.get(name)
     if facts is None:
-        raise ValueError(
-            f"family must be one of {', '.join(SUPPORTED_FAMILIES)}, got {name!r}"
-        )
+        raise ValueError(f"family must be one of {', '.join(SUPPORTED_FAMILIES)}, got {name!r}")
     if not facts.supported:
         raise ValueError(
-            f"family {name!r} is not supported yet: {UNSUPPORTED_REASONS[name]} "
-            "(docs/models.md)"
+            f"family {name!r} is not supported yet: {UNSUPPORTED_REASONS[name]} (docs/models.md)"
         )
     return facts
 
@@ -202,7 +199,9 @@ def check_video_shape(family: str, num_frames: int, height: int, width: int) -> 
             )
 
 
-def check_scheduler(family: str, scheduler: str, use_dynamic_cfg: bool, shift: float | None) -> None:
+def check_scheduler(
+    family: str, scheduler: str, use_dynamic_cfg: bool, shift: float | None
+) -> None:
     """The sampler vocabulary of the family: its schedulers; dynamic CFG on CogVideoX's, shift on
     the flow-matching ones."""
     facts = family_facts(family)
@@ -213,8 +212,7 @@ def check_scheduler(family: str, scheduler: str, use_dynamic_cfg: bool, shift: f
         )
     if use_dynamic_cfg and scheduler not in COGVIDEOX_SCHEDULERS:
         raise ValueError(
-            "sampler.use_dynamic_cfg is CogVideoX's rule; set use_dynamic_cfg: false for "
-            f"{family}"
+            f"sampler.use_dynamic_cfg is CogVideoX's rule; set use_dynamic_cfg: false for {family}"
         )
     if shift is not None and scheduler not in FLOW_SCHEDULERS:
         raise ValueError(

@@ -96,7 +96,9 @@ def _sampler_from(value: Any, origin: str) -> SamplerSettings:
             f"Valid: {', '.join(sorted(SAMPLER_FIELDS))}.",
         )
     if "pipeline_kwargs" in base:
-        base["pipeline_kwargs"] = _plain_pairs(base["pipeline_kwargs"], "sampler.pipeline_kwargs", origin)
+        base["pipeline_kwargs"] = _plain_pairs(
+            base["pipeline_kwargs"], "sampler.pipeline_kwargs", origin
+        )
     try:
         return SamplerSettings(**base)
     except (TypeError, ValueError) as error:

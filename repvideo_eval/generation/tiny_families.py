@@ -207,8 +207,11 @@ def _hunyuanvideo(seed: int, overrides: Overrides) -> dict[str, Any]:
 
 def _ltx(seed: int, overrides: Overrides) -> dict[str, Any]:
     """LTX-Video: the real 8x temporal, 32x spatial VAE compression (patch 4, three scalings)."""
-    from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler
-    from diffusers import LTXVideoTransformer3DModel
+    from diffusers import (
+        AutoencoderKLLTXVideo,
+        FlowMatchEulerDiscreteScheduler,
+        LTXVideoTransformer3DModel,
+    )
 
     transformer_config = _config(
         dict(
@@ -258,8 +261,11 @@ def _ltx(seed: int, overrides: Overrides) -> dict[str, Any]:
 
 def _mochi(seed: int, overrides: Overrides) -> dict[str, Any]:
     """Mochi-1: asymmetric DiT (text and video streams of different widths), 6x temporal VAE."""
-    from diffusers import AutoencoderKLMochi, FlowMatchEulerDiscreteScheduler
-    from diffusers import MochiTransformer3DModel
+    from diffusers import (
+        AutoencoderKLMochi,
+        FlowMatchEulerDiscreteScheduler,
+        MochiTransformer3DModel,
+    )
 
     transformer_config = _config(
         dict(
