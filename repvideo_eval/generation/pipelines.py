@@ -85,20 +85,16 @@ def _tiny_pipeline(card: ModelCard) -> Any:
         components = build_family_components(card.family, seed, overrides)
     transformer = components["transformer"]
     if card.repvideo is not None:
-        learned = tiny_learned_gates(len(_blocks_of(transformer)), seed)
+        from repvideo_eval.repvideo import apply_repvideo
+
+        # The adapter decides how many gates the family's block structure has.
+        apply_repvideo(transformer, cache_window=card.repvideo.cache_window, gate_init=0.5)
+        learned = tiny_learned_gates(int(transformer.repvideo_gates.numel()), seed)
         _apply_repvideo_settings(transformer, card, learned)
     pipe = _pipeline_class(card)(**components)
     if card.family == "hunyuanvideo":  # the tiny Llama has no chat template to crop
         pipe.repvideo_eval_prompt_template = {"template": "{}", "crop_start": 0}
     return pipe
-
-
-def _blocks_of(transformer: Any) -> Any:
-    """The transformer's main block list (its length is the number of RepVideo gates)."""
-    for name in ("transformer_blocks", "blocks"):
-        if hasattr(transformer, name):
-            return getattr(transformer, name)
-    return []
 
 
 def _check_transformer_config(transformer: Any, card: ModelCard) -> Any:

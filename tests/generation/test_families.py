@@ -258,3 +258,17 @@ def test_generic_hub_form_loads_a_saved_pipeline_folder_like_its_twin(tiny_pipes
     )
     pipe = load_pipeline(override, "cpu")
     assert pipe.transformer.config.norm_eps == 1.0e-3
+
+
+def test_every_card_round_trips_through_its_dict_with_the_same_hash() -> None:
+    """Workers rebuild the card from `to_dict()` and compare hashes with the work items."""
+    for name in registry.list_models():
+        card = registry.load_card(name)
+        again = registry.card_from_dict(card.to_dict())
+        assert again == card and again.card_hash == card.card_hash, name
+    ltx = registry.load_card("ltx-video")
+    assert dict(ltx.sampler.pipeline_kwargs) == {
+        "decode_timestep": 0.03,
+        "decode_noise_scale": 0.025,
+    }
+    assert ltx.generation_dict()["sampler"]["pipeline_kwargs"]["decode_timestep"] == 0.03

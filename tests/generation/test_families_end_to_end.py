@@ -27,7 +27,9 @@ TWINS = (
     "ltx-tiny",
     "mochi-tiny",
 )
-DIMENSIONS = ("temporal_flickering", "imaging_quality")
+#: One pixel-formula dimension: the scorers are the same for every family (tests/test_end_to_end.py
+#: covers them); what differs per family is generation.
+DIMENSIONS = ("temporal_flickering",)
 #: A model the project does not ship: LTX's pipeline with a smaller transformer and other frames.
 USER_CARD = {
     "name": "my-ltx-variant",
