@@ -272,3 +272,11 @@ def test_every_card_round_trips_through_its_dict_with_the_same_hash() -> None:
         "decode_noise_scale": 0.025,
     }
     assert ltx.generation_dict()["sampler"]["pipeline_kwargs"]["decode_timestep"] == 0.03
+
+
+def test_wan_2_2_twins_have_their_real_structure(tiny_pipes) -> None:
+    """A14B: two experts split at boundary 0.875; TI2V-5B: one expert, per-token timesteps."""
+    a14b, ti2v = tiny_pipes["wan2.2-a14b-tiny"], tiny_pipes["wan2.2-tiny"]
+    assert a14b.transformer_2 is not None and a14b.config.boundary_ratio == 0.875
+    assert ti2v.transformer_2 is None and ti2v.config.expand_timesteps is True
+    assert ti2v.vae.config.z_dim == 48 and ti2v.vae_scale_factor_spatial == 16
