@@ -15,14 +15,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from repvideo_eval.families import (
+    SCHEDULERS,
+    check_pipeline,
+    check_scheduler,
+    check_video_shape,
+    family_facts,
+)
+
 Dtype = Literal["float32", "float16", "bfloat16"]
 GateMode = Literal["learned", "fixed", "off"]
-Family = Literal["cogvideox", "wan"]
+Family = Literal[
+    "cogvideox",
+    "cogvideox1.5",
+    "wan",
+    "wan2.2",
+    "hunyuanvideo",
+    "hunyuanvideo1.5",
+    "ltx",
+    "ltx2",
+    "mochi",
+]
 Source = Literal["hub", "tiny", "random"]
 
 DTYPES: tuple[str, ...] = get_args(Dtype)
 GATE_MODES: tuple[str, ...] = get_args(GateMode)
-SCHEDULERS: tuple[str, ...] = ("dpm++2m", "ddim")
 SOURCES: tuple[str, ...] = ("hub", "tiny", "random")
 OFFLOAD_MODES: tuple[str, ...] = ("none", "model", "sequential", "auto")
 ATTENTION_BACKENDS: tuple[str, ...] = ("default", "flash", "efficient", "cudnn", "math")
@@ -67,7 +84,14 @@ DETECTORS = ("grit-torch", "grit-detectron2", "owlv2")
 
 @dataclass(frozen=True)
 class SamplerSettings:
-    """How videos are sampled. Baseline and RepVideo must share one of these (sampler parity)."""
+    """How videos are sampled. Baseline and RepVideo must share one of these (sampler parity).
+
+    The scheduler names are the project's (repvideo_eval.families.SCHEDULERS): CogVideoX's
+    `dpm++2m`/`ddim` (with dynamic CFG) and the flow-matching `flow-euler`/`flow-unipc` (with
+    `shift`). Which apply is the card's family's rule, checked by ModelCard. Fields added for the
+    other families default to None/empty and are left out of the card hash then, so CogVideoX
+    cards keep their hashes.
+    """
 
     scheduler: str = "dpm++2m"
     num_inference_steps: int = 50
@@ -79,6 +103,19 @@ class SamplerSettings:
     height: int = 480
     width: int = 720
     fps: int = 8
+    #: Flow-matching shift (FlowMatchEuler `shift`, UniPC `flow_shift`); None keeps the
+    #: scheduler config the weights ship with.
+    shift: float | None = None
+    #: Wan 2.2 A14B: guidance of the low-noise expert (transformer_2), below the boundary.
+    guidance_scale_2: float | None = None
+    #: Text-encoder length in tokens; None: the family's (CogVideoX: the transformer's config).
+    max_sequence_length: int | None = None
+    #: Further keyword arguments of the pipeline call, as (name, value) pairs (e.g. LTX's
+    #: decode_timestep); plain values only.
+    pipeline_kwargs: tuple[tuple[str, bool | int | float | str], ...] = ()
+
+    #: Fields that enter the hash only when set (they did not exist for the first cards).
+    OPTIONAL_FIELDS = ("shift", "guidance_scale_2", "max_sequence_length", "pipeline_kwargs")
 
     def __post_init__(self) -> None:
         if self.scheduler not in SCHEDULERS:
@@ -94,6 +131,20 @@ class SamplerSettings:
             raise ValueError(
                 "sampler.dynamic_cfg_exp must be 5 (the exponent diffusers' CogVideoX pipelines implement)"
             )
+        if self.max_sequence_length is not None and int(self.max_sequence_length) <= 0:
+            raise ValueError(
+                f"sampler.max_sequence_length must be a positive integer, got {self.max_sequence_length!r}"
+            )
+
+    def hashed(self) -> dict[str, Any]:
+        """The settings as the card hash sees them: optional fields only when set."""
+        data = dataclasses.asdict(self)
+        for name in self.OPTIONAL_FIELDS:
+            if data[name] in (None, ()):
+                data.pop(name)
+        if "pipeline_kwargs" in data:
+            data["pipeline_kwargs"] = dict(self.pipeline_kwargs)
+        return data
 
 
 @dataclass(frozen=True)
@@ -183,6 +234,11 @@ class ModelCard:
     speed: SpeedSettings = field(default_factory=SpeedSettings)
     #: seed of a full-size random twin's weights (source "random")
     random_seed: int | None = None
+    #: The diffusers pipeline class (the generic card form); None: the family's class.
+    pipeline: str | None = None
+    #: Config overrides per pipeline component, as (component, ((field, value), ...)) pairs:
+    #: applied to a tiny twin's configs, and to hub components as from_pretrained overrides.
+    components: tuple[tuple[str, tuple[tuple[str, bool | int | float | str], ...]], ...] = ()
 
     def __post_init__(self) -> None:
         if self.dtype not in DTYPES:
@@ -193,8 +249,14 @@ class ModelCard:
             raise ValueError(
                 "a random card needs random_seed (the seed its full-size random weights come from)"
             )
-        if self.family not in ("cogvideox", "wan"):
-            raise ValueError(f"family must be 'cogvideox' or 'wan', got {self.family!r}")
+        family_facts(self.family)  # a known, supported family
+        check_pipeline(self.family, self.pipeline)
+        check_scheduler(
+            self.family, self.sampler.scheduler, self.sampler.use_dynamic_cfg, self.sampler.shift
+        )
+        check_video_shape(
+            self.family, self.sampler.num_frames, self.sampler.height, self.sampler.width
+        )
         if self.source == "tiny" and self.transformer_config:
             raise ValueError(
                 "transformer_config applies to hub weights; a tiny card's transformer is fixed"
@@ -215,6 +277,8 @@ class ModelCard:
             for key, value in dataclasses.asdict(self).items()
         }
         data["transformer_config"] = dict(self.transformer_config)
+        data["components"] = {name: dict(fields) for name, fields in self.components}
+        data["sampler"]["pipeline_kwargs"] = dict(self.sampler.pipeline_kwargs)
         return data
 
     @property
@@ -240,6 +304,11 @@ class ModelCard:
             data["speed"] = speed
         if data["random_seed"] is None:
             data.pop("random_seed")
+        data["sampler"] = self.sampler.hashed()
+        if data["pipeline"] is None:  # the family's class: the hash cards had before the field
+            data.pop("pipeline")
+        if not data["components"]:
+            data.pop("components")
         return data
 
     @property

@@ -95,6 +95,10 @@ def _sampler_from(value: Any, origin: str) -> SamplerSettings:
             f"{origin}: unknown sampler field(s) {', '.join(unknown)}",
             f"Valid: {', '.join(sorted(SAMPLER_FIELDS))}.",
         )
+    if "pipeline_kwargs" in base:
+        base["pipeline_kwargs"] = _plain_pairs(
+            base["pipeline_kwargs"], "sampler.pipeline_kwargs", origin
+        )
     try:
         return SamplerSettings(**base)
     except (TypeError, ValueError) as error:
@@ -142,6 +146,38 @@ def _transformer_config_from(value: Any, origin: str) -> tuple[tuple[str, Any], 
     return tuple(sorted(value.items()))
 
 
+def _plain_pairs(value: Any, what: str, origin: str) -> tuple[tuple[str, Any], ...]:
+    """A mapping of names to plain values (numbers, strings, booleans), kept sorted."""
+    if isinstance(value, (tuple, list)) and all(isinstance(p, (tuple, list)) for p in value):
+        value = dict(value)
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, (bool, int, float, str)) for k, v in value.items()
+    ):
+        raise UserError(
+            f"{origin}: '{what}' must map names to numbers, strings or booleans",
+            "See docs/models.md (write floats with a dot, e.g. 1.0e-6).",
+        )
+    return tuple(sorted(value.items()))
+
+
+def _components_from(value: Any, origin: str) -> tuple[tuple[str, Any], ...]:
+    """`components`: component name -> mapping of config overrides (docs/models.md)."""
+    if isinstance(value, (tuple, list)):
+        value = dict(value)
+    if not isinstance(value, Mapping):
+        raise UserError(
+            f"{origin}: 'components' must map component names (transformer, vae, ...) to "
+            "mappings of config fields",
+            "See docs/models.md.",
+        )
+    return tuple(
+        sorted(
+            (str(name), _plain_pairs(fields, f"components.{name}", origin))
+            for name, fields in value.items()
+        )
+    )
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -170,6 +206,8 @@ def card_from_dict(data: Mapping[str, Any], origin: str = "model card") -> Model
         fields["transformer_config"] = _transformer_config_from(
             fields["transformer_config"], origin
         )
+    if "components" in fields:
+        fields["components"] = _components_from(fields["components"], origin)
     repvideo = fields.get("repvideo")
     if repvideo is not None:
         if not isinstance(repvideo, dict):

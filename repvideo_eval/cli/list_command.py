@@ -23,12 +23,12 @@ def _print_models() -> None:
             if card.repvideo
             else "baseline"
         )
-        print(f"  {name:<16} {kind:<9} {method:<38} {card.description}")
+        print(f"  {name:<19} {card.family:<16} {kind:<9} {method:<38} {card.description}")
     aliases = registry.list_aliases()
     if aliases:
         print("Aliases:")
         for alias, names in aliases.items():
-            print(f"  {alias:<16} = {', '.join(names)}")
+            print(f"  {alias:<19} = {', '.join(names)}")
 
 
 def _print_suites() -> None:

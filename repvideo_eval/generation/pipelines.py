@@ -16,6 +16,8 @@ import torch
 
 from repvideo_eval.config import ModelCard
 from repvideo_eval.errors import UserError
+from repvideo_eval.families import FAMILIES
+from repvideo_eval.generation.family_calls import call_kwargs, make_scheduler, uses_negative_branch
 from repvideo_eval.generation.guidance import dynamic_cfg_schedule
 from repvideo_eval.generation.prompt_cache import PromptEmbeddings
 from repvideo_eval.generation.runtime_options import (
@@ -38,14 +40,6 @@ TORCH_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": 
 def converted_weights_dir(repo: str) -> Path:
     root = Path(os.environ.get("REPVIDEO_EVAL_CACHE", Path.home() / ".cache" / "repvideo-eval"))
     return root / "converted" / repo.replace("/", "--")
-
-
-def _make_scheduler(name: str, config: Any) -> Any:
-    from diffusers import CogVideoXDDIMScheduler, CogVideoXDPMScheduler
-
-    if name == "dpm++2m":
-        return CogVideoXDPMScheduler.from_config(config)
-    return CogVideoXDDIMScheduler.from_config(config)
 
 
 def _apply_repvideo_settings(
@@ -73,21 +67,34 @@ def _apply_repvideo_settings(
     return configure_repvideo(transformer, gates=gates, cache_window=settings.cache_window)
 
 
+def _pipeline_class(card: ModelCard) -> Any:
+    import diffusers
+
+    return getattr(diffusers, card.pipeline or FAMILIES[card.family].pipeline)
+
+
 def _tiny_pipeline(card: ModelCard) -> Any:
-    from diffusers import CogVideoXPipeline
-
     from repvideo_eval.generation.tiny import build_tiny_components, tiny_learned_gates
+    from repvideo_eval.generation.tiny_families import build_family_components
 
-    if card.family != "cogvideox":
-        raise UserError(
-            f"no tiny pipeline for family {card.family!r} yet", "Use a cogvideox tiny card."
-        )
-    components = build_tiny_components(int(card.tiny_seed or 0))
+    seed = int(card.tiny_seed or 0)
+    overrides = {name: dict(fields) for name, fields in card.components}
+    if card.family == "cogvideox" and not overrides:
+        components = build_tiny_components(seed)
+    else:
+        components = build_family_components(card.family, seed, overrides)
     transformer = components["transformer"]
     if card.repvideo is not None:
-        learned = tiny_learned_gates(transformer.config.num_layers, int(card.tiny_seed or 0))
+        from repvideo_eval.repvideo import apply_repvideo
+
+        # The adapter decides how many gates the family's block structure has.
+        apply_repvideo(transformer, cache_window=card.repvideo.cache_window, gate_init=0.5)
+        learned = tiny_learned_gates(int(transformer.repvideo_gates.numel()), seed)
         _apply_repvideo_settings(transformer, card, learned)
-    return CogVideoXPipeline(**components)
+    pipe = _pipeline_class(card)(**components)
+    if card.family == "hunyuanvideo":  # the tiny Llama has no chat template to crop
+        pipe.repvideo_eval_prompt_template = {"template": "{}", "crop_start": 0}
+    return pipe
 
 
 def _check_transformer_config(transformer: Any, card: ModelCard) -> Any:
@@ -135,12 +142,28 @@ def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
     return CogVideoXPipeline(**components), offload
 
 
+def _hub_components(card: ModelCard, dtype: torch.dtype) -> dict[str, Any]:
+    """The card's `components:` overrides: diffusers models loaded from their subfolder with
+    config overrides; `pipeline` entries are the pipeline's own arguments (boundary_ratio)."""
+    from diffusers import AutoModel
+
+    loaded: dict[str, Any] = {}
+    for name, fields in card.components:
+        if name == "pipeline":
+            loaded.update(dict(fields))
+        else:
+            loaded[name] = AutoModel.from_pretrained(
+                card.hub_id, subfolder=name, torch_dtype=dtype, **dict(fields)
+            )
+    return loaded
+
+
 def _hub_pipeline(card: ModelCard) -> Any:
-    from diffusers import CogVideoXPipeline, CogVideoXTransformer3DModel
+    from diffusers import CogVideoXTransformer3DModel
 
     dtype = TORCH_DTYPES[card.dtype]
     overrides = dict(card.transformer_config)
-    components = {}
+    components = _hub_components(card, dtype)
     if overrides:
         components["transformer"] = _check_transformer_config(
             CogVideoXTransformer3DModel.from_pretrained(
@@ -148,7 +171,7 @@ def _hub_pipeline(card: ModelCard) -> Any:
             ),
             card,
         )
-    pipe = CogVideoXPipeline.from_pretrained(card.hub_id, torch_dtype=dtype, **components)
+    pipe = _pipeline_class(card).from_pretrained(card.hub_id, torch_dtype=dtype, **components)
     if card.repvideo is not None:
         learned = None
         if card.transformer_weights:
@@ -187,7 +210,7 @@ def load_pipeline(card: ModelCard, device: str) -> Any:
         pipe, offload = _random_pipeline(card, device)
     else:
         pipe = _hub_pipeline(card)
-    pipe.scheduler = _make_scheduler(card.sampler.scheduler, pipe.scheduler.config)
+    pipe.scheduler = make_scheduler(card.sampler, pipe.scheduler.config)
     dtype = TORCH_DTYPES[card.dtype]
     if offload is None:  # loaded on the host: sizes are the real ones
         components = {n: getattr(pipe, n) for n in ("text_encoder", "transformer", "vae")}
@@ -214,17 +237,17 @@ def sample_video(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """One video as float frames (T, H, W, 3) in [0, 1], plus what the sampler actually did.
 
-    The official sampler's unconditional branch uses zeroed text embeddings (negative prompt "");
-    `uncond` records which form was used. Noise comes from a CPU generator so a seed gives the same
-    latents on every device. Pass the worker's `embeddings` so each prompt is encoded once.
+    CogVideoX's official sampler's unconditional branch uses zeroed text embeddings (negative
+    prompt ""); other families encode their negative prompt; `uncond` records which form was
+    used. Noise comes from a CPU generator so a seed gives the same latents on every device.
+    Pass the worker's `embeddings` so each prompt is encoded once.
     """
     s = card.sampler
-    max_len = int(pipe.transformer.config.max_text_seq_length)
-    do_cfg = s.guidance_scale > 1.0
     if embeddings is None:
-        embeddings = PromptEmbeddings(pipe, s)
-    prompt_embeds = embeddings.conditional(prompt)
-    negative_embeds = embeddings.unconditional(prompt_embeds) if do_cfg else None
+        embeddings = PromptEmbeddings(pipe, s, family=card.family)
+    do_cfg = uses_negative_branch(card)
+    encoded = embeddings.conditional_kwargs(prompt)
+    negative = embeddings.negative_kwargs(encoded) if do_cfg else {}
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
     applied: list[float] = []
 
@@ -236,17 +259,10 @@ def sample_video(
 
     with torch.inference_mode(), attention_backend(card.speed.attention):
         result = pipe(
-            prompt_embeds=prompt_embeds,
-            negative_prompt_embeds=negative_embeds,
-            num_frames=s.num_frames,
-            height=s.height,
-            width=s.width,
-            num_inference_steps=s.num_inference_steps,
-            guidance_scale=s.guidance_scale,
-            use_dynamic_cfg=s.use_dynamic_cfg,
+            **encoded,
+            **negative,
+            **call_kwargs(card, embeddings.max_length),
             generator=generator,
-            output_type="np",
-            max_sequence_length=max_len,
             callback_on_step_end=record_guidance,
         )
     frames = np.asarray(result.frames[0], dtype=np.float32)
@@ -260,6 +276,6 @@ def sample_video(
         "timesteps": timesteps,
         "guidance_schedule": schedule,
         "guidance_applied": applied,
-        "uncond": embeddings.uncond_kind if do_cfg else "negative-prompt",
+        "uncond": embeddings.uncond_kind if do_cfg else "none",
     }
     return frames, info

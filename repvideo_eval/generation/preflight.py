@@ -13,6 +13,7 @@ import torch
 
 from repvideo_eval.config import ModelCard
 from repvideo_eval.errors import UserError
+from repvideo_eval.families import FAMILIES
 
 
 def hub_offline() -> bool:
@@ -44,10 +45,28 @@ def hub_reachable(timeout_s: float = 5.0) -> bool:
         return False
 
 
+def check_repvideo_supported(card: ModelCard) -> None:
+    """A `repvideo:` block needs an adapter for the family's transformer class (registered by
+    class name in repvideo.apply), checked before any model loads."""
+    if card.repvideo is None:
+        return
+    from repvideo_eval.repvideo.apply import supported_classes
+
+    transformer = FAMILIES[card.family].transformer
+    supported = supported_classes()
+    if transformer not in supported:
+        raise UserError(
+            f"model card {card.name}: RepVideo cannot wrap {transformer} (family {card.family})",
+            f"Remove its repvideo block, or use a family whose transformer RepVideo wraps "
+            f"({', '.join(supported)}).",
+        )
+
+
 def check_model_can_run(
     card: ModelCard, device: str, *, cuda_available: bool | None = None
 ) -> None:
-    """Raise UserError when `card` cannot run here; tiny cards always can."""
+    """Raise UserError when `card` cannot run here; tiny cards can when RepVideo wraps them."""
+    check_repvideo_supported(card)
     if card.is_tiny:
         return
     twin = f" or try its tiny twin offline: --model {card.twin}" if card.twin else ""

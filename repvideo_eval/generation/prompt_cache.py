@@ -14,54 +14,74 @@ from typing import Any
 import torch
 
 from repvideo_eval.config import SamplerSettings
+from repvideo_eval.families import FAMILIES
+from repvideo_eval.generation.family_calls import encode_text, text_length
 
 #: Prompts kept per worker: 64 CogVideoX embeddings (226 x 4096, fp16) are ~120 MB.
 CACHE_SIZE = 64
 
+Encoded = dict[str, torch.Tensor]
+
 
 class PromptEmbeddings:
-    """Conditional embeddings per prompt and the unconditional one, each encoded once."""
+    """Conditional embeddings per prompt and the unconditional one, each encoded once.
 
-    def __init__(self, pipe: Any, sampler: SamplerSettings, cache_size: int = CACHE_SIZE) -> None:
+    An encoding is the dict of the family's pipeline keywords (embeddings, masks, pooled
+    embeddings: generation.family_calls.encode_text); `conditional`/`unconditional` give its
+    main tensor, `conditional_kwargs`/`negative_kwargs` the whole dict.
+    """
+
+    def __init__(
+        self,
+        pipe: Any,
+        sampler: SamplerSettings,
+        cache_size: int = CACHE_SIZE,
+        family: str = "cogvideox",
+    ) -> None:
         self.pipe = pipe
         self.sampler = sampler
+        self.family = family
         self.cache_size = cache_size
-        self.max_length = int(pipe.transformer.config.max_text_seq_length)
-        self._prompts: OrderedDict[str, torch.Tensor] = OrderedDict()
-        self._negative: torch.Tensor | None = None
+        self.max_length = text_length(pipe, sampler, family)
+        self._prompts: OrderedDict[str, Encoded] = OrderedDict()
+        self._negative: Encoded | None = None
         self.encoder_calls = 0
 
-    def _encode(self, text: str) -> torch.Tensor:
+    def _encode(self, text: str) -> Encoded:
         self.encoder_calls += 1
-        embeds, _ = self.pipe.encode_prompt(
-            prompt=text,
-            do_classifier_free_guidance=False,
-            max_sequence_length=self.max_length,
-            device=self.pipe._execution_device,
-        )
-        return embeds
+        with torch.inference_mode():
+            return encode_text(self.pipe, self.family, text, self.max_length)
 
-    def conditional(self, prompt: str) -> torch.Tensor:
+    def conditional_kwargs(self, prompt: str) -> Encoded:
         if prompt in self._prompts:
             self._prompts.move_to_end(prompt)
             return self._prompts[prompt]
-        with torch.inference_mode():
-            embeds = self._encode(prompt)
-        self._prompts[prompt] = embeds
+        encoded = self._encode(prompt)
+        self._prompts[prompt] = encoded
         while len(self._prompts) > self.cache_size:
             self._prompts.popitem(last=False)
-        return embeds
+        return encoded
+
+    def conditional(self, prompt: str) -> torch.Tensor:
+        return self.conditional_kwargs(prompt)["prompt_embeds"]
+
+    @property
+    def zeroes_empty_negative(self) -> bool:
+        return self.sampler.negative_prompt == "" and FAMILIES[self.family].zero_empty_negative
+
+    def negative_kwargs(self, like: Encoded) -> Encoded:
+        """The negative branch's keywords: CogVideoX's zeroed embeddings for negative prompt "",
+        else the encoded negative prompt (the empty string too, as diffusers does)."""
+        if self._negative is None:
+            if self.zeroes_empty_negative:
+                self._negative = {name: torch.zeros_like(t) for name, t in like.items()}
+            else:
+                self._negative = self._encode(self.sampler.negative_prompt)
+        return {f"negative_{name}": tensor for name, tensor in self._negative.items()}
 
     def unconditional(self, like: torch.Tensor) -> torch.Tensor:
-        """The official sampler's zeroed embeddings for negative prompt "", else the encoded one."""
-        if self._negative is None:
-            if self.sampler.negative_prompt == "":
-                self._negative = torch.zeros_like(like)
-            else:
-                with torch.inference_mode():
-                    self._negative = self._encode(self.sampler.negative_prompt)
-        return self._negative
+        return self.negative_kwargs({"prompt_embeds": like})["negative_prompt_embeds"]
 
     @property
     def uncond_kind(self) -> str:
-        return "zero-embeddings" if self.sampler.negative_prompt == "" else "negative-prompt"
+        return "zero-embeddings" if self.zeroes_empty_negative else "negative-prompt"

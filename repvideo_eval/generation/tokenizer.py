@@ -42,3 +42,15 @@ def build_tiny_t5_tokenizer() -> PreTrainedTokenizerFast:
 
 def tiny_vocab_size() -> int:
     return _backend().get_vocab_size()
+
+
+def build_tiny_fast_tokenizer(model_max_length: int = 77) -> PreTrainedTokenizerFast:
+    """The same in-memory vocabulary as a generic fast tokenizer, standing in for the Llama and
+    CLIP tokenizers of HunyuanVideo's tiny twin (ids: pad 0, eos 1)."""
+    return PreTrainedTokenizerFast(
+        tokenizer_object=_backend(),
+        eos_token=EOS,
+        unk_token=UNK,
+        pad_token=PAD,
+        model_max_length=model_max_length,
+    )

@@ -36,7 +36,9 @@ class VideoGenerator:
         self.card: ModelCard = card_from_dict(dict(card))
         self.device = resolve_device(device)
         self.pipe = load_pipeline(self.card, self.device)
-        self.embeddings = PromptEmbeddings(self.pipe, self.card.sampler)  # one encode per prompt
+        self.embeddings = PromptEmbeddings(
+            self.pipe, self.card.sampler, family=self.card.family
+        )  # one encode per prompt
         self.versions = package_versions()
         self.device_text = device_description(self.device)
 

@@ -1,0 +1,105 @@
+"""How each family's diffusers pipeline is called: its text encoding, its scheduler and the
+keyword arguments of its `__call__`. The one place that knows the pipelines' signatures differ.
+
+Encodings are dicts of the pipeline's own keyword names (`prompt_embeds`, `prompt_attention_mask`,
+`pooled_prompt_embeds`); the negative branch takes the same names with `negative_` in front, as
+every diffusers video pipeline spells them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from repvideo_eval.config import ModelCard, SamplerSettings
+from repvideo_eval.families import FAMILIES
+
+#: Families whose encode_prompt returns (embeds, mask, negative embeds, negative mask).
+_MASKED = ("ltx", "mochi")
+
+
+def text_length(pipe: Any, sampler: SamplerSettings, family: str) -> int:
+    """Tokens the text encoder gets: the sampler's, else the family's, else (CogVideoX) the
+    transformer's `max_text_seq_length`, which its position embeddings are built for."""
+    if sampler.max_sequence_length is not None:
+        return int(sampler.max_sequence_length)
+    default = FAMILIES[family].text_length
+    if default is not None:
+        return default
+    return int(pipe.transformer.config.max_text_seq_length)
+
+
+def encode_text(pipe: Any, family: str, text: str, max_length: int) -> dict[str, torch.Tensor]:
+    """The conditional keyword arguments of one prompt (one call of the pipeline's encoder)."""
+    device = pipe._execution_device
+    if family == "hunyuanvideo":
+        template = getattr(pipe, "repvideo_eval_prompt_template", None)
+        extra = {} if template is None else {"prompt_template": template}
+        embeds, pooled, mask = pipe.encode_prompt(
+            prompt=text, device=device, max_sequence_length=max_length, **extra
+        )
+        return {
+            "prompt_embeds": embeds,
+            "pooled_prompt_embeds": pooled,
+            "prompt_attention_mask": mask,
+        }
+    encoded = pipe.encode_prompt(
+        prompt=text,
+        do_classifier_free_guidance=False,
+        max_sequence_length=max_length,
+        device=device,
+    )
+    if family in _MASKED:
+        return {"prompt_embeds": encoded[0], "prompt_attention_mask": encoded[1]}
+    return {"prompt_embeds": encoded[0]}
+
+
+def make_scheduler(sampler: SamplerSettings, config: Any) -> Any:
+    """The sampler's scheduler from the pipeline's scheduler config (shift applied when set)."""
+    from diffusers import (
+        CogVideoXDDIMScheduler,
+        CogVideoXDPMScheduler,
+        FlowMatchEulerDiscreteScheduler,
+        UniPCMultistepScheduler,
+    )
+
+    name = sampler.scheduler
+    if name == "dpm++2m":
+        return CogVideoXDPMScheduler.from_config(config)
+    if name == "ddim":
+        return CogVideoXDDIMScheduler.from_config(config)
+    if name == "flow-euler":
+        shift = {} if sampler.shift is None else {"shift": float(sampler.shift)}
+        return FlowMatchEulerDiscreteScheduler.from_config(config, **shift)
+    shift = {} if sampler.shift is None else {"flow_shift": float(sampler.shift)}
+    return UniPCMultistepScheduler.from_config(
+        config, prediction_type="flow_prediction", use_flow_sigmas=True, **shift
+    )
+
+
+def uses_negative_branch(card: ModelCard) -> bool:
+    """Classifier-free guidance runs a negative branch; HunyuanVideo's guidance is embedded."""
+    return FAMILIES[card.family].guidance == "cfg" and card.sampler.guidance_scale > 1.0
+
+
+def call_kwargs(card: ModelCard, max_length: int) -> dict[str, Any]:
+    """Everything the pipeline call takes besides the embeddings, generator and callback."""
+    s = card.sampler
+    kwargs: dict[str, Any] = dict(
+        num_frames=s.num_frames,
+        height=s.height,
+        width=s.width,
+        num_inference_steps=s.num_inference_steps,
+        guidance_scale=s.guidance_scale,
+        output_type="np",
+        max_sequence_length=max_length,
+    )
+    if card.family in ("cogvideox", "cogvideox1.5"):
+        kwargs["use_dynamic_cfg"] = s.use_dynamic_cfg
+    if s.guidance_scale_2 is not None:
+        kwargs["guidance_scale_2"] = s.guidance_scale_2
+    if FAMILIES[card.family].passes_frame_rate:
+        kwargs["frame_rate"] = s.fps
+    kwargs.update(dict(s.pipeline_kwargs))
+    return kwargs
