@@ -79,7 +79,9 @@ class Captures:
     timesteps: dict[int, float] = field(default_factory=dict)
     similarities: list[SimilarityCapture] = field(default_factory=list)
     attentions: list[AttentionCapture] = field(default_factory=list)
+    #: transformer calls, and sampler steps (calls of the conditional branch)
     calls: int = 0
+    steps: int = 0
 
 
 _argument = argument
@@ -187,10 +189,12 @@ def _recording_processor(inner: Any, probe: RepresentationProbe, block: int) -> 
 
 
 class RepresentationProbe:
-    """Context manager that records diagnostics of a CogVideoX transformer for one sampled video.
+    """Context manager that records diagnostics of a video transformer for one sampled video.
 
-    ``steps``: 1-based sampler steps to reduce. ``guided``: whether the pipeline batches
-    (uncond, cond) for classifier-free guidance. ``query_frame``: the frame whose attention map
+    ``steps``: 1-based sampler steps to reduce. ``guided``: whether the pipeline uses
+    classifier-free guidance. ``sequential_cfg``: the pipeline calls the transformer once per
+    branch, conditional first (Wan, HunyuanVideo, HunyuanVideo 1.5; see ``branch``), instead of
+    batching (uncond, cond) in one call (CogVideoX, LTX-Video, Mochi). ``query_frame``: the frame whose attention map
     is kept (None keeps none). ``chunk_elements`` bounds the attention chunk (see attention_stats).
     """
 
@@ -202,6 +206,7 @@ class RepresentationProbe:
         query_frame: int | None = 0,
         chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
         attention: bool = True,
+        sequential_cfg: bool = False,
     ) -> None:
         self.family = probe_family(transformer)
         self.transformer = transformer
@@ -211,6 +216,8 @@ class RepresentationProbe:
         self.query_frame = query_frame
         self.chunk_elements = int(chunk_elements)
         self.attention = attention
+        self.sequential_cfg = sequential_cfg
+        self._last_timestep: torch.Tensor | None = None
         self.captures = Captures()
         self.active = False
         #: batch row analysed in the current call (the conditional branch, see ``branch``)
@@ -262,16 +269,24 @@ class RepresentationProbe:
         self, module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
         self.captures.calls += 1
-        step = self.captures.calls
-        self.active = step in self.steps
-        if not self.active:
-            return
-        latents = _argument(args, kwargs, *self.family.latents_arg)
         timestep = kwargs.get("timestep")
         if timestep is None:
             position = list(inspect.signature(type(module).forward).parameters).index("timestep") - 1
             timestep = args[position] if len(args) > position else None
-        self.branch_row = conditional_row(latents.shape[0], self.guided)
+        is_conditional = True
+        if self.sequential_cfg and timestep is not None:
+            # one call per CFG branch, conditional first: a new timestep starts a new step
+            now = torch.as_tensor(timestep).detach()
+            is_conditional = self._last_timestep is None or not torch.equal(now, self._last_timestep)
+            self._last_timestep = now.clone()
+        if is_conditional:
+            self.captures.steps += 1
+        step = self.captures.steps
+        self.active = is_conditional and step in self.steps
+        if not self.active:
+            return
+        latents = _argument(args, kwargs, *self.family.latents_arg)
+        self.branch_row = conditional_row(latents.shape[0], self.guided and not self.sequential_cfg)
         self.captures.layout = self.family.layout(module.config, args, kwargs)
         if timestep is not None:
             t = torch.as_tensor(timestep)
@@ -283,7 +298,7 @@ class RepresentationProbe:
         assert layout is not None
         frames = video[self.branch_row].detach().reshape(layout.frames, layout.tokens_per_frame, -1)
         self.captures.similarities.append(
-            SimilarityCapture(self.captures.calls, block, tensor, adjacent_frame_similarity(frames))
+            SimilarityCapture(self.captures.steps, block, tensor, adjacent_frame_similarity(frames))
         )
 
     def _block_input_hook(self, index: int) -> Any:
@@ -329,7 +344,7 @@ class RepresentationProbe:
             reduced = frame_attention(
                 query, key, layout, self.query_frame, chunk_elements=self.chunk_elements
             )
-        self.captures.attentions.append(AttentionCapture(self.captures.calls, block, reduced))
+        self.captures.attentions.append(AttentionCapture(self.captures.steps, block, reduced))
 
     def _record_recorded_attention(self, block: int, calls: list[Any], text_mask: Any) -> None:
         """Reduce the attention recorded from the model's own call (non-CogVideoX families)."""
@@ -348,7 +363,7 @@ class RepresentationProbe:
                 chunk_elements=self.chunk_elements,
                 key_valid=key_valid,
             )
-        self.captures.attentions.append(AttentionCapture(self.captures.calls, block, reduced))
+        self.captures.attentions.append(AttentionCapture(self.captures.steps, block, reduced))
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,36 @@ def test_tiny_classes_cover_the_probe_families() -> None:
     assert {TINY_CLASSES[n] for n in FAMILIES} | {"CogVideoXTransformer3DModel"} == set(
         PROBE_FAMILIES
     )
+
+
+def test_sequential_cfg_reads_the_first_call_of_each_step() -> None:
+    """Wan's pipeline calls the transformer per branch, conditional first, same timestep."""
+    from repvideo_eval.analysis.branch import sequential_cfg
+
+    model = build_tiny_transformer("wan-2.1", seed=0)
+    cond = tiny_inputs("wan-2.1", batch_size=1, seed=7)
+    uncond = dict(cond, encoder_hidden_states=torch.zeros_like(cond["encoder_hidden_states"]))
+    outputs: list[torch.Tensor] = []
+    handle = model.blocks[4].register_forward_hook(lambda m, a, out: outputs.append(out.detach()))
+    with RepresentationProbe(model, {2}, guided=True, sequential_cfg=True) as probe:
+        for t in (999, 500, 250):
+            for branch in (cond, uncond):
+                _forward(model, dict(branch, timestep=torch.tensor([t])))
+    handle.remove()
+    captures = probe.captures
+    assert (captures.calls, captures.steps) == (6, 3)
+    assert captures.timesteps == {2: 500.0}
+    got = [c for c in captures.similarities if c.tensor == BLOCK_OUTPUT and c.block == 4]
+    assert len(got) == 1 and got[0].step == 2
+    frames = outputs[2][0].reshape(3, 16, -1)  # call 3 = step 2, conditional
+    expected = F.cosine_similarity(frames[:-1], frames[1:], dim=-1).mean(-1)
+    torch.testing.assert_close(got[0].similarity.token_matched, expected)
+    unconditional = outputs[3][0].reshape(3, 16, -1)
+    assert not torch.allclose(
+        F.cosine_similarity(unconditional[:-1], unconditional[1:], dim=-1).mean(-1), expected
+    )
+
+    class WanPipeline:  # named like diffusers' pipeline: only the class name is read
+        pass
+
+    assert sequential_cfg(WanPipeline()) and not sequential_cfg(object())
