@@ -77,3 +77,18 @@ def apply_repvideo(
     repvideo.repvideo_cache_window = cache_window
     repvideo.repvideo_enabled = True
     return transformer
+
+
+#: pipeline attributes that may hold a denoising transformer (Wan 2.2 A14B has two: a
+#: high-noise ``transformer`` and a low-noise ``transformer_2``, switched at a boundary step)
+TRANSFORMER_ATTRIBUTES = ("transformer", "transformer_2")
+
+
+def pipeline_transformers(pipe: object) -> list[torch.nn.Module]:
+    """Every denoising transformer of a diffusers pipeline, in order; RepVideo wraps each.
+
+    Each keeps its own gate vector: Wan 2.2 A14B's two experts are different networks, so a
+    learned gate of one says nothing about the other; fixed gates set both alike.
+    """
+    found = [getattr(pipe, name, None) for name in TRANSFORMER_ATTRIBUTES]
+    return [module for module in found if isinstance(module, torch.nn.Module)]
