@@ -45,7 +45,9 @@ class _SdpaSpy:
         self._functional = functional
         self._calls = calls
 
-    def scaled_dot_product_attention(self, query: Any, key: Any, value: Any, *args: Any, **kwargs: Any) -> Any:
+    def scaled_dot_product_attention(
+        self, query: Any, key: Any, value: Any, *args: Any, **kwargs: Any
+    ) -> Any:
         mask = kwargs.get("attn_mask", args[0] if args else None)
         self._calls.append(AttentionCall(BHSD, query, key, mask, kwargs.get("scale")))
         return self._functional.scaled_dot_product_attention(query, key, value, *args, **kwargs)
@@ -54,7 +56,9 @@ class _SdpaSpy:
         return getattr(self._functional, name)
 
 
-def run_recording(inner: Any, call_args: tuple[Any, ...], call_kwargs: dict[str, Any]) -> tuple[Any, list[AttentionCall]]:
+def run_recording(
+    inner: Any, call_args: tuple[Any, ...], call_kwargs: dict[str, Any]
+) -> tuple[Any, list[AttentionCall]]:
     """Call processor ``inner`` with the attention function of its module spied on."""
     module = sys.modules[type(inner).__module__]
     calls: list[AttentionCall] = []
@@ -81,7 +85,9 @@ def run_recording(inner: Any, call_args: tuple[Any, ...], call_kwargs: dict[str,
     return output, calls
 
 
-def _key_valid(mask: torch.Tensor | None, row: int, query_row: int, length: int) -> torch.Tensor | None:
+def _key_valid(
+    mask: torch.Tensor | None, row: int, query_row: int, length: int
+) -> torch.Tensor | None:
     """Which keys the conditional row's video query ``query_row`` may attend to, from an SDPA mask."""
     if mask is None:
         return None
@@ -90,7 +96,9 @@ def _key_valid(mask: torch.Tensor | None, row: int, query_row: int, length: int)
     per_query = m[query_row if m.shape[0] == length else 0]
     if per_query.dtype == torch.bool:
         return per_query.clone()
-    return torch.isfinite(per_query) & (per_query > -1.0)  # additive mask: 0 keeps, -inf / -1e4 drops
+    return torch.isfinite(per_query) & (
+        per_query > -1.0
+    )  # additive mask: 0 keeps, -inf / -1e4 drops
 
 
 def to_text_first(

@@ -119,9 +119,7 @@ PROBE_FAMILIES: dict[str, ProbeFamily] = {
     "CogVideoXTransformer3DModel": ProbeFamily(
         "cogvideox", ("transformer_blocks",), "attn1", "text_first", _LATENTS, _cogvideox
     ),
-    "WanTransformer3DModel": ProbeFamily(
-        "wan", ("blocks",), "attn1", "video_only", _LATENTS, _wan
-    ),
+    "WanTransformer3DModel": ProbeFamily("wan", ("blocks",), "attn1", "video_only", _LATENTS, _wan),
     "HunyuanVideoTransformer3DModel": ProbeFamily(
         "hunyuanvideo",
         ("transformer_blocks", "single_transformer_blocks"),

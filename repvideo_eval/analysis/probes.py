@@ -34,12 +34,12 @@ from typing import Any
 
 import torch
 
+from repvideo_eval.analysis.attention_capture import run_recording, to_text_first
 from repvideo_eval.analysis.attention_stats import (
     DEFAULT_CHUNK_ELEMENTS,
     FrameAttention,
     frame_attention,
 )
-from repvideo_eval.analysis.attention_capture import run_recording, to_text_first
 from repvideo_eval.analysis.branch import conditional_row
 from repvideo_eval.analysis.families import argument, probe_family
 from repvideo_eval.analysis.layout import TokenLayout
@@ -271,13 +271,17 @@ class RepresentationProbe:
         self.captures.calls += 1
         timestep = kwargs.get("timestep")
         if timestep is None:
-            position = list(inspect.signature(type(module).forward).parameters).index("timestep") - 1
+            position = (
+                list(inspect.signature(type(module).forward).parameters).index("timestep") - 1
+            )
             timestep = args[position] if len(args) > position else None
         is_conditional = True
         if self.sequential_cfg and timestep is not None:
             # one call per CFG branch, conditional first: a new timestep starts a new step
             now = torch.as_tensor(timestep).detach()
-            is_conditional = self._last_timestep is None or not torch.equal(now, self._last_timestep)
+            is_conditional = self._last_timestep is None or not torch.equal(
+                now, self._last_timestep
+            )
             self._last_timestep = now.clone()
         if is_conditional:
             self.captures.steps += 1
@@ -291,7 +295,9 @@ class RepresentationProbe:
         if timestep is not None:
             t = torch.as_tensor(timestep)
             t = t[min(self.branch_row, t.shape[0] - 1)] if t.ndim else t
-            self.captures.timesteps[step] = float(t.flatten().max())  # per-token (Wan 2.2): the largest
+            self.captures.timesteps[step] = float(
+                t.flatten().max()
+            )  # per-token (Wan 2.2): the largest
 
     def _record_similarity(self, block: int, tensor: str, video: torch.Tensor) -> None:
         layout = self.captures.layout

@@ -71,9 +71,7 @@ _TEMPORAL_ATTRIBUTES = (
 
 def _token_frames(pipe: Any, card: ModelCard) -> int:
     config = pipe.transformer.config
-    compression = next(
-        (int(getattr(pipe, a)) for a in _TEMPORAL_ATTRIBUTES if hasattr(pipe, a)), 4
-    )
+    compression = next((int(getattr(pipe, a)) for a in _TEMPORAL_ATTRIBUTES if hasattr(pipe, a)), 4)
     patch = getattr(config, "patch_size_t", None)
     if patch is None and isinstance(getattr(config, "patch_size", None), (tuple, list)):
         patch = int(config.patch_size[0])  # Wan: (t, h, w)
@@ -90,12 +88,11 @@ def analyse_card(
 
     Attention maps go straight to ``sinks`` (streamed CSV and running mean), never held per video.
     """
+    from repvideo_eval.analysis.branch import sequential_cfg
+    from repvideo_eval.analysis.families import probe_family
     from repvideo_eval.analysis.probes import RepresentationProbe, repvideo_gates
     from repvideo_eval.analysis.records import capture_rows, gate_rows, map_frame, rows_to_frame
     from repvideo_eval.generation.pipelines import load_pipeline, sample_video
-
-    from repvideo_eval.analysis.branch import sequential_cfg
-    from repvideo_eval.analysis.families import probe_family
 
     pipe = load_pipeline(card, request.device)
     probe_family(pipe.transformer)  # one-line error for a transformer the probes cannot read

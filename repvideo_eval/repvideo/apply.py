@@ -20,6 +20,7 @@ from repvideo_eval.repvideo.schedule import (
     validate_cache_window,
 )
 
+
 def supported_classes() -> list[str]:
     """Names of the stock diffusers transformer classes apply_repvideo accepts."""
     return adapters.supported_classes()
@@ -65,7 +66,7 @@ def apply_repvideo(
         raise TypeError(
             f"RepVideo adapts {subclass.repvideo_base_class.__module__}.{base_name}, not {type(transformer)}"
         )
-    blocks = subclass.repvideo_blocks(transformer)
+    blocks = subclass.repvideo_blocks(cast(RepVideoMixin, transformer))
     ref = _reference_parameter(transformer)
     gates = torch.nn.Parameter(
         torch.full((len(blocks),), float(gate_init), dtype=ref.dtype, device=ref.device)

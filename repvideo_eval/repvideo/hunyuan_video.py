@@ -47,7 +47,7 @@ class RepVideoHunyuanVideoTransformer3DModel(RepVideoMixin, HunyuanVideoTransfor
         encoder_hidden_states: torch.Tensor,
         encoder_attention_mask: torch.Tensor,
         pooled_projections: torch.Tensor,
-        guidance: torch.Tensor = None,
+        guidance: torch.Tensor | None = None,
         attention_kwargs: dict[str, Any] | None = None,
         return_dict: bool = True,
     ) -> tuple[torch.Tensor] | Transformer2DModelOutput:

@@ -13,7 +13,7 @@ the block loop replaced; tests check that RepVideo off equals the stock forward 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import torch
 from diffusers import HunyuanVideo15Transformer3DModel
@@ -41,7 +41,7 @@ class RepVideoHunyuanVideo15Transformer3DModel(RepVideoMixin, HunyuanVideo15Tran
         encoder_attention_mask: torch.Tensor,
         encoder_hidden_states_2: torch.Tensor | None,
         encoder_attention_mask_2: torch.Tensor | None,
-        image_embeds: torch.Tensor | None,
+        image_embeds: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The stock forward's condition tokens and mask: [valid image, ByT5, Qwen, then padding]."""
         text = self.context_embedder(encoder_hidden_states, timestep, encoder_attention_mask)
@@ -65,9 +65,7 @@ class RepVideoHunyuanVideo15Transformer3DModel(RepVideoMixin, HunyuanVideo15Tran
                 dtype=encoder_attention_mask.dtype,
                 device=encoder_attention_mask.device,
             )
-        image = image + self.cond_type_embed(
-            2 * torch.ones_like(image[:, :, 0], dtype=torch.long)
-        )
+        image = image + self.cond_type_embed(2 * torch.ones_like(image[:, :, 0], dtype=torch.long))
 
         text_mask = encoder_attention_mask.bool()
         text_mask_2 = encoder_attention_mask_2.bool()  # type: ignore[union-attr]
@@ -124,7 +122,7 @@ class RepVideoHunyuanVideo15Transformer3DModel(RepVideoMixin, HunyuanVideo15Tran
             encoder_attention_mask,
             encoder_hidden_states_2,
             encoder_attention_mask_2,
-            image_embeds,
+            cast(torch.Tensor, image_embeds),  # the stock forward needs it too (zeros for T2V)
         )
 
         def run_block(i: int, block: torch.nn.Module, streams: Streams) -> Streams:
@@ -144,7 +142,14 @@ class RepVideoHunyuanVideo15Transformer3DModel(RepVideoMixin, HunyuanVideo15Tran
         video = self.norm_out(video, temb)
         video = self.proj_out(video)
         video = video.reshape(
-            batch_size, post_patch_num_frames, post_patch_height, post_patch_width, -1, p_t, p_h, p_w
+            batch_size,
+            post_patch_num_frames,
+            post_patch_height,
+            post_patch_width,
+            -1,
+            p_t,
+            p_h,
+            p_w,
         )
         video = video.permute(0, 4, 1, 5, 2, 6, 3, 7)
         output = video.flatten(6, 7).flatten(4, 5).flatten(2, 3)

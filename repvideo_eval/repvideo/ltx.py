@@ -46,7 +46,7 @@ class RepVideoLTXVideoTransformer3DModel(RepVideoMixin, LTXVideoTransformer3DMod
         video_coords: torch.Tensor | None = None,
         attention_kwargs: dict[str, Any] | None = None,
         return_dict: bool = True,
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor] | Transformer2DModelOutput:
         """Same signature and output as the stock forward; see the module docstring."""
         image_rotary_emb = self.rope(
             hidden_states, num_frames, height, width, rope_interpolation_scale, video_coords

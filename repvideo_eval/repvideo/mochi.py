@@ -44,7 +44,7 @@ class RepVideoMochiTransformer3DModel(RepVideoMixin, MochiTransformer3DModel):
         encoder_attention_mask: torch.Tensor,
         attention_kwargs: dict[str, Any] | None = None,
         return_dict: bool = True,
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor] | Transformer2DModelOutput:
         """Same signature and output as the stock forward; see the module docstring."""
         batch_size, num_channels, num_frames, height, width = hidden_states.shape
         p = self.config.patch_size
@@ -52,7 +52,10 @@ class RepVideoMochiTransformer3DModel(RepVideoMixin, MochiTransformer3DModel):
         post_patch_width = width // p
 
         temb, text = self.time_embed(
-            timestep, encoder_hidden_states, encoder_attention_mask, hidden_dtype=hidden_states.dtype
+            timestep,
+            encoder_hidden_states,
+            encoder_attention_mask,
+            hidden_dtype=hidden_states.dtype,
         )
         video = hidden_states.permute(0, 2, 1, 3, 4).flatten(0, 1)
         video = self.patch_embed(video)

@@ -254,8 +254,14 @@ def _text_mask(batch_size: int, text_len: int) -> torch.Tensor:
 
 
 def _wan22_inputs(
-    config: dict[str, Any], frames: int, height: int, width: int, text_len: int,
-    batch_size: int, gen: torch.Generator, dtype: torch.dtype,
+    config: dict[str, Any],
+    frames: int,
+    height: int,
+    width: int,
+    text_len: int,
+    batch_size: int,
+    gen: torch.Generator,
+    dtype: torch.dtype,
 ) -> dict[str, Any]:
     """Wan 2.2 TI2V: one timestep per latent token (the first frame's tokens at 0, as after I2V)."""
     p_t, p_h, p_w = config["patch_size"]
@@ -274,8 +280,14 @@ def _wan22_inputs(
 
 
 def _hunyuan_inputs(
-    config: dict[str, Any], frames: int, height: int, width: int, text_len: int,
-    batch_size: int, gen: torch.Generator, dtype: torch.dtype,
+    config: dict[str, Any],
+    frames: int,
+    height: int,
+    width: int,
+    text_len: int,
+    batch_size: int,
+    gen: torch.Generator,
+    dtype: torch.dtype,
 ) -> dict[str, Any]:
     return {
         "hidden_states": torch.randn(
@@ -294,8 +306,14 @@ def _hunyuan_inputs(
 
 
 def _hunyuan15_inputs(
-    config: dict[str, Any], frames: int, height: int, width: int, text_len: int,
-    batch_size: int, gen: torch.Generator, dtype: torch.dtype,
+    config: dict[str, Any],
+    frames: int,
+    height: int,
+    width: int,
+    text_len: int,
+    batch_size: int,
+    gen: torch.Generator,
+    dtype: torch.dtype,
 ) -> dict[str, Any]:
     byt5_len, image_len = 4, 2
     byt5_mask = torch.ones(batch_size, byt5_len, dtype=torch.long)
@@ -319,8 +337,14 @@ def _hunyuan15_inputs(
 
 
 def _ltx_inputs(
-    config: dict[str, Any], frames: int, height: int, width: int, text_len: int,
-    batch_size: int, gen: torch.Generator, dtype: torch.dtype,
+    config: dict[str, Any],
+    frames: int,
+    height: int,
+    width: int,
+    text_len: int,
+    batch_size: int,
+    gen: torch.Generator,
+    dtype: torch.dtype,
 ) -> dict[str, Any]:
     return {
         "hidden_states": torch.randn(
@@ -339,8 +363,14 @@ def _ltx_inputs(
 
 
 def _mochi_inputs(
-    config: dict[str, Any], frames: int, height: int, width: int, text_len: int,
-    batch_size: int, gen: torch.Generator, dtype: torch.dtype,
+    config: dict[str, Any],
+    frames: int,
+    height: int,
+    width: int,
+    text_len: int,
+    batch_size: int,
+    gen: torch.Generator,
+    dtype: torch.dtype,
 ) -> dict[str, Any]:
     return {
         "hidden_states": torch.randn(

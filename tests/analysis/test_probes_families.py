@@ -79,9 +79,7 @@ def _brute_force_masses(query, key, mask_valid, video_len, text_first_order, lay
     text = layout.text_len
     video_rows = slice(0, video_len) if not text_first_order else slice(text, text + video_len)
     video_cols = video_rows
-    text_cols = (
-        slice(video_len, video_len + text) if not text_first_order else slice(0, text)
-    )
+    text_cols = slice(video_len, video_len + text) if not text_first_order else slice(0, text)
     per_frame = layout.tokens_per_frame
     p = probs[video_rows]
     frame_mass = p[:, video_cols].reshape(layout.frames, per_frame, layout.frames, per_frame)

@@ -161,9 +161,13 @@ class MochiListLoop(torch.nn.Module):
                 encoder_attention_mask=encoder_attention_mask,
                 image_rotary_emb=image_rotary_emb,
             )
-            caches = ([video], [text]) if i % self.window == 0 else (
-                caches[0] + [video],
-                caches[1] + [text],
+            caches = (
+                ([video], [text])
+                if i % self.window == 0
+                else (
+                    caches[0] + [video],
+                    caches[1] + [text],
+                )
             )
         return video, text
 

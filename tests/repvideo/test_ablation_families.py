@@ -39,7 +39,9 @@ def test_grid_variants_run_on_the_family(name: str) -> None:
         card = SimpleNamespace(name=f"tiny-{name}", repvideo=settings)
         model = copy.deepcopy(stock)
         num_gates = len(apply_repvideo(model).repvideo_gates)
-        learned = 0.5 + 0.3 * (torch.rand(num_gates, generator=torch.Generator().manual_seed(3)) - 0.5)
+        learned = 0.5 + 0.3 * (
+            torch.rand(num_gates, generator=torch.Generator().manual_seed(3)) - 0.5
+        )
         _apply_repvideo_settings(model, card, learned)
         key = f"{settings.gates}-w{settings.cache_window}"
         outputs[key] = _out(model, inputs)
