@@ -37,7 +37,7 @@ def test_every_adapted_family_can_be_probed() -> None:
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-@pytest.mark.parametrize("repvideo", [False, True])
+@pytest.mark.parametrize("repvideo", [pytest.param(False, marks=pytest.mark.slow), True])
 def test_probes_change_nothing_and_cover_every_block(name: str, repvideo: bool) -> None:
     model = build_tiny_transformer(name, seed=0)
     if repvideo:

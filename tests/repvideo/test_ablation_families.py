@@ -24,7 +24,15 @@ def _out(model: torch.nn.Module, inputs: dict) -> torch.Tensor:
         return model(**inputs).sample
 
 
-@pytest.mark.parametrize("name", ["wan-2.2-ti2v", "hunyuanvideo", "ltx", "mochi"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "hunyuanvideo",
+        pytest.param("wan-2.2-ti2v", marks=pytest.mark.slow),
+        pytest.param("ltx", marks=pytest.mark.slow),
+        pytest.param("mochi", marks=pytest.mark.slow),
+    ],
+)
 def test_grid_variants_run_on_the_family(name: str) -> None:
     stock = build_tiny_transformer(name, seed=40)
     inputs = tiny_inputs(name, seed=41)

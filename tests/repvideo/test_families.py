@@ -9,6 +9,7 @@ forward contributes nothing to the expected values.
 from __future__ import annotations
 
 import copy
+import functools
 
 import pytest
 import torch
@@ -55,10 +56,27 @@ def _gates(seed: int) -> torch.Tensor:
     return torch.rand(TINY_LAYERS, generator=torch.Generator().manual_seed(seed)) * 0.8 + 0.1
 
 
-@pytest.fixture(scope="module", params=sorted(REFERENCES))
-def family(request: pytest.FixtureRequest) -> tuple[str, torch.nn.Module, dict]:
-    name = request.param
+#: families whose every check runs in the fast suite: the two-stream ones with a structural
+#: twist (HunyuanVideo's dual -> single transition, Mochi's asymmetric widths and last block)
+FAST = ("hunyuanvideo", "mochi")
+
+
+@functools.cache
+def _family(name: str) -> tuple[str, torch.nn.Module, dict]:
     return name, build_tiny_transformer(name, seed=21), tiny_inputs(name, seed=22)
+
+
+def _params(fast: tuple[str, ...] = FAST) -> list:
+    """Every family; those not in ``fast`` marked slow."""
+    return [
+        pytest.param(name, marks=() if name in fast else pytest.mark.slow)
+        for name in sorted(REFERENCES)
+    ]
+
+
+@pytest.fixture
+def family(request: pytest.FixtureRequest) -> tuple[str, torch.nn.Module, dict]:
+    return _family(request.param)
 
 
 def test_every_supported_class_has_a_tiny_transformer_and_a_reference() -> None:
@@ -68,7 +86,8 @@ def test_every_supported_class_has_a_tiny_transformer_and_a_reference() -> None:
     )
 
 
-@pytest.mark.parametrize("window", [4, 6])
+@pytest.mark.parametrize("family", _params(tuple(REFERENCES)), indirect=True)
+@pytest.mark.parametrize("window", [4, pytest.param(6, marks=pytest.mark.slow)])
 def test_cache_equals_the_family_reference_loop(family, window: int) -> None:
     name, stock, inputs = family
     gates = _gates(window)
@@ -83,6 +102,7 @@ def test_cache_equals_the_family_reference_loop(family, window: int) -> None:
     assert relative_error(_out(stock, inputs), expected) > 1e-3
 
 
+@pytest.mark.parametrize("family", _params(tuple(REFERENCES)), indirect=True)
 def test_gates_off_and_zero_are_the_stock_forward_bit_for_bit(family) -> None:
     name, stock, inputs = family
     baseline = _out(stock, inputs)
@@ -106,6 +126,7 @@ def _loss_and_grads(model: torch.nn.Module, inputs: dict):
     }
 
 
+@pytest.mark.parametrize("family", _params(), indirect=True)
 def test_gradient_checkpointing_gives_same_outputs_and_gate_grads(family) -> None:
     name, stock, inputs = family
     model = apply_repvideo(copy.deepcopy(stock), cache_window=6)
@@ -130,6 +151,17 @@ def test_gradient_checkpointing_gives_same_outputs_and_gate_grads(family) -> Non
     assert torch.all(gate_grad[inactive] == 0)
     active = [i for i in range(TINY_LAYERS) if i not in inactive]
     assert torch.all(gate_grad[active] != 0)
+
+
+def test_hunyuan_window_6_straddles_the_dual_single_transition() -> None:
+    """Window 6 (the paper's) in the fast suite for HunyuanVideo: blocks 5 and 6 (the first
+    single blocks) read a cache holding dual-block outputs."""
+    name, stock, inputs = _family("hunyuanvideo")
+    gates = _gates(6)
+    model = apply_repvideo(copy.deepcopy(stock), cache_window=6)
+    set_gates(model, gates)
+    expected = _out(stock_with_loop(stock, HunyuanConcatLoop, gates, 6), inputs)
+    assert relative_error(_out(model, inputs), expected) <= 1e-6
 
 
 def test_gate_count_is_the_whole_loop_for_hunyuan_dual_and_single_blocks() -> None:
