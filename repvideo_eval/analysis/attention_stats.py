@@ -51,12 +51,15 @@ def frame_attention(
     query_frame: int | None = None,
     scale: float | None = None,
     chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
+    key_valid: torch.Tensor | None = None,
 ) -> FrameAttention:
     """Reduce ``softmax(query @ key^T * scale)`` to frame masses without storing it.
 
     ``query`` and ``key`` are (heads, L, head_dim) for one batch element, after the QK norms and
     rotary embedding, with the text tokens first. ``scale`` defaults to ``head_dim ** -0.5``
     (what ``scaled_dot_product_attention`` uses). Only video query rows are evaluated.
+    ``key_valid`` (L,) bool marks the keys the model attends to (a padding mask); masked keys
+    get no attention, as in the model.
     """
     heads, length, head_dim = query.shape
     if key.shape != query.shape or length != layout.sequence_len:
@@ -81,6 +84,8 @@ def frame_attention(
     for start in range(text, length, step):
         stop = min(length, start + step)
         logits = torch.matmul(q[:, start:stop], k_t).mul_(scale)  # (H, c, L), scaled in place
+        if key_valid is not None:
+            logits.masked_fill_(~key_valid, float("-inf"))
         probs = torch.softmax(logits, dim=-1)
         del logits
         grouped = torch.cat(

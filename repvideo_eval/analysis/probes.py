@@ -1,4 +1,7 @@
-"""Read-only probes that reduce a CogVideoX transformer's features and attention while it samples.
+"""Read-only probes that reduce a video transformer's features and attention while it samples.
+
+Every family in ``analysis.families`` is supported (CogVideoX, Wan 2.1/2.2, HunyuanVideo and
+1.5, LTX-Video, Mochi); the description below is CogVideoX's, the differences follow it.
 
 Installed for one video, removed afterwards:
 
@@ -14,22 +17,32 @@ Installed for one video, removed afterwards:
 
 Nothing is written into the model's tensors, so the sampled video is identical with and without
 the probes (tested). Only the conditional CFG branch is analysed (see ``branch``).
+
+Other families: the hooks sit on the blocks of the family's loop (HunyuanVideo: dual-stream then
+single-stream blocks), the block's first argument and first output are its video stream, and the
+self-attention's queries and keys are recorded from the model's own attention call
+(``attention_capture``) instead of being recomputed. Wan's and LTX-Video's self-attention sees
+video tokens only; their text cross-attention is not part of the frame statistics.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
+from repvideo_eval.analysis.attention_capture import run_recording, to_text_first
 from repvideo_eval.analysis.attention_stats import (
     DEFAULT_CHUNK_ELEMENTS,
     FrameAttention,
     frame_attention,
 )
 from repvideo_eval.analysis.branch import conditional_row
-from repvideo_eval.analysis.layout import TokenLayout, cogvideox_layout
+from repvideo_eval.analysis.families import argument, probe_family
+from repvideo_eval.analysis.layout import TokenLayout
 from repvideo_eval.analysis.similarity import AdjacentSimilarity, adjacent_frame_similarity
 from repvideo_eval.errors import UserError
 
@@ -66,14 +79,12 @@ class Captures:
     timesteps: dict[int, float] = field(default_factory=dict)
     similarities: list[SimilarityCapture] = field(default_factory=list)
     attentions: list[AttentionCapture] = field(default_factory=list)
+    #: transformer calls, and sampler steps (calls of the conditional branch)
     calls: int = 0
+    steps: int = 0
 
 
-def _argument(args: tuple[Any, ...], kwargs: dict[str, Any], name: str, position: int) -> Any:
-    """A forward argument passed either by keyword or by position."""
-    if name in kwargs:
-        return kwargs[name]
-    return args[position] if len(args) > position else None
+_argument = argument
 
 
 def cogvideox_query_key(
@@ -144,11 +155,46 @@ class _ProbingProcessor:
         return output
 
 
-class RepresentationProbe:
-    """Context manager that records diagnostics of a CogVideoX transformer for one sampled video.
+class _RecordingProcessor:
+    """Non-CogVideoX families: calls the original processor with its attention call recorded."""
 
-    ``steps``: 1-based sampler steps to reduce. ``guided``: whether the pipeline batches
-    (uncond, cond) for classifier-free guidance. ``query_frame``: the frame whose attention map
+    def __init__(self, inner: Any, probe: RepresentationProbe, block: int) -> None:
+        self.inner = inner
+        self.probe = probe
+        self.block = block
+
+    def __call__(self, attn: Any, *args: Any, **kwargs: Any) -> Any:
+        if not self.probe.active:
+            return self.inner(attn, *args, **kwargs)
+        output, calls = run_recording(self.inner, (attn, *args), kwargs)
+        text_mask = _argument(args, kwargs, "attention_mask", 2)
+        self.probe._record_recorded_attention(self.block, calls, text_mask)
+        return output
+
+
+def _recording_processor(inner: Any, probe: RepresentationProbe, block: int) -> Any:
+    """A _RecordingProcessor whose ``__call__`` shows ``inner``'s signature.
+
+    diffusers' attention modules drop keyword arguments (e.g. ``image_rotary_emb``) that the
+    processor's signature does not name, so the wrapper must name the same ones.
+    """
+    inner_call = type(inner).__call__
+
+    @functools.wraps(inner_call)
+    def call(self: _RecordingProcessor, *args: Any, **kwargs: Any) -> Any:
+        return _RecordingProcessor.__call__(self, *args, **kwargs)
+
+    subclass = type(f"Recording{type(inner).__name__}", (_RecordingProcessor,), {"__call__": call})
+    return subclass(inner, probe, block)
+
+
+class RepresentationProbe:
+    """Context manager that records diagnostics of a video transformer for one sampled video.
+
+    ``steps``: 1-based sampler steps to reduce. ``guided``: whether the pipeline uses
+    classifier-free guidance. ``sequential_cfg``: the pipeline calls the transformer once per
+    branch, conditional first (Wan, HunyuanVideo, HunyuanVideo 1.5; see ``branch``), instead of
+    batching (uncond, cond) in one call (CogVideoX, LTX-Video, Mochi). ``query_frame``: the frame whose attention map
     is kept (None keeps none). ``chunk_elements`` bounds the attention chunk (see attention_stats).
     """
 
@@ -160,20 +206,18 @@ class RepresentationProbe:
         query_frame: int | None = 0,
         chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
         attention: bool = True,
+        sequential_cfg: bool = False,
     ) -> None:
-        blocks = getattr(transformer, "transformer_blocks", None)
-        if blocks is None:
-            raise UserError(
-                f"representation diagnostics support CogVideoX transformers, not {type(transformer).__name__}",
-                "Analyse a model card of family cogvideox.",
-            )
+        self.family = probe_family(transformer)
         self.transformer = transformer
-        self.blocks = blocks
+        self.blocks = self.family.blocks(transformer)
         self.steps = frozenset(int(s) for s in steps)
         self.guided = guided
         self.query_frame = query_frame
         self.chunk_elements = int(chunk_elements)
         self.attention = attention
+        self.sequential_cfg = sequential_cfg
+        self._last_timestep: torch.Tensor | None = None
         self.captures = Captures()
         self.active = False
         #: batch row analysed in the current call (the conditional branch, see ``branch``)
@@ -184,7 +228,8 @@ class RepresentationProbe:
     # ------------------------------------------------------------------ install / remove
 
     def __enter__(self) -> RepresentationProbe:
-        if self.attention:
+        cogvideox = self.family.name == "cogvideox"
+        if self.attention and cogvideox:
             for block in self.blocks:
                 name = type(block.attn1.processor).__name__
                 if name != SUPPORTED_PROCESSOR:
@@ -203,8 +248,10 @@ class RepresentationProbe:
                 block.register_forward_hook(self._block_output_hook(index), with_kwargs=True)
             )
             if self.attention:
-                self._original_processors.append(block.attn1.processor)
-                block.attn1.processor = _ProbingProcessor(block.attn1.processor, self, index)
+                attn = getattr(block, self.family.self_attention)
+                self._original_processors.append(attn.processor)
+                wrapper = _ProbingProcessor if cogvideox else _recording_processor
+                attn.processor = wrapper(attn.processor, self, index)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -212,7 +259,7 @@ class RepresentationProbe:
             handle.remove()
         self._handles.clear()
         for block, processor in zip(self.blocks, self._original_processors):
-            block.attn1.processor = processor
+            getattr(block, self.family.self_attention).processor = processor
         self._original_processors.clear()
         self.active = False
 
@@ -222,25 +269,42 @@ class RepresentationProbe:
         self, module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
         self.captures.calls += 1
-        step = self.captures.calls
-        self.active = step in self.steps
+        timestep = kwargs.get("timestep")
+        if timestep is None:
+            position = (
+                list(inspect.signature(type(module).forward).parameters).index("timestep") - 1
+            )
+            timestep = args[position] if len(args) > position else None
+        is_conditional = True
+        if self.sequential_cfg and timestep is not None:
+            # one call per CFG branch, conditional first: a new timestep starts a new step
+            now = torch.as_tensor(timestep).detach()
+            is_conditional = self._last_timestep is None or not torch.equal(
+                now, self._last_timestep
+            )
+            self._last_timestep = now.clone()
+        if is_conditional:
+            self.captures.steps += 1
+        step = self.captures.steps
+        self.active = is_conditional and step in self.steps
         if not self.active:
             return
-        latents = _argument(args, kwargs, "hidden_states", 0)
-        text = _argument(args, kwargs, "encoder_hidden_states", 1)
-        timestep = _argument(args, kwargs, "timestep", 2)
-        self.branch_row = conditional_row(latents.shape[0], self.guided)
-        self.captures.layout = cogvideox_layout(module.config, tuple(latents.shape), text.shape[1])
+        latents = _argument(args, kwargs, *self.family.latents_arg)
+        self.branch_row = conditional_row(latents.shape[0], self.guided and not self.sequential_cfg)
+        self.captures.layout = self.family.layout(module.config, args, kwargs)
         if timestep is not None:
-            t = torch.as_tensor(timestep).flatten()
-            self.captures.timesteps[step] = float(t[min(self.branch_row, t.numel() - 1)])
+            t = torch.as_tensor(timestep)
+            t = t[min(self.branch_row, t.shape[0] - 1)] if t.ndim else t
+            self.captures.timesteps[step] = float(
+                t.flatten().max()
+            )  # per-token (Wan 2.2): the largest
 
     def _record_similarity(self, block: int, tensor: str, video: torch.Tensor) -> None:
         layout = self.captures.layout
         assert layout is not None
         frames = video[self.branch_row].detach().reshape(layout.frames, layout.tokens_per_frame, -1)
         self.captures.similarities.append(
-            SimilarityCapture(self.captures.calls, block, tensor, adjacent_frame_similarity(frames))
+            SimilarityCapture(self.captures.steps, block, tensor, adjacent_frame_similarity(frames))
         )
 
     def _block_input_hook(self, index: int) -> Any:
@@ -257,7 +321,8 @@ class RepresentationProbe:
             module: torch.nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], output: Any
         ) -> None:
             if self.active:
-                self._record_similarity(index, BLOCK_OUTPUT, output[0])
+                video = output[0] if isinstance(output, tuple) else output
+                self._record_similarity(index, BLOCK_OUTPUT, video)
 
         return hook
 
@@ -285,7 +350,26 @@ class RepresentationProbe:
             reduced = frame_attention(
                 query, key, layout, self.query_frame, chunk_elements=self.chunk_elements
             )
-        self.captures.attentions.append(AttentionCapture(self.captures.calls, block, reduced))
+        self.captures.attentions.append(AttentionCapture(self.captures.steps, block, reduced))
+
+    def _record_recorded_attention(self, block: int, calls: list[Any], text_mask: Any) -> None:
+        """Reduce the attention recorded from the model's own call (non-CogVideoX families)."""
+        layout = self.captures.layout
+        assert layout is not None
+        with torch.no_grad():
+            query, key, key_valid, scale = to_text_first(
+                calls, self.branch_row, self.family.order, layout, text_mask
+            )
+            reduced = frame_attention(
+                query,
+                key,
+                layout,
+                self.query_frame,
+                scale=scale,
+                chunk_elements=self.chunk_elements,
+                key_valid=key_valid,
+            )
+        self.captures.attentions.append(AttentionCapture(self.captures.steps, block, reduced))
 
 
 @dataclass(frozen=True)

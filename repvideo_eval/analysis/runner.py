@@ -61,13 +61,21 @@ class AnalysisOutputs:
     videos: list[Path] = field(default_factory=list)
 
 
+#: pipeline attributes holding the VAE's temporal compression, by diffusers pipeline family
+_TEMPORAL_ATTRIBUTES = (
+    "vae_scale_factor_temporal",  # CogVideoX, Wan, HunyuanVideo (1.5)
+    "vae_temporal_compression_ratio",  # LTX-Video
+    "vae_temporal_scale_factor",  # Mochi
+)
+
+
 def _token_frames(pipe: Any, card: ModelCard) -> int:
     config = pipe.transformer.config
-    return latent_frames(
-        card,
-        int(getattr(pipe, "vae_scale_factor_temporal", 4)),
-        getattr(config, "patch_size_t", None),
-    )
+    compression = next((int(getattr(pipe, a)) for a in _TEMPORAL_ATTRIBUTES if hasattr(pipe, a)), 4)
+    patch = getattr(config, "patch_size_t", None)
+    if patch is None and isinstance(getattr(config, "patch_size", None), (tuple, list)):
+        patch = int(config.patch_size[0])  # Wan: (t, h, w)
+    return latent_frames(card, compression, patch)
 
 
 def analyse_card(
@@ -80,11 +88,14 @@ def analyse_card(
 
     Attention maps go straight to ``sinks`` (streamed CSV and running mean), never held per video.
     """
+    from repvideo_eval.analysis.branch import sequential_cfg
+    from repvideo_eval.analysis.families import probe_family
     from repvideo_eval.analysis.probes import RepresentationProbe, repvideo_gates
     from repvideo_eval.analysis.records import capture_rows, gate_rows, map_frame, rows_to_frame
     from repvideo_eval.generation.pipelines import load_pipeline, sample_video
 
     pipe = load_pipeline(card, request.device)
+    probe_family(pipe.transformer)  # one-line error for a transformer the probes cannot read
     query_frame = check_query_frame(request.query_frame, _token_frames(pipe, card))
     keep_maps = request.attention and request.maps
     guided = card.sampler.guidance_scale > 1.0
@@ -104,14 +115,15 @@ def analyse_card(
             query_frame if keep_maps else None,
             request.chunk_elements,
             request.attention,
+            sequential_cfg=sequential_cfg(pipe),
         )
         with probe:
             frames, info = sample_video(pipe, card, prompt, request.seed)
         captures = probe.captures
-        if captures.calls != card.sampler.num_inference_steps:
+        if captures.steps != card.sampler.num_inference_steps:
             raise RuntimeError(
-                f"{card.name}: the transformer ran {captures.calls} times for {card.sampler.num_inference_steps} "
-                "sampler steps, so calls cannot be read as steps"
+                f"{card.name}: the probes counted {captures.steps} steps ({captures.calls} transformer "
+                f"calls) for {card.sampler.num_inference_steps} sampler steps, so calls cannot be read as steps"
             )
         tables.append(rows_to_frame(capture_rows(captures, card.name, prompt, request.seed)))
         if keep_maps:
@@ -195,11 +207,8 @@ def run_analysis(
     if len(set(names)) != len(names):
         raise UserError(f"model {names} listed twice", "Name each model once.")
     for card in request.cards:
-        if card.family != "cogvideox":
-            raise UserError(
-                f"{card.name}: diagnostics support CogVideoX models only", "Pick a cogvideox card."
-            )
-        check_query_frame(request.query_frame, latent_frames(card))
+        if card.family == "cogvideox":  # other families are checked once their VAE is known
+            check_query_frame(request.query_frame, latent_frames(card))
     keep_maps = request.attention and request.maps
     sinks = _Sinks(
         maps=StreamingCsv(output_dir / MAPS_CSV),
@@ -229,7 +238,8 @@ def run_analysis(
         "prompts": list(request.prompts),
         "seed": request.seed,
         "steps": list(request.steps),
-        "cfg_branch": "conditional (second half of diffusers' [uncond, cond] batch)",
+        "cfg_branch": "conditional (second half of diffusers' [uncond, cond] batch, or the first "
+        "of the two calls per step for pipelines that call the transformer per branch)",
         "frames": "latent frames (token frames), not RGB frames",
         "attention": "softmax(QK^T / sqrt(head_dim)) after QK-norm and rotary, averaged over heads and query tokens",
         "device": request.device,

@@ -8,11 +8,11 @@ add ``repvideo_gates`` to an existing optimizer yourself if you train the gates.
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TypeGuard, cast
 
 import torch
 
+from repvideo_eval.repvideo import adapters
 from repvideo_eval.repvideo.model_state import RepVideoMixin
 from repvideo_eval.repvideo.schedule import (
     PAPER_CACHE_WINDOW,
@@ -20,24 +20,10 @@ from repvideo_eval.repvideo.schedule import (
     validate_cache_window,
 )
 
-#: stock class name -> (module of its adapter, RepVideo subclass name, name of the block list)
-_FAMILIES: dict[str, tuple[str, str, str]] = {
-    "CogVideoXTransformer3DModel": (
-        "repvideo_eval.repvideo.cogvideox",
-        "RepVideoCogVideoXTransformer3DModel",
-        "transformer_blocks",
-    ),
-    "WanTransformer3DModel": (
-        "repvideo_eval.repvideo.wan",
-        "RepVideoWanTransformer3DModel",
-        "blocks",
-    ),
-}
-
 
 def supported_classes() -> list[str]:
     """Names of the stock diffusers transformer classes apply_repvideo accepts."""
-    return sorted(_FAMILIES)
+    return adapters.supported_classes()
 
 
 def is_repvideo(transformer: object) -> TypeGuard[RepVideoMixin]:
@@ -46,14 +32,8 @@ def is_repvideo(transformer: object) -> TypeGuard[RepVideoMixin]:
 
 
 def repvideo_class_for(base_class_name: str) -> type[RepVideoMixin]:
-    """The RepVideo subclass for a stock class name; TypeError for unsupported families."""
-    if base_class_name not in _FAMILIES:
-        raise TypeError(
-            f"RepVideo has no adapter for {base_class_name}; supported transformer classes: "
-            f"{', '.join(supported_classes())}"
-        )
-    module_name, class_name, _ = _FAMILIES[base_class_name]
-    return getattr(import_module(module_name), class_name)
+    """The RepVideo subclass for a stock class name; UserError (one line) for unsupported ones."""
+    return cast(type[RepVideoMixin], adapters.adapter_for(base_class_name).load())
 
 
 def _reference_parameter(transformer: torch.nn.Module) -> torch.Tensor:
@@ -69,9 +49,11 @@ def apply_repvideo(
 
     Adds ``transformer.repvideo_gates`` (one ``nn.Parameter`` of shape ``(num_layers,)``, every
     entry ``gate_init``, same dtype and device as the weights), ``repvideo_cache_window`` and
-    ``repvideo_enabled = True``. Dispatches on the exact stock class: CogVideoX (all versions)
-    and Wan 2.1 are supported; anything else raises TypeError. Converting twice raises
+    ``repvideo_enabled = True``. Dispatches on the exact stock class through ``adapters``; an
+    unsupported class raises a one-line UserError. Converting twice raises
     ValueError (use ``configure_repvideo`` to change gates or the window).
+    The gate vector has one entry per block of the loop (``repvideo_blocks``), e.g. dual-stream
+    then single-stream blocks for HunyuanVideo.
     """
     if is_repvideo(transformer):
         raise ValueError(
@@ -84,7 +66,7 @@ def apply_repvideo(
         raise TypeError(
             f"RepVideo adapts {subclass.repvideo_base_class.__module__}.{base_name}, not {type(transformer)}"
         )
-    blocks = getattr(transformer, _FAMILIES[base_name][2])
+    blocks = subclass.repvideo_blocks(cast(RepVideoMixin, transformer))
     ref = _reference_parameter(transformer)
     gates = torch.nn.Parameter(
         torch.full((len(blocks),), float(gate_init), dtype=ref.dtype, device=ref.device)
@@ -96,3 +78,18 @@ def apply_repvideo(
     repvideo.repvideo_cache_window = cache_window
     repvideo.repvideo_enabled = True
     return transformer
+
+
+#: pipeline attributes that may hold a denoising transformer (Wan 2.2 A14B has two: a
+#: high-noise ``transformer`` and a low-noise ``transformer_2``, switched at a boundary step)
+TRANSFORMER_ATTRIBUTES = ("transformer", "transformer_2")
+
+
+def pipeline_transformers(pipe: object) -> list[torch.nn.Module]:
+    """Every denoising transformer of a diffusers pipeline, in order; RepVideo wraps each.
+
+    Each keeps its own gate vector: Wan 2.2 A14B's two experts are different networks, so a
+    learned gate of one says nothing about the other; fixed gates set both alike.
+    """
+    found = [getattr(pipe, name, None) for name in TRANSFORMER_ATTRIBUTES]
+    return [module for module in found if isinstance(module, torch.nn.Module)]

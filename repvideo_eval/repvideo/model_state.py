@@ -46,7 +46,7 @@ FORMAT_VERSION = "1"
 class RepVideoMixin:
     """Shared behaviour of the per-family RepVideo subclasses (put first in the bases)."""
 
-    #: Short family name written next to the gates ("cogvideox", "wan").
+    #: Short family name written next to the gates (``adapters.Adapter.family``).
     repvideo_family: ClassVar[str]
     #: The stock diffusers class this subclass extends; saved folders name it.
     repvideo_base_class: ClassVar[type[Any]]
@@ -56,6 +56,10 @@ class RepVideoMixin:
     repvideo_enabled: bool
     #: set by ``gates.freeze_mixing_plan`` before torch.compile (None: read the gates each call)
     repvideo_frozen_plan: tuple[bool, ...] | None = None
+
+    def repvideo_blocks(self) -> list[torch.nn.Module]:
+        """The blocks of the loop in the order they run: one gate each (official layout)."""
+        raise NotImplementedError
 
     def repvideo_block_loop(
         self, blocks: Any, streams: list[torch.Tensor], run_block: RunBlock

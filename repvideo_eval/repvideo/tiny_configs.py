@@ -1,6 +1,6 @@
 """Tiny transformer configs for every family RepVideo supports, for CPU tests and demos.
 
-Dimensions are tiny but the structure is the real one: 13 blocks (two full 6-block cache
+Dimensions are tiny but the structure is the real one: 13 blocks in the RepVideo loop (two full 6-block cache
 windows plus one block of a third), the real position-embedding kind of each family (sin-cos
 table for CogVideoX 2B, rotary for 5B and 1.5, temporal patching for 1.5, Wan's own rotary
 embedding), and an attention head size the rotary embeddings can split.
@@ -68,6 +68,82 @@ TINY_CONFIGS: dict[str, dict[str, Any]] = {
         "qk_norm": "rms_norm_across_heads",
         "rope_max_seq_len": 32,
     },
+    # HunyuanVideo: 5 dual-stream blocks then 8 single-stream blocks (13 in the loop; the
+    # transition falls inside the first cache window), rotary axes summing to the head size.
+    "hunyuanvideo": {
+        "in_channels": 4,
+        "out_channels": 4,
+        "num_attention_heads": 2,
+        "attention_head_dim": 12,
+        "num_layers": 5,
+        "num_single_layers": TINY_LAYERS - 5,
+        "num_refiner_layers": 1,
+        "patch_size": 2,
+        "patch_size_t": 1,
+        "guidance_embeds": True,
+        "text_embed_dim": 16,
+        "pooled_projection_dim": 8,
+        "rope_axes_dim": (4, 4, 4),
+    },
+    # HunyuanVideo 1.5 text-to-video: dual-stream blocks only, three condition sources (Qwen,
+    # ByT5, image) joined into one condition stream.
+    "hunyuanvideo1.5": {
+        "in_channels": 9,  # latents 4 + image condition 4 + mask 1, as the real 32 + 32 + 1
+        "out_channels": 4,
+        "num_attention_heads": 2,
+        "attention_head_dim": 12,
+        "num_layers": TINY_LAYERS,
+        "num_refiner_layers": 1,
+        "patch_size": 1,
+        "patch_size_t": 1,
+        "text_embed_dim": 16,
+        "text_embed_2_dim": 8,
+        "image_embed_dim": 8,
+        "rope_axes_dim": (4, 4, 4),
+        "task_type": "t2v",
+    },
+    # LTX-Video: packed token input, video self-attention plus cross-attention to the caption.
+    "ltx": {
+        "in_channels": 8,
+        "out_channels": 8,
+        "patch_size": 1,
+        "patch_size_t": 1,
+        "num_attention_heads": 2,
+        "attention_head_dim": 8,
+        "cross_attention_dim": 16,
+        "num_layers": TINY_LAYERS,
+        "caption_channels": 16,
+    },
+    # Mochi: dual stream with asymmetric widths (video 16, text 12); last block context_pre_only.
+    "mochi": {
+        "patch_size": 2,
+        "num_attention_heads": 2,
+        "attention_head_dim": 8,
+        "num_layers": TINY_LAYERS,
+        "pooled_projection_dim": 12,
+        "in_channels": 4,
+        "qk_norm": "rms_norm",
+        "text_embed_dim": 16,
+        "time_embed_dim": 4,
+        "activation_fn": "swiglu",
+        "max_sequence_length": 8,
+    },
+}
+# Wan 2.2 TI2V-5B: the Wan class again; its pipeline passes one timestep per token (2-D).
+TINY_CONFIGS["wan-2.2-ti2v"] = dict(TINY_CONFIGS["wan-2.1"])
+
+#: tiny name -> stock diffusers class name (see adapters.ADAPTERS)
+TINY_CLASSES: dict[str, str] = {
+    "cogvideox-2b": "CogVideoXTransformer3DModel",
+    "cogvideox-5b": "CogVideoXTransformer3DModel",
+    "cogvideox-1.5": "CogVideoXTransformer3DModel",
+    "cogvideox-1.5-i2v": "CogVideoXTransformer3DModel",
+    "wan-2.1": "WanTransformer3DModel",
+    "wan-2.2-ti2v": "WanTransformer3DModel",
+    "hunyuanvideo": "HunyuanVideoTransformer3DModel",
+    "hunyuanvideo1.5": "HunyuanVideo15Transformer3DModel",
+    "ltx": "LTXVideoTransformer3DModel",
+    "mochi": "MochiTransformer3DModel",
 }
 
 # latent frames, height, width and text length of the tiny inputs per family
@@ -77,6 +153,11 @@ _INPUT_SHAPES: dict[str, tuple[int, int, int, int]] = {
     "cogvideox-1.5": (4, 8, 8, 8),
     "cogvideox-1.5-i2v": (4, 8, 8, 8),
     "wan-2.1": (3, 8, 8, 8),
+    "wan-2.2-ti2v": (3, 8, 8, 8),
+    "hunyuanvideo": (3, 8, 8, 8),
+    "hunyuanvideo1.5": (3, 4, 4, 8),
+    "ltx": (3, 4, 4, 8),
+    "mochi": (3, 8, 8, 8),
 }
 
 
@@ -89,11 +170,11 @@ def build_tiny_transformer(
     name: str, seed: int = 0, dtype: torch.dtype = torch.float32
 ) -> torch.nn.Module:
     """A stock diffusers transformer of the named family with seeded random weights."""
-    from diffusers import CogVideoXTransformer3DModel, WanTransformer3DModel
+    import diffusers
 
     if name not in TINY_CONFIGS:
         raise KeyError(f"unknown tiny transformer {name!r}; known: {', '.join(tiny_names())}")
-    cls = WanTransformer3DModel if name.startswith("wan") else CogVideoXTransformer3DModel
+    cls = getattr(diffusers, TINY_CLASSES[name])
     torch.manual_seed(seed)
     model = cls(**TINY_CONFIGS[name]).eval()
     return model if dtype == torch.float32 else model.to(dtype)
@@ -133,6 +214,8 @@ def tiny_inputs(
     frames, height, width, text_len = _INPUT_SHAPES[name]
     gen = torch.Generator().manual_seed(seed)
     timestep = torch.tensor([999, 500, 250, 1][:batch_size] + [10] * max(0, batch_size - 4))
+    if name in _OTHER_INPUTS:
+        return _OTHER_INPUTS[name](config, frames, height, width, text_len, batch_size, gen, dtype)
     if name.startswith("wan"):
         return {
             "hidden_states": torch.randn(
@@ -157,3 +240,154 @@ def tiny_inputs(
     if config.get("ofs_embed_dim"):
         inputs["ofs"] = torch.full((batch_size,), 2.0)
     return inputs
+
+
+def _timesteps(batch_size: int) -> torch.Tensor:
+    return torch.tensor([999.0, 500.0, 250.0, 1.0][:batch_size] + [10.0] * max(0, batch_size - 4))
+
+
+def _text_mask(batch_size: int, text_len: int) -> torch.Tensor:
+    """A padding mask whose last row is shorter, so padded text tokens are exercised."""
+    mask = torch.ones(batch_size, text_len, dtype=torch.long)
+    mask[-1, text_len // 2 :] = 0
+    return mask
+
+
+def _wan22_inputs(
+    config: dict[str, Any],
+    frames: int,
+    height: int,
+    width: int,
+    text_len: int,
+    batch_size: int,
+    gen: torch.Generator,
+    dtype: torch.dtype,
+) -> dict[str, Any]:
+    """Wan 2.2 TI2V: one timestep per latent token (the first frame's tokens at 0, as after I2V)."""
+    p_t, p_h, p_w = config["patch_size"]
+    per_frame = (height // p_h) * (width // p_w)
+    steps = _timesteps(batch_size)[:, None].repeat(1, frames // p_t * per_frame)
+    steps[:, :per_frame] = 0.0
+    return {
+        "hidden_states": torch.randn(
+            batch_size, config["in_channels"], frames, height, width, generator=gen, dtype=dtype
+        ),
+        "encoder_hidden_states": torch.randn(
+            batch_size, text_len, config["text_dim"], generator=gen, dtype=dtype
+        ),
+        "timestep": steps,
+    }
+
+
+def _hunyuan_inputs(
+    config: dict[str, Any],
+    frames: int,
+    height: int,
+    width: int,
+    text_len: int,
+    batch_size: int,
+    gen: torch.Generator,
+    dtype: torch.dtype,
+) -> dict[str, Any]:
+    return {
+        "hidden_states": torch.randn(
+            batch_size, config["in_channels"], frames, height, width, generator=gen, dtype=dtype
+        ),
+        "timestep": _timesteps(batch_size).to(dtype),
+        "encoder_hidden_states": torch.randn(
+            batch_size, text_len, config["text_embed_dim"], generator=gen, dtype=dtype
+        ),
+        "encoder_attention_mask": _text_mask(batch_size, text_len),
+        "pooled_projections": torch.randn(
+            batch_size, config["pooled_projection_dim"], generator=gen, dtype=dtype
+        ),
+        "guidance": torch.full((batch_size,), 6000.0, dtype=dtype),
+    }
+
+
+def _hunyuan15_inputs(
+    config: dict[str, Any],
+    frames: int,
+    height: int,
+    width: int,
+    text_len: int,
+    batch_size: int,
+    gen: torch.Generator,
+    dtype: torch.dtype,
+) -> dict[str, Any]:
+    byt5_len, image_len = 4, 2
+    byt5_mask = torch.ones(batch_size, byt5_len, dtype=torch.long)
+    byt5_mask[0, 1:] = 0
+    return {
+        "hidden_states": torch.randn(
+            batch_size, config["in_channels"], frames, height, width, generator=gen, dtype=dtype
+        ),
+        "timestep": _timesteps(batch_size).to(dtype),
+        "encoder_hidden_states": torch.randn(
+            batch_size, text_len, config["text_embed_dim"], generator=gen, dtype=dtype
+        ),
+        "encoder_attention_mask": _text_mask(batch_size, text_len),
+        "encoder_hidden_states_2": torch.randn(
+            batch_size, byt5_len, config["text_embed_2_dim"], generator=gen, dtype=dtype
+        ),
+        "encoder_attention_mask_2": byt5_mask,
+        # all zeros: text-to-video (the stock forward then masks the image tokens out)
+        "image_embeds": torch.zeros(batch_size, image_len, config["image_embed_dim"], dtype=dtype),
+    }
+
+
+def _ltx_inputs(
+    config: dict[str, Any],
+    frames: int,
+    height: int,
+    width: int,
+    text_len: int,
+    batch_size: int,
+    gen: torch.Generator,
+    dtype: torch.dtype,
+) -> dict[str, Any]:
+    return {
+        "hidden_states": torch.randn(
+            batch_size, frames * height * width, config["in_channels"], generator=gen, dtype=dtype
+        ),
+        "encoder_hidden_states": torch.randn(
+            batch_size, text_len, config["caption_channels"], generator=gen, dtype=dtype
+        ),
+        "timestep": _timesteps(batch_size).to(dtype)[:, None],
+        "encoder_attention_mask": _text_mask(batch_size, text_len),
+        "num_frames": frames,
+        "height": height,
+        "width": width,
+        "rope_interpolation_scale": (8 / 25, 32, 32),
+    }
+
+
+def _mochi_inputs(
+    config: dict[str, Any],
+    frames: int,
+    height: int,
+    width: int,
+    text_len: int,
+    batch_size: int,
+    gen: torch.Generator,
+    dtype: torch.dtype,
+) -> dict[str, Any]:
+    return {
+        "hidden_states": torch.randn(
+            batch_size, config["in_channels"], frames, height, width, generator=gen, dtype=dtype
+        ),
+        "encoder_hidden_states": torch.randn(
+            batch_size, text_len, config["text_embed_dim"], generator=gen, dtype=dtype
+        ),
+        "timestep": _timesteps(batch_size).to(dtype),
+        "encoder_attention_mask": _text_mask(batch_size, text_len),
+    }
+
+
+_OTHER_INPUTS = {
+    "wan-2.2-ti2v": _wan22_inputs,
+    "hunyuanvideo": _hunyuan_inputs,
+    "hunyuanvideo1.5": _hunyuan15_inputs,
+    "ltx": _ltx_inputs,
+    "mochi": _mochi_inputs,
+}

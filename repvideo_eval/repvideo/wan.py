@@ -28,6 +28,10 @@ class RepVideoWanTransformer3DModel(RepVideoMixin, WanTransformer3DModel):
     repvideo_family = "wan"
     repvideo_base_class = WanTransformer3DModel
 
+    def repvideo_blocks(self) -> list[torch.nn.Module]:
+        """The block list, in order (one gate per block)."""
+        return list(self.blocks)
+
     @apply_lora_scale("attention_kwargs")
     def forward(
         self,

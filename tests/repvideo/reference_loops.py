@@ -109,13 +109,114 @@ class WanListLoop(torch.nn.Module):
         return h
 
 
+class HunyuanConcatLoop(torch.nn.Module):
+    """HunyuanVideo's dual then single blocks with ONE cache of the concatenated [video | text].
+
+    The adapter keeps one cache per stream; this loop caches the concatenation (what a single
+    block consumes), so it also checks that the per-stream cache equals the concatenated one
+    across the dual -> single transition. Blocks are called positionally, as the stock forward.
+    """
+
+    def __init__(self, blocks: list[torch.nn.Module], gates: torch.Tensor, window: int) -> None:
+        super().__init__()
+        self.blocks = torch.nn.ModuleList(blocks)
+        self.gates = gates
+        self.window = window
+
+    def forward(self, hidden_states, encoder_hidden_states, temb, *rest):
+        video_len = hidden_states.shape[1]
+        h = torch.cat([hidden_states, encoder_hidden_states], dim=1)
+        cache = [h]
+        for i, block in enumerate(self.blocks):
+            g = self.gates[i]
+            h = g * torch.mean(torch.stack(cache), dim=0) + (1 - g) * h
+            video, text = block(h[:, :video_len], h[:, video_len:], temb, *rest)
+            h = torch.cat([video, text], dim=1)
+            cache = [h] if i % self.window == 0 else cache + [h]
+        return h[:, :video_len], h[:, video_len:]
+
+
+class MochiListLoop(torch.nn.Module):
+    """Mochi's dual-stream loop: two Python lists (the widths differ, so no concatenation)."""
+
+    def __init__(self, blocks: torch.nn.ModuleList, gates: torch.Tensor, window: int) -> None:
+        super().__init__()
+        self.blocks = blocks
+        self.gates = gates
+        self.window = window
+
+    def forward(
+        self, hidden_states, encoder_hidden_states, temb, encoder_attention_mask, image_rotary_emb
+    ):
+        video, text = hidden_states, encoder_hidden_states
+        caches = ([video], [text])
+        for i, block in enumerate(self.blocks):
+            g = self.gates[i]
+            video = g * torch.stack(caches[0]).mean(0) + (1 - g) * video
+            text = g * torch.stack(caches[1]).mean(0) + (1 - g) * text
+            video, text = block(
+                hidden_states=video,
+                encoder_hidden_states=text,
+                temb=temb,
+                encoder_attention_mask=encoder_attention_mask,
+                image_rotary_emb=image_rotary_emb,
+            )
+            caches = (
+                ([video], [text])
+                if i % self.window == 0
+                else (
+                    caches[0] + [video],
+                    caches[1] + [text],
+                )
+            )
+        return video, text
+
+
+class LTXListLoop(torch.nn.Module):
+    """LTX-Video's single (video) stream; the caption is cross-attention context, never mixed."""
+
+    def __init__(self, blocks: torch.nn.ModuleList, gates: torch.Tensor, window: int) -> None:
+        super().__init__()
+        self.blocks = blocks
+        self.gates = gates
+        self.window = window
+
+    def forward(
+        self, hidden_states, encoder_hidden_states, temb, image_rotary_emb, encoder_attention_mask
+    ):
+        h = hidden_states
+        cache = [h]
+        for i, block in enumerate(self.blocks):
+            g = self.gates[i]
+            h = g * torch.mean(torch.stack(cache), dim=0) + (1 - g) * h
+            h = block(
+                hidden_states=h,
+                encoder_hidden_states=encoder_hidden_states,
+                temb=temb,
+                image_rotary_emb=image_rotary_emb,
+                encoder_attention_mask=encoder_attention_mask,
+            )
+            cache = [h] if i % self.window == 0 else cache + [h]
+        return h
+
+
 def stock_with_loop(
     stock_model: torch.nn.Module, loop_cls: type, gates: torch.Tensor, window: int
 ) -> torch.nn.Module:
-    """A deep copy of a stock model whose block list is one reference-loop module."""
+    """A deep copy of a stock model whose block list is one reference-loop module.
+
+    HunyuanVideo's two lists (dual, then single blocks) become one loop in the first list and an
+    empty second list, so the stock forward's two loops run the reference once.
+    """
     model = copy.deepcopy(stock_model)
+    gates = gates.detach().clone()
+    if hasattr(model, "single_transformer_blocks"):
+        blocks = [*model.transformer_blocks, *model.single_transformer_blocks]
+        model.transformer_blocks = torch.nn.ModuleList([loop_cls(blocks, gates, window)])
+        model.single_transformer_blocks = torch.nn.ModuleList()
+        return model
     attr = "blocks" if hasattr(model, "blocks") else "transformer_blocks"
-    loop = loop_cls(getattr(model, attr), gates.detach().clone(), window)
+    loop = loop_cls(getattr(model, attr), gates, window)
     setattr(model, attr, torch.nn.ModuleList([loop]))
     return model
 

@@ -120,7 +120,7 @@ def test_configure_repvideo_settings(tiny_2b: torch.nn.Module, inputs_2b: dict) 
 
 
 def test_errors_for_wrong_models(tiny_2b: torch.nn.Module) -> None:
-    with pytest.raises(TypeError, match="no adapter"):
+    with pytest.raises(UserError, match="cannot wrap"):
         apply_repvideo(torch.nn.Linear(2, 2))
     model = apply_repvideo(copy.deepcopy(tiny_2b))
     with pytest.raises(ValueError, match="already RepVideo"):
