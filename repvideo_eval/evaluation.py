@@ -46,7 +46,7 @@ class RunOutcome:
 def work_left(plan: RunPlan) -> bool:
     """True when some video, filter selection or score record of the plan is not on disk yet."""
     items = plan.all_items
-    if not all(generation_complete(item) for item in items):
+    if plan.generates and not all(generation_complete(item) for item in items):
         return True
     if not all(filter_complete(f) for f in plan.filter_items(items)):
         return True

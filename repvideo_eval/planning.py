@@ -238,8 +238,11 @@ class RunPlan:
         dims_by_prompt: dict[str, tuple[str, ...]] | None = None,
         flicker: set[str] | None = None,
         aux_by_prompt: dict[str, str] | None = None,
+        generates: bool = True,
     ) -> None:
         self.layout, self.settings, self.items_by_card = layout, settings, items_by_card
+        #: False for `score`: its videos exist already and are not this plan's to make.
+        self.generates = generates
         self.run_dir = layout.root
         self.dims_by_prompt = (
             dimensions_by_prompt(suite, settings.dimensions)
@@ -277,6 +280,7 @@ class RunPlan:
             dims_by_prompt=folder.dims_by_prompt,
             flicker=folder.flicker_prompts,
             aux_by_prompt=folder.aux_by_prompt,
+            generates=False,
         )
 
     @property
