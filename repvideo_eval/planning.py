@@ -3,9 +3,10 @@
 This is the one place that applies VBench's standard mode (a prompt tagged with dimensions is
 scored only on those) and its temporal-flickering protocol (a prompt sampled 25 times is
 filtered by the static filter down to its first 5 static videos, or clips in VBench-Long, and
-only those are scored on temporal_flickering). The run plans with `RunPlan` (from its spec) and
-the `score` command with `plan_folder` (from a folder of videos); both then go through the same
-functions, so the same videos get the same dimensions whichever command scores them.
+only those are scored on temporal_flickering). The run plans with `RunPlan.of_spec` (from its
+spec) and the `score` command with `plan_folder` then `RunPlan.of_folder` (from a folder of
+videos): one plan type, so the same videos get the same dimensions, record paths and completion
+checks whichever command scores them. Every path comes from `run_layout.RunLayout`.
 
 Nothing here loads a model; listing a folder and reading selection files and sidecars is the
 only I/O.
