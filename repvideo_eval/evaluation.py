@@ -7,6 +7,7 @@ rerunning the same command after a crash finishes the remaining work and nothing
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import tempfile
 import time
@@ -19,7 +20,8 @@ from repvideo_eval.config import DETECTION_DIMENSIONS, ModelCard, RunSpec
 from repvideo_eval.errors import UserError
 from repvideo_eval.generation.items import GenerationItem, generation_complete
 from repvideo_eval.generation.provenance import package_versions
-from repvideo_eval.planning import RunPlan, read_score_record, video_identity
+from repvideo_eval.planning import RunPlan, ScoringSettings, read_score_record, video_identity
+from repvideo_eval.run_layout import RunLayout, weights_tag
 from repvideo_eval.scoring.per_video import row_for, write_per_video_csv
 from repvideo_eval.scoring.records import ScoreRecord
 from repvideo_eval.stages import (
@@ -44,13 +46,12 @@ class RunOutcome:
 def work_left(plan: RunPlan) -> bool:
     """True when some video, filter selection or score record of the plan is not on disk yet."""
     items = plan.all_items
-    if not all(generation_complete(item) for item in items):
+    if plan.generates and not all(generation_complete(item) for item in items):
         return True
     if not all(filter_complete(f) for f in plan.filter_items(items)):
         return True
     return any(
-        not plan.record_path(item, dimension).is_file()
-        for _, item, dimension in plan.scored_pairs()
+        not plan.record_path(item, dimension).is_file() for item, dimension in plan.scored_pairs()
     )
 
 
@@ -68,51 +69,111 @@ def prepare_output_dir(path: Path) -> Path:
     return path
 
 
-def check_same_detector(spec: RunSpec, run_dir: Path) -> None:
+def check_same_detector(spec: RunSpec | ScoringSettings, run_dir: Path) -> None:
     """Refuse to resume a run folder whose detection scores came from another detector.
 
     A folder's `run.json` names its detector; records from two detectors must never be mixed.
     Folders from before the detector was recorded cannot say, so they are refused as well
     (unless they scored no detection dimension).
     """
-    path = run_dir / "run.json"
-    if not spec.uses_detector or not path.is_file():
+    path = RunLayout(run_dir).run_json
+    detector = spec.detector
+    if not set(spec.dimensions) & set(DETECTION_DIMENSIONS) or not path.is_file():
         return
     try:
         previous = json.loads(path.read_text())
         recorded, dimensions = previous.get("detector"), previous.get("dimensions") or []
     except (OSError, ValueError, AttributeError):
         return  # an unreadable run.json is rewritten; its records carry their own detector
-    if recorded == spec.detector or not set(dimensions) & set(DETECTION_DIMENSIONS):
+    if recorded == detector or not set(dimensions) & set(DETECTION_DIMENSIONS):
         return
     if recorded is None:
         raise UserError(
-            f"run folder {run_dir} does not record which detector scored it; this run would use {spec.detector}",
+            f"run folder {run_dir} does not record which detector scored it; this run would use {detector}",
             "Choose another --output-dir.",
         )
     raise UserError(
-        f"run folder {run_dir} was scored with detector {recorded}; this run would use {spec.detector}",
+        f"run folder {run_dir} was scored with detector {recorded}; this run would use {detector}",
         f"Pass --detector {recorded} to resume it, or choose another --output-dir.",
     )
 
 
-def run_metadata(spec: RunSpec, device: str) -> dict[str, Any]:
-    return {
-        "run_id": spec.run_id,
+def spec_fields(spec: RunSpec | None = None, **given: Any) -> dict[str, Any]:
+    """Every field of `RunSpec`, by name: from `spec`, else from `given`, else the field's default.
+
+    `run` passes its spec; `score` (which has no model cards) passes what it knows and gets the
+    defaults of the rest, so a field added to `RunSpec` reaches both commands' run.json.
+    """
+    values: dict[str, Any] = {}
+    for spec_field in dataclasses.fields(RunSpec):
+        if spec is not None:
+            values[spec_field.name] = getattr(spec, spec_field.name)
+        elif spec_field.name in given:
+            values[spec_field.name] = given[spec_field.name]
+        elif spec_field.default is not dataclasses.MISSING:
+            values[spec_field.name] = spec_field.default
+        else:
+            raise TypeError(f"spec_fields needs {spec_field.name}")
+    return values
+
+
+def _plain(value: Any) -> Any:
+    """A spec value as JSON: tuples as lists, dataclasses as dicts."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value))
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def run_metadata(
+    fields: dict[str, Any], *, run_id: str, command: str, device: str, videos_dir: Path
+) -> dict[str, Any]:
+    """The one run.json schema, for `run` and `score` alike: every RunSpec field plus where,
+    when, with what and by which command the run was made."""
+    meta: dict[str, Any] = {
+        "run_id": run_id,
+        "command": command,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "suite": spec.suite.name,
-        "samples_per_prompt": spec.suite.samples_per_prompt,
-        "num_prompts": len(spec.suite.prompts),
-        "dimensions": list(spec.dimensions),
-        "vbench_mode": spec.vbench_mode,
-        "scoring_weights": spec.scoring_weights,
-        "detector": spec.detector if spec.uses_detector else None,
-        "models": {
-            card.name: {"card_hash": card.card_hash, "card": card.to_dict()} for card in spec.models
-        },
-        "versions": package_versions(),
-        "device": device if device != "auto" else "auto (CUDA on workers that have it, else CPU)",
     }
+    for name, value in fields.items():
+        if name == "models":
+            meta["models"] = {
+                card.name: {"card_hash": card.card_hash, "card": card.to_dict()} for card in value
+            }
+        elif name == "suite":
+            meta["suite"] = value.name
+            meta["samples_per_prompt"] = value.samples_per_prompt
+            meta["num_prompts"] = len(value.prompts)
+        elif name == "detector":  # meaningful only when a detection dimension is scored
+            uses = set(fields["dimensions"]) & set(DETECTION_DIMENSIONS)
+            meta["detector"] = value if uses else None
+        else:
+            meta[name] = _plain(value)
+    meta["versions"] = package_versions()
+    meta["device"] = device if device != "auto" else "auto (CUDA on workers that have it, else CPU)"
+    meta["videos_dir"] = str(Path(videos_dir).resolve())
+    return meta
+
+
+def write_run_json(
+    plan: RunPlan,
+    fields: dict[str, Any],
+    *,
+    run_id: str,
+    command: str,
+    device: str,
+    videos_dir: Path,
+) -> None:
+    """The one writer of run.json; refuses first to mix detectors in one folder."""
+    layout = plan.layout
+    check_same_detector(plan.settings, layout.root)
+    meta = run_metadata(
+        fields, run_id=run_id, command=command, device=device, videos_dir=videos_dir
+    )
+    write_json_atomic(meta, layout.run_json)
 
 
 def _generate(
@@ -131,86 +192,90 @@ def _generate(
         items,
         VideoGenerator,
         {"card": card.to_dict(), "device": device},
-        manifest_path=run_dir / "manifests" / f"generate-{card.card_hash}.jsonl",
+        manifest_path=RunLayout(run_dir).manifest(f"generate-{card.card_hash}"),
         resources=resources,
         is_complete=generation_complete,
         progress=progress,
     )
 
 
-def _static_filter(
+def score_videos(
     plan: RunPlan,
     generated: list[GenerationItem],
     resources: Any,
+    *,
     device: str,
     progress: bool,
-    cache_dir: str | None,
-):
-    from repvideo_eval.distributed import run_stage
+    vbench_cache_dir: str | None,
+) -> list[tuple[str, str]]:
+    """The scoring half of a run, also all of `score`: VBench's static filter where the flicker
+    protocol applies, then the scoring stage, both on Ray workers that skip finished items.
+    Returns the items that failed."""
+    if not generated:
+        return []
+    settings = plan.settings
+    common = {
+        "device": device,
+        "scoring_weights": settings.scoring_weights,
+        "cache_dir": vbench_cache_dir,
+        "vbench_mode": settings.vbench_mode,
+        "clip_dir": str(plan.clip_dir),
+    }
+    tag = f"{weights_tag(settings.scoring_weights)}-{settings.vbench_mode}"
+    failures: list[tuple[str, str]] = []
+    if plan.flicker_prompts:
+        failures += _stage(
+            plan, "static filter", plan.filter_items(generated), StaticFilterWorker, common,
+            f"static-filter-{settings.vbench_mode}", filter_complete, resources, progress,
+        )  # fmt: skip
+    if settings.dimensions:
+        kwargs = {**common, "dimensions": list(settings.dimensions), "detector": settings.detector}
+        failures += _stage(
+            plan, "score", plan.scoring_items(generated), ScoringWorker, kwargs,
+            f"score-{tag}", scoring_complete, resources, progress,
+        )  # fmt: skip
+    return failures
 
-    spec = plan.spec
-    return run_stage(
-        "static filter",
-        plan.filter_items(generated),
-        StaticFilterWorker,
-        {
-            "device": device,
-            "scoring_weights": spec.scoring_weights,
-            "cache_dir": cache_dir,
-            "vbench_mode": spec.vbench_mode,
-            "clip_dir": str(plan.clip_dir),
-        },
-        manifest_path=plan.run_dir / "manifests" / f"static-filter-{spec.vbench_mode}.jsonl",
-        resources=resources,
-        is_complete=filter_complete,
-        progress=progress,
-    )
 
-
-def _score(
+def _stage(
     plan: RunPlan,
-    generated: list[GenerationItem],
+    stage: str,
+    items: list[Any],
+    worker: type,
+    kwargs: dict[str, Any],
+    manifest: str,
+    is_complete: Any,
     resources: Any,
-    device: str,
     progress: bool,
-    cache_dir: str | None,
-):
+) -> list[tuple[str, str]]:
     from repvideo_eval.distributed import run_stage
 
-    spec = plan.spec
-    scoring_weights_tag = spec.scoring_weights.replace(":", "_")
-    return run_stage(
-        "score",
-        plan.scoring_items(generated),
-        ScoringWorker,
-        {
-            "dimensions": list(spec.dimensions),
-            "device": device,
-            "scoring_weights": spec.scoring_weights,
-            "cache_dir": cache_dir,
-            "vbench_mode": spec.vbench_mode,
-            "clip_dir": str(plan.clip_dir),
-            "detector": spec.detector,
-        },
-        manifest_path=plan.run_dir
-        / "manifests"
-        / f"score-{scoring_weights_tag}-{spec.vbench_mode}.jsonl",
+    summary = run_stage(
+        stage,
+        items,
+        worker,
+        kwargs,
+        manifest_path=plan.layout.manifest(manifest),
         resources=resources,
-        is_complete=scoring_complete,
+        is_complete=is_complete,
         progress=progress,
     )
+    return list(summary.failed)
+
+
+def scored_records(plan: RunPlan) -> list[tuple[GenerationItem, str, ScoreRecord | None]]:
+    """(video, dimension, its record or None when it is not on disk) for every score of the plan."""
+    return [
+        (item, dimension, _score_record(plan.record_path(item, dimension)))
+        for item, dimension in plan.scored_pairs()
+    ]
 
 
 def collect_records(plan: RunPlan) -> list[dict[str, Any]]:
     """The long-form per-video table, one row per (model, video, dimension)."""
     return [
-        row_for(
-            video_identity(item, plan.run_dir),
-            dimension,
-            _score_record(plan.record_path(item, dimension)),
-            plan.spec.vbench_mode,
-        )
-        for _, item, dimension in plan.scored_pairs()
+        row_for(video_identity(item, plan.run_dir), dimension, record, plan.settings.vbench_mode)
+        for item, dimension, record in scored_records(plan)
     ]
 
 
@@ -228,14 +293,48 @@ def write_vbench_eval_results(plan: RunPlan) -> None:
     from repvideo_eval.scoring.vbench_results import write_eval_results
 
     by_card: dict[str, list[ScoreRecord]] = {}
-    for card, item, dimension in plan.scored_pairs():
-        record = _score_record(plan.record_path(item, dimension))
+    for item, _, record in scored_records(plan):
         if record is not None:
-            by_card.setdefault(card.name, []).append(record)
+            by_card.setdefault(item.card_name, []).append(record)
     for name, records in by_card.items():
-        out = plan.run_dir / "eval_results" / f"{name}_eval_results.json"
+        out = plan.layout.eval_results(name)
         out.parent.mkdir(parents=True, exist_ok=True)
         write_eval_results(records, out)
+
+
+def unscorable_videos(plan: RunPlan) -> list[tuple[str, str]]:
+    """Videos whose every record is an error (a file that cannot be decoded, say): failed items,
+    as a video that could not be generated is."""
+    errors: dict[str, list[str | None]] = {}
+    for item, _, record in scored_records(plan):
+        if record is not None:
+            errors.setdefault(item.key, []).append(record.error)
+    return [
+        (key, str(found[0]))
+        for key, found in errors.items()
+        if found and all(error is not None for error in found)
+    ]
+
+
+def finish_run(plan: RunPlan, failures: list[tuple[str, str]], *, reports: bool) -> RunOutcome:
+    """per_video.csv, VBench's eval_results, the reports and failures.json, from the records on
+    disk: the same outputs whichever command scored the folder."""
+    rows = collect_records(plan)
+    layout = plan.layout
+    write_per_video_csv(rows, layout.per_video_csv)
+    write_vbench_eval_results(plan)
+    failures = failures + [f for f in unscorable_videos(plan) if f[0] not in dict(failures)]
+    outcome = RunOutcome(run_dir=layout.root, per_video_csv=layout.per_video_csv, failures=failures)
+    outcome.random_scoring_weights = any(
+        str(r["weights_id"]).startswith("tiny-random") for r in rows
+    )
+    if reports and any(row["score"] != "" for row in rows):
+        from repvideo_eval.reporting import write_reports
+
+        paths = write_reports([layout.root], layout.root, gallery=True, plots=True)
+        outcome.report_markdown = paths.markdown_text
+    _write_failures(failures, layout)
+    return outcome
 
 
 def evaluate(
@@ -251,9 +350,11 @@ def evaluate(
     """Generate, score and report `spec` into `run_dir` (already validated and writable)."""
     from repvideo_eval.distributed import ray_session
 
-    check_same_detector(spec, run_dir)
-    write_json_atomic(run_metadata(spec, device), run_dir / "run.json")
-    plan = RunPlan(spec, run_dir)
+    plan = RunPlan.of_spec(spec, run_dir)
+    write_run_json(
+        plan, spec_fields(spec), run_id=spec.run_id, command="run", device=device,
+        videos_dir=plan.layout.videos_root,
+    )  # fmt: skip
     failures: list[tuple[str, str]] = []
     # Start Ray once for every stage, and only when something is left to do.
     with ray_session(resources) if work_left(plan) else contextlib.nullcontext():
@@ -263,38 +364,18 @@ def evaluate(
             summary = _generate(card, items, run_dir, resources, device, progress)
             failures.extend(summary.failed)
             generated.extend(item for item in items if generation_complete(item))
-        if plan.flicker_prompts and generated:
-            failures.extend(
-                _static_filter(
-                    plan, generated, resources, device, progress, vbench_cache_dir
-                ).failed
-            )
-        if spec.dimensions and generated:
-            failures.extend(
-                _score(plan, generated, resources, device, progress, vbench_cache_dir).failed
-            )
-    rows = collect_records(plan)
-    per_video = run_dir / "per_video.csv"
-    write_per_video_csv(rows, per_video)
-    write_vbench_eval_results(plan)
-    outcome = RunOutcome(run_dir=run_dir, per_video_csv=per_video, failures=failures)
-    outcome.random_scoring_weights = any(
-        str(r["weights_id"]).startswith("tiny-random") for r in rows
-    )
-    if reports and any(row["score"] != "" for row in rows):
-        from repvideo_eval.reporting import write_reports
-
-        paths = write_reports([run_dir], run_dir, gallery=True, plots=True)
-        outcome.report_markdown = paths.markdown_text
-    _write_failures(failures, run_dir)
-    return outcome
+        failures += score_videos(
+            plan, generated, resources, device=device, progress=progress,
+            vbench_cache_dir=vbench_cache_dir,
+        )  # fmt: skip
+    return finish_run(plan, failures, reports=reports)
 
 
-def _write_failures(failures: list[tuple[str, str]], run_dir: Path) -> None:
-    path = run_dir / "failures.json"
+def _write_failures(failures: list[tuple[str, str]], layout: RunLayout) -> None:
     if failures:
         write_json_atomic(
-            {"failed": [{"item": key, "error": error} for key, error in failures]}, path
+            {"failed": [{"item": key, "error": error} for key, error in failures]},
+            layout.failures_json,
         )
     else:
-        path.unlink(missing_ok=True)
+        layout.failures_json.unlink(missing_ok=True)

@@ -3,9 +3,10 @@
 This is the one place that applies VBench's standard mode (a prompt tagged with dimensions is
 scored only on those) and its temporal-flickering protocol (a prompt sampled 25 times is
 filtered by the static filter down to its first 5 static videos, or clips in VBench-Long, and
-only those are scored on temporal_flickering). The run plans with `RunPlan` (from its spec) and
-the `score` command with `plan_folder` (from a folder of videos); both then go through the same
-functions, so the same videos get the same dimensions whichever command scores them.
+only those are scored on temporal_flickering). The run plans with `RunPlan.of_spec` (from its
+spec) and the `score` command with `plan_folder` then `RunPlan.of_folder` (from a folder of
+videos): one plan type, so the same videos get the same dimensions, record paths and completion
+checks whichever command scores them. Every path comes from `run_layout.RunLayout`.
 
 Nothing here loads a model; listing a folder and reading selection files and sidecars is the
 only I/O.
@@ -23,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from repvideo_eval import registry
-from repvideo_eval.config import ModelCard, PromptEntry, RunSpec, Suite
+from repvideo_eval.config import PromptEntry, RunSpec, Suite
 from repvideo_eval.errors import UserError
-from repvideo_eval.generation.items import GenerationItem, generation_items, sidecar_of_video
+from repvideo_eval.generation.items import GenerationItem, generation_items
 from repvideo_eval.generation.naming import video_file_stem
+from repvideo_eval.run_layout import RunLayout
 from repvideo_eval.scoring.per_video import UNKNOWN_SEED, VideoIdentity
 
 FLICKER = "temporal_flickering"
@@ -57,11 +59,6 @@ class FilterItem:
     selection_path: str
 
 
-def long_clip_dir(run_dir: Path) -> Path:
-    """Where VBench-Long clips live; stable, so the filter and the scorer see the same clip paths."""
-    return run_dir / "long_clips"
-
-
 def flicker_prompts(suite: Suite, requested: tuple[str, ...]) -> set[str]:
     """Prompts under VBench's flicker protocol: tagged temporal_flickering with their own sample
     count (25 in the VBench suites); custom suites score every video, as VBench's custom mode does."""
@@ -75,21 +72,21 @@ def flicker_prompts(suite: Suite, requested: tuple[str, ...]) -> set[str]:
 
 
 def filter_items(
-    generated: list[GenerationItem], prompts: set[str], run_dir: Path
+    generated: list[GenerationItem], prompts: set[str], layout: RunLayout
 ) -> list[FilterItem]:
     grouped: dict[tuple[str, str], list[GenerationItem]] = {}
     for item in generated:
         if item.prompt in prompts:
-            grouped.setdefault((item.card_hash, item.prompt), []).append(item)
+            grouped.setdefault((RunLayout.owner(item), item.prompt), []).append(item)
     items = []
-    for (card_hash, prompt), members in grouped.items():
+    for (owner, prompt), members in grouped.items():
         stem = Path(members[0].video_path).stem.rsplit("-", 1)[0]
         items.append(
             FilterItem(
-                key=f"{card_hash}/{stem}",
+                key=f"{owner}/{stem}",
                 prompt=prompt,
                 video_paths=tuple(m.video_path for m in members),
-                selection_path=str(run_dir / "static_filter" / card_hash / f"{stem}.json"),
+                selection_path=str(layout.filter_selection(members[0], stem)),
             )
         )
     return items
@@ -106,14 +103,6 @@ def read_score_record(path: Path) -> dict[str, Any] | None:
 def read_selection(item: FilterItem) -> list[str] | None:
     data = read_score_record(Path(item.selection_path))
     return None if data is None else list(data["kept"])
-
-
-def score_record_path(
-    run_dir: Path, scoring_weights: str, item: GenerationItem, dimension: str
-) -> Path:
-    mode = scoring_weights.replace(":", "_").replace("=", "-")
-    stem = Path(item.video_path).stem
-    return run_dir / "scores" / mode / item.card_hash / dimension / f"{stem}.json"
 
 
 def dimensions_by_prompt(suite: Suite, requested: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
@@ -187,7 +176,7 @@ def scoring_items(
     generated: list[GenerationItem],
     aux_by_prompt: dict[str, str],
     dims_by_prompt: dict[str, tuple[str, ...]],
-    run_dir: Path,
+    layout: RunLayout,
     scoring_weights: str,
     flicker_kept: dict[str, set[str]] | None = None,
     long_mode: bool = False,
@@ -200,9 +189,7 @@ def scoring_items(
         # A score is finished iff its record exists: a video interrupted half-way through its
         # dimensions is scored on the rest only; a fully scored one is skipped as complete.
         missing = tuple(
-            d
-            for d in dimensions
-            if not score_record_path(run_dir, scoring_weights, item, d).is_file()
+            d for d in dimensions if not layout.score_record(scoring_weights, item, d).is_file()
         )
         dimensions = missing or dimensions
         clips = None
@@ -215,36 +202,94 @@ def scoring_items(
             auxiliary_info_json=aux_by_prompt.get(item.prompt, "{}"),
             dimensions=dimensions,
             record_paths=tuple(
-                str(score_record_path(run_dir, scoring_weights, item, d)) for d in dimensions
+                str(layout.score_record(scoring_weights, item, d)) for d in dimensions
             ),
             flicker_clips=clips,
         )
     return list(items.values())
 
 
-class RunPlan:
-    """What a run must produce, derived from its spec and folder: the generation items of every
-    card, and for each video the dimensions it is scored on (VBench standard mode, then the
-    flicker protocol's selection once the static filter has run)."""
+@dataclass(frozen=True)
+class ScoringSettings:
+    """How a run scores: the scoring fields of its `RunSpec` (the same for `run` and `score`)."""
 
-    def __init__(self, spec: RunSpec, run_dir: Path) -> None:
-        self.spec, self.run_dir = spec, run_dir
-        self.items_by_card = {
-            card.name: generation_items(card, spec.suite, run_dir) for card in spec.models
-        }
-        self.dims_by_prompt = dimensions_by_prompt(spec.suite, spec.dimensions)
-        self.flicker_prompts = flicker_prompts(spec.suite, spec.dimensions)
+    dimensions: tuple[str, ...]
+    scoring_weights: str
+    vbench_mode: str
+    detector: str
+
+    @classmethod
+    def of(cls, spec: RunSpec) -> ScoringSettings:
+        return cls(spec.dimensions, spec.scoring_weights, spec.vbench_mode, spec.detector)
+
+
+class RunPlan:
+    """What a run folder must hold, for `run` (from its spec) and `score` (from a folder of
+    videos) alike: the videos of every model, and for each video the dimensions it is scored on
+    (VBench standard mode, then the flicker protocol's selection once the static filter has
+    run). Every path comes from `layout`."""
+
+    def __init__(
+        self,
+        layout: RunLayout,
+        settings: ScoringSettings,
+        items_by_card: dict[str, list[GenerationItem]],
+        suite: Suite,
+        *,
+        dims_by_prompt: dict[str, tuple[str, ...]] | None = None,
+        flicker: set[str] | None = None,
+        aux_by_prompt: dict[str, str] | None = None,
+        generates: bool = True,
+    ) -> None:
+        self.layout, self.settings, self.items_by_card = layout, settings, items_by_card
+        #: False for `score`: its videos exist already and are not this plan's to make.
+        self.generates = generates
+        self.run_dir = layout.root
+        self.dims_by_prompt = (
+            dimensions_by_prompt(suite, settings.dimensions)
+            if dims_by_prompt is None
+            else dims_by_prompt
+        )
+        self.flicker_prompts = (
+            flicker_prompts(suite, settings.dimensions) if flicker is None else flicker
+        )
+        self.aux_by_prompt = (
+            auxiliary_info_by_prompt(suite) if aux_by_prompt is None else aux_by_prompt
+        )
         from repvideo_eval.scoring.long_mode import is_long_mode
 
-        self.long_mode = is_long_mode(spec.vbench_mode)
-        self.clip_dir = long_clip_dir(run_dir)
+        self.long_mode = is_long_mode(settings.vbench_mode)
+        self.clip_dir = layout.clip_dir
+
+    @classmethod
+    def of_spec(cls, spec: RunSpec, run_dir: Path) -> RunPlan:
+        """A run's plan: every (card, prompt, sample) of the spec."""
+        items = {card.name: generation_items(card, spec.suite, run_dir) for card in spec.models}
+        return cls(RunLayout(run_dir), ScoringSettings.of(spec), items, spec.suite)
+
+    @classmethod
+    def of_folder(cls, folder: FolderPlan, settings: ScoringSettings, run_dir: Path) -> RunPlan:
+        """`score`'s plan: the folder's videos, scored into the run folder `run_dir`."""
+        items: dict[str, list[GenerationItem]] = {}
+        for item in folder.items:
+            items.setdefault(item.card_name, []).append(item)
+        return cls(
+            RunLayout(run_dir),
+            settings,
+            items,
+            folder.suite,
+            dims_by_prompt=folder.dims_by_prompt,
+            flicker=folder.flicker_prompts,
+            aux_by_prompt=folder.aux_by_prompt,
+            generates=False,
+        )
 
     @property
     def all_items(self) -> list[GenerationItem]:
         return [item for items in self.items_by_card.values() for item in items]
 
     def filter_items(self, generated: list[GenerationItem]) -> list[FilterItem]:
-        return filter_items(generated, self.flicker_prompts, self.run_dir)
+        return filter_items(generated, self.flicker_prompts, self.layout)
 
     def flicker_selection(self, generated: list[GenerationItem]) -> dict[str, set[str]] | None:
         if not self.flicker_prompts:
@@ -256,26 +301,25 @@ class RunPlan:
     def scoring_items(self, generated: list[GenerationItem]) -> list[ScoringItem]:
         return scoring_items(
             generated,
-            auxiliary_info_by_prompt(self.spec.suite),
+            self.aux_by_prompt,
             self.dims_by_prompt,
-            self.run_dir,
-            self.spec.scoring_weights,
+            self.layout,
+            self.settings.scoring_weights,
             flicker_kept=self.flicker_selection(generated),
             long_mode=self.long_mode,
         )
 
-    def scored_pairs(self) -> list[tuple[ModelCard, GenerationItem, str]]:
-        """(card, video, dimension) for every score the run should hold."""
+    def scored_pairs(self) -> list[tuple[GenerationItem, str]]:
+        """(video, dimension) for every score the run should hold, model by model."""
         selection = self.flicker_selection(self.all_items)
-        pairs = []
-        for card in self.spec.models:
-            for item in self.items_by_card[card.name]:
-                for dimension in dimensions_for_video(item, self.dims_by_prompt, selection):
-                    pairs.append((card, item, dimension))
-        return pairs
+        return [
+            (item, dimension)
+            for item in self.all_items
+            for dimension in dimensions_for_video(item, self.dims_by_prompt, selection)
+        ]
 
     def record_path(self, item: GenerationItem, dimension: str) -> Path:
-        return score_record_path(self.run_dir, self.spec.scoring_weights, item, dimension)
+        return self.layout.score_record(self.settings.scoring_weights, item, dimension)
 
 
 # ------------------------------------------------------------------------- a folder of videos
@@ -428,7 +472,7 @@ def _folder_item(
     path: Path, prompt: str, prompt_index: int, sample: int, label: str
 ) -> GenerationItem:
     """A folder's video as the work item a run would have made for it."""
-    sidecar_path = sidecar_of_video(path)
+    sidecar_path = RunLayout.sidecar_of_video(path)
     meta = _sidecar(sidecar_path)
     if meta is not None and (meta["prompt"] == prompt or prompt == prompt_from_name(path)):
         return GenerationItem(

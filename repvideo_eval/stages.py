@@ -20,10 +20,12 @@ from typing import Any
 from repvideo_eval.atomic import write_json_atomic
 from repvideo_eval.crashpoints import crash_point
 from repvideo_eval.planning import FLICKER, FilterItem, ScoringItem
+from repvideo_eval.run_layout import RunLayout
 
 
 def filter_complete(item: FilterItem) -> bool:
-    return Path(item.selection_path).is_file()
+    """Finished iff the selection file exists (the rule is `RunLayout.files_done`)."""
+    return RunLayout.files_done([item.selection_path])
 
 
 class StaticFilterWorker:
@@ -76,8 +78,8 @@ class StaticFilterWorker:
 
 
 def scoring_complete(item: ScoringItem) -> bool:
-    """Finished iff every record exists (the manifest is never consulted)."""
-    return all(Path(path).is_file() for path in item.record_paths)
+    """Finished iff every record exists (the manifest is never consulted; `RunLayout.files_done`)."""
+    return RunLayout.files_done(item.record_paths)
 
 
 class ScoringWorker:
@@ -101,30 +103,23 @@ class ScoringWorker:
         # openai-clip imports pkg_resources, which warns on every import; nothing to act on.
         warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
 
-        cache = Path(cache_dir) if cache_dir else None
         from repvideo_eval.scoring.long_mode import is_long_mode, long_consistency
 
+        options: dict[str, Any] = {
+            "device": resolve_device(device),
+            "scoring_weights": scoring_weights,
+            "cache_dir": Path(cache_dir) if cache_dir else None,
+            "detector": detector,
+        }
         self.long_mode = is_long_mode(vbench_mode)
         if self.long_mode:
             from repvideo_eval.scoring.long_mode import LongModeSession
 
-            self.session: Any = LongModeSession(
-                dimensions,
-                device=resolve_device(device),
-                scoring_weights=scoring_weights,
-                cache_dir=cache,
-                work_dir=Path(clip_dir) if clip_dir else None,
-                consistency=long_consistency(vbench_mode),
-                detector=detector,
-            )
+            options["work_dir"] = Path(clip_dir) if clip_dir else None
+            options["consistency"] = long_consistency(vbench_mode)
+            self.session: Any = LongModeSession(dimensions, **options)
         else:
-            self.session = ScoringSession(
-                dimensions,
-                device=resolve_device(device),
-                scoring_weights=scoring_weights,
-                cache_dir=cache,
-                detector=detector,
-            )
+            self.session = ScoringSession(dimensions, **options)
 
     def process(self, item: ScoringItem) -> dict[str, Any]:
         from repvideo_eval.scoring import VideoToScore

@@ -179,3 +179,41 @@ def test_kills_at_every_point_then_rerun_match_an_uninterrupted_run(tmp_path: Pa
     assert _rows(out) == _rows(reference)
     assert [r["score"] for r in _rows(out)] and all(r["score"] for r in _rows(out))
     _assert_modes_follow_umask(out)
+
+
+# `score` on a folder of two videos, one dimension that loads no model: two records.
+SCORE_ARGS = (
+    "score", "--mode", "custom", "--scoring-weights", "tiny-random",
+    "--dimensions", "temporal_flickering", "--no-progress",
+)  # fmt: skip
+
+
+def test_score_killed_after_a_record_then_rerun_rescores_nothing(tmp_path: Path) -> None:
+    """`score` is the run's machinery: a kill -9 loses no finished record, the rerun scores only
+    what is missing, and its per_video.csv is the one of an uninterrupted `score`."""
+    from scoring.synthetic_videos import render_frames, write_video
+
+    videos = tmp_path / "videos"
+    write_video(videos / "first-0.mp4", render_frames("pan", 9, 32, 32))
+    write_video(videos / "second-0.mp4", render_frames("static", 9, 32, 32))
+    args = (*SCORE_ARGS, "--videos-dir", str(videos))
+
+    reference = tmp_path / "reference"
+    assert run_eval(reference, args=args).returncode == 0
+
+    out = tmp_path / "scored"
+    first = run_eval(out, crash_at="score-written:1", args=args)
+    assert _killed(first), first.stderr[-3000:]
+    (record,) = _records(out)
+    finished = _stamps([record])
+    assert not (out / "per_video.csv").exists()
+
+    second = run_eval(out, args=args)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert _stamps([record]) == finished  # not scored again
+    assert len(_records(out)) == 2
+    scored_now = [k for k in _events(out, "done") if k.startswith("videos/")]
+    assert len(scored_now) == 1 and Path(record).stem not in scored_now[0]
+    assert _rows(out) == _rows(reference)
+    assert all(r["score"] and not r["error"] for r in _rows(out))
+    _assert_modes_follow_umask(out)

@@ -28,13 +28,13 @@ def _plan(run_dir: Path) -> RunPlan:
         dimensions=DIMENSIONS,
         scoring_weights="tiny-random",
     )
-    return RunPlan(spec, run_dir)
+    return RunPlan.of_spec(spec, run_dir)
 
 
 def _write_records(plan: RunPlan, *, legacy: bool) -> None:
     """One record per planned (video, dimension) as the scoring worker writes it; `legacy` writes
     the aggregation weight under its old key, as files from before the rename have it."""
-    for index, (_card, item, dimension) in enumerate(plan.scored_pairs()):
+    for index, (item, dimension) in enumerate(plan.scored_pairs()):
         record = ScoreRecord(
             video=item.video_path,
             prompt=item.prompt,

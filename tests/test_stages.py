@@ -7,6 +7,7 @@ from pathlib import Path
 from repvideo_eval import registry
 from repvideo_eval.generation.items import generation_items
 from repvideo_eval.planning import dimensions_by_prompt, scoring_items
+from repvideo_eval.run_layout import RunLayout
 from repvideo_eval.stages import scoring_complete
 
 
@@ -30,7 +31,7 @@ def test_untagged_prompts_get_every_requested_dimension(tmp_path: Path) -> None:
     assert set(chosen.values()) == {requested}
     card = registry.load_card("cogvideox-tiny")
     generated = generation_items(card, suite, tmp_path)
-    items = scoring_items(generated, {}, chosen, tmp_path, "tiny-random")
+    items = scoring_items(generated, {}, chosen, RunLayout(tmp_path), "tiny-random")
     assert len(items) == len(generated)
     assert all(len(item.record_paths) == 2 and not scoring_complete(item) for item in items)
     for path in items[0].record_paths:
@@ -66,7 +67,7 @@ def test_flicker_protocol_scores_only_the_videos_the_static_filter_kept(tmp_path
     card = registry.load_card("cogvideox-tiny")
     generated = generation_items(card, suite, tmp_path)
     assert len(generated) == 13
-    (item,) = filter_items(generated, {"still"}, tmp_path)
+    (item,) = filter_items(generated, {"still"}, RunLayout(tmp_path))
     assert len(item.video_paths) == 12 and item.prompt == "still"
     kept = [p for p in item.video_paths if p.endswith(("still-1.mp4", "still-10.mp4"))]
     Path(item.selection_path).parent.mkdir(parents=True)
@@ -81,7 +82,7 @@ def test_flicker_protocol_scores_only_the_videos_the_static_filter_kept(tmp_path
     assert chosen["still-0.mp4"] == () and chosen["still-11.mp4"] == ()
     assert chosen["moving-0.mp4"] == ("background_consistency",)
     items = scoring_items(
-        generated, {}, dims_by_prompt, tmp_path, "tiny-random", flicker_kept=selection
+        generated, {}, dims_by_prompt, RunLayout(tmp_path), "tiny-random", flicker_kept=selection
     )
     assert sorted(Path(i.video_path).name for i in items) == [
         "moving-0.mp4",
@@ -97,7 +98,7 @@ def test_long_mode_passes_each_video_its_kept_clips(tmp_path: Path) -> None:
 
     suite = _flicker_suite(tmp_path)
     generated = generation_items(registry.load_card("cogvideox-tiny"), suite, tmp_path)
-    (item,) = filter_items(generated, {"still"}, tmp_path)
+    (item,) = filter_items(generated, {"still"}, RunLayout(tmp_path))
     clips = [
         str(tmp_path / "clips" / "h" / "split_clip" / "still-2" / f"still-2_{k}.mp4")
         for k in (0, 3)
@@ -109,7 +110,7 @@ def test_long_mode_passes_each_video_its_kept_clips(tmp_path: Path) -> None:
         generated,
         {},
         dimensions_by_prompt(suite, ("temporal_flickering",)),
-        tmp_path,
+        RunLayout(tmp_path),
         "tiny-random",
         flicker_kept=selection,
         long_mode=True,

@@ -7,8 +7,8 @@ repvideo_eval_weights.lock.json on first download and verified against that afte
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from repvideo_eval.cli.runtime_args import add_vbench_cache_argument
 from repvideo_eval.scoring.dimension_registry import (
     implemented_dimensions,
     scorer_class,
@@ -23,12 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="comma-separated dimensions whose weights to fetch (default: every implemented one)",
     )
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=None,
-        help="weights cache (default: $VBENCH_CACHE_DIR or ~/.cache/vbench)",
-    )
+    add_vbench_cache_argument(parser, old_name=True)
     parser.add_argument(
         "--slow-fast",
         action="store_true",
@@ -46,7 +41,7 @@ def execute(args: argparse.Namespace) -> int:
     for dimension in dimensions:
         scorer_class(dimension)  # importing a scorer module registers its weight files
     dimensions = tuple(d for d in dimensions if d in DIMENSION_FILES)
-    cache = default_cache_dir(args.cache_dir)
+    cache = default_cache_dir(args.vbench_cache_dir)
     resolved = fetch_for_dimensions(
         dimensions, cache_dir=cache, progress=not args.no_progress, slow_fast=args.slow_fast
     )

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from repvideo_eval.errors import UserError
+from repvideo_eval.run_layout import RunLayout
 
 if TYPE_CHECKING:
     from repvideo_eval.study.summary import StudySummary
@@ -91,7 +92,7 @@ def split_study_dir(args: argparse.Namespace) -> tuple[list[Path], Path | None]:
     from repvideo_eval.study.database import database_path
 
     def is_study(path: Path) -> bool:
-        return database_path(path).is_file() and not (path / "per_video.csv").is_file()
+        return database_path(path).is_file() and not RunLayout(path).per_video_csv.is_file()
 
     runs = [Path(p) for p in args.run_dirs if not is_study(Path(p))]
     studies = [Path(p) for p in args.run_dirs if is_study(Path(p))]

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 from repvideo_eval import registry
 from repvideo_eval.cli.protocol_preset import add_protocol_argument, apply_protocol
 from repvideo_eval.cli.runtime_args import apply_runtime_arguments
-from repvideo_eval.config import DETECTORS, ModelCard, RunSpec, Suite
+from repvideo_eval.config import ModelCard, RunSpec, Suite
 from repvideo_eval.errors import UserError
+from repvideo_eval.run_layout import RunLayout
 from repvideo_eval.scoring.dimension_registry import parse_dimensions
 
 if TYPE_CHECKING:
@@ -31,8 +32,7 @@ SCORING_WEIGHTS = ("auto", "official", "tiny-random")
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags shared by `run` and `ablate`: suite, dimensions, output, devices, scoring weights, Ray."""
-    from repvideo_eval.cli.runtime_args import add_runtime_arguments
-    from repvideo_eval.distributed.cli_args import add_ray_arguments
+    from repvideo_eval.cli.runtime_args import add_runtime_arguments, add_scoring_arguments
 
     parser.add_argument(
         "--suite",
@@ -47,7 +47,6 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output-dir", type=Path, default=None, help="run folder (default: under results/runs/)"
     )
-    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cuda or cpu")
     parser.add_argument(
         "--scoring-weights",
         choices=SCORING_WEIGHTS,
@@ -63,11 +62,6 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "DINOv2/DreamSim); long-inclip = clip scores only (vbench-long without --dev_flag)",
     )
     parser.add_argument(
-        "--vbench-cache-dir",
-        default=None,
-        help="VBench weight cache (default $VBENCH_CACHE_DIR or ~/.cache/vbench)",
-    )
-    parser.add_argument(
         "--limit-prompts",
         type=int,
         default=None,
@@ -79,16 +73,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="override the suite's samples per prompt",
     )
-    parser.add_argument(
-        "--detector",
-        choices=("auto", *DETECTORS),
-        default="auto",
-        help="backend of object_class, multiple_objects, color and spatial_relationship: grit-torch "
-        "(VBench's GRiT in plain PyTorch), grit-detectron2 (vbench's own code, needs detectron2) or "
-        "owlv2 (not comparable with VBench); auto: $REPVIDEO_EVAL_DETECTOR, else grit-torch",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    add_ray_arguments(parser)
+    add_scoring_arguments(parser)
     add_runtime_arguments(parser)
     add_protocol_argument(parser)  # last: it marks the defaults of the flags a preset sets
 
@@ -167,15 +152,13 @@ def resolve_vbench_mode(requested: str, cards: tuple[ModelCard, ...]) -> str:
 
 def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tuple[int, RunOutcome]:
     """Preflight, prepare the folder, evaluate, print the leaderboard; returns (exit code, outcome)."""
-    from repvideo_eval.distributed.cli_args import resources_from_args
+    from repvideo_eval.cli.runtime_args import scoring_resources
     from repvideo_eval.evaluation import evaluate, prepare_output_dir
     from repvideo_eval.generation.preflight import check_model_can_run
 
     for card in spec.models:
         check_model_can_run(card, args.device)
-    resources = resources_from_args(args)
-    if args.device == "cpu" and resources.num_gpus is None:
-        resources = dataclasses.replace(resources, num_gpus=0)  # CPU workers must not hold GPUs
+    resources = scoring_resources(args)
     run_dir = prepare_output_dir(args.output_dir or default_dir)
     print(
         f"run {spec.run_id}: {len(spec.models)} model(s) x {len(spec.suite.prompts)} prompt(s) x "
@@ -187,8 +170,13 @@ def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tupl
         resources,
         device=args.device,
         progress=not args.no_progress,
-        vbench_cache_dir=args.vbench_cache_dir,
+        vbench_cache_dir=args.vbench_cache_dir and str(args.vbench_cache_dir),
     )
+    return print_outcome(outcome), outcome
+
+
+def print_outcome(outcome: RunOutcome) -> int:
+    """The end of `run` and `score`: the leaderboard, where the records are, what failed; the exit code."""
     if outcome.report_markdown:
         print()
         print(outcome.report_markdown)
@@ -199,13 +187,13 @@ def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tupl
     print(f"\nper-video records: {outcome.per_video_csv}")
     if outcome.failures:
         print(
-            f"{len(outcome.failures)} item(s) failed (details in {run_dir / 'failures.json'}):",
+            f"{len(outcome.failures)} item(s) failed (details in {RunLayout(outcome.run_dir).failures_json}):",
             file=sys.stderr,
         )
         for key, error in outcome.failures[:10]:
             print(f"  {key}: {error}", file=sys.stderr)
-        return 1, outcome
-    return 0, outcome
+        return 1
+    return 0
 
 
 def execute(args: argparse.Namespace) -> int:

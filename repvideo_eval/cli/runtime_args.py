@@ -1,18 +1,69 @@
-"""Memory and speed flags shared by `run` and `ablate`: they override every card of the run.
+"""Flag blocks shared by several commands, each defined once.
 
-A flag that changes numbers (VAE tiling, compile, attention backend, TF32) changes the card hash,
-so its videos land in their own folder; slicing and offload only change where memory goes.
+- Scoring flags (`run`, `ablate`, `score`): device, VBench weight cache, detector, progress, Ray.
+- The VBench weight cache flag alone (`fetch-weights` too).
+- Memory and speed flags (`run`, `ablate`): they override every card of the run. A flag that
+  changes numbers (VAE tiling, compile, attention backend, TF32) changes the card hash, so its
+  videos land in their own folder; slicing and offload only change where memory goes.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from repvideo_eval.config import ATTENTION_BACKENDS, OFFLOAD_MODES, ModelCard
+from repvideo_eval.config import ATTENTION_BACKENDS, DETECTORS, OFFLOAD_MODES, ModelCard
+
+if TYPE_CHECKING:
+    from repvideo_eval.distributed.types import Resources
 
 ON_OFF = ("on", "off")
+DEFAULT_DEVICE = "auto"
+
+
+def add_vbench_cache_argument(parser: argparse.ArgumentParser, *, old_name: bool = False) -> None:
+    """`--vbench-cache-dir` (dest `vbench_cache_dir`); `old_name` also accepts `--cache-dir`."""
+    names = ("--vbench-cache-dir", "--cache-dir") if old_name else ("--vbench-cache-dir",)
+    parser.add_argument(
+        *names,
+        dest="vbench_cache_dir",
+        type=Path,
+        default=None,
+        help="VBench weight cache (default $VBENCH_CACHE_DIR or ~/.cache/vbench)"
+        + ("; --cache-dir is the same flag under its old name" if old_name else ""),
+    )
+
+
+def add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of every command that scores on Ray workers: `run`, `ablate` and `score`."""
+    from repvideo_eval.distributed.cli_args import add_ray_arguments
+
+    parser.add_argument(
+        "--device", default=DEFAULT_DEVICE, help="auto (CUDA when present), cuda or cpu"
+    )
+    add_vbench_cache_argument(parser)
+    parser.add_argument(
+        "--detector",
+        choices=("auto", *DETECTORS),
+        default="auto",
+        help="backend of object_class, multiple_objects, color and spatial_relationship: grit-torch "
+        "(VBench's GRiT in plain PyTorch), grit-detectron2 (vbench's own code, needs detectron2) or "
+        "owlv2 (not comparable with VBench); auto: $REPVIDEO_EVAL_DETECTOR, else grit-torch",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_ray_arguments(parser)
+
+
+def scoring_resources(args: argparse.Namespace) -> Resources:
+    """The Ray resources of the flags; `--device cpu` keeps every worker off the GPUs."""
+    from repvideo_eval.distributed.cli_args import resources_from_args
+
+    resources = resources_from_args(args)
+    if args.device == "cpu" and resources.num_gpus is None:
+        resources = dataclasses.replace(resources, num_gpus=0)  # CPU workers must not hold GPUs
+    return resources
 
 
 def add_runtime_arguments(parser: argparse.ArgumentParser) -> None:

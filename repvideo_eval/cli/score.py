@@ -1,48 +1,39 @@
-"""Score a folder of videos on VBench dimensions; writes per_video.csv, eval_results.json, run.json.
+"""Score a folder of videos on VBench dimensions, into a run folder that `report` reads.
 
 The folder is planned as a run plans its videos (`planning.plan_folder`): standard mode (files
 named `{prompt}-{i}.mp4` after VBench_full_info.json prompts) scores each video on the requested
 dimensions its prompt is tagged for, with the suite's auxiliary info, and puts the 25 samples of
 a temporal_flickering prompt through VBench's static filter; custom mode scores every video on
-every requested dimension. Bad videos become error rows. The output folder is read by `report`
-like a run folder; on a run's own `videos/<card hash>/` folder the records are the run's.
+every requested dimension. On a run's own `videos/<card hash>/` folder the records are the run's.
+
+Then it is the run's own machinery (`evaluation.score_videos`, `evaluation.finish_run`): the same
+Ray stage workers, resume (a rerun rescores nothing that is on disk), run.json, results layout,
+reports, failures.json and exit code as `run`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
+import dataclasses
 import math
-import time
 from pathlib import Path
 
-from repvideo_eval.atomic import write_json_atomic
-from repvideo_eval.config import DETECTORS
+from repvideo_eval.cli.runtime_args import add_scoring_arguments
+from repvideo_eval.config import Suite
 from repvideo_eval.errors import UserError
-from repvideo_eval.evaluation import prepare_output_dir
-from repvideo_eval.generation.items import GenerationItem
-from repvideo_eval.generation.provenance import package_versions
-from repvideo_eval.planning import (
-    FOLDER_MODES,
-    FolderPlan,
-    dimensions_for_video,
-    filter_items,
-    kept_by_video,
-    plan_folder,
-    video_identity,
-)
+from repvideo_eval.planning import FOLDER_MODES, FolderPlan, RunPlan, ScoringSettings, plan_folder
 from repvideo_eval.scoring.aggregate import aggregate
-from repvideo_eval.scoring.dimension_registry import implemented_dimensions, validate_dimensions
+from repvideo_eval.scoring.dimension_registry import implemented_dimensions, parse_dimensions
 from repvideo_eval.scoring.normalize import quality_score, vbench_summary
-from repvideo_eval.scoring.per_video import row_for, write_per_video_csv
-from repvideo_eval.scoring.records import ScoreRecord, VideoToScore
+from repvideo_eval.scoring.records import ScoreRecord
 from repvideo_eval.scoring.scorer import SCORING_WEIGHTS_MODES
-from repvideo_eval.scoring.session import ScoringSession
 from repvideo_eval.scoring.vbench_constants import ALL_DIMENSIONS, QUALITY_DIMENSIONS
-from repvideo_eval.scoring.vbench_results import write_eval_results
 
 #: `score` has no VBench-Long mode; its records say so in the vbench_mode column.
 STANDARD_MODE = "standard"
+#: Without --dimensions: the quality dimensions (every video can be scored on them).
+DEFAULT_DIMENSIONS = tuple(q for q in QUALITY_DIMENSIONS if q in implemented_dimensions())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,12 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output-dir",
         type=Path,
         required=True,
-        help="where per_video.csv and eval_results.json go",
+        help="run folder for the records, per_video.csv, eval_results/ and run.json",
     )
     parser.add_argument(
         "--dimensions",
-        default=",".join(q for q in QUALITY_DIMENSIONS if q in implemented_dimensions()),
-        help="comma-separated VBench dimensions (default: the quality dimensions)",
+        default=None,
+        help="comma-separated VBench dimensions, or 'all' (default: the quality dimensions)",
     )
     parser.add_argument(
         "--mode",
@@ -67,21 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="VBench standard mode (suite file names), custom mode, or auto-detect (default)",
     )
     parser.add_argument(
-        "--device", default="cpu", help="torch device, e.g. cpu or cuda:0 (default: cpu)"
-    )
-    parser.add_argument(
         "--scoring-weights",
         "--weights",
         dest="scoring_weights",
         default="official",
         help=f"scorer weights: {', '.join(SCORING_WEIGHTS_MODES)} (tiny-random[:seed=N] for "
         "offline demos); --weights is the same flag under its old name",
-    )
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=None,
-        help="weights cache (default: $VBENCH_CACHE_DIR or ~/.cache/vbench)",
     )
     parser.add_argument(
         "--full-info-json",
@@ -94,19 +76,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="model column of the records (default: from a run's sidecars, else the folder name)",
     )
-    parser.add_argument(
-        "--detector",
-        choices=("auto", *DETECTORS),
-        default="auto",
-        help="backend of the four detection dimensions (auto: $REPVIDEO_EVAL_DETECTOR, else grit-torch)",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_scoring_arguments(parser)
 
 
 def execute(args: argparse.Namespace) -> int:
-    from tqdm.auto import tqdm
+    from repvideo_eval.cli.run import print_outcome
+    from repvideo_eval.cli.runtime_args import scoring_resources
+    from repvideo_eval.devices import resolve_device
+    from repvideo_eval.distributed import ray_session
+    from repvideo_eval.evaluation import (
+        finish_run,
+        prepare_output_dir,
+        score_videos,
+        spec_fields,
+        work_left,
+        write_run_json,
+    )
+    from repvideo_eval.scoring.session import _parse_scoring_weights, session_detector
 
-    dimensions = validate_dimensions([d for d in args.dimensions.split(",") if d.strip()])
+    dimensions = parse_dimensions(args.dimensions, DEFAULT_DIMENSIONS)
+    _parse_scoring_weights(args.scoring_weights)  # a bad value fails here, not in a worker
+    resolve_device(args.device)
+    resources = scoring_resources(args)
     folder = plan_folder(
         args.videos_dir,
         dimensions,
@@ -115,88 +106,70 @@ def execute(args: argparse.Namespace) -> int:
         model=args.model_name,
     )
     planned = {d for item in folder.items for d in folder.dims_by_prompt.get(item.prompt, ())}
-    used = [d for d in dimensions if d in planned]
+    used = tuple(d for d in dimensions if d in planned)
     if not used:
         raise UserError(
             f"None of the videos in {args.videos_dir} belongs to a prompt tagged for {', '.join(dimensions)} (standard mode).",
             "Use --mode custom to score every video on every dimension.",
         )
-    session = ScoringSession(
-        used,
-        device=args.device,
-        scoring_weights=args.scoring_weights,
-        cache_dir=args.cache_dir,
-        detector=None if args.detector == "auto" else args.detector,
-    )
+    requested = None if args.detector == "auto" else args.detector
+    detector = session_detector(used, requested, args.scoring_weights)
+    settings = ScoringSettings(used, args.scoring_weights, STANDARD_MODE, detector)
     out = prepare_output_dir(args.output_dir)
-    items = list(folder.items)
-    selection = _flicker_selection(folder, items, args, out)
-    rows: list[dict[str, object]] = []
-    records: list[ScoreRecord] = []
-    for item in tqdm(
-        items, desc=f"scoring ({folder.mode} mode)", unit="video", disable=args.no_progress
-    ):
-        chosen = dimensions_for_video(item, folder.dims_by_prompt, selection)
-        if not chosen:
-            continue
-        video = VideoToScore(
-            Path(item.video_path),
-            item.prompt,
-            json.loads(folder.aux_by_prompt.get(item.prompt, "{}")),
-        )
-        identity = video_identity(item, out)
-        for record in session.score(video, chosen):
-            records.append(record)
-            rows.append(row_for(identity, record.dimension, record, STANDARD_MODE))
-    write_json_atomic(_run_metadata(folder, items, used, args), out / "run.json")
-    write_per_video_csv(rows, out / "per_video.csv")
-    write_eval_results(records, out / "eval_results.json")
-    print(summary_text(records, folder.mode, out))
-    return 0
-
-
-def _flicker_selection(
-    folder: FolderPlan, items: list[GenerationItem], args: argparse.Namespace, out: Path
-) -> dict[str, set[str]] | None:
-    """VBench's static filter over the flicker prompts' samples, as the run's filter stage does
-    it (selections and decisions in OUT/static_filter/); None when no prompt is under it."""
-    if not folder.flicker_prompts:
-        return None
-    from repvideo_eval.stages import StaticFilterWorker
-
-    filters = filter_items(items, folder.flicker_prompts, out)
-    worker = StaticFilterWorker(
-        args.device, args.scoring_weights, args.cache_dir and str(args.cache_dir), STANDARD_MODE, ""
+    plan = RunPlan.of_folder(folder, settings, out)
+    fields = spec_fields(
+        models=_folder_models(folder),
+        suite=_scored_suite(folder),
+        dimensions=used,
+        scoring_weights=args.scoring_weights,
+        vbench_mode=STANDARD_MODE,
+        detector=detector,
     )
-    for item in filters:
-        worker.process(item)
-    return kept_by_video(filters, items, None)
+    run_id = f"score__{'+'.join(plan.items_by_card)}"
+    write_run_json(
+        plan, fields, run_id=run_id, command="score", device=args.device, videos_dir=args.videos_dir
+    )
+    generated = list(folder.items)
+    with ray_session(resources) if work_left(plan) else contextlib.nullcontext():
+        failures = score_videos(
+            plan,
+            generated,
+            resources,
+            device=args.device,
+            progress=not args.no_progress,
+            vbench_cache_dir=args.vbench_cache_dir and str(args.vbench_cache_dir),
+        )
+    outcome = finish_run(plan, failures, reports=True)
+    from repvideo_eval.evaluation import scored_records
+
+    records = [record for _, _, record in scored_records(plan) if record is not None]
+    print(summary_text(records, folder.mode))
+    return print_outcome(outcome)
 
 
-def _run_metadata(
-    folder: FolderPlan, items: list[GenerationItem], dimensions: list[str], args: argparse.Namespace
-) -> dict[str, object]:
-    """run.json for the output folder, so `report` reads it like a run folder."""
-    models = {item.card_name: item.card_hash for item in items}
-    return {
-        "run_id": f"score__{'+'.join(models)}",
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "suite": folder.suite.name,
-        "videos_dir": str(Path(args.videos_dir).resolve()),
-        "num_prompts": len({item.prompt for item in items}),
-        "dimensions": dimensions,
-        "vbench_mode": STANDARD_MODE,
-        "scoring_weights": args.scoring_weights,
-        "models": {
-            name: {"card_hash": card_hash, "card": {"name": name}}
-            for name, card_hash in models.items()
-        },
-        "versions": package_versions(),
-        "device": args.device,
-    }
+class FolderModel:
+    """A model of a scored folder as run.json lists it: its name and card hash, no card."""
+
+    def __init__(self, name: str, card_hash: str) -> None:
+        self.name, self.card_hash = name, card_hash
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name}
 
 
-def summary_text(records: list[ScoreRecord], mode: str, output_dir: Path) -> str:
+def _folder_models(folder: FolderPlan) -> tuple[FolderModel, ...]:
+    models = {item.card_name: item.card_hash for item in folder.items}
+    return tuple(FolderModel(name, card_hash) for name, card_hash in models.items())
+
+
+def _scored_suite(folder: FolderPlan) -> Suite:
+    """The folder's suite cut to the prompts it has videos of."""
+    present = {item.prompt for item in folder.items}
+    prompts = tuple(e for e in folder.suite.prompts if e.text in present)
+    return dataclasses.replace(folder.suite, prompts=prompts)
+
+
+def summary_text(records: list[ScoreRecord], mode: str) -> str:
     """A short human summary: per-dimension scores, errors, and Quality/Total when complete."""
     scores = aggregate(records)
     errors = sum(1 for r in records if r.error)
@@ -212,7 +185,4 @@ def summary_text(records: list[ScoreRecord], mode: str, output_dir: Path) -> str
         summary = vbench_summary(scores)
         lines.append(f"  {'Semantic score':<24} {summary['semantic_score'] * 100:7.2f}%")
         lines.append(f"  {'Total score':<24} {summary['total_score'] * 100:7.2f}%")
-    lines.append(
-        f"wrote {output_dir / 'per_video.csv'}, {output_dir / 'eval_results.json'} and run.json"
-    )
     return "\n".join(lines)

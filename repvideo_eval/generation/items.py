@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from repvideo_eval.config import ModelCard, Suite
 from repvideo_eval.generation.naming import video_file_stem
+from repvideo_eval.run_layout import RunLayout
 
 
 @dataclass(frozen=True)
@@ -23,28 +23,8 @@ class GenerationItem:
     sidecar_path: str
 
 
-def videos_dir(run_dir: Path, card: ModelCard) -> Path:
-    """Content-addressed: every card with the same generation settings shares one folder."""
-    return run_dir / "videos" / card.card_hash
-
-
-def sidecars_dir(run_dir: Path, card: ModelCard) -> Path:
-    """Kept apart from the videos: VBench's standard mode wants a folder of videos only."""
-    return sidecars_dir_for_hash(run_dir, card.card_hash)
-
-
-def sidecar_of_video(video_path: Path) -> Path:
-    """The sidecar of a video in a run's `videos/<card hash>/` folder (it may not exist)."""
-    video_path = Path(video_path)
-    run_dir = video_path.parent.parent.parent
-    return sidecars_dir_for_hash(run_dir, video_path.parent.name) / f"{video_path.stem}.json"
-
-
-def sidecars_dir_for_hash(run_dir: Path, card_hash: str) -> Path:
-    return run_dir / "sidecars" / card_hash
-
-
 def generation_items(card: ModelCard, suite: Suite, run_dir: Path) -> list[GenerationItem]:
+    layout = RunLayout(run_dir)
     items: list[GenerationItem] = []
     seen: set[str] = set()
     for prompt_index, entry in enumerate(suite.prompts):
@@ -62,24 +42,13 @@ def generation_items(card: ModelCard, suite: Suite, run_dir: Path) -> list[Gener
                     prompt_index=prompt_index,
                     sample=sample,
                     seed=suite.seed_for(prompt_index, sample),
-                    video_path=str(videos_dir(run_dir, card) / f"{stem}.mp4"),
-                    sidecar_path=str(sidecars_dir(run_dir, card) / f"{stem}.json"),
+                    video_path=str(layout.video_path(card.card_hash, stem)),
+                    sidecar_path=str(layout.sidecar_path(card.card_hash, stem)),
                 )
             )
     return items
 
 
 def generation_complete(item: GenerationItem) -> bool:
-    """Complete iff the video exists and its sidecar (written last) names the same card and seed."""
-    video, sidecar = Path(item.video_path), Path(item.sidecar_path)
-    if not (video.is_file() and video.stat().st_size > 0 and sidecar.is_file()):
-        return False
-    try:
-        meta = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return (
-        meta.get("card_hash") == item.card_hash
-        and meta.get("seed") == item.seed
-        and meta.get("prompt") == item.prompt
-    )
+    """The generation stage's completion check (the rule is `RunLayout.video_done`)."""
+    return RunLayout.video_done(item)

@@ -18,11 +18,10 @@ import numpy as np
 import pandas as pd
 
 from repvideo_eval.errors import UserError
+from repvideo_eval.run_layout import RunLayout
 from repvideo_eval.scoring.per_video import INT_COLUMNS, REQUIRED_COLUMNS
 from repvideo_eval.scoring.records import current_field_name
 
-RECORDS_FILE = "per_video.csv"
-RUN_FILE = "run.json"
 RANDOM_WEIGHTS_PREFIX = "tiny-random"
 RANDOM_WEIGHTS_NOTICE = (
     "RANDOM WEIGHTS: some rows were generated or scored with random (tiny-random) weights; "
@@ -87,7 +86,7 @@ def load_run_info(run_dir: Path) -> RunInfo:
             f"run folder {run_dir} does not exist",
             "Pass the folder a run command wrote (it holds per_video.csv and run.json).",
         )
-    path = run_dir / RUN_FILE
+    path = RunLayout(run_dir).run_json
     if not path.is_file():
         raise UserError(
             f"{path} is missing",
@@ -108,7 +107,7 @@ def load_run_info(run_dir: Path) -> RunInfo:
 
 def read_records(run_dir: Path) -> pd.DataFrame:
     """Read `run_dir/per_video.csv` with typed columns; raise UserError on a malformed file."""
-    path = Path(run_dir) / RECORDS_FILE
+    path = RunLayout(Path(run_dir)).per_video_csv
     if not path.is_file():
         raise UserError(
             f"{path} is missing", "Score the run first (the run command writes per_video.csv)."
@@ -225,7 +224,7 @@ def load_records(run_dirs: Sequence[Path]) -> RecordSet:
         unknown = sorted(set(frame["model"]) - set(info.meta["models"]))
         if unknown:
             raise UserError(
-                f"{info.run_dir / RECORDS_FILE} has models {', '.join(unknown)} that run.json does not describe",
+                f"{RunLayout(info.run_dir).per_video_csv} has models {', '.join(unknown)} that run.json does not describe",
                 "Rerun the run command to rewrite run.json.",
             )
         frame["run_dir"] = str(info.run_dir)

@@ -21,6 +21,7 @@ from repvideo_eval.reporting.leaderboard import (
 )
 from repvideo_eval.reporting.records import load_records
 from repvideo_eval.reporting.reference import load_reference_rows
+from repvideo_eval.run_layout import RunLayout
 
 
 @dataclass
@@ -81,11 +82,12 @@ def write_reports(
     markdown_text = formats.to_markdown(board)
     if appendix:
         markdown_text = markdown_text.rstrip("\n") + "\n\n" + appendix
+    layout = RunLayout(out_dir)
     paths = ReportPaths(
         out_dir=out_dir,
-        csv=write_text_atomic(out_dir / "leaderboard.csv", formats.to_csv(board)),
-        markdown=write_text_atomic(out_dir / "leaderboard.md", markdown_text),
-        json=write_text_atomic(out_dir / "leaderboard.json", formats.to_json(board)),
+        csv=write_text_atomic(layout.leaderboard("csv"), formats.to_csv(board)),
+        markdown=write_text_atomic(layout.leaderboard("md"), markdown_text),
+        json=write_text_atomic(layout.leaderboard("json"), formats.to_json(board)),
         markdown_text=markdown_text,
     )
     if plots:

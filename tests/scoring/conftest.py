@@ -108,3 +108,19 @@ def slow_videos(tmp_path_factory) -> list[Path]:
         write_video(folder / "wide-0.mp4", render_frames("pan", 6, 360, 640, seed=5)),
         write_video(folder / "fps24-0.mp4", render_frames("square", 24, 128, 192, seed=6), fps=24),
     ]
+
+
+@pytest.fixture(scope="module")
+def shared_ray():
+    """One local CPU Ray for a module's `score`/`run` calls (they reuse a Ray that is running),
+    instead of one start per call; shut down after the module unless it was already running."""
+    import ray
+
+    if ray.is_initialized():
+        yield
+        return
+    ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()

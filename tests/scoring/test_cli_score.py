@@ -14,6 +14,11 @@ from repvideo_eval.errors import UserError
 from .synthetic_videos import render_frames, write_video
 
 
+@pytest.fixture(autouse=True)
+def _one_ray(shared_ray):
+    """`score` runs on Ray workers; the module's calls share one local Ray."""
+
+
 def _parse(module, argv):
     parser = argparse.ArgumentParser()
     module.add_arguments(parser)
@@ -63,9 +68,11 @@ def test_standard_mode_scores_each_prompt_on_its_tagged_dimensions(tmp_path, cap
         "sample",
     } <= set(rows[0])
     assert {r["sample"] for r in rows} == {"0", "1"}
-    results = json.loads((out / "eval_results.json").read_text())
+    # The run's results layout: VBench's results per model (the folder's name labels it).
+    results = json.loads((out / "eval_results" / "videos_eval_results.json").read_text())
     assert set(results) == {"temporal_flickering", "subject_consistency"}
     assert "standard mode" in capsys.readouterr().out
+    assert not (out / "failures.json").exists()
 
 
 def test_custom_mode_scores_everything_and_keeps_bad_files_as_rows(tmp_path):
@@ -87,7 +94,7 @@ def test_custom_mode_scores_everything_and_keeps_bad_files_as_rows(tmp_path):
             "--no-progress",
         ],
     )
-    assert score.execute(args) == 0
+    assert score.execute(args) == 1  # a video that cannot be scored fails, as in `run`
     rows = _rows(out / "per_video.csv")
     assert len(rows) == 4
     good = [r for r in rows if r["prompt"] == "my own prompt"]
@@ -95,11 +102,64 @@ def test_custom_mode_scores_everything_and_keeps_bad_files_as_rows(tmp_path):
     assert all(r["error"] == "" and float(r["score"]) == float(r["score"]) for r in good)
     assert all(r["error"] and r["score"] == "" for r in bad)
     assert {r["weights_id"] for r in good} == {"none", "tiny-random:seed=0"}
-    assert sorted(p.name for p in out.iterdir()) == [
-        "eval_results.json",
-        "per_video.csv",
-        "run.json",
-    ]
+    (failed,) = json.loads((out / "failures.json").read_text())["failed"]
+    assert failed["item"] == "videos/broken-0.mp4" and failed["error"]
+    assert {"per_video.csv", "run.json", "failures.json", "eval_results", "scores"} <= {
+        p.name for p in out.iterdir()
+    }
+
+
+def test_every_video_failing_exits_1_with_failures_json(tmp_path, capsys):
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for name in ("one-0.mp4", "two-0.mp4"):
+        (videos / name).write_bytes(b"not a video")
+    out = tmp_path / "out"
+    args = _parse(
+        score,
+        [
+            *("--videos-dir", str(videos), "--output-dir", str(out)),
+            *("--scoring-weights", "tiny-random", "--dimensions", "temporal_flickering"),
+            "--no-progress",
+        ],
+    )
+    assert score.execute(args) == 1
+    failed = json.loads((out / "failures.json").read_text())["failed"]
+    assert sorted(f["item"] for f in failed) == ["videos/one-0.mp4", "videos/two-0.mp4"]
+    assert "2 item(s) failed" in capsys.readouterr().err
+    assert all(r["error"] and r["score"] == "" for r in _rows(out / "per_video.csv"))
+
+
+def test_dimensions_all_scores_each_standard_prompt_on_its_own_dimensions(tmp_path):
+    """`--dimensions all` as in `run`: a stop-sign video (tagged temporal_flickering only) is
+    scored on that dimension alone, so `all` costs no model here."""
+    videos = tmp_path / "videos"
+    write_video(videos / "In a still frame, a stop sign-0.mp4", render_frames("static", 9, 32, 32))
+    out = tmp_path / "out"
+    args = _parse(
+        score,
+        [
+            *("--videos-dir", str(videos), "--output-dir", str(out)),
+            *("--scoring-weights", "tiny-random", "--dimensions", "all", "--no-progress"),
+        ],
+    )
+    assert score.execute(args) == 0
+    assert [r["dimension"] for r in _rows(out / "per_video.csv")] == ["temporal_flickering"]
+    assert json.loads((out / "run.json").read_text())["dimensions"] == ["temporal_flickering"]
+
+
+def test_device_default_and_flags_are_runs(tmp_path):
+    from repvideo_eval.cli import run
+
+    score_args = _parse(score, ["--videos-dir", "v", "--output-dir", "o"])
+    run_args = _parse(run, ["--model", "cogvideox-tiny"])
+    assert score_args.device == run_args.device == "auto"
+    shared = ("device", "vbench_cache_dir", "detector", "no_progress", "num_gpus", "ray_address")
+    assert all(hasattr(score_args, name) and hasattr(run_args, name) for name in shared)
+    cache = _parse(score, ["--videos-dir", "v", "--output-dir", "o", "--vbench-cache-dir", "c"])
+    assert str(cache.vbench_cache_dir) == "c"
+    with pytest.raises(SystemExit):  # the old name is gone: one flag name, as `run` spells it
+        _parse(score, ["--videos-dir", "v", "--output-dir", "o", "--cache-dir", "c"])
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(stream))
 
 
-def test_score_on_a_run_folder_gives_the_runs_records(tmp_path: Path) -> None:
+def test_score_on_a_run_folder_gives_the_runs_records(tmp_path: Path, shared_ray: None) -> None:
     vbench = registry.load_suite("vbench")
     prompts = tuple(
         dataclasses.replace(p, samples=FLICKER_SAMPLES) if p.samples else p
@@ -99,6 +99,29 @@ def test_score_on_a_run_folder_gives_the_runs_records(tmp_path: Path) -> None:
     assert verdicts(score_selection) == verdicts(run_selection)
     assert len(verdicts(run_selection)) >= min(FLICKER_SAMPLES, 5)
     assert all(r["error"] == "" and r["score"] for r in run_rows)
+
+    # One run.json schema and one results layout, whichever command wrote the folder.
+    run_meta = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    score_meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert list(score_meta) == list(run_meta)
+    assert (run_meta["command"], score_meta["command"]) == ("run", "score")
+    for key in ("dimensions", "scoring_weights", "vbench_mode", "detector", "suite"):
+        assert score_meta[key] == run_meta[key], key
+    card_hash = spec.models[0].card_hash
+    assert score_meta["models"]["cogvideox-tiny"]["card_hash"] == card_hash
+
+    def layout(folder: Path) -> set[str]:
+        """The records, selections, VBench results, run.json and table (the run here made no
+        reports; `score` did, so those are left out)."""
+        kept = ("scores", "static_filter", "eval_results", "run.json", "per_video.csv")
+        return {
+            str(p.relative_to(folder))
+            for p in folder.rglob("*")
+            if p.is_file() and p.relative_to(folder).parts[0] in kept
+        }
+
+    assert layout(out) == layout(run_dir)
+    assert (out / "eval_results" / "cogvideox-tiny_eval_results.json").is_file()
 
     # `report` reads the score folder like the run folder.
     table = load_records([out]).table

@@ -115,6 +115,8 @@ class LongModeSession:
         the fast video is scored with DINOv2 ViT-B/14 for subject_consistency and the DreamSim
         ensemble for background_consistency, `fast_consistency.py`). Their models load on first
         use; with scoring_weights="tiny-random" they are seeded tiny twins.
+    session_options: those of the `ScoringSession` that scores the clips (device,
+        scoring_weights, cache_dir, detector), passed on as they are.
     work_dir: where clips are written (`<work_dir>/<hash of source folder>/split_clip/<stem>/`,
         vbench's layout); default a temporary folder removed by `close()`.
     """
@@ -123,9 +125,6 @@ class LongModeSession:
         self,
         dimensions: Sequence[str],
         *,
-        device: str = "cpu",
-        scoring_weights: str = "official",
-        cache_dir: Path | None = None,
         clip_seconds: int | None = None,
         clip_length_config: str = "mix",
         scene_split: bool = False,
@@ -133,7 +132,7 @@ class LongModeSession:
         consistency: Literal["inclip", "slow-fast"] = "inclip",
         work_dir: Path | None = None,
         full_info: list[dict] | None = None,
-        detector: str | None = None,
+        **session_options: Any,
     ) -> None:
         if clip_length_config not in CLIP_LENGTH_CONFIGS:
             raise UserError(
@@ -149,13 +148,7 @@ class LongModeSession:
                 f"clip_seconds={clip_seconds} is below 1 s.",
                 "vbench truncates clip lengths to whole seconds.",
             )
-        self.inner = ScoringSession(
-            dimensions,
-            device=device,
-            scoring_weights=scoring_weights,
-            cache_dir=cache_dir,
-            detector=detector,
-        )
+        self.inner = ScoringSession(dimensions, **session_options)
         self.dimensions = self.inner.dimensions
         self.clip_seconds = int(clip_seconds) if clip_seconds is not None else None
         self.clip_length_config = clip_length_config
