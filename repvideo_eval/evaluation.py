@@ -22,6 +22,7 @@ from repvideo_eval.generation.items import GenerationItem, generation_complete
 from repvideo_eval.generation.provenance import package_versions
 from repvideo_eval.planning import RunPlan, ScoringSettings, read_score_record, video_identity
 from repvideo_eval.run_layout import RunLayout, weights_tag
+from repvideo_eval.scoring.decode import DEFAULT_MAX_VIDEO_PIXELS
 from repvideo_eval.scoring.per_video import row_for, write_per_video_csv
 from repvideo_eval.scoring.records import ScoreRecord
 from repvideo_eval.stages import (
@@ -207,6 +208,7 @@ def score_videos(
     device: str,
     progress: bool,
     vbench_cache_dir: str | None,
+    max_video_pixels: int = DEFAULT_MAX_VIDEO_PIXELS,
 ) -> list[tuple[str, str]]:
     """The scoring half of a run, also all of `score`: VBench's static filter where the flicker
     protocol applies, then the scoring stage, both on Ray workers that skip finished items.
@@ -220,6 +222,7 @@ def score_videos(
         "cache_dir": vbench_cache_dir,
         "vbench_mode": settings.vbench_mode,
         "clip_dir": str(plan.clip_dir),
+        "max_video_pixels": max_video_pixels,
     }
     tag = f"{weights_tag(settings.scoring_weights)}-{settings.vbench_mode}"
     failures: list[tuple[str, str]] = []
@@ -345,6 +348,7 @@ def evaluate(
     device: str = "auto",
     progress: bool = True,
     vbench_cache_dir: str | None = None,
+    max_video_pixels: int = DEFAULT_MAX_VIDEO_PIXELS,
     reports: bool = True,
 ) -> RunOutcome:
     """Generate, score and report `spec` into `run_dir` (already validated and writable)."""
@@ -366,7 +370,7 @@ def evaluate(
             generated.extend(item for item in items if generation_complete(item))
         failures += score_videos(
             plan, generated, resources, device=device, progress=progress,
-            vbench_cache_dir=vbench_cache_dir,
+            vbench_cache_dir=vbench_cache_dir, max_video_pixels=max_video_pixels,
         )  # fmt: skip
     return finish_run(plan, failures, reports=reports)
 

@@ -21,6 +21,7 @@ from repvideo_eval.atomic import write_json_atomic
 from repvideo_eval.crashpoints import crash_point
 from repvideo_eval.planning import FLICKER, FilterItem, ScoringItem
 from repvideo_eval.run_layout import RunLayout
+from repvideo_eval.scoring.decode import DEFAULT_MAX_VIDEO_PIXELS
 
 
 def filter_complete(item: FilterItem) -> bool:
@@ -38,6 +39,7 @@ class StaticFilterWorker:
         cache_dir: str | None,
         vbench_mode: str,
         clip_dir: str,
+        max_video_pixels: int = DEFAULT_MAX_VIDEO_PIXELS,
     ) -> None:
         from repvideo_eval.devices import resolve_device
         from repvideo_eval.scoring.static_filter import StaticFilter
@@ -47,6 +49,7 @@ class StaticFilterWorker:
             device=device,
             scoring_weights=scoring_weights,
             cache_dir=Path(cache_dir) if cache_dir else None,
+            max_video_pixels=max_video_pixels,
         )
         self.splitter = None
         from repvideo_eval.scoring.long_mode import is_long_mode
@@ -55,7 +58,11 @@ class StaticFilterWorker:
             from repvideo_eval.scoring.long_mode import LongModeSession
 
             self.splitter = LongModeSession(
-                [FLICKER], device=device, scoring_weights=scoring_weights, work_dir=Path(clip_dir)
+                [FLICKER],
+                device=device,
+                scoring_weights=scoring_weights,
+                work_dir=Path(clip_dir),
+                max_video_pixels=max_video_pixels,
             )
 
     def process(self, item: FilterItem) -> dict[str, Any]:
@@ -94,6 +101,7 @@ class ScoringWorker:
         vbench_mode: str = "standard",
         clip_dir: str | None = None,
         detector: str | None = None,
+        max_video_pixels: int = DEFAULT_MAX_VIDEO_PIXELS,
     ) -> None:
         import warnings
 
@@ -110,6 +118,7 @@ class ScoringWorker:
             "scoring_weights": scoring_weights,
             "cache_dir": Path(cache_dir) if cache_dir else None,
             "detector": detector,
+            "max_video_pixels": max_video_pixels,
         }
         self.long_mode = is_long_mode(vbench_mode)
         if self.long_mode:

@@ -171,6 +171,7 @@ def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tupl
         device=args.device,
         progress=not args.no_progress,
         vbench_cache_dir=args.vbench_cache_dir and str(args.vbench_cache_dir),
+        max_video_pixels=args.max_video_pixels,
     )
     return print_outcome(outcome), outcome
 

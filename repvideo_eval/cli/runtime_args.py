@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from repvideo_eval.config import ATTENTION_BACKENDS, DETECTORS, OFFLOAD_MODES, ModelCard
+from repvideo_eval.scoring.decode import DEFAULT_MAX_VIDEO_PIXELS
 
 if TYPE_CHECKING:
     from repvideo_eval.distributed.types import Resources
@@ -52,8 +53,24 @@ def add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
         "(VBench's GRiT in plain PyTorch), grit-detectron2 (vbench's own code, needs detectron2) or "
         "owlv2 (not comparable with VBench); auto: $REPVIDEO_EVAL_DETECTOR, else grit-torch",
     )
+    parser.add_argument(
+        "--max-video-pixels",
+        type=positive_int,
+        default=DEFAULT_MAX_VIDEO_PIXELS,
+        metavar="N",
+        help="the most pixels (frames x height x width) one video may decode to; a larger video is "
+        f"an error row, not gigabytes of frames (default {DEFAULT_MAX_VIDEO_PIXELS:,}: 768 MiB of RGB)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_ray_arguments(parser)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (argparse turns the ValueError into one usage line)."""
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
 
 
 def scoring_resources(args: argparse.Namespace) -> Resources:

@@ -138,6 +138,7 @@ def execute(args: argparse.Namespace) -> int:
             device=args.device,
             progress=not args.no_progress,
             vbench_cache_dir=args.vbench_cache_dir and str(args.vbench_cache_dir),
+            max_video_pixels=args.max_video_pixels,
         )
     outcome = finish_run(plan, failures, reports=True)
     from repvideo_eval.evaluation import scored_records

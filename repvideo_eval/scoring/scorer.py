@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 
-from repvideo_eval.scoring.decode import DecodedVideo, Decoder
+from repvideo_eval.scoring.decode import DEFAULT_MAX_VIDEO_PIXELS, DecodedVideo, Decoder
 from repvideo_eval.scoring.records import VideoToScore
 
 #: Names the implementation in every record; parity is against this vbench release.
@@ -50,6 +50,8 @@ class ScorerContext:
     seed: int = 0
     #: Backend of the four detection dimensions (detection.select.DETECTORS).
     detector: str = "grit-torch"
+    #: The most pixels one video may decode to (decode.DEFAULT_MAX_VIDEO_PIXELS).
+    max_video_pixels: int = DEFAULT_MAX_VIDEO_PIXELS
 
 
 class Scorer(ABC):

@@ -16,7 +16,7 @@ from typing import cast
 
 from repvideo_eval.devices import resolve_device
 from repvideo_eval.errors import UserError
-from repvideo_eval.scoring.decode import DecodedVideo, VideoDecodeError
+from repvideo_eval.scoring.decode import DEFAULT_MAX_VIDEO_PIXELS, DecodedVideo, VideoDecodeError
 from repvideo_eval.scoring.dimension_registry import scorer_class, validate_dimensions
 from repvideo_eval.scoring.records import ScoreRecord, VideoToScore
 from repvideo_eval.scoring.scorer import (
@@ -73,6 +73,7 @@ class ScoringSession:
         scoring_weights: str = "official",
         cache_dir: Path | None = None,
         detector: str | None = None,
+        max_video_pixels: int = DEFAULT_MAX_VIDEO_PIXELS,
     ) -> None:
         self.dimensions = validate_dimensions(list(dimensions))
         mode, seed = _parse_scoring_weights(scoring_weights)
@@ -83,6 +84,7 @@ class ScoringSession:
             cache_dir=Path(cache_dir) if cache_dir else None,
             seed=seed,
             detector=session_detector(self.dimensions, detector, mode),
+            max_video_pixels=max_video_pixels,
         )
         self.scorers: dict[str, Scorer] = {}
         #: Wall seconds spent per dimension: model building here, then scoring (decoding of the
@@ -112,7 +114,7 @@ class ScoringSession:
                     f"Loaded: {', '.join(self.scorers)}.",
                 )
             chosen = list(dict.fromkeys(dimensions))
-        decoded = DecodedVideo(video.path)
+        decoded = DecodedVideo(video.path, self.context.max_video_pixels)
         records = []
         for dimension in chosen:
             start = time.perf_counter()

@@ -38,7 +38,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from repvideo_eval.scoring.decode import DecodedVideo, VideoDecodeError, min_side_for_pyramid
+from repvideo_eval.scoring.decode import (
+    DEFAULT_MAX_VIDEO_PIXELS,
+    DecodedVideo,
+    VideoDecodeError,
+    min_side_for_pyramid,
+)
 from repvideo_eval.scoring.models.loading import batch_size_for
 from repvideo_eval.scoring.models.raft import raft_flows, raft_input
 from repvideo_eval.scoring.preprocess import pad_amounts
@@ -135,6 +140,7 @@ def static_decision(
     device: str = "cpu",
     weights_id: str = "",
     video: str | None = None,
+    max_video_pixels: int = DEFAULT_MAX_VIDEO_PIXELS,
 ) -> StaticDecision:
     """Decide whether one video is static, as vbench's `StaticFilter.infer`.
 
@@ -151,7 +157,9 @@ def static_decision(
         frames = (
             frames_or_path
             if isinstance(frames_or_path, np.ndarray)
-            else np.ascontiguousarray(DecodedVideo(Path(frames_or_path)).cv2_rgb())
+            else np.ascontiguousarray(
+                DecodedVideo(Path(frames_or_path), max_video_pixels).cv2_rgb()
+            )
         )
     except VideoDecodeError as exc:
         return StaticDecision(video=name, static=False, weights_id=weights_id, error=str(exc))
@@ -249,6 +257,7 @@ class StaticFilter:
         device: str = "cpu",
         scoring_weights: str = "official",
         cache_dir: Path | None = None,
+        max_video_pixels: int = DEFAULT_MAX_VIDEO_PIXELS,
     ) -> None:
         from repvideo_eval.devices import resolve_device
         from repvideo_eval.scoring.models.raft import load_raft
@@ -263,12 +272,20 @@ class StaticFilter:
             scoring_weights=mode,
             cache_dir=Path(cache_dir) if cache_dir else None,
             seed=seed,
+            max_video_pixels=max_video_pixels,
         )
+        self.context = context
         self.model, self.weights_id = load_raft(context)
 
     def decide(self, path: str | Path) -> StaticDecision:
         """The decision on one video file."""
-        return static_decision(path, self.model, device=self.device, weights_id=self.weights_id)
+        return static_decision(
+            path,
+            self.model,
+            device=self.device,
+            weights_id=self.weights_id,
+            max_video_pixels=self.context.max_video_pixels,
+        )
 
     def select(
         self, paths_by_prompt: Mapping[str, Sequence[str | Path]], *, keep: int = KEEP_PER_PROMPT

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+from pathlib import Path
 
 import pytest
 
@@ -235,3 +236,37 @@ def test_fetch_weights_reports_existing_files(tmp_path, capsys):
     )
     assert fetch_weights.execute(args) == 0
     assert "nothing to fetch" in capsys.readouterr().out
+
+
+def test_max_video_pixels_turns_a_larger_video_into_error_rows(tmp_path, capsys):
+    """`--max-video-pixels` reaches every worker: a video over it is an error row naming the flag
+    (exit 1, failures.json), one within it is scored."""
+    videos = tmp_path / "videos"
+    write_video(videos / "small-0.mp4", render_frames("square", 9, 32, 32))
+    write_video(videos / "large-0.mp4", render_frames("square", 9, 64, 64))
+    out = tmp_path / "out"
+    args = _parse(
+        score,
+        [
+            *("--videos-dir", str(videos), "--output-dir", str(out)),
+            *("--scoring-weights", "tiny-random", "--dimensions", "temporal_flickering"),
+            *("--max-video-pixels", str(9 * 32 * 32)),
+            "--no-progress",
+        ],
+    )
+    assert score.execute(args) == 1
+    rows = {Path(r["video"]).name: r for r in _rows(out / "per_video.csv")}
+    assert rows["small-0.mp4"]["score"] and not rows["small-0.mp4"]["error"]
+    assert "--max-video-pixels" in rows["large-0.mp4"]["error"]
+    assert rows["large-0.mp4"]["score"] == ""
+    failed = json.loads((out / "failures.json").read_text())["failed"]
+    assert [f["item"] for f in failed] == ["videos/large-0.mp4"]
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "many"])
+def test_max_video_pixels_must_be_a_positive_whole_number(value, capsys):
+    with pytest.raises(SystemExit) as stop:
+        _parse(score, ["--videos-dir", "v", "--max-video-pixels", value])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "--max-video-pixels" in err and "Traceback" not in err

@@ -184,7 +184,7 @@ class LongModeSession:
 
     def split(self, video: VideoToScore) -> SplitVideo:
         """Cut `video` into clip files (reused when already written for the same source and plan)."""
-        decoded = DecodedVideo(video.path)
+        decoded = DecodedVideo(video.path, self.inner.context.max_video_pixels)
         frames = decoded.decord_rgb()
         fps = int(decoded.fps())
         if fps <= 0:
@@ -332,7 +332,14 @@ class LongModeSession:
             members.sort(key=lambda i: clips[i].path.name)
             fast_score = None
             if len(members) > 1:
-                firsts = np.stack([DecodedVideo(clips[i].path).decord_rgb()[0] for i in members])
+                firsts = np.stack(
+                    [
+                        DecodedVideo(
+                            clips[i].path, self.inner.context.max_video_pixels
+                        ).decord_rgb()[0]
+                        for i in members
+                    ]
+                )
                 fast_path = (
                     folder.parent.parent
                     / f"{dimension}_cat_firstframes_videos"
@@ -340,7 +347,9 @@ class LongModeSession:
                 )
                 write_clip(fast_path, firsts, int(details["fps"]))
                 try:  # vbench reads the written fast video back with load_video (decord)
-                    fast_frames = DecodedVideo(fast_path).decord_rgb()
+                    fast_frames = DecodedVideo(
+                        fast_path, self.inner.context.max_video_pixels
+                    ).decord_rgb()
                 except VideoDecodeError:
                     fast_frames = None
                 if fast_frames is not None and len(fast_frames) > 1:
