@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from repvideo_eval.atomic import write_json_atomic
-from repvideo_eval.config import DETECTION_DIMENSIONS, ModelCard, RunSpec
+from repvideo_eval.config import ModelCard, RunSpec
 from repvideo_eval.errors import UserError
 from repvideo_eval.generation.items import GenerationItem, generation_complete
 from repvideo_eval.generation.provenance import package_versions
@@ -27,6 +27,13 @@ from repvideo_eval.stages import (
     StaticFilterWorker,
     filter_complete,
     scoring_complete,
+)
+from repvideo_eval.vocabulary import (
+    AUTO,
+    DEFAULT_DEVICE,
+    DETECTION_DIMENSIONS,
+    is_random_weights_id,
+    weights_tag,
 )
 
 DEFAULT_RUNS_DIR = Path("results") / "runs"
@@ -111,7 +118,7 @@ def run_metadata(spec: RunSpec, device: str) -> dict[str, Any]:
             card.name: {"card_hash": card.card_hash, "card": card.to_dict()} for card in spec.models
         },
         "versions": package_versions(),
-        "device": device if device != "auto" else "auto (CUDA on workers that have it, else CPU)",
+        "device": device if device != AUTO else "auto (CUDA on workers that have it, else CPU)",
     }
 
 
@@ -178,7 +185,6 @@ def _score(
     from repvideo_eval.distributed import run_stage
 
     spec = plan.spec
-    scoring_weights_tag = spec.scoring_weights.replace(":", "_")
     return run_stage(
         "score",
         plan.scoring_items(generated),
@@ -194,7 +200,7 @@ def _score(
         },
         manifest_path=plan.run_dir
         / "manifests"
-        / f"score-{scoring_weights_tag}-{spec.vbench_mode}.jsonl",
+        / f"score-{weights_tag(spec.scoring_weights)}-{spec.vbench_mode}.jsonl",
         resources=resources,
         is_complete=scoring_complete,
         progress=progress,
@@ -243,7 +249,7 @@ def evaluate(
     run_dir: Path,
     resources: Any,
     *,
-    device: str = "auto",
+    device: str = DEFAULT_DEVICE,
     progress: bool = True,
     vbench_cache_dir: str | None = None,
     reports: bool = True,
@@ -278,9 +284,7 @@ def evaluate(
     write_per_video_csv(rows, per_video)
     write_vbench_eval_results(plan)
     outcome = RunOutcome(run_dir=run_dir, per_video_csv=per_video, failures=failures)
-    outcome.random_scoring_weights = any(
-        str(r["weights_id"]).startswith("tiny-random") for r in rows
-    )
+    outcome.random_scoring_weights = any(is_random_weights_id(r["weights_id"]) for r in rows)
     if reports and any(row["score"] != "" for row in rows):
         from repvideo_eval.reporting import write_reports
 

@@ -28,6 +28,7 @@ from repvideo_eval.errors import UserError
 from repvideo_eval.generation.items import GenerationItem, generation_items, sidecar_of_video
 from repvideo_eval.generation.naming import video_file_stem
 from repvideo_eval.scoring.per_video import UNKNOWN_SEED, VideoIdentity
+from repvideo_eval.vocabulary import weights_tag
 
 FLICKER = "temporal_flickering"
 
@@ -111,9 +112,15 @@ def read_selection(item: FilterItem) -> list[str] | None:
 def score_record_path(
     run_dir: Path, scoring_weights: str, item: GenerationItem, dimension: str
 ) -> Path:
-    mode = scoring_weights.replace(":", "_").replace("=", "-")
     stem = Path(item.video_path).stem
-    return run_dir / "scores" / mode / item.card_hash / dimension / f"{stem}.json"
+    return (
+        run_dir
+        / "scores"
+        / weights_tag(scoring_weights)
+        / item.card_hash
+        / dimension
+        / f"{stem}.json"
+    )
 
 
 def dimensions_by_prompt(suite: Suite, requested: tuple[str, ...]) -> dict[str, tuple[str, ...]]:

@@ -20,6 +20,7 @@ from typing import Any
 from repvideo_eval.atomic import write_json_atomic
 from repvideo_eval.crashpoints import crash_point
 from repvideo_eval.planning import FLICKER, FilterItem, ScoringItem
+from repvideo_eval.vocabulary import STANDARD_MODE
 
 
 def filter_complete(item: FilterItem) -> bool:
@@ -89,7 +90,7 @@ class ScoringWorker:
         device: str,
         scoring_weights: str,
         cache_dir: str | None,
-        vbench_mode: str = "standard",
+        vbench_mode: str = STANDARD_MODE,
         clip_dir: str | None = None,
         detector: str | None = None,
     ) -> None:

@@ -18,14 +18,24 @@ from typing import TYPE_CHECKING
 
 from repvideo_eval import registry
 from repvideo_eval.cli.runtime_args import apply_runtime_arguments
-from repvideo_eval.config import DETECTORS, ModelCard, RunSpec, Suite
+from repvideo_eval.config import ModelCard, RunSpec, Suite
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.dimension_registry import parse_dimensions
+from repvideo_eval.vocabulary import (
+    AUTO,
+    DEFAULT_DETECTOR,
+    DEFAULT_DEVICE,
+    DETECTOR_CHOICES,
+    LOCAL_WEIGHTS,
+    OFFICIAL_WEIGHTS,
+    SCORING_WEIGHTS_CHOICES,
+    TINY_RANDOM_WEIGHTS,
+    VBENCH_MODE_CHOICES,
+    resolve_scoring_weights,
+)
 
 if TYPE_CHECKING:
     from repvideo_eval.evaluation import RunOutcome
-
-SCORING_WEIGHTS = ("auto", "official", "tiny-random")
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,17 +56,21 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output-dir", type=Path, default=None, help="run folder (default: under results/runs/)"
     )
-    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cuda or cpu")
+    parser.add_argument(
+        "--device", default=DEFAULT_DEVICE, help="auto (CUDA when present), cuda or cpu"
+    )
     parser.add_argument(
         "--scoring-weights",
-        choices=SCORING_WEIGHTS,
-        default="auto",
-        help="official VBench weights, or tiny random ones that test the path offline (auto: tiny for tiny models)",
+        metavar="{" + ",".join(SCORING_WEIGHTS_CHOICES) + "}",
+        default=AUTO,
+        help=f"{OFFICIAL_WEIGHTS} VBench weights (checksums enforced), {LOCAL_WEIGHTS} (the cached "
+        f"files as they are), or {TINY_RANDOM_WEIGHTS}[:seed=N] ones that test the path offline "
+        f"({AUTO}: {TINY_RANDOM_WEIGHTS} for tiny models)",
     )
     parser.add_argument(
         "--vbench-mode",
-        choices=("auto", "standard", "long", "long-inclip"),
-        default="auto",
+        choices=VBENCH_MODE_CHOICES,
+        default=AUTO,
         help="VBench or VBench-Long (clips); auto: long for videos of 5 s or more, as VBench's FAQ says. "
         "long = the official evaluate_long.sh (--dev_flag: slow-fast subject/background consistency with "
         "DINOv2/DreamSim); long-inclip = clip scores only (vbench-long without --dev_flag)",
@@ -80,11 +94,11 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--detector",
-        choices=("auto", *DETECTORS),
-        default="auto",
+        choices=DETECTOR_CHOICES,
+        default=AUTO,
         help="backend of object_class, multiple_objects, color and spatial_relationship: grit-torch "
         "(VBench's GRiT in plain PyTorch), grit-detectron2 (vbench's own code, needs detectron2) or "
-        "owlv2 (not comparable with VBench); auto: $REPVIDEO_EVAL_DETECTOR, else grit-torch",
+        f"owlv2 (not comparable with VBench); auto: $REPVIDEO_EVAL_DETECTOR, else {DEFAULT_DETECTOR}",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_ray_arguments(parser)
@@ -128,14 +142,14 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
     dimensions = (
         parse_dimensions(args.dimensions, default_dims) if (args.dimensions or default_dims) else ()
     )
-    scoring_weights = args.scoring_weights
-    if scoring_weights == "auto":
-        scoring_weights = "tiny-random" if all(card.is_tiny for card in cards) else "official"
+    scoring_weights = resolve_scoring_weights(
+        args.scoring_weights, all_tiny=all(card.is_tiny for card in cards)
+    )
     from repvideo_eval.scoring.session import session_detector
 
-    requested = getattr(args, "detector", "auto")
+    requested = getattr(args, "detector", AUTO)
     detector = session_detector(
-        dimensions, None if requested == "auto" else requested, scoring_weights
+        dimensions, None if requested == AUTO else requested, scoring_weights
     )
     return RunSpec(
         models=cards,
@@ -149,7 +163,7 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
 
 def resolve_vbench_mode(requested: str, cards: tuple[ModelCard, ...]) -> str:
     """`auto` follows VBench's FAQ (VBench-Long from 5 s); models of different lengths must say."""
-    if requested != "auto":
+    if requested != AUTO:
         return requested
     from repvideo_eval.scoring.long_mode import default_vbench_mode
 

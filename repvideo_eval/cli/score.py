@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 from repvideo_eval.atomic import write_json_atomic
-from repvideo_eval.config import DETECTORS
 from repvideo_eval.errors import UserError
 from repvideo_eval.evaluation import prepare_output_dir
 from repvideo_eval.generation.items import GenerationItem
@@ -36,13 +35,18 @@ from repvideo_eval.scoring.dimension_registry import implemented_dimensions, val
 from repvideo_eval.scoring.normalize import quality_score, vbench_summary
 from repvideo_eval.scoring.per_video import row_for, write_per_video_csv
 from repvideo_eval.scoring.records import ScoreRecord, VideoToScore
-from repvideo_eval.scoring.scorer import SCORING_WEIGHTS_MODES
 from repvideo_eval.scoring.session import ScoringSession
 from repvideo_eval.scoring.vbench_constants import ALL_DIMENSIONS, QUALITY_DIMENSIONS
 from repvideo_eval.scoring.vbench_results import write_eval_results
-
-#: `score` has no VBench-Long mode; its records say so in the vbench_mode column.
-STANDARD_MODE = "standard"
+from repvideo_eval.vocabulary import (
+    AUTO,
+    DEFAULT_DETECTOR,
+    DEFAULT_SCORING_WEIGHTS,
+    DETECTOR_CHOICES,
+    SCORING_WEIGHTS_MODES,
+    STANDARD_MODE,
+    TINY_RANDOM_WEIGHTS,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,8 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scoring-weights",
         "--weights",
         dest="scoring_weights",
-        default="official",
-        help=f"scorer weights: {', '.join(SCORING_WEIGHTS_MODES)} (tiny-random[:seed=N] for "
+        default=DEFAULT_SCORING_WEIGHTS,
+        help=f"scorer weights: {', '.join(SCORING_WEIGHTS_MODES)} ({TINY_RANDOM_WEIGHTS}[:seed=N] for "
         "offline demos); --weights is the same flag under its old name",
     )
     parser.add_argument(
@@ -96,9 +100,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--detector",
-        choices=("auto", *DETECTORS),
-        default="auto",
-        help="backend of the four detection dimensions (auto: $REPVIDEO_EVAL_DETECTOR, else grit-torch)",
+        choices=DETECTOR_CHOICES,
+        default=AUTO,
+        help=f"backend of the four detection dimensions (auto: $REPVIDEO_EVAL_DETECTOR, else {DEFAULT_DETECTOR})",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -126,7 +130,7 @@ def execute(args: argparse.Namespace) -> int:
         device=args.device,
         scoring_weights=args.scoring_weights,
         cache_dir=args.cache_dir,
-        detector=None if args.detector == "auto" else args.detector,
+        detector=None if args.detector == AUTO else args.detector,
     )
     out = prepare_output_dir(args.output_dir)
     items = list(folder.items)

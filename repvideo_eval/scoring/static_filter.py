@@ -42,6 +42,7 @@ from repvideo_eval.scoring.decode import DecodedVideo, VideoDecodeError, min_sid
 from repvideo_eval.scoring.models.loading import batch_size_for
 from repvideo_eval.scoring.models.raft import raft_flows, raft_input
 from repvideo_eval.scoring.preprocess import pad_amounts
+from repvideo_eval.vocabulary import DEFAULT_SCORING_WEIGHTS
 
 TOP_FRACTION = 0.02
 KEEP_PER_PROMPT = 5
@@ -247,15 +248,15 @@ class StaticFilter:
         self,
         *,
         device: str = "cpu",
-        scoring_weights: str = "official",
+        scoring_weights: str = DEFAULT_SCORING_WEIGHTS,
         cache_dir: Path | None = None,
     ) -> None:
         from repvideo_eval.devices import resolve_device
         from repvideo_eval.scoring.models.raft import load_raft
         from repvideo_eval.scoring.scorer import ScorerContext
-        from repvideo_eval.scoring.session import _parse_scoring_weights
+        from repvideo_eval.scoring.session import scoring_weights_mode
 
-        mode, seed = _parse_scoring_weights(scoring_weights)
+        mode, seed = scoring_weights_mode(scoring_weights)
         device = resolve_device(device)
         self.device = device
         context = ScorerContext(

@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from repvideo_eval.config import HUB_ID_KEY
 from repvideo_eval.errors import UserError
-from repvideo_eval.reporting.records import RANDOM_WEIGHTS_PREFIX
 from repvideo_eval.reporting.reference import (
     DEFAULT_REFERENCE_DIR,
     ReferenceRow,
@@ -22,6 +20,7 @@ from repvideo_eval.reporting.reference import (
 )
 from repvideo_eval.study.results import load_study
 from repvideo_eval.study.stats import CriterionStats, study_stats
+from repvideo_eval.vocabulary import is_random_card
 
 DEFAULT_RESAMPLES = 2000
 DEFAULT_CONFIDENCE = 0.95
@@ -96,8 +95,7 @@ def random_weight_models(runs: Iterable[Any], models: Iterable[str]) -> list[str
             continue
         for name, entry in entries.items():
             card = entry.get("card") if isinstance(entry, dict) else None
-            hub_id = str(card.get(HUB_ID_KEY, "")) if isinstance(card, dict) else ""
-            if name in wanted and hub_id.startswith(RANDOM_WEIGHTS_PREFIX):
+            if name in wanted and isinstance(card, dict) and is_random_card(card):
                 found.add(name)
     return sorted(found)
 

@@ -45,6 +45,7 @@ from repvideo_eval.scoring.long_mode.fast_consistency import FAST_EXTRACTORS, Fa
 from repvideo_eval.scoring.records import ScoreRecord, VideoToScore
 from repvideo_eval.scoring.scorer import BACKEND
 from repvideo_eval.scoring.session import ScoringSession
+from repvideo_eval.vocabulary import DEFAULT_SCORING_WEIGHTS, LONG_INCLIP_MODE, LONG_MODE
 
 #: x264 defaults, as torchvision's `write_video` (PyAV, no options) encodes vbench's clips.
 CLIP_CRF = 23
@@ -124,7 +125,7 @@ class LongModeSession:
         dimensions: Sequence[str],
         *,
         device: str = "cpu",
-        scoring_weights: str = "official",
+        scoring_weights: str = DEFAULT_SCORING_WEIGHTS,
         cache_dir: Path | None = None,
         clip_seconds: int | None = None,
         clip_length_config: str = "mix",
@@ -280,7 +281,7 @@ class LongModeSession:
             keep = {str(Path(p)) for p in flicker_clips or ()}
             clip_records = [(c, r) for c, r in clip_records if str(c.path) in keep]
         details: dict[str, Any] = {
-            "vbench_mode": "long" if self.consistency == "slow-fast" else "long-inclip",
+            "vbench_mode": LONG_MODE if self.consistency == "slow-fast" else LONG_INCLIP_MODE,
             "clip_seconds": split.clip_seconds,
             "fps": split.fps,
             "scenes": [list(s) for s in split.scenes],
