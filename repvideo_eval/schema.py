@@ -162,8 +162,12 @@ def _tuple(tp: Any, value: Any, where: str, hint: str) -> tuple[Any, ...]:
     """`tuple[X, ...]` from a list (one plain value stands for a one-item list); a tuple of
     (key, value) pairs also from a mapping, sorted by key."""
     args = get_args(tp)
-    if len(args) != 2 or args[1] is not Ellipsis:
-        raise TypeError(f"schema: unsupported field type {tp!r}")
+    if len(args) != 2 or args[1] is not Ellipsis:  # a fixed-length tuple: (key, value) pairs
+        if not isinstance(value, (list, tuple)) or len(value) != len(args):
+            raise _type_error(tp, value, where, hint)
+        return tuple(
+            convert_value(a, v, f"{where}[{i}]", hint) for i, (a, v) in enumerate(zip(args, value))
+        )
     item = args[0]
     if isinstance(value, Mapping) and get_origin(item) is tuple and len(get_args(item)) == 2:
         value = sorted(value.items())
@@ -184,6 +188,8 @@ def describe(tp: Any, plural: bool = False) -> str:
         return " or ".join(options)
     if origin is Literal:
         return f"{'values' if plural else 'one'} of {', '.join(map(str, get_args(tp)))}"
+    if origin is tuple and get_args(tp)[-1] is not Ellipsis:
+        return "lists" if plural else f"a list of {len(get_args(tp))} values"
     if origin is tuple:
         return "lists" if plural else f"a list of {describe(get_args(tp)[0], plural=True)}"
     words = {

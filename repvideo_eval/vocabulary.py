@@ -92,7 +92,7 @@ def tiny_random_weights_id(seed: int, detector: str | None = None) -> str:
 
 #: `weights:` prefixes of model cards whose weights are made up: tiny twins (`tiny:cogvideox`)
 #: and full-size random twins (`random:cogvideox-2b`); card sources of the same kinds.
-RANDOM_CARD_WEIGHTS_PREFIXES = ("tiny:", "random:")
+TINY_CARD_PREFIX, RANDOM_CARD_PREFIX = RANDOM_CARD_WEIGHTS_PREFIXES = ("tiny:", "random:")
 RANDOM_CARD_SOURCES = ("tiny", "random")
 
 

@@ -24,10 +24,11 @@ from typing import Any
 import torch
 
 from repvideo_eval.errors import UserError
+from repvideo_eval.vocabulary import RANDOM_CARD_PREFIX
 
 ARCHITECTURES: tuple[str, ...] = ("cogvideox-2b", "cogvideox-5b")
 COMPONENTS: tuple[str, ...] = ("transformer", "vae", "text_encoder")
-RANDOM_PREFIX = "random:"
+RANDOM_PREFIX = RANDOM_CARD_PREFIX
 
 
 @cache

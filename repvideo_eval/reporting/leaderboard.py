@@ -21,6 +21,7 @@ from repvideo_eval.reporting.records import RANDOM_WEIGHTS_NOTICE, VIDEO_KEY, Re
 from repvideo_eval.reporting.reference import ReferenceRow
 from repvideo_eval.reporting.summary import SUMMARY_NAMES, has_all_dimensions, summary_scores
 from repvideo_eval.scoring.vbench_constants import ALL_DIMENSIONS
+from repvideo_eval.vocabulary import LONG_MODE
 
 DEFAULT_RESAMPLES = 2000
 DEFAULT_CONFIDENCE = 0.95
@@ -386,7 +387,7 @@ def build_leaderboard(
             f"(partial: {', '.join(partial)})."
         )
     modes = {row.settings.get("vbench_mode", "") for row in rows}
-    if reference and modes != {"long"}:
+    if reference and modes != {LONG_MODE}:
         notes.append(
             "Reported rows come from the published VBench leaderboard and the RepVideo paper "
             "(CogVideoX samples scored with VBench-Long); measured rows used VBench mode "

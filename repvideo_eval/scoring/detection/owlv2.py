@@ -127,7 +127,7 @@ def hub_weights_file(checkpoint: str, download) -> Path:
 class Owlv2Detector(Detector):
     """OWLv2 behind the GRiT-shaped `Detector` interface."""
 
-    name = "owlv2"
+    name = OWLV2
 
     def __init__(
         self,
