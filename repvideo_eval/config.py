@@ -166,7 +166,8 @@ class ModelCard:
     """One registered model: where its weights come from and exactly how it samples.
 
     `hub_id` is the Hugging Face repo id (or local folder) of the pipeline, written `weights:`
-    in card files; a tiny card's is a label such as `tiny-random`.
+    in card files; a tiny card's is a label such as `tiny:cogvideox`, a full-size random
+    twin's `random:cogvideox-2b`.
     """
 
     name: str

@@ -37,13 +37,6 @@ CARD_KEYS = {"hub_id": HUB_ID_KEY}
 PROMPT_KEYS = {"text": "prompt", "auxiliary_info_json": "auxiliary_info"}
 
 
-# ----------------------------------------------------------------------------------------- YAML
-
-
-def _read_yaml(path: Path, what: str, hint: str = CARD_HINT) -> dict[str, Any]:
-    return read_yaml_mapping(path, what, hint)
-
-
 # ---------------------------------------------------------------------------------------- cards
 
 
@@ -68,7 +61,7 @@ def _sampler_from(value: Any, where: str) -> SamplerSettings:
         if not isinstance(preset, str) or not preset_path.is_file():
             known = ", ".join(sorted(p.stem for p in SAMPLERS_DIR.glob("*.yaml")))
             raise UserError(f"{where}: unknown sampler preset {preset!r}", f"Use one of: {known}.")
-        base = _read_yaml(preset_path, "sampler preset", SAMPLER_HINT)
+        base = read_yaml_mapping(preset_path, "sampler preset", SAMPLER_HINT)
         from_mapping(SamplerSettings, base, f"sampler preset {preset_path}", hint=SAMPLER_HINT)
     return from_mapping(SamplerSettings, {**base, **fields}, where, hint=SAMPLER_HINT)
 
@@ -78,7 +71,7 @@ def list_aliases() -> dict[str, list[str]]:
     if not path.is_file():
         return {}
     hint = "Write `alias: [card, card]` lines."
-    data = _read_yaml(path, "alias file", hint)
+    data = read_yaml_mapping(path, "alias file", hint)
     aliases = convert_value(dict[str, tuple[str, ...]], data, f"alias file {path}", hint)
     return {alias: list(names) for alias, names in aliases.items()}
 
@@ -100,11 +93,11 @@ def resolve_model_names(text: str) -> list[str]:
 
 def _transformer_config_from(value: Any, where: str) -> tuple[tuple[str, Any], ...]:
     """`transformer_config`: a mapping of diffusers config fields to plain values, kept sorted."""
+    if isinstance(value, tuple) and all(isinstance(p, tuple) and len(p) == 2 for p in value):
+        value = dict(value)  # already pairs (a ModelCard's own value)
     if not isinstance(value, Mapping) or not all(
         isinstance(k, str) and isinstance(v, (bool, int, float, str)) for k, v in value.items()
     ):
-        if isinstance(value, tuple):  # already pairs (a ModelCard's own value)
-            return _transformer_config_from(dict(value), where)
         raise UserError(
             f"{where} must map config field names to numbers or strings",
             "See models/cogvideox-2b.yaml (write floats with a dot, e.g. 1.0e-6).",
@@ -142,14 +135,18 @@ def load_card(name_or_path: str) -> ModelCard:
     """A registered card by name (models/<name>.yaml) or a card file by path."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") and path.is_file():
-        return card_from_dict(_read_yaml(path, "model card"), f"model card {path}")
+        return card_from_dict(
+            read_yaml_mapping(path, "model card", CARD_HINT), f"model card {path}"
+        )
     registered = MODELS_DIR / f"{name_or_path}.yaml"
     if not registered.is_file():
         raise UserError(
             f"unknown model {name_or_path!r}",
             f"Use one of: {', '.join(list_models())} (see `python run_eval.py list`), or a path to a card YAML.",
         )
-    card = card_from_dict(_read_yaml(registered, "model card"), f"model card {registered.name}")
+    card = card_from_dict(
+        read_yaml_mapping(registered, "model card", CARD_HINT), f"model card {registered.name}"
+    )
     if card.name != registered.stem:
         raise UserError(
             f"model card {registered.name} says name {card.name!r}", f"Set name: {registered.stem}."
@@ -288,7 +285,7 @@ def _prompts_from(value: Any, where: str) -> tuple[PromptEntry, ...]:
 
 
 def _suite_from_yaml(path: Path, default_name: str) -> Suite:
-    data = _read_yaml(path, "suite", SUITE_HINT)
+    data = read_yaml_mapping(path, "suite", SUITE_HINT)
     return from_mapping(
         Suite,
         {"name": default_name, **data},

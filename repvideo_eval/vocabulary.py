@@ -22,6 +22,7 @@ AUTO = "auto"
 #: The default of every --device flag and worker: CUDA when present, else CPU
 #: (devices.resolve_device says what it means on this machine).
 DEFAULT_DEVICE = AUTO
+DEVICE_HELP = f"{AUTO} (CUDA when present, the default), cuda, cuda:N or cpu"
 
 # -------------------------------------------------------------------- scoring weights
 

@@ -26,6 +26,7 @@ from repvideo_eval.vocabulary import (
     DEFAULT_DETECTOR,
     DEFAULT_DEVICE,
     DETECTOR_CHOICES,
+    DEVICE_HELP,
     LOCAL_WEIGHTS,
     OFFICIAL_WEIGHTS,
     SCORING_WEIGHTS_CHOICES,
@@ -56,9 +57,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output-dir", type=Path, default=None, help="run folder (default: under results/runs/)"
     )
-    parser.add_argument(
-        "--device", default=DEFAULT_DEVICE, help="auto (CUDA when present), cuda or cpu"
-    )
+    parser.add_argument("--device", default=DEFAULT_DEVICE, help=DEVICE_HELP)
     parser.add_argument(
         "--scoring-weights",
         metavar="{" + ",".join(SCORING_WEIGHTS_CHOICES) + "}",

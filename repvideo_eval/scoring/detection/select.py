@@ -70,7 +70,7 @@ def resolve_detector(
         if not grit_available():
             raise UserError(
                 "--detector grit-detectron2 needs detectron2, which is not installed.",
-                "Use --detector grit-torch (the same GRiT without detectron2).",
+                f"Use --detector {GRIT_TORCH} (the same GRiT without detectron2).",
             )
     return detector
 
