@@ -15,27 +15,49 @@ Grid format (see models/ablations/cache_window_and_gates.yaml):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
-from repvideo_eval.config import check_cache_window, check_gate_mode, check_gate_value
+from repvideo_eval.config import (
+    GateMode,
+    check_cache_window,
+    check_gate_mode,
+    check_gate_value,
+)
 from repvideo_eval.errors import UserError
+from repvideo_eval.schema import from_mapping, read_yaml_mapping
 
 T = TypeVar("T")
 
-GRID_KEYS = ("cache_window", "gates", "gate_value", "variants", "description")
+GRID_HINT = "See models/ablations/cache_window_and_gates.yaml for the format."
+
+
+@dataclass(frozen=True)
+class GridVariant:
+    """One extra variant as a grid's `variants:` lists it."""
+
+    cache_window: int | None = None
+    gates: GateMode = "learned"
+    gate_value: float | None = None
+
+
+@dataclass(frozen=True)
+class GridFile:
+    """An ablation grid file: the lists that are crossed, and extra variants (None: not given)."""
+
+    cache_window: tuple[int, ...] | None = None
+    gates: tuple[GateMode, ...] | None = None
+    gate_value: tuple[float, ...] | None = None
+    variants: tuple[GridVariant, ...] = ()
+    description: str = ""
 
 
 # ----------------------------------------------------------------------------- grid parsing
 
 
 def _grid_error(path: Path, problem: str) -> UserError:
-    return UserError(
-        f"ablation grid {path}: {problem}",
-        "See models/ablations/cache_window_and_gates.yaml for the format.",
-    )
+    return UserError(f"ablation grid {path}: {problem}", GRID_HINT)
 
 
 def _checked(path: Path, check: Callable[[Any], T], value: Any) -> T:
@@ -46,40 +68,30 @@ def _checked(path: Path, check: Callable[[Any], T], value: Any) -> T:
         raise _grid_error(path, str(error)) from None
 
 
-def _gate_mode(path: Path, value: Any) -> str:
-    return _checked(path, check_gate_mode, value)
-
-
-def _cache_window(path: Path, value: Any) -> int:
-    return _checked(path, check_cache_window, value)
-
-
-def _gate_value(path: Path, value: Any) -> float:
-    return _checked(path, check_gate_value, value)
-
-
-def _as_list(path: Path, key: str, value: Any) -> list[Any]:
-    items = value if isinstance(value, list) else [value]
-    if not items:
+def _listed(path: Path, key: str, value: tuple[T, ...] | None, default: list[T]) -> list[T]:
+    """A crossed key's values (`default` when the key is absent); an empty list is a mistake."""
+    if value is None:
+        return default
+    if not value:
         raise _grid_error(path, f"{key} is an empty list")
-    return items
+    return list(value)
 
 
 def _variant(path: Path, cache_window: Any, gates: Any, gate_value: Any) -> dict[str, Any]:
     """One checked override dict; 'off' ignores cache window and gate value (there is no mix)."""
-    mode = _gate_mode(path, gates)
+    mode = _checked(path, check_gate_mode, gates)
     if mode == "off":
         return {"cache_window": None, "gates": "off", "gate_value": None}
     if cache_window is None:
         raise _grid_error(path, f"gates {mode} needs a cache_window")
-    window = _cache_window(path, cache_window)
+    window = _checked(path, check_cache_window, cache_window)
     if mode == "fixed":
         if gate_value is None:
             raise _grid_error(path, "gates fixed needs a gate_value")
         return {
             "cache_window": window,
             "gates": "fixed",
-            "gate_value": _gate_value(path, gate_value),
+            "gate_value": _checked(path, check_gate_value, gate_value),
         }
     if gate_value is not None:
         raise _grid_error(
@@ -95,42 +107,17 @@ def load_grid(path: Path) -> list[dict[str, Any]]:
     "gate_value": float | None}. Malformed grids raise UserError naming the problem.
     """
     path = Path(path)
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(
-            f"ablation grid {path} does not exist",
-            "Pass a YAML grid such as models/ablations/cache_window_and_gates.yaml.",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(
-            f"cannot read ablation grid {path} ({exc})", "Pass a readable UTF-8 YAML file."
-        ) from None
-    except yaml.YAMLError as exc:
-        raise _grid_error(path, f"not valid YAML ({' '.join(str(exc).split())})") from None
-    if not isinstance(document, dict):
-        raise _grid_error(
-            path,
-            "the top level must be a mapping with cache_window / gates / gate_value / variants",
-        )
-    unknown = sorted(set(map(str, document)) - set(GRID_KEYS))
-    if unknown:
-        raise _grid_error(
-            path, f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(GRID_KEYS)})"
-        )
+    what = f"ablation grid {path}"
+    grid = from_mapping(
+        GridFile, read_yaml_mapping(path, "ablation grid", GRID_HINT), what, hint=GRID_HINT
+    )
     variants: list[dict[str, Any]] = []
-    if "gates" in document or "cache_window" in document:
-        modes = [
-            _gate_mode(path, g) for g in _as_list(path, "gates", document.get("gates", "learned"))
+    if grid.gates is not None or grid.cache_window is not None:
+        modes: list[str] = _listed(path, "gates", grid.gates, ["learned"])
+        windows: list[int | None] = [*_listed(path, "cache_window", grid.cache_window, [])] or [
+            None
         ]
-        windows = (
-            _as_list(path, "cache_window", document["cache_window"])
-            if "cache_window" in document
-            else [None]
-        )
-        values = (
-            _as_list(path, "gate_value", document["gate_value"]) if "gate_value" in document else []
-        )
+        values: list[float | None] = [*_listed(path, "gate_value", grid.gate_value, [])]
         if "fixed" in modes and not values:
             raise _grid_error(path, "gates lists fixed but gate_value is missing")
         if values and "fixed" not in modes:
@@ -142,26 +129,10 @@ def load_grid(path: Path) -> list[dict[str, Any]]:
             for window in windows:
                 for value in values if mode == "fixed" else [None]:
                     variants.append(_variant(path, window, mode, value))
-    elif "gate_value" in document:
+    elif grid.gate_value is not None:
         raise _grid_error(path, "gate_value without gates and cache_window")
-    extra = document.get("variants", [])
-    if not isinstance(extra, list):
-        raise _grid_error(path, "variants must be a list of mappings")
-    for item in extra:
-        if not isinstance(item, dict) or set(map(str, item)) - {
-            "cache_window",
-            "gates",
-            "gate_value",
-        }:
-            raise _grid_error(
-                path,
-                f"each variant is a mapping with cache_window, gates, gate_value; got {item!r}",
-            )
-        variants.append(
-            _variant(
-                path, item.get("cache_window"), item.get("gates", "learned"), item.get("gate_value")
-            )
-        )
+    for item in grid.variants:
+        variants.append(_variant(path, item.cache_window, item.gates, item.gate_value))
     unique: list[dict[str, Any]] = []
     for variant in variants:
         if variant not in unique:

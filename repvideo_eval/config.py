@@ -22,6 +22,16 @@ from repvideo_eval.families import (
     check_video_shape,
     family_facts,
 )
+from repvideo_eval.vocabulary import (
+    DEFAULT_DETECTOR,
+    DEFAULT_SCORING_WEIGHTS,
+    DETECTION_DIMENSIONS,
+    DETECTORS,
+    STANDARD_MODE,
+    VBENCH_MODES,
+    check_choice,
+    parse_scoring_weights,
+)
 
 Dtype = Literal["float32", "float16", "bfloat16"]
 GateMode = Literal["learned", "fixed", "off"]
@@ -73,13 +83,6 @@ def check_gate_value(value: object) -> float:
     ):
         raise ValueError(f"RepVideo gate_value must be a number between 0 and 1, got {value!r}")
     return float(value)
-
-
-#: VBench's dimensions scored by a detector (GRiT); a run's detector choice matters only to them.
-DETECTION_DIMENSIONS = ("object_class", "multiple_objects", "color", "spatial_relationship")
-#: Their backends (scoring.detection.select): GRiT in plain PyTorch, vbench's GRiT on detectron2,
-#: OWLv2 (not VBench's detector). The first is the default.
-DETECTORS = ("grit-torch", "grit-detectron2", "owlv2")
 
 
 @dataclass(frozen=True)
@@ -213,7 +216,8 @@ class ModelCard:
     """One registered model: where its weights come from and exactly how it samples.
 
     `hub_id` is the Hugging Face repo id (or local folder) of the pipeline, written `weights:`
-    in card files; a tiny card's is a label such as `tiny-random`.
+    in card files; a tiny card's is a label such as `tiny:cogvideox`, a full-size random
+    twin's `random:cogvideox-2b`.
     """
 
     name: str
@@ -339,6 +343,22 @@ class PromptEntry:
         None  # overrides the suite's samples_per_prompt (temporal flickering wants 25)
     )
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise ValueError(f"a prompt must be a non-empty string, got {self.text!r}")
+        if self.samples is not None and (
+            isinstance(self.samples, bool) or not isinstance(self.samples, int) or self.samples < 1
+        ):
+            raise ValueError(
+                f"'samples' of prompt {self.text!r} must be a positive integer, got {self.samples!r}"
+            )
+        try:
+            info = json.loads(self.auxiliary_info_json)
+        except (TypeError, ValueError):
+            info = None
+        if not isinstance(info, dict):
+            raise ValueError(f"auxiliary info of prompt {self.text!r} must be a JSON object")
+
     @property
     def auxiliary_info(self) -> dict[str, Any]:
         return json.loads(self.auxiliary_info_json)
@@ -355,6 +375,22 @@ class Suite:
     base_seed: int = 0
     description: str = ""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"a suite needs a name, got {self.name!r}")
+        if (
+            isinstance(self.samples_per_prompt, bool)
+            or not isinstance(self.samples_per_prompt, int)
+            or self.samples_per_prompt < 1
+        ):
+            raise ValueError(
+                f"samples_per_prompt must be a positive integer, got {self.samples_per_prompt!r}"
+            )
+        if isinstance(self.base_seed, bool) or not isinstance(self.base_seed, int):
+            raise ValueError(f"base_seed must be an integer, got {self.base_seed!r}")
+        if not all(isinstance(p, PromptEntry) for p in self.prompts):
+            raise ValueError("a suite's prompts must be PromptEntry values")
+
     def samples_for(self, entry: PromptEntry) -> int:
         return entry.samples if entry.samples is not None else self.samples_per_prompt
 
@@ -370,10 +406,21 @@ class RunSpec:
     models: tuple[ModelCard, ...]
     suite: Suite
     dimensions: tuple[str, ...]
-    vbench_mode: str = "standard"
-    scoring_weights: str = "official"
-    #: Backend of the detection dimensions (scoring.detection.select.DETECTORS).
-    detector: str = DETECTORS[0]
+    vbench_mode: str = STANDARD_MODE
+    scoring_weights: str = DEFAULT_SCORING_WEIGHTS
+    #: Backend of the detection dimensions (vocabulary.DETECTORS).
+    detector: str = DEFAULT_DETECTOR
+
+    def __post_init__(self) -> None:
+        """A spec is valid when built: a misspelled mode must not run as another one, nor a bad
+        weights value surface only after every video was generated."""
+        if not self.models or not all(isinstance(c, ModelCard) for c in self.models):
+            raise ValueError("a run needs at least one model card")
+        if not isinstance(self.suite, Suite):
+            raise ValueError(f"a run's suite must be a Suite, got {self.suite!r}")
+        check_choice("vbench_mode", self.vbench_mode, VBENCH_MODES)
+        parse_scoring_weights(self.scoring_weights)
+        check_choice("detector", self.detector, DETECTORS)
 
     @property
     def uses_detector(self) -> bool:

@@ -8,8 +8,7 @@ before any model is built.
 from __future__ import annotations
 
 from repvideo_eval.errors import UserError
-
-AUTO = "auto"
+from repvideo_eval.vocabulary import AUTO
 
 
 def resolve_device(device: str) -> str:

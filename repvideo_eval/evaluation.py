@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from repvideo_eval.atomic import write_json_atomic
-from repvideo_eval.config import DETECTION_DIMENSIONS, ModelCard, RunSpec
+from repvideo_eval.config import ModelCard, RunSpec
 from repvideo_eval.errors import UserError
 from repvideo_eval.generation.items import GenerationItem, generation_complete
 from repvideo_eval.generation.provenance import package_versions
 from repvideo_eval.planning import RunPlan, ScoringSettings, read_score_record, video_identity
-from repvideo_eval.run_layout import RunLayout, weights_tag
+from repvideo_eval.run_layout import RunLayout
 from repvideo_eval.scoring.decode import DEFAULT_MAX_VIDEO_PIXELS
 from repvideo_eval.scoring.per_video import row_for, write_per_video_csv
 from repvideo_eval.scoring.records import ScoreRecord
@@ -30,6 +30,12 @@ from repvideo_eval.stages import (
     StaticFilterWorker,
     filter_complete,
     scoring_complete,
+)
+from repvideo_eval.vocabulary import (
+    DEFAULT_DEVICE,
+    DETECTION_DIMENSIONS,
+    is_random_weights_id,
+    weights_tag,
 )
 
 DEFAULT_RUNS_DIR = Path("results") / "runs"
@@ -328,9 +334,7 @@ def finish_run(plan: RunPlan, failures: list[tuple[str, str]], *, reports: bool)
     write_vbench_eval_results(plan)
     failures = failures + [f for f in unscorable_videos(plan) if f[0] not in dict(failures)]
     outcome = RunOutcome(run_dir=layout.root, per_video_csv=layout.per_video_csv, failures=failures)
-    outcome.random_scoring_weights = any(
-        str(r["weights_id"]).startswith("tiny-random") for r in rows
-    )
+    outcome.random_scoring_weights = any(is_random_weights_id(r["weights_id"]) for r in rows)
     if reports and any(row["score"] != "" for row in rows):
         from repvideo_eval.reporting import write_reports
 
@@ -345,7 +349,7 @@ def evaluate(
     run_dir: Path,
     resources: Any,
     *,
-    device: str = "auto",
+    device: str = DEFAULT_DEVICE,
     progress: bool = True,
     vbench_cache_dir: str | None = None,
     max_video_pixels: int = DEFAULT_MAX_VIDEO_PIXELS,

@@ -16,52 +16,25 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from repvideo_eval.config import (
-    HUB_ID_KEY,
-    MemorySettings,
-    ModelCard,
-    PromptEntry,
-    RepVideoSettings,
-    SamplerSettings,
-    SpeedSettings,
-    Suite,
-)
+from repvideo_eval.config import HUB_ID_KEY, ModelCard, PromptEntry, SamplerSettings, Suite
 from repvideo_eval.errors import UserError
+from repvideo_eval.schema import convert_value, from_mapping, read_yaml_mapping
 
 PROJECT_ROOT = Path(os.environ.get("REPVIDEO_EVAL_HOME", Path(__file__).resolve().parent.parent))
 MODELS_DIR = PROJECT_ROOT / "models"
 SAMPLERS_DIR = MODELS_DIR / "samplers"
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 
-#: Card keys as files spell them: the dataclass fields, with `hub_id` written HUB_ID_KEY.
-CARD_FIELDS = {HUB_ID_KEY if f.name == "hub_id" else f.name for f in dataclasses.fields(ModelCard)}
-REQUIRED_CARD_FIELDS = ("name", "family", "source", "weights", "dtype", "sampler")
-SAMPLER_FIELDS = {f.name for f in dataclasses.fields(SamplerSettings)}
-REPVIDEO_FIELDS = {f.name for f in dataclasses.fields(RepVideoSettings)}
 VBENCH_SAMPLES_PER_PROMPT = 5
 # VBench's temporal_flickering protocol: 25 samples per prompt, then a static filter keeps 5.
 VBENCH_FLICKER_SAMPLES = 25
-
-
-# ----------------------------------------------------------------------------------------- YAML
-
-
-def _read_yaml(path: Path, what: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UserError(f"cannot read {what} {path}: {error.strerror}", "Check the path.") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise UserError(f"{what} {path} is not valid YAML{where}", "Fix the syntax.") from None
-    if not isinstance(data, dict):
-        raise UserError(
-            f"{what} {path} must be a YAML mapping of fields", "See models/cogvideox-2b.yaml."
-        )
-    return data
+CARD_HINT = "See models/cogvideox-2b.yaml, a complete card."
+SAMPLER_HINT = "See models/samplers/."
+SUITE_HINT = "See prompts/smoke.yaml."
+#: Card keys as files spell them: the dataclass fields, with `hub_id` written HUB_ID_KEY.
+CARD_KEYS = {"hub_id": HUB_ID_KEY}
+#: Prompt keys as suite files spell them (a prompt may also be a plain string).
+PROMPT_KEYS = {"text": "prompt", "auxiliary_info_json": "auxiliary_info"}
 
 
 # ---------------------------------------------------------------------------------------- cards
@@ -71,46 +44,44 @@ def list_models() -> list[str]:
     return sorted(path.stem for path in MODELS_DIR.glob("*.yaml") if path.stem != "aliases")
 
 
-def _sampler_from(value: Any, origin: str) -> SamplerSettings:
-    """A sampler is a preset name (a file in models/samplers/) or a mapping, optionally with `preset`."""
+def _sampler_from(value: Any, where: str) -> SamplerSettings:
+    """A sampler is a preset name (a file in models/samplers/) or a mapping, optionally with
+    `preset` (the preset's fields, then the mapping's on top)."""
+    if isinstance(value, SamplerSettings):
+        return value
     if isinstance(value, str):
         value = {"preset": value}
-    if not isinstance(value, dict):
-        raise UserError(
-            f"{origin}: 'sampler' must be a preset name or a mapping", "See models/samplers/."
-        )
+    if not isinstance(value, Mapping):
+        raise UserError(f"{where} must be a preset name or a mapping", SAMPLER_HINT)
     fields = dict(value)
     preset = fields.pop("preset", None)
     base: dict[str, Any] = {}
     if preset is not None:
         preset_path = SAMPLERS_DIR / f"{preset}.yaml"
-        if not preset_path.is_file():
+        if not isinstance(preset, str) or not preset_path.is_file():
             known = ", ".join(sorted(p.stem for p in SAMPLERS_DIR.glob("*.yaml")))
-            raise UserError(f"{origin}: unknown sampler preset {preset!r}", f"Use one of: {known}.")
-        base = _read_yaml(preset_path, "sampler preset")
-    base.update(fields)
-    unknown = sorted(set(base) - SAMPLER_FIELDS)
-    if unknown:
-        raise UserError(
-            f"{origin}: unknown sampler field(s) {', '.join(unknown)}",
-            f"Valid: {', '.join(sorted(SAMPLER_FIELDS))}.",
+            raise UserError(f"{where}: unknown sampler preset {preset!r}", f"Use one of: {known}.")
+        base = read_yaml_mapping(preset_path, "sampler preset", SAMPLER_HINT)
+        from_mapping(
+            SamplerSettings,
+            base,
+            f"sampler preset {preset_path}",
+            hint=SAMPLER_HINT,
+            convert=SAMPLER_CONVERT,
         )
-    if "pipeline_kwargs" in base:
-        base["pipeline_kwargs"] = _plain_pairs(
-            base["pipeline_kwargs"], "sampler.pipeline_kwargs", origin
-        )
-    try:
-        return SamplerSettings(**base)
-    except (TypeError, ValueError) as error:
-        raise UserError(f"{origin}: {error}", "Fix the sampler settings.") from None
+    return from_mapping(
+        SamplerSettings, {**base, **fields}, where, hint=SAMPLER_HINT, convert=SAMPLER_CONVERT
+    )
 
 
 def list_aliases() -> dict[str, list[str]]:
     path = MODELS_DIR / "aliases.yaml"
     if not path.is_file():
         return {}
-    data = _read_yaml(path, "alias file")
-    return {str(alias): [str(name) for name in names] for alias, names in data.items()}
+    hint = "Write `alias: [card, card]` lines."
+    data = read_yaml_mapping(path, "alias file", hint)
+    aliases = convert_value(dict[str, tuple[str, ...]], data, f"alias file {path}", hint)
+    return {alias: list(names) for alias, names in aliases.items()}
 
 
 def resolve_model_names(text: str) -> list[str]:
@@ -128,25 +99,27 @@ def resolve_model_names(text: str) -> list[str]:
     return names
 
 
-def _transformer_config_from(value: Any, origin: str) -> tuple[tuple[str, Any], ...]:
+def _transformer_config_from(value: Any, where: str) -> tuple[tuple[str, Any], ...]:
     """`transformer_config`: a mapping of diffusers config fields to plain values, kept sorted."""
+    if isinstance(value, tuple) and all(isinstance(p, tuple) and len(p) == 2 for p in value):
+        value = dict(value)  # already pairs (a ModelCard's own value)
     if not isinstance(value, Mapping) or not all(
         isinstance(k, str) and isinstance(v, (bool, int, float, str)) for k, v in value.items()
     ):
         raise UserError(
-            f"{origin}: 'transformer_config' must map config field names to numbers or strings",
+            f"{where} must map config field names to numbers or strings",
             "See models/cogvideox-2b.yaml (write floats with a dot, e.g. 1.0e-6).",
         )
     for key, item in value.items():
         if isinstance(item, str) and _is_number(item):
             raise UserError(
-                f"{origin}: transformer_config.{key} is the string {item!r}, not a number",
+                f"{where}.{key} is the string {item!r}, not a number",
                 "Write floats with a dot (1.0e-6): YAML reads 1e-6 as a string.",
             )
     return tuple(sorted(value.items()))
 
 
-def _plain_pairs(value: Any, what: str, origin: str) -> tuple[tuple[str, Any], ...]:
+def _plain_pairs(value: Any, where: str) -> tuple[tuple[str, Any], ...]:
     """A mapping of names to plain values (numbers, strings, booleans), kept sorted."""
     if isinstance(value, (tuple, list)) and all(isinstance(p, (tuple, list)) for p in value):
         value = dict(value)
@@ -154,28 +127,31 @@ def _plain_pairs(value: Any, what: str, origin: str) -> tuple[tuple[str, Any], .
         isinstance(k, str) and isinstance(v, (bool, int, float, str)) for k, v in value.items()
     ):
         raise UserError(
-            f"{origin}: '{what}' must map names to numbers, strings or booleans",
+            f"{where} must map names to numbers, strings or booleans",
             "See docs/models.md (write floats with a dot, e.g. 1.0e-6).",
         )
     return tuple(sorted(value.items()))
 
 
-def _components_from(value: Any, origin: str) -> tuple[tuple[str, Any], ...]:
+def _components_from(value: Any, where: str) -> tuple[tuple[str, Any], ...]:
     """`components`: component name -> mapping of config overrides (docs/models.md)."""
     if isinstance(value, (tuple, list)):
         value = dict(value)
     if not isinstance(value, Mapping):
         raise UserError(
-            f"{origin}: 'components' must map component names (transformer, vae, ...) to "
-            "mappings of config fields",
+            f"{where} must map component names (transformer, vae, ...) to mappings of config "
+            "fields",
             "See docs/models.md.",
         )
     return tuple(
         sorted(
-            (str(name), _plain_pairs(fields, f"components.{name}", origin))
-            for name, fields in value.items()
+            (str(name), _plain_pairs(fields, f"{where}.{name}")) for name, fields in value.items()
         )
     )
+
+
+#: Sampler keys whose file form (a mapping) is not their type (sorted pairs).
+SAMPLER_CONVERT = {"pipeline_kwargs": _plain_pairs}
 
 
 def _is_number(text: str) -> bool:
@@ -188,83 +164,36 @@ def _is_number(text: str) -> bool:
 
 def card_from_dict(data: Mapping[str, Any], origin: str = "model card") -> ModelCard:
     """Validate a card mapping (from YAML or from `ModelCard.to_dict()`) into a ModelCard."""
-    fields = dict(data)
-    missing = [name for name in REQUIRED_CARD_FIELDS if fields.get(name) in (None, "")]
-    if missing:
-        raise UserError(
-            f"{origin} is incomplete: missing {', '.join(missing)}",
-            "Add the field(s); models/cogvideox-2b.yaml is a complete example.",
-        )
-    unknown = sorted(set(fields) - CARD_FIELDS)
-    if unknown:
-        raise UserError(
-            f"{origin} has unknown field(s) {', '.join(unknown)}",
-            f"Valid fields: {', '.join(sorted(CARD_FIELDS))}.",
-        )
-    fields["sampler"] = _sampler_from(fields["sampler"], origin)
-    if "transformer_config" in fields:
-        fields["transformer_config"] = _transformer_config_from(
-            fields["transformer_config"], origin
-        )
-    if "components" in fields:
-        fields["components"] = _components_from(fields["components"], origin)
-    repvideo = fields.get("repvideo")
-    if repvideo is not None:
-        if not isinstance(repvideo, dict):
-            raise UserError(
-                f"{origin}: 'repvideo' must be a mapping", "See models/repvideo-2b.yaml."
-            )
-        bad = sorted(set(repvideo) - REPVIDEO_FIELDS)
-        if bad:
-            raise UserError(
-                f"{origin}: unknown repvideo field(s) {', '.join(bad)}",
-                f"Valid: {', '.join(sorted(REPVIDEO_FIELDS))}.",
-            )
-        try:
-            fields["repvideo"] = RepVideoSettings(**repvideo)
-        except (TypeError, ValueError) as error:
-            raise UserError(f"{origin}: {error}", "Fix the repvideo settings.") from None
-    fields["hub_id"] = fields.pop(HUB_ID_KEY)
-    for key, settings_class in (("memory", MemorySettings), ("speed", SpeedSettings)):
-        if fields.get(key) is not None:
-            fields[key] = _settings_from(fields[key], key, settings_class, origin)
-    try:
-        return ModelCard(**fields)
-    except (TypeError, ValueError) as error:
-        raise UserError(f"{origin}: {error}", "Fix the card.") from None
-
-
-def _settings_from(value: Any, key: str, settings_class: type, origin: str) -> Any:
-    """A card's `memory:` or `speed:` mapping, strictly validated (docs/gpu.md lists the options)."""
-    if isinstance(value, settings_class):
-        return value
-    if not isinstance(value, dict):
-        raise UserError(f"{origin}: '{key}' must be a mapping", "See docs/gpu.md.")
-    valid = {f.name for f in dataclasses.fields(settings_class)}
-    bad = sorted(set(value) - valid)
-    if bad:
-        raise UserError(
-            f"{origin}: unknown {key} field(s) {', '.join(bad)}",
-            f"Valid: {', '.join(sorted(valid))}.",
-        )
-    try:
-        return settings_class(**value)
-    except (TypeError, ValueError) as error:
-        raise UserError(f"{origin}: {error}", "Fix the settings (see docs/gpu.md).") from None
+    return from_mapping(
+        ModelCard,
+        data,
+        origin,
+        hint=CARD_HINT,
+        keys=CARD_KEYS,
+        convert={
+            "sampler": _sampler_from,
+            "transformer_config": _transformer_config_from,
+            "components": _components_from,
+        },
+    )
 
 
 def load_card(name_or_path: str) -> ModelCard:
     """A registered card by name (models/<name>.yaml) or a card file by path."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") and path.is_file():
-        return card_from_dict(_read_yaml(path, "model card"), f"model card {path}")
+        return card_from_dict(
+            read_yaml_mapping(path, "model card", CARD_HINT), f"model card {path}"
+        )
     registered = MODELS_DIR / f"{name_or_path}.yaml"
     if not registered.is_file():
         raise UserError(
             f"unknown model {name_or_path!r}",
             f"Use one of: {', '.join(list_models())} (see `python run_eval.py list`), or a path to a card YAML.",
         )
-    card = card_from_dict(_read_yaml(registered, "model card"), f"model card {registered.name}")
+    card = card_from_dict(
+        read_yaml_mapping(registered, "model card", CARD_HINT), f"model card {registered.name}"
+    )
     if card.name != registered.stem:
         raise UserError(
             f"model card {registered.name} says name {card.name!r}", f"Set name: {registered.stem}."
@@ -373,57 +302,43 @@ def _vbench_mini_suite() -> Suite:
     )
 
 
+def _prompt_from(value: Any, where: str) -> PromptEntry:
+    """A suite prompt: its text, or a mapping with `prompt` (and dimensions, auxiliary_info,
+    samples)."""
+    if isinstance(value, str):
+        value = {"prompt": value}
+    return from_mapping(
+        PromptEntry,
+        value,
+        where,
+        hint=SUITE_HINT,
+        keys=PROMPT_KEYS,
+        convert={"auxiliary_info": _auxiliary_info_from},
+    )
+
+
+def _auxiliary_info_from(value: Any, where: str) -> str:
+    if not isinstance(value, Mapping):
+        raise UserError(f"{where} must be a mapping, got {value!r}", SUITE_HINT)
+    return json.dumps(value, sort_keys=True)
+
+
+def _prompts_from(value: Any, where: str) -> tuple[PromptEntry, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise UserError(f"{where} must be a list of prompts", SUITE_HINT)
+    return tuple(_prompt_from(item, f"{where}[{i}]") for i, item in enumerate(value))
+
+
 def _suite_from_yaml(path: Path, default_name: str) -> Suite:
-    data = _read_yaml(path, "suite")
-    allowed = {"name", "description", "samples_per_prompt", "dimensions", "base_seed", "prompts"}
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise UserError(
-            f"suite {path} has unknown field(s) {', '.join(unknown)}",
-            f"Valid: {', '.join(sorted(allowed))}.",
-        )
-    raw_prompts = data.get("prompts") or []
-    prompts: list[PromptEntry] = []
-    for item in raw_prompts:
-        if isinstance(item, str):
-            prompts.append(PromptEntry(text=item))
-        elif isinstance(item, dict) and isinstance(item.get("prompt"), str):
-            aux = item.get("auxiliary_info", {})
-            samples = item.get("samples")
-            if samples is not None and (not isinstance(samples, int) or samples < 1):
-                raise UserError(
-                    f"suite {path}: 'samples' of prompt {item['prompt']!r} must be a positive integer",
-                    "Fix it.",
-                )
-            prompts.append(
-                PromptEntry(
-                    text=item["prompt"],
-                    dimensions=tuple(item.get("dimensions", ())),
-                    auxiliary_info_json=json.dumps(aux, sort_keys=True),
-                    samples=samples,
-                )
-            )
-        else:
-            raise UserError(
-                f"suite {path}: each prompt must be a string or a mapping with 'prompt'",
-                "Fix the prompts list.",
-            )
-    try:
-        samples = int(data.get("samples_per_prompt", 1))
-        base_seed = int(data.get("base_seed", 0))
-    except (TypeError, ValueError):
-        raise UserError(
-            f"suite {path}: samples_per_prompt and base_seed must be integers", "Fix them."
-        ) from None
-    if samples < 1:
-        raise UserError(f"suite {path}: samples_per_prompt must be >= 1", "Fix it.")
-    return Suite(
-        name=str(data.get("name", default_name)),
-        prompts=tuple(prompts),
-        samples_per_prompt=samples,
-        dimensions=tuple(data.get("dimensions", ())),
-        base_seed=base_seed,
-        description=str(data.get("description", "")),
+    data = read_yaml_mapping(path, "suite", SUITE_HINT)
+    return from_mapping(
+        Suite,
+        {"name": default_name, **data},
+        f"suite {path}",
+        hint=SUITE_HINT,
+        convert={"prompts": _prompts_from},
     )
 
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from repvideo_eval.vocabulary import weights_tag
+
 RUN_FILE = "run.json"
 RECORDS_FILE = "per_video.csv"
 FAILURES_FILE = "failures.json"
@@ -35,11 +37,6 @@ VIDEO_SUFFIX = ".mp4"
 LEADERBOARD_FORMATS = ("csv", "md", "json")
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
-
-
-def weights_tag(scoring_weights: str) -> str:
-    """A scoring-weights value as a folder or file name part (`tiny-random:seed=1` -> `tiny-random_seed-1`)."""
-    return scoring_weights.replace(":", "_").replace("=", "-")
 
 
 def safe_name(label: str) -> str:

@@ -22,6 +22,7 @@ from repvideo_eval.crashpoints import crash_point
 from repvideo_eval.planning import FLICKER, FilterItem, ScoringItem
 from repvideo_eval.run_layout import RunLayout
 from repvideo_eval.scoring.decode import DEFAULT_MAX_VIDEO_PIXELS
+from repvideo_eval.vocabulary import STANDARD_MODE
 
 
 def filter_complete(item: FilterItem) -> bool:
@@ -98,7 +99,7 @@ class ScoringWorker:
         device: str,
         scoring_weights: str,
         cache_dir: str | None,
-        vbench_mode: str = "standard",
+        vbench_mode: str = STANDARD_MODE,
         clip_dir: str | None = None,
         detector: str | None = None,
         max_video_pixels: int = DEFAULT_MAX_VIDEO_PIXELS,

@@ -110,7 +110,7 @@ def test_aliases_expand_to_baseline_and_method() -> None:
                 "sampler": "tiny",
                 "colour": 1,
             },
-            "unknown field",
+            "unknown key",
         ),
         (
             {
@@ -218,7 +218,7 @@ def test_transformer_config_overrides_are_validated_hashed_and_round_trip() -> N
     plain = registry.card_from_dict({**base.to_dict(), "transformer_config": {}})
     assert plain.card_hash != base.card_hash
     assert "transformer_config" not in plain.generation_dict()  # no overrides, no hash input
-    with pytest.raises(UserError, match="'transformer_config' must map config field names"):
+    with pytest.raises(UserError, match="transformer_config must map config field names"):
         registry.card_from_dict({**base.to_dict(), "transformer_config": {"norm_eps": [1e-6]}})
     with pytest.raises(UserError, match="transformer_config.norm_eps is the string '1e-6'"):
         registry.card_from_dict({**base.to_dict(), "transformer_config": {"norm_eps": "1e-6"}})
@@ -234,5 +234,5 @@ def test_hub_id_is_written_weights_in_card_files() -> None:
     assert data["weights"] == card.hub_id == "THUDM/CogVideoX-2b" and "hub_id" not in data
     assert registry.card_from_dict(data) == card
     assert "weights" in card.generation_dict()
-    with pytest.raises(UserError, match="unknown field.*hub_id"):
+    with pytest.raises(UserError, match="unknown key.*hub_id"):
         registry.card_from_dict({**data, "hub_id": "THUDM/CogVideoX-2b"})

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from repvideo_eval.devices import resolve_device
 from repvideo_eval.errors import UserError
+from repvideo_eval.vocabulary import DEFAULT_DEVICE, DEVICE_HELP
 
 if TYPE_CHECKING:
     from repvideo_eval.analysis.runner import AnalysisRequest
@@ -77,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=256,
         help="memory for one chunk of attention probabilities, in MiB (default 256)",
     )
-    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cuda or cpu")
+    parser.add_argument("--device", default=DEFAULT_DEVICE, help=DEVICE_HELP)
     parser.add_argument(
         "--save-videos",
         action="store_true",

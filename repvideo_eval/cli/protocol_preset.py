@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from repvideo_eval.errors import UserError
+from repvideo_eval.vocabulary import GRIT_DETECTRON2, GRIT_TORCH, LONG_MODE, OFFICIAL_WEIGHTS
 
 if TYPE_CHECKING:
     from repvideo_eval.config import ModelCard
@@ -34,20 +35,24 @@ LEADERBOARD = "vbench-leaderboard"
 LEADERBOARD_FLAGS: dict[str, dict[str, str]] = {
     # CogVideoX-2B/5B (SAT, prompt-optimized): 49 frames at 8 fps, 6.1 s, GPT-enhanced prompts.
     "cogvideox": {
-        "vbench_mode": "long",
+        "vbench_mode": LONG_MODE,
         "prompt_set": "gpt-enhanced",
-        "scoring_weights": "official",
+        "scoring_weights": OFFICIAL_WEIGHTS,
     },
     # CogVideoX1.5-5B: 5.3 s and 10 s rows, GPT-enhanced prompts.
     "cogvideox1.5": {
-        "vbench_mode": "long",
+        "vbench_mode": LONG_MODE,
         "prompt_set": "gpt-enhanced",
-        "scoring_weights": "official",
+        "scoring_weights": OFFICIAL_WEIGHTS,
     },
     # HunyuanVideo: 5.4 s, its own prompt rewrite (hunyuan_all_dimension.txt).
-    "hunyuanvideo": {"vbench_mode": "long", "prompt_set": "hunyuan", "scoring_weights": "official"},
+    "hunyuanvideo": {
+        "vbench_mode": LONG_MODE,
+        "prompt_set": "hunyuan",
+        "scoring_weights": OFFICIAL_WEIGHTS,
+    },
     # Wan2.1-T2V-1.3B / 14B: 5 s, augmented prompts all_dimension_aug_wanx_seed42.txt.
-    "wan": {"vbench_mode": "long", "prompt_set": "wan2.1", "scoring_weights": "official"},
+    "wan": {"vbench_mode": LONG_MODE, "prompt_set": "wan2.1", "scoring_weights": OFFICIAL_WEIGHTS},
 }
 #: The flag each preset key stands for, for messages.
 FLAG_NAMES = {
@@ -62,7 +67,7 @@ FLAG_NAMES = {
 OPEN_VALUES = ("auto",)
 #: Suites the leaderboard protocol applies to (vbench-mini has 1 sample per prompt).
 LEADERBOARD_SUITE = "vbench"
-GRIT_DETECTORS = ("grit-torch", "grit-detectron2")
+GRIT_DETECTORS = (GRIT_TORCH, GRIT_DETECTRON2)
 
 
 class HarnessDefault(str):

@@ -23,11 +23,18 @@ from repvideo_eval.config import ModelCard, RunSpec, Suite
 from repvideo_eval.errors import UserError
 from repvideo_eval.run_layout import RunLayout
 from repvideo_eval.scoring.dimension_registry import parse_dimensions
+from repvideo_eval.vocabulary import (
+    AUTO,
+    LOCAL_WEIGHTS,
+    OFFICIAL_WEIGHTS,
+    SCORING_WEIGHTS_CHOICES,
+    TINY_RANDOM_WEIGHTS,
+    VBENCH_MODE_CHOICES,
+    resolve_scoring_weights,
+)
 
 if TYPE_CHECKING:
     from repvideo_eval.evaluation import RunOutcome
-
-SCORING_WEIGHTS = ("auto", "official", "tiny-random")
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,14 +56,16 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--scoring-weights",
-        choices=SCORING_WEIGHTS,
-        default="auto",
-        help="official VBench weights, or tiny random ones that test the path offline (auto: tiny for tiny models)",
+        metavar="{" + ",".join(SCORING_WEIGHTS_CHOICES) + "}",
+        default=AUTO,
+        help=f"{OFFICIAL_WEIGHTS} VBench weights (checksums enforced), {LOCAL_WEIGHTS} (the cached "
+        f"files as they are), or {TINY_RANDOM_WEIGHTS}[:seed=N] ones that test the path offline "
+        f"({AUTO}: {TINY_RANDOM_WEIGHTS} for tiny models)",
     )
     parser.add_argument(
         "--vbench-mode",
-        choices=("auto", "standard", "long", "long-inclip"),
-        default="auto",
+        choices=VBENCH_MODE_CHOICES,
+        default=AUTO,
         help="VBench or VBench-Long (clips); auto: long for videos of 5 s or more, as VBench's FAQ says. "
         "long = the official evaluate_long.sh (--dev_flag: slow-fast subject/background consistency with "
         "DINOv2/DreamSim); long-inclip = clip scores only (vbench-long without --dev_flag)",
@@ -116,14 +125,14 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
     dimensions = (
         parse_dimensions(args.dimensions, default_dims) if (args.dimensions or default_dims) else ()
     )
-    scoring_weights = args.scoring_weights
-    if scoring_weights == "auto":
-        scoring_weights = "tiny-random" if all(card.is_tiny for card in cards) else "official"
+    scoring_weights = resolve_scoring_weights(
+        args.scoring_weights, all_tiny=all(card.is_tiny for card in cards)
+    )
     from repvideo_eval.scoring.session import session_detector
 
-    requested = getattr(args, "detector", "auto")
+    requested = getattr(args, "detector", AUTO)
     detector = session_detector(
-        dimensions, None if requested == "auto" else requested, scoring_weights
+        dimensions, None if requested == AUTO else requested, scoring_weights
     )
     return RunSpec(
         models=cards,
@@ -137,7 +146,7 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
 
 def resolve_vbench_mode(requested: str, cards: tuple[ModelCard, ...]) -> str:
     """`auto` follows VBench's FAQ (VBench-Long from 5 s); models of different lengths must say."""
-    if requested != "auto":
+    if requested != AUTO:
         return requested
     from repvideo_eval.scoring.long_mode import default_vbench_mode
 

@@ -14,14 +14,20 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from repvideo_eval.config import ATTENTION_BACKENDS, DETECTORS, OFFLOAD_MODES, ModelCard
+from repvideo_eval.config import ATTENTION_BACKENDS, OFFLOAD_MODES, ModelCard
 from repvideo_eval.scoring.decode import DEFAULT_MAX_VIDEO_PIXELS
+from repvideo_eval.vocabulary import (
+    AUTO,
+    DEFAULT_DETECTOR,
+    DEFAULT_DEVICE,
+    DETECTOR_CHOICES,
+    DEVICE_HELP,
+)
 
 if TYPE_CHECKING:
     from repvideo_eval.distributed.types import Resources
 
 ON_OFF = ("on", "off")
-DEFAULT_DEVICE = "auto"
 
 
 def add_vbench_cache_argument(parser: argparse.ArgumentParser, *, old_name: bool = False) -> None:
@@ -41,17 +47,15 @@ def add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of every command that scores on Ray workers: `run`, `ablate` and `score`."""
     from repvideo_eval.distributed.cli_args import add_ray_arguments
 
-    parser.add_argument(
-        "--device", default=DEFAULT_DEVICE, help="auto (CUDA when present), cuda or cpu"
-    )
+    parser.add_argument("--device", default=DEFAULT_DEVICE, help=DEVICE_HELP)
     add_vbench_cache_argument(parser)
     parser.add_argument(
         "--detector",
-        choices=("auto", *DETECTORS),
-        default="auto",
+        choices=DETECTOR_CHOICES,
+        default=AUTO,
         help="backend of object_class, multiple_objects, color and spatial_relationship: grit-torch "
         "(VBench's GRiT in plain PyTorch), grit-detectron2 (vbench's own code, needs detectron2) or "
-        "owlv2 (not comparable with VBench); auto: $REPVIDEO_EVAL_DETECTOR, else grit-torch",
+        f"owlv2 (not comparable with VBench); auto: $REPVIDEO_EVAL_DETECTOR, else {DEFAULT_DETECTOR}",
     )
     parser.add_argument(
         "--max-video-pixels",

@@ -27,11 +27,15 @@ from repvideo_eval.scoring.aggregate import aggregate
 from repvideo_eval.scoring.dimension_registry import implemented_dimensions, parse_dimensions
 from repvideo_eval.scoring.normalize import quality_score, vbench_summary
 from repvideo_eval.scoring.records import ScoreRecord
-from repvideo_eval.scoring.scorer import SCORING_WEIGHTS_MODES
 from repvideo_eval.scoring.vbench_constants import ALL_DIMENSIONS, QUALITY_DIMENSIONS
+from repvideo_eval.vocabulary import (
+    AUTO,
+    DEFAULT_SCORING_WEIGHTS,
+    SCORING_WEIGHTS_MODES,
+    STANDARD_MODE,
+    TINY_RANDOM_WEIGHTS,
+)
 
-#: `score` has no VBench-Long mode; its records say so in the vbench_mode column.
-STANDARD_MODE = "standard"
 #: Without --dimensions: the quality dimensions (every video can be scored on them).
 DEFAULT_DIMENSIONS = tuple(q for q in QUALITY_DIMENSIONS if q in implemented_dimensions())
 
@@ -61,8 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scoring-weights",
         "--weights",
         dest="scoring_weights",
-        default="official",
-        help=f"scorer weights: {', '.join(SCORING_WEIGHTS_MODES)} (tiny-random[:seed=N] for "
+        default=DEFAULT_SCORING_WEIGHTS,
+        help=f"scorer weights: {', '.join(SCORING_WEIGHTS_MODES)} ({TINY_RANDOM_WEIGHTS}[:seed=N] for "
         "offline demos); --weights is the same flag under its old name",
     )
     parser.add_argument(
@@ -92,10 +96,10 @@ def execute(args: argparse.Namespace) -> int:
         work_left,
         write_run_json,
     )
-    from repvideo_eval.scoring.session import _parse_scoring_weights, session_detector
+    from repvideo_eval.scoring.session import scoring_weights_mode, session_detector
 
     dimensions = parse_dimensions(args.dimensions, DEFAULT_DIMENSIONS)
-    _parse_scoring_weights(args.scoring_weights)  # a bad value fails here, not in a worker
+    scoring_weights_mode(args.scoring_weights)  # a bad value fails here, not in a worker
     resolve_device(args.device)
     resources = scoring_resources(args)
     folder = plan_folder(
@@ -112,7 +116,7 @@ def execute(args: argparse.Namespace) -> int:
             f"None of the videos in {args.videos_dir} belongs to a prompt tagged for {', '.join(dimensions)} (standard mode).",
             "Use --mode custom to score every video on every dimension.",
         )
-    requested = None if args.detector == "auto" else args.detector
+    requested = None if args.detector == AUTO else args.detector
     detector = session_detector(used, requested, args.scoring_weights)
     settings = ScoringSettings(used, args.scoring_weights, STANDARD_MODE, detector)
     out = prepare_output_dir(args.output_dir)

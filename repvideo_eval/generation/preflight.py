@@ -14,6 +14,7 @@ import torch
 from repvideo_eval.config import ModelCard
 from repvideo_eval.errors import UserError
 from repvideo_eval.families import FAMILIES
+from repvideo_eval.vocabulary import AUTO
 
 
 def hub_offline() -> bool:
@@ -72,7 +73,7 @@ def check_model_can_run(
     twin = f" or try its tiny twin offline: --model {card.twin}" if card.twin else ""
     if cuda_available is None:
         cuda_available = torch.cuda.is_available()
-    if not device.startswith("cuda") and device != "auto":
+    if not device.startswith("cuda") and device != AUTO:
         raise UserError(
             f"{card.name} is a real {card.dtype} model and --device {device} is not a CUDA device",
             f"Run it with --device cuda on a GPU machine{twin}.",

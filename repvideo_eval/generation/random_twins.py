@@ -31,6 +31,7 @@ from typing import Any
 import torch
 
 from repvideo_eval.errors import UserError
+from repvideo_eval.vocabulary import RANDOM_CARD_PREFIX
 
 #: Module components in seed order (a component's seed is the card's seed + its index here).
 COMPONENTS: tuple[str, ...] = (
@@ -40,7 +41,7 @@ COMPONENTS: tuple[str, ...] = (
     "transformer_2",
     "text_encoder_2",
 )
-RANDOM_PREFIX = "random:"
+RANDOM_PREFIX = RANDOM_CARD_PREFIX
 #: The classes of an architecture file without ``_classes`` (the CogVideoX layout).
 DEFAULT_CLASSES = {
     "transformer": "diffusers.CogVideoXTransformer3DModel",

@@ -20,12 +20,13 @@ from repvideo_eval.generation.pipelines import load_pipeline, sample_video
 from repvideo_eval.generation.prompt_cache import PromptEmbeddings
 from repvideo_eval.generation.provenance import device_description, package_versions
 from repvideo_eval.generation.video_io import write_video_atomic
+from repvideo_eval.vocabulary import DEFAULT_DEVICE
 
 
 class VideoGenerator:
     """Holds a loaded pipeline; `process` writes the item's video, then its sidecar."""
 
-    def __init__(self, card: Mapping[str, Any], device: str = "auto") -> None:
+    def __init__(self, card: Mapping[str, Any], device: str = DEFAULT_DEVICE) -> None:
         from diffusers.utils import logging as diffusers_logging
 
         from repvideo_eval.registry import card_from_dict

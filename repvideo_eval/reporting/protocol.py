@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from repvideo_eval.vocabulary import GRIT_DETECTRON2, GRIT_TORCH
+
 UNKNOWN = "unknown"
 #: The value of a field that does not apply to a row (no detection dimension scored).
 NOT_APPLICABLE = "n/a"
@@ -25,7 +27,7 @@ DEFAULT_PROMPT_SET = "standard"
 #: VBench's seed scheme (Vchitect/VBench#163) as the harness writes it.
 VBENCH_SEED_SCHEME = "100000*prompt_index+sample"
 #: Detector backends that run VBench's GRiT (the port and vbench's own code) compare as one.
-DETECTOR_FAMILY = {"grit-torch": "grit", "grit-detectron2": "grit", "grit": "grit"}
+DETECTOR_FAMILY = {GRIT_TORCH: "grit", GRIT_DETECTRON2: "grit", "grit": "grit"}
 
 
 @dataclass(frozen=True)

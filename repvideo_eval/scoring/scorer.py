@@ -11,20 +11,21 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any, ClassVar
 
 import numpy as np
 
 from repvideo_eval.scoring.decode import DEFAULT_MAX_VIDEO_PIXELS, DecodedVideo, Decoder
 from repvideo_eval.scoring.records import VideoToScore
+from repvideo_eval.vocabulary import (
+    DEFAULT_DETECTOR,
+    DEFAULT_SCORING_WEIGHTS,
+    ScoringWeightsMode,
+    is_tiny_random,
+)
 
 #: Names the implementation in every record; parity is against this vbench release.
 BACKEND = "repvideo-eval/vbench-0.1.5"
-
-#: Where a session's model weights come from: VBench's files with checksums enforced, the files
-#: found in the cache as they are, or seeded tiny random twins (offline demos and tests).
-ScoringWeightsMode = Literal["official", "local", "tiny-random"]
-SCORING_WEIGHTS_MODES: tuple[str, ...] = get_args(ScoringWeightsMode)
 
 
 class VideoRejected(Exception):
@@ -45,13 +46,19 @@ class ScorerContext:
     """Where and with which weights the models of a session run."""
 
     device: str = "cpu"
-    scoring_weights: ScoringWeightsMode = "official"
+    #: vocabulary.SCORING_WEIGHTS_MODES (the seed of tiny-random is `seed`)
+    scoring_weights: ScoringWeightsMode = DEFAULT_SCORING_WEIGHTS
     cache_dir: Path | None = None
     seed: int = 0
-    #: Backend of the four detection dimensions (detection.select.DETECTORS).
-    detector: str = "grit-torch"
+    #: Backend of the four detection dimensions (vocabulary.DETECTORS).
+    detector: str = DEFAULT_DETECTOR
     #: The most pixels one video may decode to (decode.DEFAULT_MAX_VIDEO_PIXELS).
     max_video_pixels: int = DEFAULT_MAX_VIDEO_PIXELS
+
+    @property
+    def tiny_random(self) -> bool:
+        """Whether scorers build seeded tiny random twins instead of loading weight files."""
+        return is_tiny_random(self.scoring_weights)
 
 
 class Scorer(ABC):

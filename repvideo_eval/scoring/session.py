@@ -12,50 +12,37 @@ import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
 
 from repvideo_eval.devices import resolve_device
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.decode import DEFAULT_MAX_VIDEO_PIXELS, DecodedVideo, VideoDecodeError
 from repvideo_eval.scoring.dimension_registry import scorer_class, validate_dimensions
 from repvideo_eval.scoring.records import ScoreRecord, VideoToScore
-from repvideo_eval.scoring.scorer import (
-    BACKEND,
-    SCORING_WEIGHTS_MODES,
-    Scorer,
-    ScorerContext,
+from repvideo_eval.scoring.scorer import BACKEND, Scorer, ScorerContext, VideoRejected
+from repvideo_eval.vocabulary import (
+    DEFAULT_DETECTOR,
+    DEFAULT_SCORING_WEIGHTS,
+    DETECTION_DIMENSIONS,
     ScoringWeightsMode,
-    VideoRejected,
+    parse_scoring_weights,
 )
 
 logger = logging.getLogger(__name__)
 
 
-def _parse_scoring_weights(scoring_weights: str) -> tuple[ScoringWeightsMode, int]:
-    """'tiny-random' or 'tiny-random:seed=3' -> (mode, seed); validates the mode."""
-    mode, _, option = scoring_weights.partition(":")
-    seed = 0
-    if option:
-        name, _, value = option.partition("=")
-        if mode != "tiny-random" or name != "seed" or not value.lstrip("-").isdigit():
-            raise UserError(
-                f"Invalid scoring weights option {scoring_weights!r}.",
-                "Use e.g. 'tiny-random:seed=0'.",
-            )
-        seed = int(value)
-    if mode not in SCORING_WEIGHTS_MODES:
-        raise UserError(
-            f"Unknown scoring weights mode {scoring_weights!r}.",
-            f"Choose one of: {', '.join(SCORING_WEIGHTS_MODES)}.",
-        )
-    return cast(ScoringWeightsMode, mode), seed
+def scoring_weights_mode(scoring_weights: str) -> tuple[ScoringWeightsMode, int]:
+    """vocabulary.parse_scoring_weights with its error as a UserError (sessions are built from
+    user input)."""
+    try:
+        return parse_scoring_weights(scoring_weights)
+    except ValueError as error:
+        raise UserError(str(error)) from None
 
 
 def session_detector(dimensions: Sequence[str], requested: str | None, scoring_weights: str) -> str:
     """The detection backend (detection.select.resolve_detector) when a detection dimension is
     scored; otherwise the default, unchecked (the choice cannot matter)."""
-    from repvideo_eval.config import DETECTION_DIMENSIONS
-    from repvideo_eval.scoring.detection.select import DEFAULT_DETECTOR, resolve_detector
+    from repvideo_eval.scoring.detection.select import resolve_detector
 
     if not set(dimensions) & set(DETECTION_DIMENSIONS):
         return DEFAULT_DETECTOR
@@ -70,13 +57,13 @@ class ScoringSession:
         dimensions: Sequence[str],
         *,
         device: str = "cpu",
-        scoring_weights: str = "official",
+        scoring_weights: str = DEFAULT_SCORING_WEIGHTS,
         cache_dir: Path | None = None,
         detector: str | None = None,
         max_video_pixels: int = DEFAULT_MAX_VIDEO_PIXELS,
     ) -> None:
         self.dimensions = validate_dimensions(list(dimensions))
-        mode, seed = _parse_scoring_weights(scoring_weights)
+        mode, seed = scoring_weights_mode(scoring_weights)
         device = resolve_device(device)
         self.context = ScorerContext(
             device=device,
@@ -165,7 +152,7 @@ def score_videos(
     dimensions: Sequence[str],
     *,
     device: str = "cpu",
-    scoring_weights: str = "official",
+    scoring_weights: str = DEFAULT_SCORING_WEIGHTS,
     cache_dir: Path | None = None,
     progress: bool = True,
     detector: str | None = None,

@@ -47,6 +47,7 @@ from repvideo_eval.scoring.decode import (
 from repvideo_eval.scoring.models.loading import batch_size_for
 from repvideo_eval.scoring.models.raft import raft_flows, raft_input
 from repvideo_eval.scoring.preprocess import pad_amounts
+from repvideo_eval.vocabulary import DEFAULT_SCORING_WEIGHTS
 
 TOP_FRACTION = 0.02
 KEEP_PER_PROMPT = 5
@@ -255,16 +256,16 @@ class StaticFilter:
         self,
         *,
         device: str = "cpu",
-        scoring_weights: str = "official",
+        scoring_weights: str = DEFAULT_SCORING_WEIGHTS,
         cache_dir: Path | None = None,
         max_video_pixels: int = DEFAULT_MAX_VIDEO_PIXELS,
     ) -> None:
         from repvideo_eval.devices import resolve_device
         from repvideo_eval.scoring.models.raft import load_raft
         from repvideo_eval.scoring.scorer import ScorerContext
-        from repvideo_eval.scoring.session import _parse_scoring_weights
+        from repvideo_eval.scoring.session import scoring_weights_mode
 
-        mode, seed = _parse_scoring_weights(scoring_weights)
+        mode, seed = scoring_weights_mode(scoring_weights)
         device = resolve_device(device)
         self.device = device
         context = ScorerContext(

@@ -44,6 +44,7 @@ from pathlib import Path
 
 from repvideo_eval.atomic import AtomicFile, write_json_atomic
 from repvideo_eval.errors import UserError
+from repvideo_eval.vocabulary import LOCAL_WEIGHTS, OFFICIAL_WEIGHTS
 
 logger = logging.getLogger(__name__)
 
@@ -303,7 +304,7 @@ def verify(spec: WeightFile, path: Path, cache: Path, dimension_hint: Iterable[s
     actual = sha256_file(path)
     fix = (
         f"Delete {path} and run `{fetch_command(dimension_hint) if dimension_hint else _fetch_command_for(spec)}`, "
-        "or score with scoring_weights='local' (--scoring-weights local) to use this file as it is"
+        f"or score with scoring_weights='{LOCAL_WEIGHTS}' (--scoring-weights {LOCAL_WEIGHTS}) to use this file as it is"
     )
     if spec.sha256 is not None and actual != spec.sha256:
         raise UserError(
@@ -358,9 +359,9 @@ def resolve(
     cache = default_cache_dir(cache_dir)
     path = root_dir(spec, cache_dir) / spec.relpath
     if not path.is_file():
-        if mode == "local":
+        if mode == LOCAL_WEIGHTS:
             raise UserError(
-                f"Weight file {path} is missing (scoring_weights='local' uses existing files only).",
+                f"Weight file {path} is missing (scoring_weights='{LOCAL_WEIGHTS}' uses existing files only).",
                 f"Run `{_fetch_command_for(spec)}`.",
             )
         if is_offline() or not download:
@@ -369,7 +370,7 @@ def resolve(
                 f"Run `{_fetch_command_for(spec)}` on a machine with network access, or copy the file there.",
             )
         download_weight(spec, cache, progress=progress, target=path)
-    sha = sha256_file(path) if mode == "local" else verify(spec, path, cache)
+    sha = sha256_file(path) if mode == LOCAL_WEIGHTS else verify(spec, path, cache)
     return ResolvedWeight(spec, path, sha)
 
 
@@ -503,4 +504,6 @@ def fetch_for_dimensions(
     dimensions = list(dimensions)
     tables = (DIMENSION_FILES, SLOW_FAST_FILES) if slow_fast else (DIMENSION_FILES,)
     names = list(dict.fromkeys(n for table in tables for d in dimensions for n in table.get(d, ())))
-    return [resolve(n, mode="official", cache_dir=cache_dir, progress=progress) for n in names]
+    return [
+        resolve(n, mode=OFFICIAL_WEIGHTS, cache_dir=cache_dir, progress=progress) for n in names
+    ]

@@ -7,14 +7,12 @@ server is still collecting votes; the tables and the plot are rendered from this
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from repvideo_eval.config import HUB_ID_KEY
 from repvideo_eval.errors import UserError
-from repvideo_eval.reporting.records import RANDOM_WEIGHTS_PREFIX
 from repvideo_eval.reporting.reference import (
     DEFAULT_REFERENCE_DIR,
     ReferenceRow,
@@ -22,6 +20,7 @@ from repvideo_eval.reporting.reference import (
 )
 from repvideo_eval.study.results import load_study
 from repvideo_eval.study.stats import CriterionStats, study_stats
+from repvideo_eval.vocabulary import is_random_card
 
 DEFAULT_RESAMPLES = 2000
 DEFAULT_CONFIDENCE = 0.95
@@ -80,21 +79,6 @@ def load_table2(reference_dir: Path | None = None) -> list[ReferenceRow]:
     return load_reference_table(path) if path.is_file() else []
 
 
-#: Card sources whose weights are random (tiny twins and full-size random twins).
-RANDOM_SOURCES = ("tiny", "random")
-#: `weights` labels of random weights: `tiny:<family>` (tiny cards), `tiny-random...` (older runs).
-RANDOM_WEIGHTS_LABELS = ("tiny:", RANDOM_WEIGHTS_PREFIX)
-
-
-def card_has_random_weights(card: Mapping[str, Any]) -> bool:
-    """Whether a card, as a run.json stores it, made its videos with random weights.
-
-    The study's own predicate until the project-wide one (repvideo_eval/vocabulary.py) lands.
-    """
-    weights = str(card.get(HUB_ID_KEY, ""))
-    return card.get("source") in RANDOM_SOURCES or weights.startswith(RANDOM_WEIGHTS_LABELS)
-
-
 def random_weight_models(runs: Iterable[Any], models: Iterable[str]) -> list[str]:
     """The study's models whose card (in a source run's run.json) has random weights.
 
@@ -111,7 +95,7 @@ def random_weight_models(runs: Iterable[Any], models: Iterable[str]) -> list[str
             continue
         for name, entry in entries.items():
             card = entry.get("card") if isinstance(entry, dict) else None
-            if name in wanted and isinstance(card, dict) and card_has_random_weights(card):
+            if name in wanted and isinstance(card, dict) and is_random_card(card):
                 found.add(name)
     return sorted(found)
 

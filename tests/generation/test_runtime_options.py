@@ -51,7 +51,7 @@ def test_default_options_keep_existing_hashes_and_number_changing_options_change
 
 
 def test_bad_memory_or_speed_fields_are_one_line_user_errors() -> None:
-    with pytest.raises(UserError, match="unknown memory field"):
+    with pytest.raises(UserError, match=r"memory has unknown key\(s\) tiling"):
         _card(memory={"tiling": True})
     with pytest.raises(UserError, match="memory.offload must be one of"):
         _card(memory={"offload": "disk"})

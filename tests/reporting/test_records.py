@@ -8,8 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from repvideo_eval import registry
 from repvideo_eval.errors import UserError
 from repvideo_eval.reporting.records import load_records
+from repvideo_eval.vocabulary import is_random_weights_id
 
 
 def test_merges_runs_of_different_models(tmp_path: Path, run_builder, card_factory) -> None:
@@ -215,3 +217,18 @@ def test_a_short_row_inside_the_file_is_named_by_its_line(
     path.write_text("".join(lines), encoding="utf-8")
     with pytest.raises(UserError, match=r"line 3 has \d+ fields, the header"):
         load_records([run])
+
+
+def test_reports_flag_tiny_cards_even_with_official_scorer_weights(
+    tmp_path: Path, run_builder, card_factory
+) -> None:
+    """Tiny cards say `weights: tiny:cogvideox`; before, only a `tiny-random` label was seen."""
+    tiny = registry.load_card("cogvideox-tiny").to_dict()
+    real = {**card_factory("cogvideox-2b"), "weights": "THUDM/CogVideoX-2b", "source": "hub"}
+    run_builder(tmp_path / "tiny", [tiny], weights_id="clip:0123abcd")
+    run_builder(tmp_path / "real", [real], weights_id="clip:0123abcd")
+    records = load_records([tmp_path / "tiny", tmp_path / "real"])
+    assert records.random_weights("cogvideox-tiny")
+    assert not records.random_weights("cogvideox-2b")
+    assert is_random_weights_id("tiny-random:seed=0:detector=owlv2")
+    assert not is_random_weights_id("grit:0123")

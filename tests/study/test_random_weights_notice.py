@@ -12,7 +12,7 @@ import pytest
 
 from repvideo_eval.registry import load_card
 from repvideo_eval.study.report import write_study_report
-from repvideo_eval.study.summary import card_has_random_weights
+from repvideo_eval.vocabulary import is_random_card as card_has_random_weights
 from tests.reporting.conftest import AWKWARD_PROMPTS, build_run
 from tests.study.conftest import create, rows
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from repvideo_eval.scoring.detection.base import Detector, Task
 from repvideo_eval.scoring.semantic_rules import FrameDetections, Region
+from repvideo_eval.vocabulary import GRIT_DETECTRON2
 
 
 def grit_available() -> bool:
@@ -89,7 +90,7 @@ def _weights_only_loads() -> Iterator[list[str]]:
 class GritDetector(Detector):
     """vbench's GRiT in the given task mode ("ObjectDet" or "DenseCap")."""
 
-    name = "grit-detectron2"
+    name = GRIT_DETECTRON2
 
     def __init__(self, task: Task, *, device: str, weight_path: str, weights_id: str) -> None:
         super().__init__(task)

@@ -29,6 +29,7 @@ import torch
 from repvideo_eval.scoring.detection.base import Detector, Task
 from repvideo_eval.scoring.detection.vocabulary import object_queries
 from repvideo_eval.scoring.semantic_rules import COLOR_WORDS, FrameDetections, Region
+from repvideo_eval.vocabulary import OWLV2, tiny_random_weights_id
 
 OFFICIAL_CHECKPOINT = "google/owlv2-base-patch16-ensemble"
 SCORE_THRESHOLD = 0.3
@@ -126,7 +127,7 @@ def hub_weights_file(checkpoint: str, download) -> Path:
 class Owlv2Detector(Detector):
     """OWLv2 behind the GRiT-shaped `Detector` interface."""
 
-    name = "owlv2"
+    name = OWLV2
 
     def __init__(
         self,
@@ -148,7 +149,7 @@ class Owlv2Detector(Detector):
                 size={"height": TINY_IMAGE_SIZE, "width": TINY_IMAGE_SIZE}
             )
             self.tokenizer: ClipBpeTokenizer | HubTokenizer = ClipBpeTokenizer()
-            self.weights_id = f"tiny-random:seed={tiny_seed}:detector=owlv2"
+            self.weights_id = tiny_random_weights_id(tiny_seed, OWLV2)
         else:
             # Hub download: huggingface_hub verifies LFS files against their sha256 etag; we
             # record the sha256 of the weights file actually loaded.

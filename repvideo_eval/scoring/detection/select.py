@@ -17,15 +17,24 @@ from __future__ import annotations
 
 import os
 
-from repvideo_eval.config import DETECTORS
 from repvideo_eval.errors import UserError
 from repvideo_eval.scoring.detection.base import Detector, Task
 from repvideo_eval.scoring.scorer import ScorerContext
 from repvideo_eval.scoring.semantic_models import weight_files  # noqa: F401  (registers grit_b)
+from repvideo_eval.vocabulary import (
+    DEFAULT_DETECTOR,
+    DEFAULT_SCORING_WEIGHTS,
+    DETECTORS,
+    GRIT_DETECTRON2,
+    GRIT_TORCH,
+    OWLV2,
+    TINY_RANDOM_WEIGHTS,
+    is_tiny_random,
+    tiny_random_weights_id,
+)
 
 DETECTOR_ENV = "REPVIDEO_EVAL_DETECTOR"
-DEFAULT_DETECTOR = DETECTORS[0]
-_ALIASES = {"grit": "grit-detectron2"}
+_ALIASES = {"grit": GRIT_DETECTRON2}
 
 
 def parse_detector(value: str, source: str = "--detector") -> str:
@@ -39,7 +48,9 @@ def parse_detector(value: str, source: str = "--detector") -> str:
     return name
 
 
-def resolve_detector(requested: str | None = None, *, scoring_weights: str = "official") -> str:
+def resolve_detector(
+    requested: str | None = None, *, scoring_weights: str = DEFAULT_SCORING_WEIGHTS
+) -> str:
     """The backend to use: `requested`, else $REPVIDEO_EVAL_DETECTOR, else grit-torch; checked
     against what this machine and the scoring weights mode can run."""
     if requested:
@@ -48,18 +59,18 @@ def resolve_detector(requested: str | None = None, *, scoring_weights: str = "of
         detector = parse_detector(os.environ[DETECTOR_ENV], DETECTOR_ENV)
     else:
         detector = DEFAULT_DETECTOR
-    if detector == "grit-detectron2":
+    if detector == GRIT_DETECTRON2:
         from repvideo_eval.scoring.detection.grit import grit_available
 
-        if scoring_weights.startswith("tiny-random"):
+        if is_tiny_random(scoring_weights):
             raise UserError(
-                "detectron2's GRiT has no tiny-random form.",
-                "Use --detector grit-torch (or owlv2) with tiny-random weights.",
+                f"detectron2's GRiT has no {TINY_RANDOM_WEIGHTS} form.",
+                f"Use --detector {GRIT_TORCH} (or {OWLV2}) with {TINY_RANDOM_WEIGHTS} weights.",
             )
         if not grit_available():
             raise UserError(
                 "--detector grit-detectron2 needs detectron2, which is not installed.",
-                "Use --detector grit-torch (the same GRiT without detectron2).",
+                f"Use --detector {GRIT_TORCH} (the same GRiT without detectron2).",
             )
     return detector
 
@@ -67,12 +78,12 @@ def resolve_detector(requested: str | None = None, *, scoring_weights: str = "of
 def load_detector(context: ScorerContext, task: Task) -> Detector:
     """Build `context.detector` in the given GRiT task mode."""
     backend = parse_detector(context.detector, "detector")
-    if backend == "owlv2":
+    if backend == OWLV2:
         from repvideo_eval.scoring.detection.owlv2 import Owlv2Detector
 
-        seed = context.seed if context.scoring_weights == "tiny-random" else None
+        seed = context.seed if context.tiny_random else None
         return Owlv2Detector(task, device=context.device, tiny_seed=seed)
-    if backend == "grit-torch":
+    if backend == GRIT_TORCH:
         return _grit_torch(context, task)
     # detectron2 present, no tiny mode
     resolve_detector(backend, scoring_weights=context.scoring_weights)
@@ -95,10 +106,10 @@ def _grit_torch(context: ScorerContext, task: Task) -> Detector:
     from repvideo_eval.scoring.detection.grit_torch.model import GritTorch
 
     key: tuple
-    if context.scoring_weights == "tiny-random":
+    if context.tiny_random:
         key = ("tiny", context.seed, context.device)
         model = shared_model(key, lambda: tiny_grit(context.seed, context.device))
-        return GritTorchDetector(task, model, f"tiny-random:seed={context.seed}:detector={NAME}")
+        return GritTorchDetector(task, model, tiny_random_weights_id(context.seed, NAME))
     from repvideo_eval.scoring.models.loading import resolve_for
 
     checkpoint = resolve_for(context, "grit_b")

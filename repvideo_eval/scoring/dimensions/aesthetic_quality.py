@@ -31,7 +31,7 @@ class AestheticQuality(Scorer):
         super().__init__(context)
         self.clip, clip_id = load_clip(context, "clip_vit_l14", tiny_embed_dim=768)
         self.head = torch.nn.Linear(768, 1)
-        if context.scoring_weights == "tiny-random":
+        if context.tiny_random:
             with seeded(context.seed + 1):
                 self.head.reset_parameters()
             self.weights_id = clip_id

@@ -2,7 +2,7 @@
 
 Public API:
     default_vbench_mode(num_frames, fps) -> "standard" | "long"
-    VBENCH_MODES, is_long_mode(mode), long_consistency(mode): run modes ("long-inclip" = no --dev_flag)
+    VBENCH_MODES (vocabulary's), is_long_mode(mode), long_consistency(mode): run modes ("long-inclip" = no --dev_flag)
     LongModeSession(dimensions, *, device, scoring_weights, cache_dir, clip_seconds=None, ...).score(video)
     long_flicker_clips(session, videos_by_prompt) -> clip paths per prompt for the static filter
 """
@@ -10,7 +10,6 @@ Public API:
 from repvideo_eval.scoring.long_mode.aggregate import fuse_slow_fast, map_clip2clip, mean_of_clips
 from repvideo_eval.scoring.long_mode.clips import (
     CLIP_LENGTH_CONFIGS,
-    VBENCH_MODES,
     clip_ranges,
     clip_seconds_for_prompt,
     default_vbench_mode,
@@ -25,6 +24,7 @@ from repvideo_eval.scoring.long_mode.session import (
     SplitVideo,
     long_flicker_clips,
 )
+from repvideo_eval.vocabulary import VBENCH_MODES
 
 __all__ = [
     "CLIP_LENGTH_CONFIGS",

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 from repvideo_eval.errors import UserError
+from repvideo_eval.vocabulary import LONG_MODE, LONG_MODES, STANDARD_MODE
 
 #: configs/clip_length_mix.yaml (the default) and the alternatives shipped beside it, in seconds.
 CLIP_LENGTH_CONFIGS: dict[str, dict[str, float]] = {
@@ -63,28 +64,22 @@ CUSTOM_CLIP_SECONDS = 2
 LONG_MODE_MIN_SECONDS = 5.0
 SCENE_THRESHOLD = 35.0
 
-VBenchMode = Literal["standard", "long", "long-inclip"]
-
-#: Run modes: "long" is the official evaluate_long.sh (`--dev_flag`: slow-fast consistency for
-#: subject/background), "long-inclip" is vbench-long without `--dev_flag` (clip scores only).
-VBENCH_MODES: tuple[str, ...] = ("standard", "long", "long-inclip")
-
 
 def is_long_mode(mode: str) -> bool:
     """Clips are scored (VBench-Long) in both long variants."""
-    return mode in ("long", "long-inclip")
+    return mode in LONG_MODES
 
 
 def long_consistency(mode: str) -> Literal["inclip", "slow-fast"]:
     """The LongModeSession consistency variant of a long run mode."""
-    return "slow-fast" if mode == "long" else "inclip"
+    return "slow-fast" if mode == LONG_MODE else "inclip"
 
 
-def default_vbench_mode(num_frames: int, fps: float) -> VBenchMode:
+def default_vbench_mode(num_frames: int, fps: float) -> str:
     """ "long" for videos of 5.0 s or more (VBench FAQ), else "standard". CogVideoX: 49/8 = 6.1 s."""
     if fps <= 0:
         raise UserError(f"Invalid frame rate {fps}.", "Pass the video's real frame rate.")
-    return "long" if num_frames / fps >= LONG_MODE_MIN_SECONDS else "standard"
+    return LONG_MODE if num_frames / fps >= LONG_MODE_MIN_SECONDS else STANDARD_MODE
 
 
 def prompt_dimensions(prompt: str, full_info: Iterable[Mapping]) -> set[str]:

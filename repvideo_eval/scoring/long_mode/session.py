@@ -45,6 +45,7 @@ from repvideo_eval.scoring.long_mode.fast_consistency import FAST_EXTRACTORS, Fa
 from repvideo_eval.scoring.records import ScoreRecord, VideoToScore
 from repvideo_eval.scoring.scorer import BACKEND
 from repvideo_eval.scoring.session import ScoringSession
+from repvideo_eval.vocabulary import LONG_INCLIP_MODE, LONG_MODE
 
 #: x264 defaults, as torchvision's `write_video` (PyAV, no options) encodes vbench's clips.
 CLIP_CRF = 23
@@ -273,7 +274,7 @@ class LongModeSession:
             keep = {str(Path(p)) for p in flicker_clips or ()}
             clip_records = [(c, r) for c, r in clip_records if str(c.path) in keep]
         details: dict[str, Any] = {
-            "vbench_mode": "long" if self.consistency == "slow-fast" else "long-inclip",
+            "vbench_mode": LONG_MODE if self.consistency == "slow-fast" else LONG_INCLIP_MODE,
             "clip_seconds": split.clip_seconds,
             "fps": split.fps,
             "scenes": [list(s) for s in split.scenes],

@@ -26,7 +26,7 @@ def load_amt(context: ScorerContext) -> tuple[Any, str]:
     from vbench.third_party.amt.utils.build_utils import build_from_cfg
 
     network = OmegaConf.load(amt_config_path()).network
-    if context.scoring_weights == "tiny-random":
+    if context.tiny_random:
         network.params.corr_lvls = 2
         network.params.corr_radius = 1
         with seeded(context.seed):

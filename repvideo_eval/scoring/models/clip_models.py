@@ -25,7 +25,7 @@ def load_clip(context: ScorerContext, weight_name: str, tiny_embed_dim: int) -> 
     """(model in eval mode on the context device, weights_id)."""
     from clip.model import CLIP, build_model
 
-    if context.scoring_weights == "tiny-random":
+    if context.tiny_random:
         with seeded(context.seed):
             model = CLIP(tiny_embed_dim, 224, 2, 64, 32, 77, 49408, 32, 2, 1)
         weights_id = tiny_weights_id(context)

@@ -12,7 +12,7 @@ from repvideo_eval.scoring.scorer import ScorerContext
 
 def load_dino(context: ScorerContext) -> tuple[torch.nn.Module, str]:
     """DINO ViT-B/16 from `dino_model/dino_vitbase16_pretrain.pth` (strict), fp32 as in vbench."""
-    if context.scoring_weights == "tiny-random":
+    if context.tiny_random:
         with seeded(context.seed):
             model = DinoViT(embed_dim=32, depth=2, num_heads=2)
         weights_id = tiny_weights_id(context)

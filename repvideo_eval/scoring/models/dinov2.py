@@ -107,7 +107,7 @@ OFFICIAL_DINOV2: dict = {}
 
 def load_dinov2(context: ScorerContext) -> tuple[Dinov2ViT, str]:
     """DINOv2 ViT-B/14 from torch hub's `checkpoints/dinov2_vitb14_pretrain.pth` (strict), fp32."""
-    if context.scoring_weights == "tiny-random":
+    if context.tiny_random:
         with seeded(context.seed):
             model = Dinov2ViT(**TINY_DINOV2)
         weights_id = tiny_weights_id(context)

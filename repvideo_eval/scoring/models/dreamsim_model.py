@@ -209,7 +209,7 @@ DINO_HEAD_DIMS = (768, 2048)
 
 def load_dreamsim(context: ScorerContext) -> tuple[Any, str]:
     """DreamSim ensemble from the dreamsim cache (`~/.cache`), or its tiny twin."""
-    if context.scoring_weights == "tiny-random":
+    if context.tiny_random:
         return tiny_dreamsim(context.seed, context.device).eval(), tiny_weights_id(context)
     _, _, QuickGELU, DINOHead, _, _, _ = _import_dreamsim()
     dino_file = resolve_for(context, "dreamsim_dino_vitb16")

@@ -8,6 +8,7 @@ import torch
 
 from repvideo_eval.scoring.scorer import ScorerContext
 from repvideo_eval.scoring.weights import ResolvedWeight, resolve
+from repvideo_eval.vocabulary import tiny_random_weights_id
 
 
 def resolve_for(context: ScorerContext, name: str) -> ResolvedWeight:
@@ -16,7 +17,7 @@ def resolve_for(context: ScorerContext, name: str) -> ResolvedWeight:
 
 
 def tiny_weights_id(context: ScorerContext) -> str:
-    return f"tiny-random:seed={context.seed}"
+    return tiny_random_weights_id(context.seed)
 
 
 @contextmanager

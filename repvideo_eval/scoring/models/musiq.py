@@ -20,7 +20,7 @@ def load_musiq(context: ScorerContext) -> tuple[torch.nn.Module, str]:
     """
     from pyiqa.archs.musiq_arch import MUSIQ
 
-    if context.scoring_weights == "tiny-random":
+    if context.tiny_random:
         with seeded(context.seed):
             model = MUSIQ(
                 pretrained=False,

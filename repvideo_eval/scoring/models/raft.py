@@ -26,7 +26,7 @@ def load_raft(context: ScorerContext) -> tuple[Any, str]:
     from vbench.third_party.RAFT.core.raft import RAFT
     from vbench.third_party.RAFT.core.update import SmallUpdateBlock
 
-    if context.scoring_weights == "tiny-random":
+    if context.tiny_random:
         args = EasyDict(small=True, mixed_precision=False, alternate_corr=False)
         with seeded(context.seed):
             model = RAFT(args)

@@ -242,7 +242,7 @@ def load_tag2text_file(model: nn.Module, path: Path, window_size: int) -> Any:
 
 def load_tag2text(context: ScorerContext) -> tuple[Any, str]:
     """(Tag2Text captioner in eval mode on the context device, weights_id)."""
-    tiny = context.scoring_weights == "tiny-random"
+    tiny = context.tiny_random
     configs = tiny_configs() if tiny else official_configs()
     tokenizer = standin_tokenizer() if tiny else init_tokenizer("bert-base-uncased")
     with seeded(context.seed):

@@ -67,7 +67,7 @@ def kinetics_categories() -> dict[int, str]:
 
 def load_umt(context: ScorerContext) -> tuple[nn.Module, str]:
     """(UMT in eval mode on the context device, weights_id)."""
-    tiny = context.scoring_weights == "tiny-random"
+    tiny = context.tiny_random
     with seeded(context.seed):
         model = build_umt(tiny=tiny)
     if tiny:

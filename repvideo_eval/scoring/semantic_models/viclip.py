@@ -129,7 +129,7 @@ def init_empty_parameters(model: ViclipModel) -> None:
 
 def load_viclip(context: ScorerContext) -> tuple[ViclipModel, str]:
     """(ViCLIP in eval mode on the context device, weights_id)."""
-    tiny = context.scoring_weights == "tiny-random"
+    tiny = context.tiny_random
     with seeded(context.seed):
         vision, text = _encoders(tiny=tiny)
         model = ViclipModel(vision, text)

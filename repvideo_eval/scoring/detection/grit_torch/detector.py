@@ -18,8 +18,9 @@ import torch
 from repvideo_eval.scoring.detection.base import Detector, Task
 from repvideo_eval.scoring.detection.grit_torch.model import GritOutput, GritTorch
 from repvideo_eval.scoring.semantic_rules import FrameDetections, Region
+from repvideo_eval.vocabulary import GRIT_TORCH
 
-NAME = "grit-torch"
+NAME = GRIT_TORCH
 _MODELS: dict[tuple, GritTorch] = {}
 _LOCK = threading.Lock()
 

@@ -37,6 +37,7 @@ from repvideo_eval.scoring.detection.grit_torch.checkpoint import (
 from repvideo_eval.scoring.detection.grit_torch.config import GRIT_B, GritConfig
 from repvideo_eval.scoring.detection.grit_torch.proposals import CenterNet
 from repvideo_eval.scoring.detection.grit_torch.text_decoder import Decoded, TextDecoder
+from repvideo_eval.vocabulary import LOCAL_WEIGHTS
 
 GritTask = Literal["ObjectDet", "DenseCap"]
 TASKS: tuple[str, ...] = ("ObjectDet", "DenseCap")
@@ -87,7 +88,7 @@ def load_tokenizer(source: Any = None):
         from repvideo_eval.scoring.semantic_models import weight_files  # noqa: F401  (registers it)
         from repvideo_eval.scoring.weights import resolve
 
-        source = resolve("bert_base_uncased_vocab", mode="local").path
+        source = resolve("bert_base_uncased_vocab", mode=LOCAL_WEIGHTS).path
     if not isinstance(source, (str, Path)):
         return source
     path = Path(source)
