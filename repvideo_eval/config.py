@@ -58,6 +58,10 @@ def check_gate_value(value: object) -> float:
     return float(value)
 
 
+#: The prompt set of a run that gives the model each suite prompt as it is (repvideo_eval.prompt_sets
+#: names the others).
+STANDARD_PROMPT_SET = "standard"
+
 #: VBench's dimensions scored by a detector (GRiT); a run's detector choice matters only to them.
 DETECTION_DIMENSIONS = ("object_class", "multiple_objects", "color", "spatial_relationship")
 #: Their backends (scoring.detection.select): GRiT in plain PyTorch, vbench's GRiT on detectron2,
@@ -269,6 +273,13 @@ class PromptEntry:
     samples: int | None = (
         None  # overrides the suite's samples_per_prompt (temporal flickering wants 25)
     )
+    #: The text the model is given when a prompt set replaces it (VBench's rule: generate from
+    #: this, name and score under `text`); None: `text` itself.
+    generation_text: str | None = None
+
+    @property
+    def text_for_model(self) -> str:
+        return self.text if self.generation_text is None else self.generation_text
 
     @property
     def auxiliary_info(self) -> dict[str, Any]:
@@ -305,6 +316,11 @@ class RunSpec:
     scoring_weights: str = "official"
     #: Backend of the detection dimensions (scoring.detection.select.DETECTORS).
     detector: str = DETECTORS[0]
+    #: The prompt set the videos are generated from (repvideo_eval.prompt_sets): a set's name,
+    #: or "file:<sha256>" for a user's list.
+    prompt_set: str = STANDARD_PROMPT_SET
+    #: Where a user's list was read from (a label for run.json; its sha256 is in `prompt_set`).
+    prompt_set_file: str | None = None
 
     @property
     def uses_detector(self) -> bool:
@@ -315,9 +331,14 @@ class RunSpec:
         names = "+".join(card.name for card in self.models)
         # The detector joins the id only where it matters, so other runs keep their ids.
         detector = {"detector": self.detector} if self.uses_detector else {}
+        # Likewise the prompt set: standard runs keep the ids they had before sets existed.
+        prompt_set = (
+            {"prompt_set": self.prompt_set} if self.prompt_set != STANDARD_PROMPT_SET else {}
+        )
         digest = stable_hash(
             {
                 **detector,
+                **prompt_set,
                 "models": [card.card_hash for card in self.models],
                 "suite": [
                     self.suite.name,

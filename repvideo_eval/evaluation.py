@@ -20,6 +20,7 @@ from repvideo_eval.errors import UserError
 from repvideo_eval.generation.items import GenerationItem, generation_complete
 from repvideo_eval.generation.provenance import package_versions
 from repvideo_eval.planning import RunPlan, read_score_record, video_identity
+from repvideo_eval.prompt_sets import check_same_prompt_set, run_json_fields
 from repvideo_eval.scoring.per_video import row_for, write_per_video_csv
 from repvideo_eval.scoring.records import ScoreRecord
 from repvideo_eval.stages import (
@@ -107,6 +108,7 @@ def run_metadata(spec: RunSpec, device: str) -> dict[str, Any]:
         "vbench_mode": spec.vbench_mode,
         "scoring_weights": spec.scoring_weights,
         "detector": spec.detector if spec.uses_detector else None,
+        **run_json_fields(spec),
         "models": {
             card.name: {"card_hash": card.card_hash, "card": card.to_dict()} for card in spec.models
         },
@@ -252,6 +254,7 @@ def evaluate(
     from repvideo_eval.distributed import ray_session
 
     check_same_detector(spec, run_dir)
+    check_same_prompt_set(spec, run_dir)
     write_json_atomic(run_metadata(spec, device), run_dir / "run.json")
     plan = RunPlan(spec, run_dir)
     failures: list[tuple[str, str]] = []

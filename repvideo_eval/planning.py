@@ -230,7 +230,8 @@ class RunPlan:
     def __init__(self, spec: RunSpec, run_dir: Path) -> None:
         self.spec, self.run_dir = spec, run_dir
         self.items_by_card = {
-            card.name: generation_items(card, spec.suite, run_dir) for card in spec.models
+            card.name: generation_items(card, spec.suite, run_dir, spec.prompt_set)
+            for card in spec.models
         }
         self.dims_by_prompt = dimensions_by_prompt(spec.suite, spec.dimensions)
         self.flicker_prompts = flicker_prompts(spec.suite, spec.dimensions)

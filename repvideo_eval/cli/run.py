@@ -20,6 +20,8 @@ from repvideo_eval import registry
 from repvideo_eval.cli.runtime_args import apply_runtime_arguments
 from repvideo_eval.config import DETECTORS, ModelCard, RunSpec, Suite
 from repvideo_eval.errors import UserError
+from repvideo_eval.prompt_sets import HELP as PROMPT_SET_HELP
+from repvideo_eval.prompt_sets import PROMPT_SET_NAMES, PromptSet
 from repvideo_eval.scoring.dimension_registry import parse_dimensions
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         default="smoke",
         help="smoke, vbench, vbench/<dimension>, or a .txt/.yaml path (default: smoke)",
     )
+    parser.add_argument("--prompt-set", default=PROMPT_SET_NAMES[0], help=PROMPT_SET_HELP)
     parser.add_argument(
         "--dimensions",
         default=None,
@@ -100,8 +103,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
 
 
-def build_suite(args: argparse.Namespace) -> Suite:
+def build_suite(args: argparse.Namespace, prompt_set: PromptSet | None = None) -> Suite:
+    """The suite, with the prompt set's texts (before --limit-prompts, so lines stay aligned)."""
     suite = registry.load_suite(args.suite)
+    if prompt_set is not None:
+        from repvideo_eval.prompt_sets import apply_prompt_set
+
+        suite = apply_prompt_set(suite, prompt_set)
     if args.limit_prompts is not None:
         if args.limit_prompts < 1:
             raise UserError("--limit-prompts must be >= 1", "Pass a positive number of prompts.")
@@ -123,7 +131,10 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
     if cards is None:
         cards = tuple(registry.load_card(name) for name in registry.resolve_model_names(args.model))
     cards = apply_runtime_arguments(cards, args)
-    suite = build_suite(args)
+    from repvideo_eval.prompt_sets import load_prompt_set
+
+    prompt_set = load_prompt_set(getattr(args, "prompt_set", PROMPT_SET_NAMES[0]))
+    suite = build_suite(args, prompt_set)
     default_dims = suite.dimensions
     dimensions = (
         parse_dimensions(args.dimensions, default_dims) if (args.dimensions or default_dims) else ()
@@ -144,6 +155,8 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
         scoring_weights=scoring_weights,
         vbench_mode=resolve_vbench_mode(args.vbench_mode, cards),
         detector=detector,
+        prompt_set=prompt_set.name,
+        prompt_set_file=None if prompt_set.is_standard else str(prompt_set.path),
     )
 
 
@@ -167,16 +180,19 @@ def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tupl
     from repvideo_eval.distributed.cli_args import resources_from_args
     from repvideo_eval.evaluation import evaluate, prepare_output_dir
     from repvideo_eval.generation.preflight import check_model_can_run
+    from repvideo_eval.prompt_sets import check_same_prompt_set, describe
 
     for card in spec.models:
         check_model_can_run(card, args.device)
+    check_same_prompt_set(spec, args.output_dir or default_dir)  # before anything is written
     resources = resources_from_args(args)
     if args.device == "cpu" and resources.num_gpus is None:
         resources = dataclasses.replace(resources, num_gpus=0)  # CPU workers must not hold GPUs
     run_dir = prepare_output_dir(args.output_dir or default_dir)
     print(
         f"run {spec.run_id}: {len(spec.models)} model(s) x {len(spec.suite.prompts)} prompt(s) x "
-        f"{spec.suite.samples_per_prompt} sample(s); dimensions: {', '.join(spec.dimensions) or 'none'}; output: {run_dir}"
+        f"{spec.suite.samples_per_prompt} sample(s); dimensions: {', '.join(spec.dimensions) or 'none'}; "
+        f"prompt set: {describe(spec.prompt_set)}; output: {run_dir}"
     )
     outcome = evaluate(
         spec,
@@ -186,6 +202,7 @@ def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tupl
         progress=not args.no_progress,
         vbench_cache_dir=args.vbench_cache_dir,
     )
+    _print_truncation(spec, run_dir)
     if outcome.report_markdown:
         print()
         print(outcome.report_markdown)
@@ -203,6 +220,17 @@ def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tupl
             print(f"  {key}: {error}", file=sys.stderr)
         return 1, outcome
     return 0, outcome
+
+
+def _print_truncation(spec: RunSpec, run_dir: Path) -> None:
+    """Once per run: how many prompts the text encoder cut (the sidecars hold each count)."""
+    from repvideo_eval.planning import RunPlan
+    from repvideo_eval.prompt_sets import truncation_of
+
+    plan = RunPlan(spec, run_dir)
+    truncation = truncation_of(Path(item.sidecar_path) for item in plan.all_items)
+    if truncation.truncated:
+        print(truncation.message(spec.prompt_set))
 
 
 def execute(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from repvideo_eval.config import ModelCard, Suite
+from repvideo_eval.config import STANDARD_PROMPT_SET, ModelCard, Suite
 from repvideo_eval.generation.naming import video_file_stem
 
 
@@ -21,6 +21,14 @@ class GenerationItem:
     seed: int
     video_path: str
     sidecar_path: str
+    #: The text the model is given (a prompt set's line); None: `prompt` itself. The name, index,
+    #: seed and every score stay with `prompt` (VBench's rule for its augmented prompt lists).
+    generation_prompt: str | None = None
+    prompt_set: str = STANDARD_PROMPT_SET
+
+    @property
+    def text_for_model(self) -> str:
+        return self.prompt if self.generation_prompt is None else self.generation_prompt
 
 
 def videos_dir(run_dir: Path, card: ModelCard) -> Path:
@@ -44,7 +52,11 @@ def sidecars_dir_for_hash(run_dir: Path, card_hash: str) -> Path:
     return run_dir / "sidecars" / card_hash
 
 
-def generation_items(card: ModelCard, suite: Suite, run_dir: Path) -> list[GenerationItem]:
+def generation_items(
+    card: ModelCard, suite: Suite, run_dir: Path, prompt_set: str = STANDARD_PROMPT_SET
+) -> list[GenerationItem]:
+    """One item per video; a prompt listed twice is generated once, from its first entry (whose
+    index, seed and prompt-set line it keeps)."""
     items: list[GenerationItem] = []
     seen: set[str] = set()
     for prompt_index, entry in enumerate(suite.prompts):
@@ -64,13 +76,16 @@ def generation_items(card: ModelCard, suite: Suite, run_dir: Path) -> list[Gener
                     seed=suite.seed_for(prompt_index, sample),
                     video_path=str(videos_dir(run_dir, card) / f"{stem}.mp4"),
                     sidecar_path=str(sidecars_dir(run_dir, card) / f"{stem}.json"),
+                    generation_prompt=entry.generation_text,
+                    prompt_set=prompt_set,
                 )
             )
     return items
 
 
 def generation_complete(item: GenerationItem) -> bool:
-    """Complete iff the video exists and its sidecar (written last) names the same card and seed."""
+    """Complete iff the video exists and its sidecar (written last) names the same card, seed,
+    prompt and generation text (sidecars from before prompt sets: the prompt itself)."""
     video, sidecar = Path(item.video_path), Path(item.sidecar_path)
     if not (video.is_file() and video.stat().st_size > 0 and sidecar.is_file()):
         return False
@@ -82,4 +97,5 @@ def generation_complete(item: GenerationItem) -> bool:
         meta.get("card_hash") == item.card_hash
         and meta.get("seed") == item.seed
         and meta.get("prompt") == item.prompt
+        and meta.get("generation_prompt", meta.get("prompt")) == item.text_for_model
     )

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from repvideo_eval.config import STANDARD_PROMPT_SET
 from repvideo_eval.reporting import bootstrap
 from repvideo_eval.reporting.records import RANDOM_WEIGHTS_NOTICE, VIDEO_KEY, RecordSet
 from repvideo_eval.reporting.reference import ReferenceRow
@@ -32,6 +33,7 @@ COMPARABILITY_KEYS = (
     "resolution",
     "fps",
     "vbench_mode",
+    "prompt_set",
     "weights_id",
     "backend",
     "versions",
@@ -67,6 +69,8 @@ class Row:
     random_weights: bool
     run_ids: list[str]
     card: dict[str, Any]
+    #: The prompt set the row's videos were generated from (repvideo_eval.prompt_sets).
+    prompt_set: str = STANDARD_PROMPT_SET
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,8 @@ def build_row(
     versions = records.versions.get(label, {})
     settings["versions"] = ", ".join(f"{k}={v}" for k, v in versions.items())
     settings["device"] = " / ".join(records.devices.get(label, []))
+    prompt_set = records.prompt_sets.get(label, STANDARD_PROMPT_SET)
+    settings["prompt_set"] = prompt_set
     model, card_hash = records.row_model[label]
     row = Row(
         label=label,
@@ -221,6 +227,7 @@ def build_row(
         random_weights=records.random_weights(label),
         run_ids=records.run_ids.get(label, []),
         card=card,
+        prompt_set=prompt_set,
     )
     return row, sums
 
