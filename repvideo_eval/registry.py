@@ -335,8 +335,22 @@ def _vbench_mini_suite() -> Suite:
     )
 
 
+def _read_json_suite(path: Path) -> dict[str, Any]:
+    """A JSON suite: a mapping like a suite YAML, or a bare list of prompts in the format of
+    VBench_full_info.json (`prompt_en`, `dimension`, `auxiliary_info`)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(
+            f"cannot read suite {path} ({error})", "Give a JSON list of prompts or a suite mapping."
+        ) from None
+    return {"prompts": data} if isinstance(data, list) else data
+
+
 def _suite_from_yaml(path: Path, default_name: str) -> Suite:
-    data = _read_yaml(path, "suite")
+    data = _read_json_suite(path) if path.suffix == ".json" else _read_yaml(path, "suite")
+    if not isinstance(data, dict):
+        raise UserError(f"suite {path} must be a mapping or a list of prompts", "Fix the file.")
     allowed = {"name", "description", "samples_per_prompt", "dimensions", "base_seed", "prompts"}
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -349,18 +363,26 @@ def _suite_from_yaml(path: Path, default_name: str) -> Suite:
     for item in raw_prompts:
         if isinstance(item, str):
             prompts.append(PromptEntry(text=item))
-        elif isinstance(item, dict) and isinstance(item.get("prompt"), str):
+        elif isinstance(item, dict) and isinstance(item.get("prompt", item.get("prompt_en")), str):
+            # VBench_full_info.json's spelling (prompt_en, dimension) is accepted as well.
+            text = str(item.get("prompt", item.get("prompt_en")))
             aux = item.get("auxiliary_info", {})
+            if not isinstance(aux, dict) or not all(isinstance(v, dict) for v in aux.values()):
+                raise UserError(
+                    f"suite {path}: 'auxiliary_info' of prompt {text!r} must map each dimension "
+                    "to a mapping",
+                    "Use VBench_full_info.json's schema, e.g. {color: {color: red}}.",
+                )
             samples = item.get("samples")
             if samples is not None and (not isinstance(samples, int) or samples < 1):
                 raise UserError(
-                    f"suite {path}: 'samples' of prompt {item['prompt']!r} must be a positive integer",
+                    f"suite {path}: 'samples' of prompt {text!r} must be a positive integer",
                     "Fix it.",
                 )
             prompts.append(
                 PromptEntry(
-                    text=item["prompt"],
-                    dimensions=tuple(item.get("dimensions", ())),
+                    text=text,
+                    dimensions=tuple(item.get("dimensions") or item.get("dimension") or ()),
                     auxiliary_info_json=json.dumps(aux, sort_keys=True),
                     samples=samples,
                 )
@@ -429,7 +451,7 @@ def load_suite(name_or_path: str) -> Suite:
             )
         suite = (
             _suite_from_yaml(path, path.stem)
-            if path.suffix in (".yaml", ".yml")
+            if path.suffix in (".yaml", ".yml", ".json")
             else _suite_from_text(path)
         )
     if not suite.prompts:

@@ -189,11 +189,16 @@ def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tupl
     if args.device == "cpu" and resources.num_gpus is None:
         resources = dataclasses.replace(resources, num_gpus=0)  # CPU workers must not hold GPUs
     run_dir = prepare_output_dir(args.output_dir or default_dir)
+    from repvideo_eval.planning import auxiliary_skip_message, skipped_for_auxiliary_info
+
+    skipped = skipped_for_auxiliary_info(spec.suite, spec.dimensions)
     print(
         f"run {spec.run_id}: {len(spec.models)} model(s) x {len(spec.suite.prompts)} prompt(s) x "
         f"{spec.suite.samples_per_prompt} sample(s); dimensions: {', '.join(spec.dimensions) or 'none'}; "
         f"prompt set: {describe(spec.prompt_set)}; output: {run_dir}"
     )
+    if skipped:
+        print(auxiliary_skip_message(skipped))
     outcome = evaluate(
         spec,
         run_dir,

@@ -25,10 +25,12 @@ from repvideo_eval.generation.provenance import package_versions
 from repvideo_eval.planning import (
     FOLDER_MODES,
     FolderPlan,
+    auxiliary_skip_message,
     dimensions_for_video,
     filter_items,
     kept_by_video,
     plan_folder,
+    skipped_for_auxiliary_info,
     video_identity,
 )
 from repvideo_eval.scoring.aggregate import aggregate
@@ -114,6 +116,9 @@ def execute(args: argparse.Namespace) -> int:
         full_info_path=args.full_info_json,
         model=args.model_name,
     )
+    skipped = skipped_for_auxiliary_info(folder.suite, tuple(dimensions))
+    if skipped:
+        print(auxiliary_skip_message(skipped))
     planned = {d for item in folder.items for d in folder.dims_by_prompt.get(item.prompt, ())}
     used = [d for d in dimensions if d in planned]
     if not used:
