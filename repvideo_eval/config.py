@@ -85,6 +85,11 @@ def check_gate_value(value: object) -> float:
     return float(value)
 
 
+#: The prompt set of a run that gives the model each suite prompt as it is (repvideo_eval.prompt_sets
+#: names the others).
+STANDARD_PROMPT_SET = "standard"
+
+
 @dataclass(frozen=True)
 class SamplerSettings:
     """How videos are sampled. Baseline and RepVideo must share one of these (sampler parity).
@@ -342,6 +347,13 @@ class PromptEntry:
     samples: int | None = (
         None  # overrides the suite's samples_per_prompt (temporal flickering wants 25)
     )
+    #: The text the model is given when a prompt set replaces it (VBench's rule: generate from
+    #: this, name and score under `text`); None: `text` itself.
+    generation_text: str | None = None
+
+    @property
+    def text_for_model(self) -> str:
+        return self.text if self.generation_text is None else self.generation_text
 
     def __post_init__(self) -> None:
         if not isinstance(self.text, str) or not self.text.strip():
@@ -410,6 +422,11 @@ class RunSpec:
     scoring_weights: str = DEFAULT_SCORING_WEIGHTS
     #: Backend of the detection dimensions (vocabulary.DETECTORS).
     detector: str = DEFAULT_DETECTOR
+    #: The prompt set the videos are generated from (repvideo_eval.prompt_sets): a set's name,
+    #: or "file:<sha256>" for a user's list.
+    prompt_set: str = STANDARD_PROMPT_SET
+    #: Where a user's list was read from (a label for run.json; its sha256 is in `prompt_set`).
+    prompt_set_file: str | None = None
 
     def __post_init__(self) -> None:
         """A spec is valid when built: a misspelled mode must not run as another one, nor a bad
@@ -421,6 +438,10 @@ class RunSpec:
         check_choice("vbench_mode", self.vbench_mode, VBENCH_MODES)
         parse_scoring_weights(self.scoring_weights)
         check_choice("detector", self.detector, DETECTORS)
+        if not isinstance(self.prompt_set, str) or not self.prompt_set:
+            raise ValueError(
+                f"prompt_set must be a set name or file:<sha256>, got {self.prompt_set!r}"
+            )
 
     @property
     def uses_detector(self) -> bool:
@@ -431,9 +452,14 @@ class RunSpec:
         names = "+".join(card.name for card in self.models)
         # The detector joins the id only where it matters, so other runs keep their ids.
         detector = {"detector": self.detector} if self.uses_detector else {}
+        # Likewise the prompt set: standard runs keep the ids they had before sets existed.
+        prompt_set = (
+            {"prompt_set": self.prompt_set} if self.prompt_set != STANDARD_PROMPT_SET else {}
+        )
         digest = stable_hash(
             {
                 **detector,
+                **prompt_set,
                 "models": [card.card_hash for card in self.models],
                 "suite": [
                     self.suite.name,

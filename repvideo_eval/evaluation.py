@@ -21,6 +21,7 @@ from repvideo_eval.errors import UserError
 from repvideo_eval.generation.items import GenerationItem, generation_complete
 from repvideo_eval.generation.provenance import package_versions
 from repvideo_eval.planning import RunPlan, ScoringSettings, read_score_record, video_identity
+from repvideo_eval.prompt_sets import check_same_prompt_set, run_json_fields
 from repvideo_eval.run_layout import RunLayout
 from repvideo_eval.scoring.decode import DEFAULT_MAX_VIDEO_PIXELS
 from repvideo_eval.scoring.per_video import row_for, write_per_video_csv
@@ -358,10 +359,11 @@ def evaluate(
     """Generate, score and report `spec` into `run_dir` (already validated and writable)."""
     from repvideo_eval.distributed import ray_session
 
+    check_same_prompt_set(spec, run_dir)
     plan = RunPlan.of_spec(spec, run_dir)
     write_run_json(
-        plan, spec_fields(spec), run_id=spec.run_id, command="run", device=device,
-        videos_dir=plan.layout.videos_root,
+        plan, {**spec_fields(spec), **run_json_fields(spec)}, run_id=spec.run_id, command="run",
+        device=device, videos_dir=plan.layout.videos_root,
     )  # fmt: skip
     failures: list[tuple[str, str]] = []
     # Start Ray once for every stage, and only when something is left to do.

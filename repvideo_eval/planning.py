@@ -30,6 +30,7 @@ from repvideo_eval.generation.items import GenerationItem, generation_items
 from repvideo_eval.generation.naming import video_file_stem
 from repvideo_eval.run_layout import RunLayout
 from repvideo_eval.scoring.per_video import UNKNOWN_SEED, VideoIdentity
+from repvideo_eval.scoring.vbench_constants import has_auxiliary_info
 
 FLICKER = "temporal_flickering"
 
@@ -107,22 +108,56 @@ def read_selection(item: FilterItem) -> list[str] | None:
 
 def dimensions_by_prompt(suite: Suite, requested: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """VBench's standard mode: a prompt tagged with dimensions is scored only on those (e.g. the
-    72 subject_consistency prompts); untagged prompts (custom suites) on every requested one."""
+    72 subject_consistency prompts); untagged prompts (custom suites) on every requested one.
+    A dimension that reads auxiliary info (object_class, color, scene, ...) is left out for a
+    prompt without it (`skipped_for_auxiliary_info` says which), instead of failing per video."""
     chosen: dict[str, tuple[str, ...]] = {}
+    info = _merged_auxiliary_info(suite)
     for entry in suite.prompts:
         tagged = set(entry.dimensions)
         dims = tuple(d for d in requested if d in tagged) if tagged else requested
         chosen[entry.text] = tuple(dict.fromkeys(chosen.get(entry.text, ()) + dims))
-    return chosen
+    return {
+        text: tuple(d for d in dims if has_auxiliary_info(d, info[text]))
+        for text, dims in chosen.items()
+    }
+
+
+def skipped_for_auxiliary_info(suite: Suite, requested: tuple[str, ...]) -> dict[str, int]:
+    """Dimension -> how many prompts it would score but cannot, for want of auxiliary info."""
+    info = _merged_auxiliary_info(suite)
+    skipped: dict[str, set[str]] = {}
+    for entry in suite.prompts:
+        tagged = set(entry.dimensions)
+        for dimension in requested:
+            if tagged and dimension not in tagged:
+                continue
+            if not has_auxiliary_info(dimension, info[entry.text]):
+                skipped.setdefault(dimension, set()).add(entry.text)
+    return {dimension: len(prompts) for dimension, prompts in skipped.items()}
+
+
+def auxiliary_skip_message(skipped: dict[str, int]) -> str:
+    """The one line a run or `score` prints for `skipped_for_auxiliary_info`'s answer."""
+    parts = ", ".join(f"{dimension} ({count} prompt(s))" for dimension, count in skipped.items())
+    return (
+        f"skipped for want of auxiliary info: {parts}; give those prompts `auxiliary_info` in "
+        "VBench_full_info.json's schema in the suite file to score them (docs/vbench_protocols.md)"
+    )
+
+
+def _merged_auxiliary_info(suite: Suite) -> dict[str, dict[str, Any]]:
+    merged: dict[str, dict[str, Any]] = {}
+    for entry in suite.prompts:
+        merged.setdefault(entry.text, {}).update(entry.auxiliary_info)
+    return merged
 
 
 def auxiliary_info_by_prompt(suite: Suite) -> dict[str, str]:
     """Each prompt's auxiliary info as JSON text; a prompt listed twice (VBench has two, each
     with one entry that carries appearance_style's info) gets the union of its entries, as
     VBench's standard mode reads it."""
-    merged: dict[str, dict[str, Any]] = {}
-    for entry in suite.prompts:
-        merged.setdefault(entry.text, {}).update(entry.auxiliary_info)
+    merged = _merged_auxiliary_info(suite)
     return {prompt: json.dumps(info, sort_keys=True) for prompt, info in merged.items()}
 
 
@@ -264,7 +299,10 @@ class RunPlan:
     @classmethod
     def of_spec(cls, spec: RunSpec, run_dir: Path) -> RunPlan:
         """A run's plan: every (card, prompt, sample) of the spec."""
-        items = {card.name: generation_items(card, spec.suite, run_dir) for card in spec.models}
+        items = {
+            card.name: generation_items(card, spec.suite, run_dir, spec.prompt_set)
+            for card in spec.models
+        }
         return cls(RunLayout(run_dir), ScoringSettings.of(spec), items, spec.suite)
 
     @classmethod

@@ -302,11 +302,17 @@ def _vbench_mini_suite() -> Suite:
     )
 
 
+#: VBench_full_info.json's spelling of two prompt keys, accepted in suite files as well.
+VBENCH_PROMPT_KEYS = {"prompt_en": "prompt", "dimension": "dimensions"}
+
+
 def _prompt_from(value: Any, where: str) -> PromptEntry:
     """A suite prompt: its text, or a mapping with `prompt` (and dimensions, auxiliary_info,
-    samples)."""
+    samples); VBench_full_info.json's `prompt_en` and `dimension` are read as those."""
     if isinstance(value, str):
         value = {"prompt": value}
+    if isinstance(value, Mapping):
+        value = {VBENCH_PROMPT_KEYS.get(str(k), k): v for k, v in value.items()}
     return from_mapping(
         PromptEntry,
         value,
@@ -318,8 +324,12 @@ def _prompt_from(value: Any, where: str) -> PromptEntry:
 
 
 def _auxiliary_info_from(value: Any, where: str) -> str:
-    if not isinstance(value, Mapping):
-        raise UserError(f"{where} must be a mapping, got {value!r}", SUITE_HINT)
+    """VBench_full_info.json's schema: each dimension maps to a mapping of its info."""
+    if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
+        raise UserError(
+            f"{where} must map each dimension to a mapping, got {value!r}",
+            "Use VBench_full_info.json's schema, e.g. {color: {color: red}}.",
+        )
     return json.dumps(value, sort_keys=True)
 
 
@@ -331,8 +341,27 @@ def _prompts_from(value: Any, where: str) -> tuple[PromptEntry, ...]:
     return tuple(_prompt_from(item, f"{where}[{i}]") for i, item in enumerate(value))
 
 
+def _read_json_suite(path: Path) -> dict[str, Any]:
+    """A JSON suite: a mapping like a suite YAML, or a bare list of prompts in the format of
+    VBench_full_info.json (`prompt_en`, `dimension`, `auxiliary_info`)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UserError(
+            f"cannot read suite {path} ({error})", "Give a JSON list of prompts or a suite mapping."
+        ) from None
+    if isinstance(data, list):
+        return {"prompts": data}
+    if not isinstance(data, dict):
+        raise UserError(f"suite {path} must be a mapping or a list of prompts", SUITE_HINT)
+    return data
+
+
 def _suite_from_yaml(path: Path, default_name: str) -> Suite:
-    data = read_yaml_mapping(path, "suite", SUITE_HINT)
+    if path.suffix == ".json":
+        data = _read_json_suite(path)
+    else:
+        data = read_yaml_mapping(path, "suite", SUITE_HINT)
     return from_mapping(
         Suite,
         {"name": default_name, **data},
@@ -382,7 +411,7 @@ def load_suite(name_or_path: str) -> Suite:
             )
         suite = (
             _suite_from_yaml(path, path.stem)
-            if path.suffix in (".yaml", ".yml")
+            if path.suffix in (".yaml", ".yml", ".json")
             else _suite_from_text(path)
         )
     if not suite.prompts:

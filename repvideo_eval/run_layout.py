@@ -60,6 +60,8 @@ class VideoItem(Protocol):
     def video_path(self) -> str: ...
     @property
     def sidecar_path(self) -> str: ...
+    @property
+    def text_for_model(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,8 @@ class RunLayout:
     # ------------------------------------------------------------------ is it done
     @staticmethod
     def video_done(item: VideoItem) -> bool:
-        """Done iff the video exists and its sidecar (written last) names the same card, seed and prompt."""
+        """Done iff the video exists and its sidecar (written last) names the same card, seed,
+        prompt and text given to the model (sidecars from before prompt sets: the prompt itself)."""
         video, sidecar = Path(item.video_path), Path(item.sidecar_path)
         if not (video.is_file() and video.stat().st_size > 0 and sidecar.is_file()):
             return False
@@ -161,6 +164,7 @@ class RunLayout:
             and meta.get("card_hash") == item.card_hash
             and meta.get("seed") == item.seed
             and meta.get("prompt") == item.prompt
+            and meta.get("generation_prompt", meta.get("prompt")) == item.text_for_model
         )
 
     @staticmethod

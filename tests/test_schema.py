@@ -145,11 +145,11 @@ def test_a_sampler_preset_with_an_unknown_key_names_the_preset_file(
     ("text", "message"),
     [
         ("prompts: [a]\nsamples: 2\n", "has unknown key(s) samples. Allowed: base_seed, "),
-        ("prompts: [{prompt: a, dimension: [color]}]\n", "prompts[0] has unknown key(s) dimension"),
+        ("prompts: [{prompt: a, dims: [color]}]\n", "prompts[0] has unknown key(s) dims"),
         ("prompts: [{prompt: a, samples: 0}]\n", "'samples' of prompt 'a' must be a positive"),
         (
             "prompts: [{prompt: a, auxiliary_info: 3}]\n",
-            "prompts[0]: auxiliary_info must be a mapping",
+            "prompts[0]: auxiliary_info must map each dimension to a mapping",
         ),
         ("prompts: [{text: a}]\n", "prompts[0] has unknown key(s) text"),
         ("prompts: [a]\nsamples_per_prompt: 0\n", "samples_per_prompt must be a positive integer"),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from repvideo_eval import registry
-from repvideo_eval.config import ModelCard, RepVideoSettings
+from repvideo_eval.config import STANDARD_PROMPT_SET, ModelCard, RepVideoSettings
 from repvideo_eval.errors import UserError
 
 
@@ -75,12 +75,15 @@ def execute(args: argparse.Namespace) -> int:
     from repvideo_eval.ablation_grid import load_grid
     from repvideo_eval.cli.run import build_spec, run_spec
     from repvideo_eval.evaluation import DEFAULT_RUNS_DIR
+    from repvideo_eval.prompt_sets import describe
     from repvideo_eval.reporting.ablation import write_ablation_report
 
     base = registry.load_card(args.model)
     cards = variant_cards(base, load_grid(args.grid))
     spec = build_spec(args, cards=cards)
     default_dir = DEFAULT_RUNS_DIR / f"ablate__{spec.suite.name.replace('/', '_')}__{base.name}"
+    if spec.prompt_set != STANDARD_PROMPT_SET:  # another set's videos never share the folder
+        default_dir = default_dir.with_name(f"{default_dir.name}__{describe(spec.prompt_set)}")
     code, outcome = run_spec(spec, args, default_dir)
     baseline = baseline_of(cards, base)
     paths = write_ablation_report(

@@ -21,6 +21,8 @@ from repvideo_eval.cli.protocol_preset import add_protocol_argument, apply_proto
 from repvideo_eval.cli.runtime_args import apply_runtime_arguments
 from repvideo_eval.config import ModelCard, RunSpec, Suite
 from repvideo_eval.errors import UserError
+from repvideo_eval.prompt_sets import HELP as PROMPT_SET_HELP
+from repvideo_eval.prompt_sets import PROMPT_SET_NAMES, PromptSet
 from repvideo_eval.run_layout import RunLayout
 from repvideo_eval.scoring.dimension_registry import parse_dimensions
 from repvideo_eval.vocabulary import (
@@ -46,6 +48,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         default="smoke",
         help="smoke, vbench, vbench/<dimension>, or a .txt/.yaml path (default: smoke)",
     )
+    parser.add_argument("--prompt-set", default=PROMPT_SET_NAMES[0], help=PROMPT_SET_HELP)
     parser.add_argument(
         "--dimensions",
         default=None,
@@ -96,8 +99,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
 
 
-def build_suite(args: argparse.Namespace) -> Suite:
+def build_suite(args: argparse.Namespace, prompt_set: PromptSet | None = None) -> Suite:
+    """The suite, with the prompt set's texts (before --limit-prompts, so lines stay aligned)."""
     suite = registry.load_suite(args.suite)
+    if prompt_set is not None:
+        from repvideo_eval.prompt_sets import apply_prompt_set
+
+        suite = apply_prompt_set(suite, prompt_set)
     if args.limit_prompts is not None:
         if args.limit_prompts < 1:
             raise UserError("--limit-prompts must be >= 1", "Pass a positive number of prompts.")
@@ -120,7 +128,10 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
         cards = tuple(registry.load_card(name) for name in registry.resolve_model_names(args.model))
     cards = apply_runtime_arguments(cards, args)
     apply_protocol(args, cards)  # --protocol presets fill flags before anything reads them
-    suite = build_suite(args)
+    from repvideo_eval.prompt_sets import load_prompt_set
+
+    prompt_set = load_prompt_set(getattr(args, "prompt_set", PROMPT_SET_NAMES[0]))
+    suite = build_suite(args, prompt_set)
     default_dims = suite.dimensions
     dimensions = (
         parse_dimensions(args.dimensions, default_dims) if (args.dimensions or default_dims) else ()
@@ -141,6 +152,8 @@ def build_spec(args: argparse.Namespace, cards: tuple[ModelCard, ...] | None = N
         scoring_weights=scoring_weights,
         vbench_mode=resolve_vbench_mode(args.vbench_mode, cards),
         detector=detector,
+        prompt_set=prompt_set.name,
+        prompt_set_file=None if prompt_set.is_standard else str(prompt_set.path),
     )
 
 
@@ -164,15 +177,23 @@ def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tupl
     from repvideo_eval.cli.runtime_args import scoring_resources
     from repvideo_eval.evaluation import evaluate, prepare_output_dir
     from repvideo_eval.generation.preflight import check_model_can_run
+    from repvideo_eval.prompt_sets import check_same_prompt_set, describe
 
     for card in spec.models:
         check_model_can_run(card, args.device)
+    check_same_prompt_set(spec, args.output_dir or default_dir)  # before anything is written
     resources = scoring_resources(args)
     run_dir = prepare_output_dir(args.output_dir or default_dir)
+    from repvideo_eval.planning import auxiliary_skip_message, skipped_for_auxiliary_info
+
+    skipped = skipped_for_auxiliary_info(spec.suite, spec.dimensions)
     print(
         f"run {spec.run_id}: {len(spec.models)} model(s) x {len(spec.suite.prompts)} prompt(s) x "
-        f"{spec.suite.samples_per_prompt} sample(s); dimensions: {', '.join(spec.dimensions) or 'none'}; output: {run_dir}"
+        f"{spec.suite.samples_per_prompt} sample(s); dimensions: {', '.join(spec.dimensions) or 'none'}; "
+        f"prompt set: {describe(spec.prompt_set)}; output: {run_dir}"
     )
+    if skipped:
+        print(auxiliary_skip_message(skipped))
     outcome = evaluate(
         spec,
         run_dir,
@@ -182,6 +203,7 @@ def run_spec(spec: RunSpec, args: argparse.Namespace, default_dir: Path) -> tupl
         vbench_cache_dir=args.vbench_cache_dir and str(args.vbench_cache_dir),
         max_video_pixels=args.max_video_pixels,
     )
+    _print_truncation(spec, run_dir)
     return print_outcome(outcome), outcome
 
 
@@ -204,6 +226,17 @@ def print_outcome(outcome: RunOutcome) -> int:
             print(f"  {key}: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _print_truncation(spec: RunSpec, run_dir: Path) -> None:
+    """Once per run: how many prompts the text encoder cut (the sidecars hold each count)."""
+    from repvideo_eval.planning import RunPlan
+    from repvideo_eval.prompt_sets import truncation_of
+
+    plan = RunPlan.of_spec(spec, run_dir)
+    truncation = truncation_of(Path(item.sidecar_path) for item in plan.all_items)
+    if truncation.truncated:
+        print(truncation.message(spec.prompt_set))
 
 
 def execute(args: argparse.Namespace) -> int:

@@ -22,7 +22,15 @@ from pathlib import Path
 from repvideo_eval.cli.runtime_args import add_scoring_arguments
 from repvideo_eval.config import Suite
 from repvideo_eval.errors import UserError
-from repvideo_eval.planning import FOLDER_MODES, FolderPlan, RunPlan, ScoringSettings, plan_folder
+from repvideo_eval.planning import (
+    FOLDER_MODES,
+    FolderPlan,
+    RunPlan,
+    ScoringSettings,
+    auxiliary_skip_message,
+    plan_folder,
+    skipped_for_auxiliary_info,
+)
 from repvideo_eval.scoring.aggregate import aggregate
 from repvideo_eval.scoring.dimension_registry import implemented_dimensions, parse_dimensions
 from repvideo_eval.scoring.normalize import quality_score, vbench_summary
@@ -109,6 +117,9 @@ def execute(args: argparse.Namespace) -> int:
         full_info_path=args.full_info_json,
         model=args.model_name,
     )
+    skipped = skipped_for_auxiliary_info(folder.suite, tuple(dimensions))
+    if skipped:
+        print(auxiliary_skip_message(skipped))
     planned = {d for item in folder.items for d in folder.dims_by_prompt.get(item.prompt, ())}
     used = tuple(d for d in dimensions if d in planned)
     if not used:

@@ -3,7 +3,8 @@
 A VBench prompt is sampled 5 times (25 for temporal flickering) and, with the official sampler,
 every video's unconditional branch is the same zero embedding: encoding per video would run
 T5-XXL 2 x 4720 times where 946 + 1 calls suffice. Prompts are kept in a small LRU on the
-device, since items of one prompt arrive together (generation.items orders them so).
+device, since items of one prompt arrive together (generation.items orders them so). The key is
+the text the model is given (a prompt set's line), never the suite prompt it is named after.
 """
 
 from __future__ import annotations
@@ -78,6 +79,12 @@ class PromptEmbeddings:
             else:
                 self._negative = self._encode(self.sampler.negative_prompt)
         return {f"negative_{name}": tensor for name, tensor in self._negative.items()}
+
+    def tokens_dropped(self, text: str) -> int:
+        """Text-encoder tokens lost to the limit (CogVideoX: 226 T5 tokens): the pipeline keeps
+        the first `max_length` tokens, end-of-sequence included, and drops the rest."""
+        ids = self.pipe.tokenizer(text, add_special_tokens=True, verbose=False).input_ids
+        return max(0, len(ids) - self.max_length)
 
     def unconditional(self, like: torch.Tensor) -> torch.Tensor:
         return self.negative_kwargs({"prompt_embeds": like})["negative_prompt_embeds"]

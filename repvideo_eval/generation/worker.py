@@ -49,14 +49,17 @@ class VideoGenerator:
                 f"item {item.key} belongs to card {item.card_hash}, worker holds {self.card.card_hash}"
             )
         started = time.perf_counter()
-        frames, sampler_info = sample_video(
-            self.pipe, self.card, item.prompt, item.seed, self.embeddings
-        )
+        text = item.text_for_model  # a prompt set's line; names and scores keep item.prompt
+        frames, sampler_info = sample_video(self.pipe, self.card, text, item.seed, self.embeddings)
         write_video_atomic(frames, Path(item.video_path), fps=self.card.sampler.fps)
         crash_point("video-written")
         seconds = time.perf_counter() - started
         sidecar = {
             "prompt": item.prompt,
+            "generation_prompt": text,
+            "prompt_set": item.prompt_set,
+            "text_tokens_dropped": self.embeddings.tokens_dropped(text),
+            "text_token_limit": self.embeddings.max_length,
             "prompt_index": item.prompt_index,
             "sample": item.sample,
             "seed": item.seed,

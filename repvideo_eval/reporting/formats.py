@@ -30,6 +30,7 @@ SETTING_COLUMNS = (
     "fps",
     "repvideo",
     "vbench_mode",
+    "prompt_set",
     "backend",
     "weights_id",
     "versions",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from repvideo_eval.config import STANDARD_PROMPT_SET
 from repvideo_eval.reporting import bootstrap
 from repvideo_eval.reporting.protocol import Protocol, measured_protocol, protocol_match
 from repvideo_eval.reporting.records import RANDOM_WEIGHTS_NOTICE, VIDEO_KEY, RecordSet
@@ -33,6 +34,7 @@ COMPARABILITY_KEYS = (
     "resolution",
     "fps",
     "vbench_mode",
+    "prompt_set",
     "weights_id",
     "backend",
     "versions",
@@ -69,6 +71,8 @@ class Row:
     run_ids: list[str]
     card: dict[str, Any]
     protocol: Protocol = field(default_factory=Protocol)
+    #: The prompt set the row's videos were generated from (repvideo_eval.prompt_sets).
+    prompt_set: str = STANDARD_PROMPT_SET
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,8 @@ def build_row(
     versions = records.versions.get(label, {})
     settings["versions"] = ", ".join(f"{k}={v}" for k, v in versions.items())
     settings["device"] = " / ".join(records.devices.get(label, []))
+    prompt_set = records.prompt_sets.get(label, STANDARD_PROMPT_SET)
+    settings["prompt_set"] = prompt_set
     model, card_hash = records.row_model[label]
     row = Row(
         label=label,
@@ -224,6 +230,7 @@ def build_row(
         run_ids=records.run_ids.get(label, []),
         card=card,
         protocol=measured_protocol(card, frame, records.metas.get(label, [])),
+        prompt_set=prompt_set,
     )
     return row, sums
 

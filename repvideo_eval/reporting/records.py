@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from repvideo_eval.config import STANDARD_PROMPT_SET
 from repvideo_eval.errors import UserError
+from repvideo_eval.prompt_sets import describe
 from repvideo_eval.run_layout import RunLayout
 from repvideo_eval.scoring.per_video import INT_COLUMNS, REQUIRED_COLUMNS
 from repvideo_eval.scoring.records import current_field_name
@@ -62,6 +64,8 @@ class RecordSet:
     notes: list[str] = field(default_factory=list)
     #: Per row, the run.json of each run it came from (its protocol is read from them).
     metas: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: row label -> the prompt set its videos were generated from (run.json; absent: standard)
+    prompt_sets: dict[str, str] = field(default_factory=dict)
 
     def rows_table(self, row: str) -> pd.DataFrame:
         """Records of one leaderboard row."""
@@ -228,6 +232,7 @@ def load_records(run_dirs: Sequence[Path]) -> RecordSet:
             )
         frame["run_dir"] = str(info.run_dir)
         frame["run_created"] = str(info.meta.get("created", ""))
+        frame["prompt_set"] = str(info.meta.get("prompt_set") or STANDARD_PROMPT_SET)
         runs.append(info)
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
@@ -235,32 +240,47 @@ def load_records(run_dirs: Sequence[Path]) -> RecordSet:
     table = _drop_duplicates(table, notes)
     if table.empty:
         raise UserError("the given runs hold no per-video records", "Score the runs first.")
-    pairs = list(dict.fromkeys(zip(table["model"], table["card_hash"])))
-    models_with_many = {m for m, _ in pairs if sum(1 for n, _h in pairs if n == m) > 1}
-    labels = {p: (f"{p[0]} [{p[1][:6]}]" if p[0] in models_with_many else p[0]) for p in pairs}
-    table["row"] = [labels[p] for p in zip(table["model"], table["card_hash"])]
+    # A row is a card and the prompt set its videos came from: two sets are two sets of videos.
+    keys = list(dict.fromkeys(zip(table["model"], table["card_hash"], table["prompt_set"])))
+    labels = _row_labels(keys)
+    table["row"] = [labels[k] for k in zip(table["model"], table["card_hash"], table["prompt_set"])]
     record_set = RecordSet(
         table=table,
         runs=runs,
-        rows=[labels[p] for p in pairs],
-        row_model={labels[p]: p for p in pairs},
+        rows=[labels[k] for k in keys],
+        row_model={labels[k]: (k[0], k[1]) for k in keys},
         cards={},
         versions={},
         devices={},
         run_ids={},
         notes=notes,
+        prompt_sets={labels[k]: k[2] for k in keys},
     )
     _attach_run_metadata(record_set)
     return record_set
 
 
+def _row_labels(keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
+    """The model's name, with the card hash and/or prompt set added where the model has several."""
+    labels = {}
+    for model, card_hash, prompt_set in keys:
+        same_model = [k for k in keys if k[0] == model]
+        label = model
+        if len({k[1] for k in same_model}) > 1:
+            label += f" [{card_hash[:6]}]"
+        if len({k[2] for k in same_model}) > 1:
+            label += f" [{describe(prompt_set)}]"
+        labels[(model, card_hash, prompt_set)] = label
+    return labels
+
+
 def _drop_duplicates(table: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """Keep one record per (model, card hash, video, dimension): the newest run's.
+    """Keep one record per (model, card hash, prompt set, video, dimension): the newest run's.
 
     The same video can be scored in two runs passed together (a rerun, an overlapping merge);
     counting it twice would shrink the confidence intervals for nothing.
     """
-    key = ["model", "card_hash", *VIDEO_KEY, "dimension"]
+    key = ["model", "card_hash", "prompt_set", *VIDEO_KEY, "dimension"]
     duplicated = table.duplicated(key, keep=False)
     if not duplicated.any():
         return table

@@ -55,3 +55,25 @@ ALL_DIMENSIONS: tuple[str, ...] = QUALITY_DIMENSIONS + SEMANTIC_DIMENSIONS
 #: `cal_final_score.py`: Total = (QUALITY_WEIGHT * Quality + SEMANTIC_WEIGHT * Semantic) / sum.
 QUALITY_WEIGHT = 4.0
 SEMANTIC_WEIGHT = 1.0
+
+
+#: The dimensions that read a prompt's auxiliary info (VBench_full_info.json's schema), with the
+#: key each needs under `auxiliary_info[dimension]`. vbench refuses them for custom prompts; a
+#: prompt that carries the info is scored on them like a VBench prompt.
+AUXILIARY_KEYS: dict[str, str] = {
+    "object_class": "object",
+    "multiple_objects": "object",
+    "color": "color",
+    "spatial_relationship": "spatial_relationship",
+    "scene": "scene",
+    "appearance_style": "appearance_style",
+}
+
+
+def has_auxiliary_info(dimension: str, auxiliary_info: dict) -> bool:
+    """False when `dimension` needs auxiliary info (AUXILIARY_KEYS) that the prompt lacks."""
+    key = AUXILIARY_KEYS.get(dimension)
+    if key is None:
+        return True
+    entry = auxiliary_info.get(dimension)
+    return isinstance(entry, dict) and entry.get(key) not in (None, "", {})

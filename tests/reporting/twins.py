@@ -40,7 +40,8 @@ def score(model: str, prompt_index: int, sample: int, dimension: str) -> float:
 def _recorded(models: str) -> tuple[str, str]:
     """(cards JSON, run.json JSON without models) as the run command records them."""
     from repvideo_eval.cli import run as run_command
-    from repvideo_eval.evaluation import run_metadata
+    from repvideo_eval.evaluation import run_metadata, spec_fields
+    from repvideo_eval.prompt_sets import run_json_fields
 
     parser = argparse.ArgumentParser()
     run_command.add_arguments(parser)
@@ -48,7 +49,13 @@ def _recorded(models: str) -> tuple[str, str]:
         ["--model", models, "--suite", "smoke", "--samples-per-prompt", "5"],
     )
     spec = run_command.build_spec(args)
-    meta = run_metadata(spec, "cpu")
+    meta = run_metadata(
+        {**spec_fields(spec), **run_json_fields(spec)},
+        run_id=spec.run_id,
+        command="run",
+        device="cpu",
+        videos_dir=Path("videos"),
+    )
     cards = [entry["card"] for entry in meta.pop("models").values()]
     return json.dumps(cards), json.dumps(meta)
 
