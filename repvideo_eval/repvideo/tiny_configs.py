@@ -8,6 +8,8 @@ embedding), and an attention head size the rotary embeddings can split.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -210,29 +212,26 @@ def tiny_inputs(
     name: str, batch_size: int = 2, seed: int = 0, dtype: torch.dtype = torch.float32
 ) -> dict[str, Any]:
     """Seeded forward() keyword arguments for the named tiny transformer."""
-    config = TINY_CONFIGS[name]
     frames, height, width, text_len = _INPUT_SHAPES[name]
-    gen = torch.Generator().manual_seed(seed)
-    timestep = torch.tensor([999, 500, 250, 1][:batch_size] + [10] * max(0, batch_size - 4))
+    draw = _Draw(
+        TINY_CONFIGS[name],
+        frames,
+        height,
+        width,
+        text_len,
+        batch_size,
+        torch.Generator().manual_seed(seed),
+        dtype,
+    )
     if name in _OTHER_INPUTS:
-        return _OTHER_INPUTS[name](config, frames, height, width, text_len, batch_size, gen, dtype)
+        return _OTHER_INPUTS[name](draw)
+    timestep = _timesteps(batch_size).long()
     if name.startswith("wan"):
-        return {
-            "hidden_states": torch.randn(
-                batch_size, config["in_channels"], frames, height, width, generator=gen, dtype=dtype
-            ),
-            "encoder_hidden_states": torch.randn(
-                batch_size, text_len, config["text_dim"], generator=gen, dtype=dtype
-            ),
-            "timestep": timestep,
-        }
+        return _wan_inputs(draw, timestep)
+    config = draw.config
     inputs: dict[str, Any] = {
-        "hidden_states": torch.randn(
-            batch_size, frames, config["in_channels"], height, width, generator=gen, dtype=dtype
-        ),
-        "encoder_hidden_states": torch.randn(
-            batch_size, text_len, config["text_embed_dim"], generator=gen, dtype=dtype
-        ),
+        "hidden_states": draw.randn(frames, config["in_channels"], height, width),
+        "encoder_hidden_states": draw.text("text_embed_dim"),
         "timestep": timestep,
     }
     if config.get("use_rotary_positional_embeddings"):
@@ -246,145 +245,112 @@ def _timesteps(batch_size: int) -> torch.Tensor:
     return torch.tensor([999.0, 500.0, 250.0, 1.0][:batch_size] + [10.0] * max(0, batch_size - 4))
 
 
-def _text_mask(batch_size: int, text_len: int) -> torch.Tensor:
-    """A padding mask whose last row is shorter, so padded text tokens are exercised."""
-    mask = torch.ones(batch_size, text_len, dtype=torch.long)
-    mask[-1, text_len // 2 :] = 0
-    return mask
+@dataclass(frozen=True)
+class _Draw:
+    """One request for tiny inputs: the sizes, the seeded generator (drawn from in key order) and
+    the dtype, so every family's builder draws its tensors the same way."""
+
+    config: dict[str, Any]
+    frames: int
+    height: int
+    width: int
+    text_len: int
+    batch_size: int
+    gen: torch.Generator
+    dtype: torch.dtype
+
+    def randn(self, *shape: int) -> torch.Tensor:
+        """Seeded normal noise of (batch_size, *shape)."""
+        return torch.randn(self.batch_size, *shape, generator=self.gen, dtype=self.dtype)
+
+    def video(self) -> torch.Tensor:
+        """Latents laid out (batch, channels, frames, height, width)."""
+        return self.randn(self.config["in_channels"], self.frames, self.height, self.width)
+
+    def text(self, width_key: str) -> torch.Tensor:
+        """Text embeddings whose width is the config's `width_key`."""
+        return self.randn(self.text_len, self.config[width_key])
+
+    def timesteps(self) -> torch.Tensor:
+        return _timesteps(self.batch_size).to(self.dtype)
+
+    def text_mask(self) -> torch.Tensor:
+        """A padding mask whose last row is shorter, so padded text tokens are exercised."""
+        mask = torch.ones(self.batch_size, self.text_len, dtype=torch.long)
+        mask[-1, self.text_len // 2 :] = 0
+        return mask
 
 
-def _wan22_inputs(
-    config: dict[str, Any],
-    frames: int,
-    height: int,
-    width: int,
-    text_len: int,
-    batch_size: int,
-    gen: torch.Generator,
-    dtype: torch.dtype,
-) -> dict[str, Any]:
+def _wan_inputs(draw: _Draw, timestep: torch.Tensor) -> dict[str, Any]:
+    return {
+        "hidden_states": draw.video(),
+        "encoder_hidden_states": draw.text("text_dim"),
+        "timestep": timestep,
+    }
+
+
+def _wan22_inputs(draw: _Draw) -> dict[str, Any]:
     """Wan 2.2 TI2V: one timestep per latent token (the first frame's tokens at 0, as after I2V)."""
-    p_t, p_h, p_w = config["patch_size"]
-    per_frame = (height // p_h) * (width // p_w)
-    steps = _timesteps(batch_size)[:, None].repeat(1, frames // p_t * per_frame)
+    p_t, p_h, p_w = draw.config["patch_size"]
+    per_frame = (draw.height // p_h) * (draw.width // p_w)
+    steps = _timesteps(draw.batch_size)[:, None].repeat(1, draw.frames // p_t * per_frame)
     steps[:, :per_frame] = 0.0
+    return _wan_inputs(draw, steps)
+
+
+def _hunyuan_inputs(draw: _Draw) -> dict[str, Any]:
     return {
-        "hidden_states": torch.randn(
-            batch_size, config["in_channels"], frames, height, width, generator=gen, dtype=dtype
-        ),
-        "encoder_hidden_states": torch.randn(
-            batch_size, text_len, config["text_dim"], generator=gen, dtype=dtype
-        ),
-        "timestep": steps,
+        "hidden_states": draw.video(),
+        "timestep": draw.timesteps(),
+        "encoder_hidden_states": draw.text("text_embed_dim"),
+        "encoder_attention_mask": draw.text_mask(),
+        "pooled_projections": draw.randn(draw.config["pooled_projection_dim"]),
+        "guidance": torch.full((draw.batch_size,), 6000.0, dtype=draw.dtype),
     }
 
 
-def _hunyuan_inputs(
-    config: dict[str, Any],
-    frames: int,
-    height: int,
-    width: int,
-    text_len: int,
-    batch_size: int,
-    gen: torch.Generator,
-    dtype: torch.dtype,
-) -> dict[str, Any]:
-    return {
-        "hidden_states": torch.randn(
-            batch_size, config["in_channels"], frames, height, width, generator=gen, dtype=dtype
-        ),
-        "timestep": _timesteps(batch_size).to(dtype),
-        "encoder_hidden_states": torch.randn(
-            batch_size, text_len, config["text_embed_dim"], generator=gen, dtype=dtype
-        ),
-        "encoder_attention_mask": _text_mask(batch_size, text_len),
-        "pooled_projections": torch.randn(
-            batch_size, config["pooled_projection_dim"], generator=gen, dtype=dtype
-        ),
-        "guidance": torch.full((batch_size,), 6000.0, dtype=dtype),
-    }
-
-
-def _hunyuan15_inputs(
-    config: dict[str, Any],
-    frames: int,
-    height: int,
-    width: int,
-    text_len: int,
-    batch_size: int,
-    gen: torch.Generator,
-    dtype: torch.dtype,
-) -> dict[str, Any]:
+def _hunyuan15_inputs(draw: _Draw) -> dict[str, Any]:
     byt5_len, image_len = 4, 2
-    byt5_mask = torch.ones(batch_size, byt5_len, dtype=torch.long)
+    byt5_mask = torch.ones(draw.batch_size, byt5_len, dtype=torch.long)
     byt5_mask[0, 1:] = 0
     return {
-        "hidden_states": torch.randn(
-            batch_size, config["in_channels"], frames, height, width, generator=gen, dtype=dtype
-        ),
-        "timestep": _timesteps(batch_size).to(dtype),
-        "encoder_hidden_states": torch.randn(
-            batch_size, text_len, config["text_embed_dim"], generator=gen, dtype=dtype
-        ),
-        "encoder_attention_mask": _text_mask(batch_size, text_len),
-        "encoder_hidden_states_2": torch.randn(
-            batch_size, byt5_len, config["text_embed_2_dim"], generator=gen, dtype=dtype
-        ),
+        "hidden_states": draw.video(),
+        "timestep": draw.timesteps(),
+        "encoder_hidden_states": draw.text("text_embed_dim"),
+        "encoder_attention_mask": draw.text_mask(),
+        "encoder_hidden_states_2": draw.randn(byt5_len, draw.config["text_embed_2_dim"]),
         "encoder_attention_mask_2": byt5_mask,
         # all zeros: text-to-video (the stock forward then masks the image tokens out)
-        "image_embeds": torch.zeros(batch_size, image_len, config["image_embed_dim"], dtype=dtype),
+        "image_embeds": torch.zeros(
+            draw.batch_size, image_len, draw.config["image_embed_dim"], dtype=draw.dtype
+        ),
     }
 
 
-def _ltx_inputs(
-    config: dict[str, Any],
-    frames: int,
-    height: int,
-    width: int,
-    text_len: int,
-    batch_size: int,
-    gen: torch.Generator,
-    dtype: torch.dtype,
-) -> dict[str, Any]:
+def _ltx_inputs(draw: _Draw) -> dict[str, Any]:
+    tokens = draw.frames * draw.height * draw.width
     return {
-        "hidden_states": torch.randn(
-            batch_size, frames * height * width, config["in_channels"], generator=gen, dtype=dtype
-        ),
-        "encoder_hidden_states": torch.randn(
-            batch_size, text_len, config["caption_channels"], generator=gen, dtype=dtype
-        ),
-        "timestep": _timesteps(batch_size).to(dtype)[:, None],
-        "encoder_attention_mask": _text_mask(batch_size, text_len),
-        "num_frames": frames,
-        "height": height,
-        "width": width,
+        "hidden_states": draw.randn(tokens, draw.config["in_channels"]),
+        "encoder_hidden_states": draw.text("caption_channels"),
+        "timestep": draw.timesteps()[:, None],
+        "encoder_attention_mask": draw.text_mask(),
+        "num_frames": draw.frames,
+        "height": draw.height,
+        "width": draw.width,
         "rope_interpolation_scale": (8 / 25, 32, 32),
     }
 
 
-def _mochi_inputs(
-    config: dict[str, Any],
-    frames: int,
-    height: int,
-    width: int,
-    text_len: int,
-    batch_size: int,
-    gen: torch.Generator,
-    dtype: torch.dtype,
-) -> dict[str, Any]:
+def _mochi_inputs(draw: _Draw) -> dict[str, Any]:
     return {
-        "hidden_states": torch.randn(
-            batch_size, config["in_channels"], frames, height, width, generator=gen, dtype=dtype
-        ),
-        "encoder_hidden_states": torch.randn(
-            batch_size, text_len, config["text_embed_dim"], generator=gen, dtype=dtype
-        ),
-        "timestep": _timesteps(batch_size).to(dtype),
-        "encoder_attention_mask": _text_mask(batch_size, text_len),
+        "hidden_states": draw.video(),
+        "encoder_hidden_states": draw.text("text_embed_dim"),
+        "timestep": draw.timesteps(),
+        "encoder_attention_mask": draw.text_mask(),
     }
 
 
-_OTHER_INPUTS = {
+_OTHER_INPUTS: dict[str, Callable[[_Draw], dict[str, Any]]] = {
     "wan-2.2-ti2v": _wan22_inputs,
     "hunyuanvideo": _hunyuan_inputs,
     "hunyuanvideo1.5": _hunyuan15_inputs,
