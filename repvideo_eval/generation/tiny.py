@@ -56,8 +56,9 @@ def tiny_vae_config() -> dict[str, object]:
     )
 
 
-def tiny_text_encoder_config() -> T5Config:
-    return T5Config(
+def tiny_text_encoder_fields() -> dict[str, Any]:
+    """The tiny T5 encoder's config fields; every twin's T5 or UMT5 encoder starts from them."""
+    return dict(
         vocab_size=tiny_vocab_size(),
         d_model=TINY_TEXT_DIM,
         d_kv=8,
@@ -72,6 +73,10 @@ def tiny_text_encoder_config() -> T5Config:
         is_encoder_decoder=False,
         use_cache=False,
     )
+
+
+def tiny_text_encoder_config() -> T5Config:
+    return T5Config(**tiny_text_encoder_fields())
 
 
 def tiny_scheduler() -> CogVideoXDPMScheduler:

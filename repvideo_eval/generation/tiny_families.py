@@ -43,28 +43,41 @@ def _seeded(seed: int, build: Callable[[], Any]) -> Any:
 def _t5(seed: int, overrides: Overrides, umt5: bool = False) -> Any:
     from transformers import T5Config, T5EncoderModel, UMT5Config, UMT5EncoderModel
 
-    fields = _config(
-        dict(
-            vocab_size=tiny_vocab_size(),
-            d_model=TEXT_DIM,
-            d_kv=8,
-            d_ff=64,
-            num_layers=2,
-            num_heads=4,
-            relative_attention_num_buckets=8,
-            dropout_rate=0.0,
-            feed_forward_proj="gated-gelu",
-            pad_token_id=0,
-            eos_token_id=1,
-            is_encoder_decoder=False,
-            use_cache=False,
-        ),
-        overrides,
-        "text_encoder",
-    )
+    from repvideo_eval.generation.tiny import tiny_text_encoder_fields
+
+    fields = _config(tiny_text_encoder_fields(), overrides, "text_encoder")
     if umt5:
         return _seeded(seed, lambda: UMT5EncoderModel(UMT5Config(**fields)))
     return _seeded(seed, lambda: T5EncoderModel(T5Config(**fields)))
+
+
+def _hf_text_fields(**fields: Any) -> dict[str, Any]:
+    """A tiny transformers text encoder's config (Llama, CLIP): the shared sizes plus `fields`."""
+    return dict(
+        vocab_size=tiny_vocab_size(),
+        intermediate_size=37,
+        num_attention_heads=4,
+        num_hidden_layers=2,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=1,
+        **fields,
+    )
+
+
+def _t5_flow_components(
+    seed: int, overrides: Overrides, transformer: Any, vae: Any
+) -> dict[str, Any]:
+    """A twin with a T5 encoder and a flow-matching Euler scheduler (LTX-Video, Mochi)."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    return dict(
+        transformer=transformer,
+        vae=vae,
+        text_encoder=_t5(seed + 2, overrides),
+        tokenizer=build_tiny_t5_tokenizer(),
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+    )
 
 
 def _wan(seed: int, overrides: Overrides, wan22: bool) -> dict[str, Any]:
@@ -171,27 +184,12 @@ def _hunyuanvideo(seed: int, overrides: Overrides) -> dict[str, Any]:
         overrides,
         "vae",
     )
+    # a card may add fields to the encoders, not restate these (the class rejects a repeat)
     llama = LlamaConfig(
-        vocab_size=tiny_vocab_size(),
-        hidden_size=16,
-        intermediate_size=37,
-        num_attention_heads=4,
-        num_hidden_layers=2,
-        pad_token_id=0,
-        bos_token_id=1,
-        eos_token_id=1,
-        **dict(overrides.get("text_encoder", {})),
+        **_hf_text_fields(hidden_size=16), **dict(overrides.get("text_encoder", {}))
     )
     clip = CLIPTextConfig(
-        vocab_size=tiny_vocab_size(),
-        hidden_size=8,
-        intermediate_size=37,
-        num_attention_heads=4,
-        num_hidden_layers=2,
-        pad_token_id=0,
-        bos_token_id=1,
-        eos_token_id=1,
-        projection_dim=8,
+        **_hf_text_fields(hidden_size=8, projection_dim=8),
         **dict(overrides.get("text_encoder_2", {})),
     )
     return dict(
@@ -207,11 +205,7 @@ def _hunyuanvideo(seed: int, overrides: Overrides) -> dict[str, Any]:
 
 def _ltx(seed: int, overrides: Overrides) -> dict[str, Any]:
     """LTX-Video: the real 8x temporal, 32x spatial VAE compression (patch 4, three scalings)."""
-    from diffusers import (
-        AutoencoderKLLTXVideo,
-        FlowMatchEulerDiscreteScheduler,
-        LTXVideoTransformer3DModel,
-    )
+    from diffusers import AutoencoderKLLTXVideo, LTXVideoTransformer3DModel
 
     transformer_config = _config(
         dict(
@@ -250,22 +244,13 @@ def _ltx(seed: int, overrides: Overrides) -> dict[str, Any]:
     vae = _seeded(seed + 1, lambda: AutoencoderKLLTXVideo(**vae_config))
     vae.use_framewise_encoding = False
     vae.use_framewise_decoding = False
-    return dict(
-        transformer=_seeded(seed, lambda: LTXVideoTransformer3DModel(**transformer_config)),
-        vae=vae,
-        text_encoder=_t5(seed + 2, overrides),
-        tokenizer=build_tiny_t5_tokenizer(),
-        scheduler=FlowMatchEulerDiscreteScheduler(),
-    )
+    transformer = _seeded(seed, lambda: LTXVideoTransformer3DModel(**transformer_config))
+    return _t5_flow_components(seed, overrides, transformer, vae)
 
 
 def _mochi(seed: int, overrides: Overrides) -> dict[str, Any]:
     """Mochi-1: asymmetric DiT (text and video streams of different widths), 6x temporal VAE."""
-    from diffusers import (
-        AutoencoderKLMochi,
-        FlowMatchEulerDiscreteScheduler,
-        MochiTransformer3DModel,
-    )
+    from diffusers import AutoencoderKLMochi, MochiTransformer3DModel
 
     transformer_config = _config(
         dict(
@@ -295,13 +280,9 @@ def _mochi(seed: int, overrides: Overrides) -> dict[str, Any]:
         overrides,
         "vae",
     )
-    return dict(
-        transformer=_seeded(seed, lambda: MochiTransformer3DModel(**transformer_config)),
-        vae=_seeded(seed + 1, lambda: AutoencoderKLMochi(**vae_config)),
-        text_encoder=_t5(seed + 2, overrides),
-        tokenizer=build_tiny_t5_tokenizer(),
-        scheduler=FlowMatchEulerDiscreteScheduler(),
-    )
+    transformer = _seeded(seed, lambda: MochiTransformer3DModel(**transformer_config))
+    vae = _seeded(seed + 1, lambda: AutoencoderKLMochi(**vae_config))
+    return _t5_flow_components(seed, overrides, transformer, vae)
 
 
 def _cogvideox15(seed: int, overrides: Overrides) -> dict[str, Any]:
