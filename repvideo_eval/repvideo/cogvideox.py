@@ -30,10 +30,6 @@ class RepVideoCogVideoXTransformer3DModel(RepVideoMixin, CogVideoXTransformer3DM
     repvideo_family = "cogvideox"
     repvideo_base_class = CogVideoXTransformer3DModel
 
-    def repvideo_blocks(self) -> list[torch.nn.Module]:
-        """The block list, in order (one gate per block)."""
-        return list(self.transformer_blocks)
-
     @apply_lora_scale("attention_kwargs")
     def forward(
         self,

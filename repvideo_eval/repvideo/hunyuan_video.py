@@ -29,6 +29,22 @@ from repvideo_eval.repvideo.block_loop import Streams
 from repvideo_eval.repvideo.model_state import RepVideoMixin, apply_lora_scale
 
 
+def hunyuan_output(
+    model: Any,
+    video: torch.Tensor,
+    temb: torch.Tensor,
+    grid: tuple[int, int, int],
+    patch: tuple[int, int, int],
+) -> torch.Tensor:
+    """The end of both HunyuanVideo forwards (1.0 and 1.5): final norm, projection, and the video
+    tokens on a (frames, height, width) ``grid`` of ``patch``es back to (batch, C, F, H, W)."""
+    video = model.norm_out(video, temb)
+    video = model.proj_out(video)
+    video = video.reshape(video.shape[0], *grid, -1, *patch)
+    video = video.permute(0, 4, 1, 5, 2, 6, 3, 7)
+    return video.flatten(6, 7).flatten(4, 5).flatten(2, 3)
+
+
 class RepVideoHunyuanVideoTransformer3DModel(RepVideoMixin, HunyuanVideoTransformer3DModel):
     """HunyuanVideo transformer whose block loop mixes both streams with the cached mean."""
 
@@ -97,14 +113,13 @@ class RepVideoHunyuanVideoTransformer3DModel(RepVideoMixin, HunyuanVideoTransfor
         del video, text
         video, _text = self.repvideo_block_loop(self.repvideo_blocks(), owned, run_block)
 
-        video = self.norm_out(video, temb)
-        video = self.proj_out(video)
-
-        video = video.reshape(
-            batch_size, post_patch_num_frames, post_patch_height, post_patch_width, -1, p_t, p, p
+        output = hunyuan_output(
+            self,
+            video,
+            temb,
+            (post_patch_num_frames, post_patch_height, post_patch_width),
+            (p_t, p, p),
         )
-        video = video.permute(0, 4, 1, 5, 2, 6, 3, 7)
-        output = video.flatten(6, 7).flatten(4, 5).flatten(2, 3)
 
         if not return_dict:
             return (output,)

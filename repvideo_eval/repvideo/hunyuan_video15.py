@@ -20,6 +20,7 @@ from diffusers import HunyuanVideo15Transformer3DModel
 from diffusers.models.modeling_outputs import Transformer2DModelOutput
 
 from repvideo_eval.repvideo.block_loop import Streams
+from repvideo_eval.repvideo.hunyuan_video import hunyuan_output
 from repvideo_eval.repvideo.model_state import RepVideoMixin, apply_lora_scale
 
 
@@ -28,10 +29,6 @@ class RepVideoHunyuanVideo15Transformer3DModel(RepVideoMixin, HunyuanVideo15Tran
 
     repvideo_family = "hunyuanvideo1.5"
     repvideo_base_class = HunyuanVideo15Transformer3DModel
-
-    def repvideo_blocks(self) -> list[torch.nn.Module]:
-        """The block list, in order (one gate per block)."""
-        return list(self.transformer_blocks)
 
     def _condition_stream(
         self,
@@ -95,7 +92,7 @@ class RepVideoHunyuanVideo15Transformer3DModel(RepVideoMixin, HunyuanVideo15Tran
     def forward(
         self,
         hidden_states: torch.Tensor,
-        timestep: torch.LongTensor,
+        timestep: torch.Tensor,  # float flow-matching times (stock: LongTensor)
         encoder_hidden_states: torch.Tensor,
         encoder_attention_mask: torch.Tensor,
         timestep_r: torch.LongTensor | None = None,
@@ -139,20 +136,8 @@ class RepVideoHunyuanVideo15Transformer3DModel(RepVideoMixin, HunyuanVideo15Tran
         del video, text
         video, _text = self.repvideo_block_loop(self.repvideo_blocks(), owned, run_block)
 
-        video = self.norm_out(video, temb)
-        video = self.proj_out(video)
-        video = video.reshape(
-            batch_size,
-            post_patch_num_frames,
-            post_patch_height,
-            post_patch_width,
-            -1,
-            p_t,
-            p_h,
-            p_w,
-        )
-        video = video.permute(0, 4, 1, 5, 2, 6, 3, 7)
-        output = video.flatten(6, 7).flatten(4, 5).flatten(2, 3)
+        grid = (post_patch_num_frames, post_patch_height, post_patch_width)
+        output = hunyuan_output(self, video, temb, grid, (p_t, p_h, p_w))
 
         if not return_dict:
             return (output,)

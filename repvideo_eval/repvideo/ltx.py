@@ -28,17 +28,13 @@ class RepVideoLTXVideoTransformer3DModel(RepVideoMixin, LTXVideoTransformer3DMod
     repvideo_family = "ltx"
     repvideo_base_class = LTXVideoTransformer3DModel
 
-    def repvideo_blocks(self) -> list[torch.nn.Module]:
-        """The block list, in order (one gate per block)."""
-        return list(self.transformer_blocks)
-
     @apply_lora_scale("attention_kwargs")
     def forward(
         self,
         hidden_states: torch.Tensor,
         encoder_hidden_states: torch.Tensor,
-        timestep: torch.LongTensor,
-        encoder_attention_mask: torch.Tensor,
+        timestep: torch.Tensor,  # float flow-matching times (stock: LongTensor)
+        encoder_attention_mask: torch.Tensor | None,  # None is handled below, as in stock
         num_frames: int | None = None,
         height: int | None = None,
         width: int | None = None,

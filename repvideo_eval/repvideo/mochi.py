@@ -31,10 +31,6 @@ class RepVideoMochiTransformer3DModel(RepVideoMixin, MochiTransformer3DModel):
     repvideo_family = "mochi"
     repvideo_base_class = MochiTransformer3DModel
 
-    def repvideo_blocks(self) -> list[torch.nn.Module]:
-        """The block list, in order (one gate per block)."""
-        return list(self.transformer_blocks)
-
     @apply_lora_scale("attention_kwargs")
     def forward(
         self,

@@ -57,9 +57,15 @@ class RepVideoMixin:
     #: set by ``gates.freeze_mixing_plan`` before torch.compile (None: read the gates each call)
     repvideo_frozen_plan: tuple[bool, ...] | None = None
 
+    #: the stock block list of most families (Wan and HunyuanVideo override repvideo_blocks)
+    transformer_blocks: torch.nn.ModuleList
+
     def repvideo_blocks(self) -> list[torch.nn.Module]:
-        """The blocks of the loop in the order they run: one gate each (official layout)."""
-        raise NotImplementedError
+        """The blocks of the loop in the order they run: one gate each (official layout).
+
+        Most families run one list, ``transformer_blocks``; the others override this.
+        """
+        return list(self.transformer_blocks)
 
     def repvideo_block_loop(
         self, blocks: Any, streams: list[torch.Tensor], run_block: RunBlock
