@@ -8,6 +8,7 @@ baseline and RepVideo differ only in the transformer.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,28 @@ def _apply_repvideo_settings(
     return configure_repvideo(transformer, gates=gates, cache_window=settings.cache_window)
 
 
+#: the seed offset between the stand-in learned gates of a pipeline's transformers (index 0 keeps
+#: the card's seed, so single-transformer twins keep their gates and videos)
+GATE_SEED_STRIDE = 10
+
+
+def _apply_repvideo_to_pipeline(
+    pipe: Any, card: ModelCard, learned_gates: Callable[[int, int], torch.Tensor | None]
+) -> None:
+    """Apply the card's RepVideo block to every denoising transformer of `pipe` (Wan 2.2 A14B has
+    two). `learned_gates(index, count)` gives transformer `index`'s learned gates (its adapter
+    decides `count`, one per block of its loop), or None when its weights carry none."""
+    from repvideo_eval.repvideo import apply_repvideo, is_repvideo, pipeline_transformers
+
+    settings = card.repvideo
+    assert settings is not None
+    for index, transformer in enumerate(pipeline_transformers(pipe)):
+        if not is_repvideo(transformer):
+            apply_repvideo(transformer, cache_window=settings.cache_window, gate_init=0.5)
+        count = int(transformer.repvideo_gates.numel())
+        _apply_repvideo_settings(transformer, card, learned_gates(index, count))
+
+
 def _pipeline_class(card: ModelCard) -> Any:
     import diffusers
 
@@ -83,15 +106,13 @@ def _tiny_pipeline(card: ModelCard) -> Any:
         components = build_tiny_components(seed)
     else:
         components = build_family_components(card.family, seed, overrides)
-    transformer = components["transformer"]
-    if card.repvideo is not None:
-        from repvideo_eval.repvideo import apply_repvideo
-
-        # The adapter decides how many gates the family's block structure has.
-        apply_repvideo(transformer, cache_window=card.repvideo.cache_window, gate_init=0.5)
-        learned = tiny_learned_gates(int(transformer.repvideo_gates.numel()), seed)
-        _apply_repvideo_settings(transformer, card, learned)
     pipe = _pipeline_class(card)(**components)
+    if card.repvideo is not None:
+        _apply_repvideo_to_pipeline(
+            pipe,
+            card,
+            lambda index, count: tiny_learned_gates(count, seed + GATE_SEED_STRIDE * index),
+        )
     if card.family == "hunyuanvideo":  # the tiny Llama has no chat template to crop
         pipe.repvideo_eval_prompt_template = {"template": "{}", "crop_start": 0}
     return pipe
@@ -135,11 +156,14 @@ def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
     components = build_random_components(
         architecture, seed, dtype, device, park_on=None if offload == "none" else "cpu"
     )
-    transformer = components["transformer"]
+    pipe = CogVideoXPipeline(**components)
     if card.repvideo is not None:
-        learned = random_learned_gates(transformer.config.num_layers, seed)
-        _apply_repvideo_settings(transformer, card, learned)
-    return CogVideoXPipeline(**components), offload
+        _apply_repvideo_to_pipeline(
+            pipe,
+            card,
+            lambda index, count: random_learned_gates(count, seed + GATE_SEED_STRIDE * index),
+        )
+    return pipe, offload
 
 
 def _hub_components(card: ModelCard, dtype: torch.dtype) -> dict[str, Any]:
@@ -191,7 +215,10 @@ def _hub_pipeline(card: ModelCard) -> Any:
                 load_repvideo(out_dir, torch_dtype=dtype, config_overrides=overrides), card
             )
             learned = pipe.transformer.repvideo_gates.detach().clone()
-        _apply_repvideo_settings(pipe.transformer, card, learned)
+        checkpoint_gates = learned  # the converted checkpoint's gates belong to `transformer`
+        _apply_repvideo_to_pipeline(
+            pipe, card, lambda index, count: checkpoint_gates if index == 0 else None
+        )
     return pipe
 
 
