@@ -130,23 +130,42 @@ def _check_transformer_config(transformer: Any, card: ModelCard) -> Any:
     return transformer
 
 
+def _offline_tokenizers(card: ModelCard, pipeline_class: Any, components: dict[str, Any]) -> None:
+    """Fill the tokenizers a random twin's pipeline still lacks with its family's tiny twin's
+    (their real vocabularies are not offline here; ids stay inside the full-size embeddings)."""
+    import inspect
+
+    from repvideo_eval.generation.tiny_families import build_family_components
+
+    wanted = [
+        name
+        for name in inspect.signature(pipeline_class.__init__).parameters
+        if name.startswith("tokenizer") and name not in components
+    ]
+    if wanted:
+        tiny = build_family_components(card.family, 0, {})
+        components.update({name: tiny[name] for name in wanted})
+
+
 def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
     """A full-size random twin, its weights made in the card's dtype on `device`, and the
-    offload mode, decided before any weight exists (from a meta build's sizes)."""
-    from diffusers import CogVideoXPipeline
+    offload mode, decided before any weight exists (from a meta build's sizes). The pipeline
+    class is the architecture file's (`_pipeline`); the card's `components.pipeline` entries are
+    its arguments (Wan 2.2's boundary_ratio, expand_timesteps)."""
+    import diffusers
 
     from repvideo_eval.generation.random_twins import (
+        architecture_configs,
         architecture_of,
         build_random_components,
         component_bytes,
         random_learned_gates,
     )
 
-    if card.family != "cogvideox":
-        raise UserError(
-            f"no random twin for family {card.family!r} yet", "Use a cogvideox random card."
-        )
     architecture = architecture_of(card.hub_id)
+    pipeline_class = getattr(
+        diffusers, architecture_configs(architecture).get("_pipeline", "CogVideoXPipeline")
+    )
     dtype = TORCH_DTYPES[card.dtype]
     sizes = None
     if card.memory.offload == "auto" and device.startswith("cuda"):
@@ -156,7 +175,11 @@ def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
     components = build_random_components(
         architecture, seed, dtype, device, park_on=None if offload == "none" else "cpu"
     )
-    pipe = CogVideoXPipeline(**components)
+    _offline_tokenizers(card, pipeline_class, components)
+    components.update(dict(dict(card.components).get("pipeline", {})))
+    pipe = pipeline_class(**components)
+    if card.family == "hunyuanvideo":  # the offline Llama tokenizer has no chat template to crop
+        pipe.repvideo_eval_prompt_template = {"template": "{}", "crop_start": 0}
     if card.repvideo is not None:
         _apply_repvideo_to_pipeline(
             pipe,
