@@ -84,3 +84,23 @@ def test_wan22_a14b_wraps_both_experts() -> None:
     assert high.repvideo_cache_window == low.repvideo_cache_window == 2
     # Each expert has its own stand-in learned gates (different networks, different gates).
     assert not torch.equal(high.repvideo_gates, low.repvideo_gates)
+
+
+def test_hub_path_wraps_both_a14b_experts(tmp_path: Path) -> None:
+    """A saved diffusers folder of the A14B twin, loaded as a hub card with fixed gates, wraps
+    both experts and samples the same video as the in-memory twin with the same block."""
+    from repvideo_eval.generation.pipelines import load_pipeline, sample_video
+
+    twin = registry.load_card("wan2.2-a14b-tiny").with_repvideo(FIXED)
+    load_pipeline(registry.load_card("wan2.2-a14b-tiny"), "cpu").save_pretrained(tmp_path / "hub")
+    data = {**twin.to_dict(), "source": "hub", "tiny_seed": None, "weights": str(tmp_path / "hub")}
+    card = registry.card_from_dict(data)
+    pipe = load_pipeline(card, "cpu")
+    experts = pipeline_transformers(pipe)
+    assert len(experts) == 2 and all(is_repvideo(t) for t in experts)
+    assert all(
+        torch.equal(t.repvideo_gates, torch.full_like(t.repvideo_gates, 0.5)) for t in experts
+    )
+    a, _ = sample_video(pipe, card, PROMPT, seed=SEED)
+    b, _ = sample_video(load_pipeline(twin, "cpu"), twin, PROMPT, seed=SEED)
+    np.testing.assert_array_equal(a, b)
