@@ -206,14 +206,14 @@ def _hub_components(card: ModelCard, dtype: torch.dtype) -> dict[str, Any]:
 
 
 def _hub_pipeline(card: ModelCard) -> Any:
-    from diffusers import CogVideoXTransformer3DModel
+    from diffusers import AutoModel
 
     dtype = TORCH_DTYPES[card.dtype]
     overrides = dict(card.transformer_config)
     components = _hub_components(card, dtype)
     if overrides:
         components["transformer"] = _check_transformer_config(
-            CogVideoXTransformer3DModel.from_pretrained(
+            AutoModel.from_pretrained(  # the folder's own class: any family's transformer
                 card.hub_id, subfolder="transformer", torch_dtype=dtype, **overrides
             ),
             card,

@@ -104,3 +104,17 @@ def test_hub_path_wraps_both_a14b_experts(tmp_path: Path) -> None:
     a, _ = sample_video(pipe, card, PROMPT, seed=SEED)
     b, _ = sample_video(load_pipeline(twin, "cpu"), twin, PROMPT, seed=SEED)
     np.testing.assert_array_equal(a, b)
+
+
+def test_hub_transformer_config_overrides_any_family(tmp_path: Path) -> None:
+    """`transformer_config` loads the folder's own transformer class (it was CogVideoX's only)."""
+    from repvideo_eval.generation.pipelines import load_pipeline
+
+    tiny = registry.load_card("wan-tiny")
+    load_pipeline(tiny, "cpu").save_pretrained(tmp_path / "hub")
+    data = {**tiny.to_dict(), "source": "hub", "tiny_seed": None, "weights": str(tmp_path / "hub")}
+    saved_eps = float(load_pipeline(tiny, "cpu").transformer.config.eps)
+    card = registry.card_from_dict({**data, "transformer_config": {"eps": saved_eps * 10}})
+    pipe = load_pipeline(card, "cpu")
+    assert type(pipe.transformer).__name__ == "WanTransformer3DModel"
+    assert pipe.transformer.config.eps == pytest.approx(saved_eps * 10)
