@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,6 +197,9 @@ class RepresentationProbe:
     branch, conditional first (Wan, HunyuanVideo, HunyuanVideo 1.5; see ``branch``), instead of
     batching (uncond, cond) in one call (CogVideoX, LTX-Video, Mochi). ``query_frame``: the frame whose attention map
     is kept (None keeps none). ``chunk_elements`` bounds the attention chunk (see attention_stats).
+    ``experts``: further transformers of the same pipeline that share the step count (Wan 2.2
+    A14B's low-noise ``transformer_2`` takes over at its boundary step); a step's records come
+    from whichever transformer ran it, so block ``k`` is block ``k`` of that step's expert.
     """
 
     def __init__(
@@ -207,10 +211,21 @@ class RepresentationProbe:
         chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
         attention: bool = True,
         sequential_cfg: bool = False,
+        experts: Sequence[torch.nn.Module] = (),
     ) -> None:
         self.family = probe_family(transformer)
+        for expert in experts:
+            if probe_family(expert) != self.family:
+                raise UserError(
+                    f"the probes read one family per pipeline, got {type(transformer).__name__} "
+                    f"and {type(expert).__name__}",
+                    "Analyse pipelines whose transformers are one class.",
+                )
+        self.transformers = [transformer, *experts]
         self.transformer = transformer
         self.blocks = self.family.blocks(transformer)
+        #: every probed transformer's blocks, in the order their hooks are installed
+        self._block_lists = [self.family.blocks(t) for t in self.transformers]
         self.steps = frozenset(int(s) for s in steps)
         self.guided = guided
         self.query_frame = query_frame
@@ -230,17 +245,18 @@ class RepresentationProbe:
     def __enter__(self) -> RepresentationProbe:
         cogvideox = self.family.name == "cogvideox"
         if self.attention and cogvideox:
-            for block in self.blocks:
+            for block in (b for blocks in self._block_lists for b in blocks):
                 name = type(block.attn1.processor).__name__
                 if name != SUPPORTED_PROCESSOR:
                     raise UserError(
                         f"attention diagnostics need diffusers' {SUPPORTED_PROCESSOR}, block uses {name}",
                         "Unfuse QKV projections / remove custom attention processors before analysing.",
                     )
-        self._handles.append(
-            self.transformer.register_forward_pre_hook(self._on_transformer, with_kwargs=True)
-        )
-        for index, block in enumerate(self.blocks):
+        for transformer in self.transformers:
+            self._handles.append(
+                transformer.register_forward_pre_hook(self._on_transformer, with_kwargs=True)
+            )
+        for index, block in (pair for blocks in self._block_lists for pair in enumerate(blocks)):
             self._handles.append(
                 block.register_forward_pre_hook(self._block_input_hook(index), with_kwargs=True)
             )
@@ -258,7 +274,8 @@ class RepresentationProbe:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
-        for block, processor in zip(self.blocks, self._original_processors):
+        blocks = [block for blocks in self._block_lists for block in blocks]
+        for block, processor in zip(blocks, self._original_processors):
             getattr(block, self.family.self_attention).processor = processor
         self._original_processors.clear()
         self.active = False

@@ -93,9 +93,12 @@ def analyse_card(
     from repvideo_eval.analysis.probes import RepresentationProbe, repvideo_gates
     from repvideo_eval.analysis.records import capture_rows, gate_rows, map_frame, rows_to_frame
     from repvideo_eval.generation.pipelines import load_pipeline, sample_video
+    from repvideo_eval.repvideo import pipeline_transformers
 
     pipe = load_pipeline(card, request.device)
     probe_family(pipe.transformer)  # one-line error for a transformer the probes cannot read
+    # Wan 2.2 A14B's low-noise expert runs the late steps: probed too, on the same step count.
+    experts = pipeline_transformers(pipe)[1:]
     query_frame = check_query_frame(request.query_frame, _token_frames(pipe, card))
     keep_maps = request.attention and request.maps
     guided = card.sampler.guidance_scale > 1.0
@@ -116,6 +119,7 @@ def analyse_card(
             request.chunk_elements,
             request.attention,
             sequential_cfg=sequential_cfg(pipe),
+            experts=experts,
         )
         with probe:
             frames, info = sample_video(pipe, card, prompt, request.seed)

@@ -3,6 +3,7 @@
 Example:
   python run_eval.py ablate --model repvideo-2b --grid models/ablations/cache_window_and_gates.yaml --suite vbench/spatial_relationship
   python run_eval.py ablate --model repvideo-tiny --grid models/ablations/cache_window_and_gates.yaml --suite smoke
+  python run_eval.py ablate --model wan-tiny --grid my_grid.yaml --suite smoke  # a stock card: fixed and "off" gates
 
 Every variant is the base card with other `repvideo` settings, so weights, sampler, prompts and
 seeds are identical. All grids over the same base card and suite share one folder, where videos
@@ -18,13 +19,17 @@ from typing import Any
 from repvideo_eval import registry
 from repvideo_eval.config import STANDARD_PROMPT_SET, ModelCard, RepVideoSettings
 from repvideo_eval.errors import UserError
+from repvideo_eval.repvideo.schedule import PAPER_CACHE_WINDOW
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from repvideo_eval.cli.run import add_common_arguments
 
     parser.add_argument(
-        "--model", required=True, help="the RepVideo card to vary (e.g. repvideo-2b, repvideo-tiny)"
+        "--model",
+        required=True,
+        help="the card to vary: a RepVideo card (e.g. repvideo-2b, repvideo-tiny), or any "
+        "family's stock card with fixed and off gates only (e.g. wan-tiny)",
     )
     parser.add_argument(
         "--grid", type=Path, required=True, help="ablation grid YAML (see models/ablations/)"
@@ -42,15 +47,21 @@ def variant_name(base: str, override: dict[str, Any]) -> str:
 
 
 def variant_cards(base: ModelCard, grid: list[dict[str, Any]]) -> tuple[ModelCard, ...]:
-    """One card per grid entry: the base card with that entry's repvideo settings."""
-    if base.repvideo is None:
+    """One card per grid entry: the base card with that entry's repvideo settings.
+
+    A stock card (no `repvideo` block, any family RepVideo can wrap) takes grids of fixed gates
+    and "off" only: RepVideo is training-free there, but there are no learned gates to use.
+    """
+    if base.repvideo is None and any(o["gates"] == "learned" for o in grid):
         raise UserError(
-            f"model {base.name} is not a RepVideo card",
-            "Ablate a card with a `repvideo` block, e.g. repvideo-2b.",
+            f"model {base.name} is not a RepVideo card, so it has no learned gates",
+            'Ablate it with gates: [fixed, "off"] only, or ablate a card with a `repvideo` '
+            "block, e.g. repvideo-2b.",
         )
+    default_window = PAPER_CACHE_WINDOW if base.repvideo is None else base.repvideo.cache_window
     cards: list[ModelCard] = []
     for override in grid:
-        window = override.get("cache_window") or base.repvideo.cache_window
+        window = override.get("cache_window") or default_window
         settings = RepVideoSettings(
             cache_window=int(window), gates=override["gates"], gate_value=override.get("gate_value")
         )

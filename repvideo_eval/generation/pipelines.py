@@ -8,6 +8,7 @@ baseline and RepVideo differ only in the transformer.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,28 @@ def _apply_repvideo_settings(
     return configure_repvideo(transformer, gates=gates, cache_window=settings.cache_window)
 
 
+#: the seed offset between the stand-in learned gates of a pipeline's transformers (index 0 keeps
+#: the card's seed, so single-transformer twins keep their gates and videos)
+GATE_SEED_STRIDE = 10
+
+
+def _apply_repvideo_to_pipeline(
+    pipe: Any, card: ModelCard, learned_gates: Callable[[int, int], torch.Tensor | None]
+) -> None:
+    """Apply the card's RepVideo block to every denoising transformer of `pipe` (Wan 2.2 A14B has
+    two). `learned_gates(index, count)` gives transformer `index`'s learned gates (its adapter
+    decides `count`, one per block of its loop), or None when its weights carry none."""
+    from repvideo_eval.repvideo import apply_repvideo, is_repvideo, pipeline_transformers
+
+    settings = card.repvideo
+    assert settings is not None
+    for index, transformer in enumerate(pipeline_transformers(pipe)):
+        if not is_repvideo(transformer):
+            apply_repvideo(transformer, cache_window=settings.cache_window, gate_init=0.5)
+        count = int(transformer.repvideo_gates.numel())
+        _apply_repvideo_settings(transformer, card, learned_gates(index, count))
+
+
 def _pipeline_class(card: ModelCard) -> Any:
     import diffusers
 
@@ -83,15 +106,13 @@ def _tiny_pipeline(card: ModelCard) -> Any:
         components = build_tiny_components(seed)
     else:
         components = build_family_components(card.family, seed, overrides)
-    transformer = components["transformer"]
-    if card.repvideo is not None:
-        from repvideo_eval.repvideo import apply_repvideo
-
-        # The adapter decides how many gates the family's block structure has.
-        apply_repvideo(transformer, cache_window=card.repvideo.cache_window, gate_init=0.5)
-        learned = tiny_learned_gates(int(transformer.repvideo_gates.numel()), seed)
-        _apply_repvideo_settings(transformer, card, learned)
     pipe = _pipeline_class(card)(**components)
+    if card.repvideo is not None:
+        _apply_repvideo_to_pipeline(
+            pipe,
+            card,
+            lambda index, count: tiny_learned_gates(count, seed + GATE_SEED_STRIDE * index),
+        )
     if card.family == "hunyuanvideo":  # the tiny Llama has no chat template to crop
         pipe.repvideo_eval_prompt_template = {"template": "{}", "crop_start": 0}
     return pipe
@@ -109,23 +130,42 @@ def _check_transformer_config(transformer: Any, card: ModelCard) -> Any:
     return transformer
 
 
+def _offline_tokenizers(card: ModelCard, pipeline_class: Any, components: dict[str, Any]) -> None:
+    """Fill the tokenizers a random twin's pipeline still lacks with its family's tiny twin's
+    (their real vocabularies are not offline here; ids stay inside the full-size embeddings)."""
+    import inspect
+
+    from repvideo_eval.generation.tiny_families import build_family_components
+
+    wanted = [
+        name
+        for name in inspect.signature(pipeline_class.__init__).parameters
+        if name.startswith("tokenizer") and name not in components
+    ]
+    if wanted:
+        tiny = build_family_components(card.family, 0, {})
+        components.update({name: tiny[name] for name in wanted})
+
+
 def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
     """A full-size random twin, its weights made in the card's dtype on `device`, and the
-    offload mode, decided before any weight exists (from a meta build's sizes)."""
-    from diffusers import CogVideoXPipeline
+    offload mode, decided before any weight exists (from a meta build's sizes). The pipeline
+    class is the architecture file's (`_pipeline`); the card's `components.pipeline` entries are
+    its arguments (Wan 2.2's boundary_ratio, expand_timesteps)."""
+    import diffusers
 
     from repvideo_eval.generation.random_twins import (
+        architecture_configs,
         architecture_of,
         build_random_components,
         component_bytes,
         random_learned_gates,
     )
 
-    if card.family != "cogvideox":
-        raise UserError(
-            f"no random twin for family {card.family!r} yet", "Use a cogvideox random card."
-        )
     architecture = architecture_of(card.hub_id)
+    pipeline_class = getattr(
+        diffusers, architecture_configs(architecture).get("_pipeline", "CogVideoXPipeline")
+    )
     dtype = TORCH_DTYPES[card.dtype]
     sizes = None
     if card.memory.offload == "auto" and device.startswith("cuda"):
@@ -135,11 +175,18 @@ def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
     components = build_random_components(
         architecture, seed, dtype, device, park_on=None if offload == "none" else "cpu"
     )
-    transformer = components["transformer"]
+    _offline_tokenizers(card, pipeline_class, components)
+    components.update(dict(dict(card.components).get("pipeline", {})))
+    pipe = pipeline_class(**components)
+    if card.family == "hunyuanvideo":  # the offline Llama tokenizer has no chat template to crop
+        pipe.repvideo_eval_prompt_template = {"template": "{}", "crop_start": 0}
     if card.repvideo is not None:
-        learned = random_learned_gates(transformer.config.num_layers, seed)
-        _apply_repvideo_settings(transformer, card, learned)
-    return CogVideoXPipeline(**components), offload
+        _apply_repvideo_to_pipeline(
+            pipe,
+            card,
+            lambda index, count: random_learned_gates(count, seed + GATE_SEED_STRIDE * index),
+        )
+    return pipe, offload
 
 
 def _hub_components(card: ModelCard, dtype: torch.dtype) -> dict[str, Any]:
@@ -159,14 +206,14 @@ def _hub_components(card: ModelCard, dtype: torch.dtype) -> dict[str, Any]:
 
 
 def _hub_pipeline(card: ModelCard) -> Any:
-    from diffusers import CogVideoXTransformer3DModel
+    from diffusers import AutoModel
 
     dtype = TORCH_DTYPES[card.dtype]
     overrides = dict(card.transformer_config)
     components = _hub_components(card, dtype)
     if overrides:
         components["transformer"] = _check_transformer_config(
-            CogVideoXTransformer3DModel.from_pretrained(
+            AutoModel.from_pretrained(  # the folder's own class: any family's transformer
                 card.hub_id, subfolder="transformer", torch_dtype=dtype, **overrides
             ),
             card,
@@ -191,7 +238,10 @@ def _hub_pipeline(card: ModelCard) -> Any:
                 load_repvideo(out_dir, torch_dtype=dtype, config_overrides=overrides), card
             )
             learned = pipe.transformer.repvideo_gates.detach().clone()
-        _apply_repvideo_settings(pipe.transformer, card, learned)
+        checkpoint_gates = learned  # the converted checkpoint's gates belong to `transformer`
+        _apply_repvideo_to_pipeline(
+            pipe, card, lambda index, count: checkpoint_gates if index == 0 else None
+        )
     return pipe
 
 

@@ -42,6 +42,47 @@ def test_variants_differ_only_in_repvideo_settings() -> None:
         variant_cards(registry.load_card("cogvideox-tiny"), grid)
 
 
+def test_a_stock_card_of_any_family_takes_fixed_and_off_grids() -> None:
+    base = registry.load_card("wan-tiny")
+    assert base.repvideo is None
+    grid = [
+        {"cache_window": 2, "gates": "fixed", "gate_value": 0.5},
+        {"cache_window": None, "gates": "off", "gate_value": None},
+    ]
+    cards = variant_cards(base, grid)
+    assert [c.name for c in cards] == ["wan-tiny@w2-fixed0.5", "wan-tiny@gates-off"]
+    assert cards[1].repvideo is not None and cards[1].repvideo.cache_window == 6
+    with pytest.raises(UserError, match="no learned gates"):
+        variant_cards(base, [{"cache_window": 2, "gates": "learned", "gate_value": None}])
+
+
+def test_ablate_runs_on_another_family(tmp_path: Path) -> None:
+    """The whole command on LTX-Video's tiny twin: a window x gate grid plus gates off."""
+    grid = tmp_path / "grid.yaml"
+    grid.write_text('cache_window: [2, 6]\ngates: [fixed, "off"]\ngate_value: [0.5]\n')
+    out = tmp_path / "ablation-run"
+    env = {
+        **os.environ,
+        "RAY_AUTH_MODE": "disabled",
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(REPO),
+    }
+    cmd = [sys.executable, str(REPO / "run_eval.py"), "ablate", "--model", "ltx-tiny"]
+    cmd += ["--grid", str(grid), "--suite", "smoke", "--limit-prompts", "1"]
+    cmd += ["--dimensions", "temporal_flickering", "--output-dir", str(out), "--no-progress"]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with (out / "ablation" / "ablation.csv").open() as stream:
+        table = list(csv.DictReader(stream))
+    models = {row["model"] if "model" in row else row[next(iter(row))] for row in table}
+    assert models == {"ltx-tiny@w2-fixed0.5", "ltx-tiny@w6-fixed0.5", "ltx-tiny@gates-off"}
+    assert (out / "ablation" / "ablation.md").is_file()
+    videos = sorted((out / "videos").rglob("*.mp4"))
+    assert len(videos) == 3  # one prompt, three distinct settings
+    assert len({v.read_bytes() for v in videos}) == 3  # each setting changes the video
+
+
 @pytest.mark.slow
 def test_ablate_command_end_to_end_reuses_identical_settings(tmp_path: Path) -> None:
     grid = tmp_path / "grid.yaml"
