@@ -14,7 +14,8 @@ import pytest
 
 from repvideo_eval import prompt_sets, registry
 from repvideo_eval.cli.main import main
-from repvideo_eval.evaluation import run_metadata
+from repvideo_eval.evaluation import run_metadata, spec_fields
+from repvideo_eval.prompt_sets import run_json_fields
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {
@@ -208,7 +209,14 @@ def test_a_set_file_changed_after_the_run_started(capsys, tmp_path: Path) -> Non
     spec = build_spec(build_parser("run").parse_args(argv))
     assert spec.prompt_set.startswith("file:") and spec.prompt_set_file == str(mine.resolve())
     out.mkdir()
-    write_json_atomic(run_metadata(spec, "cpu"), out / "run.json")  # what a started run wrote
+    meta = run_metadata(
+        {**spec_fields(spec), **run_json_fields(spec)},
+        run_id=spec.run_id,
+        command="run",
+        device="cpu",
+        videos_dir=out / "videos",
+    )
+    write_json_atomic(meta, out / "run.json")  # what a started run wrote
     mine.write_text("\n".join(f"v2 {e['prompt_en']}" for e in registry.vbench_full_info()))
     before = snapshot(out)
     one_line_error(

@@ -32,7 +32,7 @@ def test_default_for_the_repvideo_pair_on_vbench_is_the_leaderboards_protocol(ca
     args = parse("--model", "repvideo", "--suite", "vbench")
     spec = run_command.build_spec(args)
     assert spec.vbench_mode == "long" and spec.scoring_weights == "official"
-    assert args.prompt_set == "gpt-enhanced"  # read by the run spec once --prompt-set lands
+    assert args.prompt_set == "gpt-enhanced" and spec.prompt_set == "gpt-enhanced"
     assert spec.suite.name == "vbench" and len(spec.suite.prompts) == 946
     assert spec.suite.samples_per_prompt == 5
     assert max(p.samples or 0 for p in spec.suite.prompts) == 25
@@ -45,10 +45,9 @@ def test_explicit_preset_picks_the_suite_and_protocol_none_keeps_the_harness_def
     args = parse("--model", "repvideo", "--protocol", "vbench-leaderboard", "--dimensions", "scene")
     spec = run_command.build_spec(args)
     assert spec.suite.name == "vbench" and spec.dimensions == ("scene",)
-    assert args.prompt_set == "gpt-enhanced" and spec.vbench_mode == "long"
+    assert spec.prompt_set == "gpt-enhanced" and spec.vbench_mode == "long"
     plain = parse("--model", "repvideo", "--suite", "vbench/scene", "--protocol", "none")
-    run_command.build_spec(plain)
-    assert getattr(plain, "prompt_set", "standard") == "standard"
+    assert run_command.build_spec(plain).prompt_set == "standard"
 
 
 def test_auto_lets_explicit_flags_win_and_leaves_tiny_twins_alone() -> None:
@@ -58,7 +57,7 @@ def test_auto_lets_explicit_flags_win_and_leaves_tiny_twins_alone() -> None:
     tiny = parse("--model", "tiny", "--suite", "vbench/subject_consistency")
     spec = run_command.build_spec(tiny)
     assert spec.scoring_weights == "tiny-random" and spec.vbench_mode == "standard"
-    assert not hasattr(tiny, "prompt_set")
+    assert spec.prompt_set == "standard"
     smoke = parse("--model", "repvideo")  # not a VBench suite: nothing applied
     assert isinstance(smoke.suite, HarnessDefault)  # told apart from an explicit --suite smoke
     assert run_command.build_spec(smoke).suite.name == "smoke"

@@ -107,6 +107,7 @@ def test_runs_without_shared_prompts_and_seeds(tmp_path, capsys):
         lines = (run / "per_video.csv").read_text().splitlines()
         (run / "per_video.csv").write_text(
             "\n".join([lines[0]] + [line for line in lines[1:] if line.startswith(keep + ",")])
+            + "\n"
         )
     err = _fails(capsys, create([run_a, run_b], tmp_path / "s"))
     assert "share no prompt, sample and seed" in err
