@@ -82,7 +82,12 @@ def test_score_on_a_run_folder_gives_the_runs_records(tmp_path: Path, shared_ray
             key=lambda r: (r["video"], r["dimension"]),
         )
 
-    assert comparable(score_rows) == comparable(run_rows)
+    differing = [
+        (row["video"], row["dimension"], {k: (row[k], other[k]) for k in row if row[k] != other[k]})
+        for row, other in zip(comparable(score_rows), comparable(run_rows))
+        if row != other
+    ]
+    assert len(score_rows) == len(run_rows) and not differing, differing[:3]
     # Standard mode: each prompt only on its own dimensions; the flicker protocol keeps at most
     # 5 of the samples for temporal_flickering (the filter's selections are in both folders).
     flicker = [r for r in run_rows if r["dimension"] == "temporal_flickering"]
