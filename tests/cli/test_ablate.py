@@ -56,6 +56,7 @@ def test_a_stock_card_of_any_family_takes_fixed_and_off_grids() -> None:
         variant_cards(base, [{"cache_window": 2, "gates": "learned", "gate_value": None}])
 
 
+@pytest.mark.slow  # a full ablate run (about 40 s); the grid per family is checked fast in tests/repvideo
 def test_ablate_runs_on_another_family(tmp_path: Path) -> None:
     """The whole command on LTX-Video's tiny twin: a window x gate grid plus gates off."""
     grid = tmp_path / "grid.yaml"
