@@ -16,6 +16,18 @@ from tests.study.conftest import create, rows
 DATABASE_FILES = ("study.sqlite3", "study.sqlite3-wal", "study.sqlite3-shm")
 
 
+def wait_for_files(study: Path, seconds: float = 10.0) -> None:
+    """The server's writer thread opens the database (and SQLite makes -wal/-shm) on its own
+    schedule: wait for the files rather than race it."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not all((study / name).exists() for name in DATABASE_FILES):
+        if time.monotonic() > deadline:
+            return  # the mode check then names what is missing
+        time.sleep(0.05)
+
+
 def modes(study: Path) -> dict[str, int]:
     return {
         name: stat.S_IMODE((study / name).stat().st_mode)
@@ -49,4 +61,5 @@ def test_serve_tightens_a_study_made_before_the_rule(make_study, small_run, umas
     os.chmod(study / "study.sqlite3", 0o644)
     with TestClient(create_app(study)) as client:
         assert client.get("/healthz").status_code == 200
+        wait_for_files(study)
         assert modes(study) == dict.fromkeys(DATABASE_FILES, 0o600)
