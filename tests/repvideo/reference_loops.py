@@ -12,17 +12,21 @@ import copy
 import torch
 
 
-class OfficialConcatLoop(torch.nn.Module):
-    """The official loop over the concatenated text+video sequence, list cache and stack-mean.
-
-    Like the official code it also computes the mix where the cache holds one entry.
-    """
+class ReferenceLoop(torch.nn.Module):
+    """What every reference loop holds: the stock blocks, one gate per block, the window."""
 
     def __init__(self, blocks: torch.nn.ModuleList, gates: torch.Tensor, window: int) -> None:
         super().__init__()
         self.blocks = blocks
         self.gates = gates
         self.window = window
+
+
+class OfficialConcatLoop(ReferenceLoop):
+    """The official loop over the concatenated text+video sequence, list cache and stack-mean.
+
+    Like the official code it also computes the mix where the cache holds one entry.
+    """
 
     def forward(
         self,
@@ -51,14 +55,8 @@ class OfficialConcatLoop(torch.nn.Module):
         return h[:, text_len:], h[:, :text_len]
 
 
-class PerStreamListLoop(torch.nn.Module):
+class PerStreamListLoop(ReferenceLoop):
     """A straightforward two-stream loop: a Python list of cached tensors per stream, mean at use."""
-
-    def __init__(self, blocks: torch.nn.ModuleList, gates: torch.Tensor, window: int) -> None:
-        super().__init__()
-        self.blocks = blocks
-        self.gates = gates
-        self.window = window
 
     def forward(
         self,
@@ -89,14 +87,8 @@ class PerStreamListLoop(torch.nn.Module):
         return video, text
 
 
-class WanListLoop(torch.nn.Module):
+class WanListLoop(ReferenceLoop):
     """The official loop on Wan's single (video) stream, list cache and stack-mean."""
-
-    def __init__(self, blocks: torch.nn.ModuleList, gates: torch.Tensor, window: int) -> None:
-        super().__init__()
-        self.blocks = blocks
-        self.gates = gates
-        self.window = window
 
     def forward(self, hidden_states, encoder_hidden_states, temb, rotary_emb):
         h = hidden_states
@@ -109,7 +101,7 @@ class WanListLoop(torch.nn.Module):
         return h
 
 
-class HunyuanConcatLoop(torch.nn.Module):
+class HunyuanConcatLoop(ReferenceLoop):
     """HunyuanVideo's dual then single blocks with ONE cache of the concatenated [video | text].
 
     The adapter keeps one cache per stream; this loop caches the concatenation (what a single
@@ -118,10 +110,7 @@ class HunyuanConcatLoop(torch.nn.Module):
     """
 
     def __init__(self, blocks: list[torch.nn.Module], gates: torch.Tensor, window: int) -> None:
-        super().__init__()
-        self.blocks = torch.nn.ModuleList(blocks)
-        self.gates = gates
-        self.window = window
+        super().__init__(torch.nn.ModuleList(blocks), gates, window)
 
     def forward(self, hidden_states, encoder_hidden_states, temb, *rest):
         video_len = hidden_states.shape[1]
@@ -136,14 +125,8 @@ class HunyuanConcatLoop(torch.nn.Module):
         return h[:, :video_len], h[:, video_len:]
 
 
-class MochiListLoop(torch.nn.Module):
+class MochiListLoop(ReferenceLoop):
     """Mochi's dual-stream loop: two Python lists (the widths differ, so no concatenation)."""
-
-    def __init__(self, blocks: torch.nn.ModuleList, gates: torch.Tensor, window: int) -> None:
-        super().__init__()
-        self.blocks = blocks
-        self.gates = gates
-        self.window = window
 
     def forward(
         self, hidden_states, encoder_hidden_states, temb, encoder_attention_mask, image_rotary_emb
@@ -172,14 +155,8 @@ class MochiListLoop(torch.nn.Module):
         return video, text
 
 
-class LTXListLoop(torch.nn.Module):
+class LTXListLoop(ReferenceLoop):
     """LTX-Video's single (video) stream; the caption is cross-attention context, never mixed."""
-
-    def __init__(self, blocks: torch.nn.ModuleList, gates: torch.Tensor, window: int) -> None:
-        super().__init__()
-        self.blocks = blocks
-        self.gates = gates
-        self.window = window
 
     def forward(
         self, hidden_states, encoder_hidden_states, temb, image_rotary_emb, encoder_attention_mask
