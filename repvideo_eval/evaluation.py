@@ -13,7 +13,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from repvideo_eval.atomic import write_json_atomic
 from repvideo_eval.config import ModelCard, RunSpec
@@ -38,6 +38,9 @@ from repvideo_eval.vocabulary import (
     is_random_weights_id,
     weights_tag,
 )
+
+if TYPE_CHECKING:
+    from repvideo_eval.distributed import StageSummary
 
 DEFAULT_RUNS_DIR = Path("results") / "runs"
 
@@ -185,22 +188,29 @@ def write_run_json(
 
 
 def _generate(
-    card: ModelCard,
-    items: list[GenerationItem],
-    run_dir: Path,
+    models: tuple[ModelCard, ...],
+    plan: RunPlan,
     resources: Any,
     device: str,
     progress: bool,
-):
+) -> StageSummary:
+    """One generation stage over every model with work left, items grouped by model: each worker
+    process loads the models one after the other (generation.worker.RunGenerator)."""
     from repvideo_eval.distributed import run_stage
-    from repvideo_eval.generation.worker import VideoGenerator
+    from repvideo_eval.generation.worker import RunGenerator
 
+    items = [item for card in models for item in plan.items_by_card[card.name]]
+    pending = [
+        card
+        for card in models
+        if not all(generation_complete(item) for item in plan.items_by_card[card.name])
+    ]
     return run_stage(
-        f"generate {card.name}",
+        f"generate {models[0].name}" if len(models) == 1 else f"generate ({len(models)} models)",
         items,
-        VideoGenerator,
-        {"card": card.to_dict(), "device": device},
-        manifest_path=RunLayout(run_dir).manifest(f"generate-{card.card_hash}"),
+        RunGenerator,
+        {"cards": [card.to_dict() for card in pending or models], "device": device},
+        manifest_path=plan.layout.manifest("generate"),
         resources=resources,
         is_complete=generation_complete,
         progress=progress,
@@ -368,12 +378,13 @@ def evaluate(
     failures: list[tuple[str, str]] = []
     # Start Ray once for every stage, and only when something is left to do.
     with ray_session(resources) if work_left(plan) else contextlib.nullcontext():
-        generated: list[GenerationItem] = []
-        for card in spec.models:
-            items = plan.items_by_card[card.name]
-            summary = _generate(card, items, run_dir, resources, device, progress)
-            failures.extend(summary.failed)
-            generated.extend(item for item in items if generation_complete(item))
+        failures.extend(_generate(spec.models, plan, resources, device, progress).failed)
+        generated = [
+            item
+            for card in spec.models
+            for item in plan.items_by_card[card.name]
+            if generation_complete(item)
+        ]
         failures += score_videos(
             plan, generated, resources, device=device, progress=progress,
             vbench_cache_dir=vbench_cache_dir, max_video_pixels=max_video_pixels,

@@ -265,6 +265,8 @@ class StagePool:
             return
         self._record_error(flight, result["error"], identity, seconds=result["seconds"],
                            traceback_text=result.get("traceback"))  # fmt: skip
+        if result.get("user_error"):  # as at start: a user mistake does not go away by retrying
+            raise UserError(result["error"].split(": ", 1)[-1])
         if self.restart_on_error:
             self._replace(slot)
 

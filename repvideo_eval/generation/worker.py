@@ -1,13 +1,15 @@
-"""The generation worker: loads one model once, then turns work items into mp4 + sidecar pairs.
+"""The generation workers: `VideoGenerator` loads one model once, then turns work items into mp4 +
+sidecar pairs; `RunGenerator` serves every model of a run from one process, one model at a time.
 
-The Ray layer constructs one of these per GPU (or per CPU worker) and feeds it items; it knows
-nothing about Ray itself, so it also runs in-process in tests.
+The Ray layer constructs one `RunGenerator` per GPU (or per CPU worker) and feeds it the run's
+items, grouped by model; neither class knows anything about Ray, so both run in-process in tests.
 """
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +80,40 @@ class VideoGenerator:
         write_json_atomic(sidecar, Path(item.sidecar_path))  # last: it marks the item finished
         crash_point("sidecar-written")
         return {"seconds": seconds, "video": item.video_path}
+
+
+class RunGenerator:
+    """Every model of a run in one worker process: the first model is loaded when the worker
+    starts (a load error stops the run, as for one model), the next when its first item arrives,
+    after the previous pipeline is freed. Items come grouped by model, so each worker loads each
+    model at most once, and a run of N models pays one process start per worker, not N."""
+
+    def __init__(self, cards: Sequence[Mapping[str, Any]], device: str = DEFAULT_DEVICE) -> None:
+        if not cards:
+            raise ValueError("RunGenerator needs at least one model card")
+        from repvideo_eval.registry import card_from_dict
+
+        self.cards = {card_from_dict(dict(card)).card_hash: card for card in cards}
+        self.device = device
+        self.current: VideoGenerator | None = VideoGenerator(cards[0], device)
+
+    def _hold(self, card_hash: str) -> VideoGenerator:
+        if self.current is not None and self.current.card.card_hash == card_hash:
+            return self.current
+        if card_hash not in self.cards:
+            raise ValueError(f"item belongs to card {card_hash}, which this run does not hold")
+        self.current = None  # the old pipeline is freed before the next one loads
+        gc.collect()
+        _empty_device_cache(self.device)
+        self.current = VideoGenerator(self.cards[card_hash], self.device)
+        return self.current
+
+    def process(self, item: GenerationItem) -> dict[str, Any]:
+        return self._hold(item.card_hash).process(item)
+
+
+def _empty_device_cache(device: str) -> None:
+    import torch
+
+    if resolve_device(device).startswith("cuda"):
+        torch.cuda.empty_cache()

@@ -134,6 +134,20 @@ class BrokenInitWorker:
         return {}
 
 
+class LateUserErrorWorker(FileWorker):
+    """Starts fine, then meets a user mistake on item `bad` (a later model's missing weights)."""
+
+    def __init__(self, out_dir: str, bad: str) -> None:
+        super().__init__(out_dir)
+        self.bad = bad
+
+    def process(self, item: Item) -> dict:
+        if item.key == self.bad:
+            _bump(self.out_dir / "_attempts", item.key)
+            raise UserError("weights file /nowhere/late.pt is missing", "download it first")
+        return super().process(item)
+
+
 class FragileStartWorker(DyingWorker):
     """Only the first `good_starts` constructions succeed; later ones (replacements) raise."""
 

@@ -13,12 +13,14 @@ from dist_workers import (
     FlakyWorker,
     FragileStartWorker,
     Item,
+    LateUserErrorWorker,
     count,
     expected_text,
     is_complete,
 )
 
 from repvideo_eval.distributed import Resources, WorkerStartError, read_manifest, run_stage
+from repvideo_eval.distributed.manifest import iter_events
 from repvideo_eval.errors import UserError
 
 
@@ -92,6 +94,16 @@ def test_user_error_in_worker_start_reaches_the_cli_as_user_error(ray_local, tmp
         run_stage("generate", _items(3), BrokenInitWorker, {"user_error": True},
                   manifest_path=tmp_path / "m.jsonl", resources=Resources(num_gpus=1),
                   progress=False)  # fmt: skip
+
+
+def test_user_error_while_processing_stops_the_stage_without_retrying(ray_local, tmp_path) -> None:
+    """A worker that serves several models loads the later ones inside `process`: their user
+    mistakes stop the run in one line, as they would have when the worker started."""
+    with pytest.raises(UserError, match="weights file /nowhere/late.pt is missing. download"):
+        _run(tmp_path, LateUserErrorWorker, {"bad": "k0"}, _items(1), max_attempts=3)
+    assert count(tmp_path / "_attempts", "k0") == 1
+    errors = [e for e in iter_events(tmp_path / "m.jsonl") if e["event"] == "error"]
+    assert len(errors) == 1 and "late.pt" in errors[0]["error"]
 
 
 def test_hung_item_is_killed_after_timeout_and_retried(ray_local, tmp_path) -> None:

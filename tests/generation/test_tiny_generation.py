@@ -82,3 +82,33 @@ def test_worker_writes_video_then_sidecar_and_items_are_complete(tmp_path: Path)
     assert not generation_complete(items[0])
     # No temporary files are left behind.
     assert not list(tmp_path.rglob("*.tmp*"))
+
+
+def test_one_run_worker_serves_every_model_with_one_load_each(tmp_path: Path, monkeypatch) -> None:
+    """A run's worker holds one model at a time: the first at start, each next one when its
+    items arrive. The videos equal those of a worker built for the model alone."""
+    from repvideo_eval.generation import worker as worker_module
+
+    cards = [registry.load_card("cogvideox-tiny"), registry.load_card("repvideo-tiny")]
+    suite = registry.load_suite("smoke")
+    items = [item for card in cards for item in generation_items(card, suite, tmp_path)[:2]]
+    loads: list[str] = []
+    real_load = worker_module.load_pipeline
+    monkeypatch.setattr(
+        worker_module,
+        "load_pipeline",
+        lambda card, device: loads.append(card.name) or real_load(card, device),
+    )
+    run_worker = worker_module.RunGenerator([card.to_dict() for card in cards], device="cpu")
+    assert loads == ["cogvideox-tiny"]  # the first model is loaded when the worker starts
+    for item in items:
+        run_worker.process(item)
+    assert loads == ["cogvideox-tiny", "repvideo-tiny"]
+    assert all(generation_complete(item) for item in items)
+    alone = VideoGenerator(cards[1].to_dict(), device="cpu")
+    own = generation_items(cards[1], suite, tmp_path / "alone")[0]
+    alone.process(own)
+    assert Path(own.video_path).read_bytes() == Path(items[2].video_path).read_bytes()
+    stranger = generation_items(registry.load_card("wan-tiny"), suite, tmp_path)[0]
+    with pytest.raises(ValueError, match="which this run does not hold"):
+        run_worker.process(stranger)
