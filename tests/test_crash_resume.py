@@ -14,6 +14,7 @@ import signal
 import stat
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -198,11 +199,12 @@ def test_score_killed_after_a_record_then_rerun_rescores_nothing(tmp_path: Path)
     write_video(videos / "second-0.mp4", render_frames("static", 9, 32, 32))
     args = (*SCORE_ARGS, "--videos-dir", str(videos))
 
-    reference = tmp_path / "reference"
-    assert run_eval(reference, args=args).returncode == 0
-
-    out = tmp_path / "scored"
-    first = run_eval(out, crash_at="score-written:1", args=args)
+    reference, out = tmp_path / "reference", tmp_path / "scored"
+    # The uninterrupted reference and the run to kill are independent: run them side by side.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        uninterrupted = pool.submit(run_eval, reference, args=args)
+        first = run_eval(out, crash_at="score-written:1", args=args)
+        assert uninterrupted.result().returncode == 0
     assert _killed(first), first.stderr[-3000:]
     (record,) = _records(out)
     finished = _stamps([record])
