@@ -74,7 +74,7 @@ def test_the_cpu_dtype_is_the_fastest_of_the_probe_and_the_report_says_it(
     code = module.main(["--device", "cpu", "--sections", "", "--out", str(tmp_path)])
     text = _report(tmp_path)
     assert code == 0, text
-    assert "CPU dtype: **bfloat16** (fastest by the probe" in text
+    assert "CPU dtype: **bfloat16** (chosen by the probe" in text
     assert '"used": "bfloat16"' in text
     card = module.sized_card("cogvideox-2b-random", module.SIZES["small"], "cpu", "bfloat16")
     assert card.dtype == "bfloat16" and module.registry.load_card(card.name).dtype == "float16"
@@ -85,12 +85,34 @@ def test_fastest_dtype_and_an_explicit_cpu_dtype(tmp_path: Path, monkeypatch) ->
     assert module.fastest_dtype({"float32": 0.01, "bfloat16": 0.02, "float16": 0.5}) == "float32"
     assert module.fastest_dtype({"float32": 0.3, "bfloat16": 0.2, "float16": 0.1}) == "float16"
     assert module.fastest_dtype({"float32": 0.1, "bfloat16": 0.1, "float16": 0.1}) == "float32"
+    # Level within the noise margin: float32 stays (a noisy probe must not swap it).
+    assert module.fastest_dtype({"float32": 0.1, "bfloat16": 0.085, "float16": 0.5}) == "float32"
+    assert module.fastest_dtype({"float32": 0.1, "bfloat16": 0.08, "float16": 0.5}) == "bfloat16"
     timings = module.probe_cpu_dtypes(repeats=1)  # the real probe runs on this CPU
     assert set(timings) == {"float32", "bfloat16", "float16"} and min(timings.values()) > 0
+
     monkeypatch.setattr(module, "probe_cpu_dtypes", lambda: timings)
     args = ["--device", "cpu", "--sections", "", "--cpu-dtype", "float32", "--out", str(tmp_path)]
     assert module.main(args) == 0
     assert "CPU dtype: **float32** (set by --cpu-dtype" in _report(tmp_path)
+
+
+def test_the_probe_reports_the_median_round_per_dtype(monkeypatch) -> None:
+    """The dtypes take turns in each round, and the median round counts: one stalled round (a
+    neighbour's burst of load) does not decide the dtype."""
+    module = _gpu_check()
+    # Rounds take the dtypes in turn; in the second round float32 stalls for 100 s.
+    durations = iter([1.0, 2.0, 3.0, 100.0, 2.0, 3.0, 1.0, 2.0, 3.0])
+    readings: list[float] = []
+
+    def fake_clock() -> float:  # even calls start a measurement, odd calls end it
+        readings.append(0.0 if len(readings) % 2 == 0 else next(durations))
+        return readings[-1]
+
+    monkeypatch.setattr(module.time, "perf_counter", fake_clock)
+    timings = module.probe_cpu_dtypes(repeats=3)
+    assert timings == {"float32": 1.0, "bfloat16": 2.0, "float16": 3.0}
+    assert module.fastest_dtype(timings) == "float32"
 
 
 def test_an_unknown_family_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
