@@ -101,9 +101,17 @@ def test_hub_path_wraps_both_a14b_experts(tmp_path: Path) -> None:
     assert all(
         torch.equal(t.repvideo_gates, torch.full_like(t.repvideo_gates, 0.5)) for t in experts
     )
+    in_memory = load_pipeline(twin, "cpu")
+    for loaded, built in zip(experts, pipeline_transformers(in_memory), strict=True):
+        built_state = built.state_dict()
+        assert all(torch.equal(v, built_state[k]) for k, v in loaded.state_dict().items())
     a, _ = sample_video(pipe, card, PROMPT, seed=SEED)
-    b, _ = sample_video(load_pipeline(twin, "cpu"), twin, PROMPT, seed=SEED)
-    np.testing.assert_array_equal(a, b)
+    b, _ = sample_video(in_memory, twin, PROMPT, seed=SEED)
+    # Same weights bit for bit, but safetensors maps them at other memory alignments than
+    # torch's allocator, and the CPU GEMM kernels round the last bit by alignment (measured:
+    # 6e-8 after the first Linear): equal within float32 rounding, not byte for byte.
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+    assert not np.allclose(a, 0.5, atol=1e-3)  # a real video, not a constant frame
 
 
 def test_hub_transformer_config_overrides_any_family(tmp_path: Path) -> None:
