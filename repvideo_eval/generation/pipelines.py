@@ -161,8 +161,9 @@ def _offline_tokenizers(card: ModelCard, pipeline_class: Any, components: dict[s
 def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
     """A full-size random twin, its weights made in the card's dtype on `device`, and the
     offload mode, decided before any weight exists (from a meta build's sizes). The pipeline
-    class is the architecture file's (`_pipeline`); the card's `components.pipeline` entries are
-    its arguments (Wan 2.2's boundary_ratio, expand_timesteps)."""
+    class is the architecture file's (`_pipeline`), its arguments the file's `_pipeline_args` (what
+    the hub repo's model_index.json holds: Wan 2.2's boundary_ratio, expand_timesteps) updated by
+    the card's `components.pipeline` entries."""
     import diffusers
 
     from repvideo_eval.generation.random_twins import (
@@ -174,9 +175,8 @@ def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
     )
 
     architecture = architecture_of(card.hub_id)
-    pipeline_class = getattr(
-        diffusers, architecture_configs(architecture).get("_pipeline", "CogVideoXPipeline")
-    )
+    configs = architecture_configs(architecture)
+    pipeline_class = getattr(diffusers, configs.get("_pipeline", "CogVideoXPipeline"))
     dtype = TORCH_DTYPES[card.dtype]
     sizes = None
     if card.memory.offload == "auto" and device.startswith("cuda"):
@@ -187,6 +187,7 @@ def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
         architecture, seed, dtype, device, park_on=None if offload == "none" else "cpu"
     )
     _offline_tokenizers(card, pipeline_class, components)
+    components.update(configs.get("_pipeline_args", {}))
     components.update(dict(dict(card.components).get("pipeline", {})))
     pipe = pipeline_class(**components)
     if card.family == "hunyuanvideo":  # the offline Llama tokenizer has no chat template to crop
