@@ -135,3 +135,19 @@ def test_seeded_settings_validate_like_a_card() -> None:
         RepVideoSettings(gates="seeded")
     settings = seeded(5)
     assert dataclasses.replace(settings, gate_seed=6) != settings
+
+
+def test_an_ablation_report_keeps_two_seeds_apart() -> None:
+    """Runs of two seeded cards reported together are two rows and two curves, not one."""
+    from repvideo_eval.reporting.ablation import variant_of
+
+    base = registry.load_card("wan-tiny")
+    first, second = (variant_of(base.with_repvideo(seeded(s)).to_dict()) for s in (1, 2))
+    assert first.series == "seeded (seed 1)" and second.series == "seeded (seed 2)"
+    assert (first.gates, first.gate_seed, first.gate_value) == ("seeded", 1, None)
+    fixed = variant_of(
+        base.with_repvideo(
+            RepVideoSettings(cache_window=2, gates="fixed", gate_value=0.5)
+        ).to_dict()
+    )
+    assert fixed.gate_seed is None and fixed.series == "fixed g=0.5"
