@@ -491,27 +491,26 @@ def section_scoring(ctx: dict[str, Any]) -> list[str]:
 
 # ----------------------------------------------------------------------------- every family
 
-#: What each family's official sampler makes (model cards and diffusers' docs), used at full size
-#: when no registered card carries the architecture's hub id. A registered card's sampler wins.
-FAMILY_VIDEOS: dict[str, tuple[int, int, int, int, bool, str]] = {
-    # architecture: (frames, height, width, steps, classifier-free guidance, source)
-    "cogvideox-2b": (49, 480, 720, 50, True, "THUDM/CogVideoX-2b model card"),
-    "cogvideox1.5-5b": (81, 768, 1360, 50, True, "THUDM/CogVideoX1.5-5B model card"),
-    "wan2.1-t2v-1.3b": (81, 480, 832, 50, True, "diffusers Wan docs (Wan2.1-T2V-1.3B-Diffusers)"),
-    "wan2.1-t2v-14b": (81, 720, 1280, 50, True, "Wan-AI/Wan2.1-T2V-14B model card"),
-    "wan2.2-ti2v-5b": (121, 704, 1280, 50, True, "Wan-AI/Wan2.2-TI2V-5B model card"),
-    "wan2.2-t2v-a14b": (81, 720, 1280, 40, True, "Wan-AI/Wan2.2-T2V-A14B model card"),
-    "hunyuanvideo": (
-        129,
-        720,
-        1280,
-        50,
-        False,
-        "tencent/HunyuanVideo model card (guidance-distilled)",
-    ),
+#: The architectures `--families` measures (one per family model; cogvideox-5b is cogvideox-2b's
+#: family at another width). Each one's video is its random twin card's sampler, which is the real
+#: card's (models/<card>-random.yaml; tests/generation/test_family_random_cards.py keeps them equal).
+FAMILY_ARCHITECTURES: tuple[str, ...] = (
+    "cogvideox-2b",
+    "cogvideox1.5-5b",
+    "wan2.1-t2v-1.3b",
+    "wan2.1-t2v-14b",
+    "wan2.2-ti2v-5b",
+    "wan2.2-t2v-a14b",
+    "hunyuanvideo",
+    "hunyuanvideo1.5-480p-t2v",
+    "ltx-video",
+    "mochi-1",
+)
+#: The video of an architecture no registered card uses yet (its official settings and their
+#: source), as (frames, height, width, steps, classifier-free guidance, source). A random card
+#: for it takes precedence: then this entry can go.
+FALLBACK_VIDEOS: dict[str, tuple[int, int, int, int, bool, str]] = {
     "hunyuanvideo1.5-480p-t2v": (121, 480, 848, 50, True, "tencent/HunyuanVideo-1.5 model card"),
-    "ltx-video": (161, 480, 704, 50, True, "diffusers LTX-Video docs"),
-    "mochi-1": (85, 480, 848, 64, True, "genmo/mochi-1-preview model card"),
 }
 #: Small size (CPU): full widths, one block of each kind, one layer per VAE block, tiny latents.
 SMALL_DEPTH: dict[str, dict[str, Any]] = {
@@ -546,19 +545,26 @@ TEXT_TOKENS = {
 }
 
 
-def family_video(architecture: str) -> tuple[int, int, int, int, bool, str]:
-    """The video a family's card makes: its registered card's sampler, else FAMILY_VIDEOS."""
-    from repvideo_eval.generation.random_twins import architecture_configs
-
-    hub_id = architecture_configs(architecture)["_source"]["hub_id"]
-    frames, height, width, steps, cfg, source = FAMILY_VIDEOS[architecture]
+def random_card_of(architecture: str) -> ModelCard | None:
+    """The registered baseline card with `weights: random:<architecture>` (first by name)."""
     for name in registry.list_models():
         card = registry.load_card(name)
-        if card.hub_id in (hub_id, f"random:{architecture}"):
-            s = card.sampler
-            cfg = s.guidance_scale > 1.0
-            return s.num_frames, s.height, s.width, s.num_inference_steps, cfg, f"card {name}"
-    return frames, height, width, steps, cfg, source
+        if card.hub_id == f"random:{architecture}" and card.repvideo is None:
+            return card
+    return None
+
+
+def family_video(architecture: str) -> tuple[int, int, int, int, bool, str]:
+    """The video a family's card makes: (frames, height, width, steps, negative branch, source),
+    from its random twin card's sampler (the real card's), else FALLBACK_VIDEOS."""
+    from repvideo_eval.generation.family_calls import uses_negative_branch
+
+    card = random_card_of(architecture)
+    if card is None:
+        return FALLBACK_VIDEOS[architecture]
+    s = card.sampler
+    cfg = uses_negative_branch(card)  # HunyuanVideo's embedded guidance runs a batch of 1
+    return s.num_frames, s.height, s.width, s.num_inference_steps, cfg, f"card {card.name}"
 
 
 def latent_geometry(vae: Any) -> tuple[int, int, int]:
@@ -782,12 +788,15 @@ def section_families(ctx: dict[str, Any]) -> list[str]:
 
 
 def parse_families(text: str) -> list[str]:
-    """`all` or comma-separated architecture names (each must have a video in FAMILY_VIDEOS)."""
-    names = list(FAMILY_VIDEOS) if text.strip() == "all" else [n for n in text.split(",") if n]
-    unknown = [n for n in names if n not in FAMILY_VIDEOS]
+    """`all` or comma-separated architecture names of FAMILY_ARCHITECTURES."""
+    names = (
+        list(FAMILY_ARCHITECTURES) if text.strip() == "all" else [n for n in text.split(",") if n]
+    )
+    unknown = [n for n in names if n not in FAMILY_ARCHITECTURES]
     if unknown:
         raise ValueError(
-            f"unknown families {', '.join(unknown)}; use all or some of: {', '.join(FAMILY_VIDEOS)}"
+            f"unknown families {', '.join(unknown)}; use all or some of: "
+            f"{', '.join(FAMILY_ARCHITECTURES)}"
         )
     return names
 
@@ -962,7 +971,7 @@ def main(argv: list[str] | None = None) -> int:
         "--families",
         default="",
         help="architectures to measure one by one (comma-separated, or all): "
-        + ", ".join(FAMILY_VIDEOS),
+        + ", ".join(FAMILY_ARCHITECTURES),
     )
     parser.add_argument(
         "--family-budget-s", type=float, default=None, help="seconds per family (90 on CUDA)"

@@ -6,7 +6,7 @@ validators (the same checks a model card's `repvideo` block gets).
 Grid format (see models/ablations/cache_window_and_gates.yaml):
 
     cache_window: [2, 4, 6, 8]     # positive ints; crossed with every gate mode except "off"
-    gates: [learned, fixed, "off"] # quote "off": YAML 1.1 reads a bare off as false
+    gates: [learned, fixed, "off"] # quote "off": YAML 1.1 reads a bare off as false; not seeded
     gate_value: [0.25, 0.5]        # constants for "fixed" (0..1); required iff fixed is listed
     variants:                      # optional extra variants, added as written
       - {cache_window: 12, gates: learned}
@@ -80,6 +80,13 @@ def _listed(path: Path, key: str, value: tuple[T, ...] | None, default: list[T])
 def _variant(path: Path, cache_window: Any, gates: Any, gate_value: Any) -> dict[str, Any]:
     """One checked override dict; 'off' ignores cache window and gate value (there is no mix)."""
     mode = _checked(path, check_gate_mode, gates)
+    if mode == "seeded":  # a grid axis sweeps values; one seed's draw is a card, not an axis
+        raise UserError(
+            f"ablation grid {path}: gates seeded is not a grid setting (grids sweep fixed gate "
+            "values, and a seed is no axis to sweep)",
+            'List learned, fixed or "off"; seeded gates belong in a model card '
+            "(repvideo: {gates: seeded, gate_seed: N}), compared with `run`.",
+        )
     if mode == "off":
         return {"cache_window": None, "gates": "off", "gate_value": None}
     if cache_window is None:

@@ -34,7 +34,7 @@ from repvideo_eval.vocabulary import (
 )
 
 Dtype = Literal["float32", "float16", "bfloat16"]
-GateMode = Literal["learned", "fixed", "off"]
+GateMode = Literal["learned", "fixed", "seeded", "off"]
 Family = Literal[
     "cogvideox",
     "cogvideox1.5",
@@ -83,6 +83,20 @@ def check_gate_value(value: object) -> float:
     ):
         raise ValueError(f"RepVideo gate_value must be a number between 0 and 1, got {value!r}")
     return float(value)
+
+
+#: Largest gate_seed: torch.Generator.manual_seed takes any 64-bit value, and one that fits a
+#: signed 64-bit integer is the same number in JSON, YAML and every language that reads them.
+MAX_GATE_SEED = 2**63 - 1
+
+
+def check_gate_seed(value: object) -> int:
+    """The seed of seeded gates: an integer in 0..2**63-1 (not a bool or a string)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_GATE_SEED:
+        raise ValueError(
+            f"RepVideo gate_seed must be an integer between 0 and 2**63-1, got {value!r}"
+        )
+    return value
 
 
 #: The prompt set of a run that gives the model each suite prompt as it is (repvideo_eval.prompt_sets
@@ -157,11 +171,16 @@ class SamplerSettings:
 
 @dataclass(frozen=True)
 class RepVideoSettings:
-    """The method's two knobs: the cache window and the gates (learned, a fixed constant, or off)."""
+    """The method's two knobs: the cache window and the gates (learned, a fixed constant, seeded
+    values around the official init, or off). Fixed and seeded gates need no trained checkpoint,
+    so they are the training-free RepVideo of every family."""
 
     cache_window: int = 6
     gates: GateMode = "learned"
     gate_value: float | None = None
+    #: Seed of seeded gates (repvideo_eval.repvideo.gates.seeded_gates); None for other modes,
+    #: and then left out of the card hash, so cards written before the field keep their hashes.
+    gate_seed: int | None = None
 
     def __post_init__(self) -> None:
         check_cache_window(self.cache_window)
@@ -170,6 +189,30 @@ class RepVideoSettings:
             raise ValueError("repvideo.gates is 'fixed' but repvideo.gate_value is missing")
         if self.gate_value is not None:
             check_gate_value(self.gate_value)
+        if self.gates == "seeded":
+            if self.gate_seed is None:
+                raise ValueError(
+                    "repvideo.gates is 'seeded' but repvideo.gate_seed is missing: "
+                    "add gate_seed: <integer>"
+                )
+            if self.gate_value is not None:
+                raise ValueError(
+                    "repvideo.gate_value applies to gates 'fixed', not 'seeded': remove gate_value"
+                )
+        elif self.gate_seed is not None:
+            raise ValueError(
+                f"repvideo.gate_seed applies to gates 'seeded', not {self.gates!r}: "
+                "remove gate_seed or set gates: seeded"
+            )
+        if self.gate_seed is not None:
+            check_gate_seed(self.gate_seed)
+
+    def hashed(self) -> dict[str, Any]:
+        """The settings as the card hash sees them: gate_seed only when set."""
+        data = dataclasses.asdict(self)
+        if data["gate_seed"] is None:
+            data.pop("gate_seed")
+        return data
 
 
 #: The key of `ModelCard.hub_id` in card files, run.json and the card hash (its on-disk name).
@@ -314,6 +357,8 @@ class ModelCard:
         if data["random_seed"] is None:
             data.pop("random_seed")
         data["sampler"] = self.sampler.hashed()
+        if self.repvideo is not None:
+            data["repvideo"] = self.repvideo.hashed()
         if data["pipeline"] is None:  # the family's class: the hash cards had before the field
             data.pop("pipeline")
         if not data["components"]:

@@ -127,9 +127,31 @@ def test_every_shipped_architecture_has_a_family_video() -> None:
     from repvideo_eval.generation.random_twins import architecture_names
 
     module = _gpu_check()
-    assert set(module.FAMILY_VIDEOS) <= set(architecture_names())
-    assert set(architecture_names()) - set(module.FAMILY_VIDEOS) == {"cogvideox-5b"}
-    assert module.parse_families("all") == list(module.FAMILY_VIDEOS)
+    assert set(module.FAMILY_ARCHITECTURES) <= set(architecture_names())
+    assert set(architecture_names()) - set(module.FAMILY_ARCHITECTURES) == {"cogvideox-5b"}
+    assert module.parse_families("all") == list(module.FAMILY_ARCHITECTURES)
+    for architecture in module.FAMILY_ARCHITECTURES:
+        assert module.random_card_of(architecture) or architecture in module.FALLBACK_VIDEOS
+
+
+def test_each_family_video_is_the_real_cards_sampler() -> None:
+    """--families measures each family at its real card's video, steps and guidance batch, read
+    from the random twin card (e.g. Mochi's 163 frames, HunyuanVideo's batch of 1)."""
+    module = _gpu_check()
+    for real_name in ("mochi-1", "hunyuanvideo", "wan2.2-a14b", "cogvideox1.5-5b"):
+        real = module.registry.load_card(real_name)
+        twin = module.registry.load_card(f"{real_name}-random")
+        architecture = twin.hub_id.removeprefix("random:")
+        frames, height, width, steps, cfg, source = module.family_video(architecture)
+        s = real.sampler
+        assert (frames, height, width, steps) == (
+            s.num_frames,
+            s.height,
+            s.width,
+            s.num_inference_steps,
+        )
+        assert cfg is (real.family != "hunyuanvideo")  # embedded guidance: no negative branch
+        assert source == f"card {twin.name}"
 
 
 def test_the_families_section_measures_one_family_at_small_size(tmp_path: Path) -> None:
@@ -158,7 +180,7 @@ def test_every_family_runs_at_small_size(tmp_path: Path) -> None:
     text = _report(tmp_path)
     assert code == 0, text
     module = _gpu_check()
-    for architecture in module.FAMILY_VIDEOS:
+    for architecture in module.FAMILY_ARCHITECTURES:
         assert f"| {architecture} | small" in text
 
 

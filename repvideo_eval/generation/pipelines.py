@@ -44,10 +44,15 @@ def converted_weights_dir(repo: str) -> Path:
 
 
 def _apply_repvideo_settings(
-    transformer: Any, card: ModelCard, learned_gates: torch.Tensor | None
+    transformer: Any,
+    card: ModelCard,
+    learned_gates: torch.Tensor | None,
+    attribute: str = "transformer",
 ) -> Any:
-    """Turn `transformer` into RepVideo per the card; learned gates come from the checkpoint."""
+    """Turn `transformer` (the pipeline's `attribute`) into RepVideo per the card; learned gates
+    come from the checkpoint, seeded ones from the card's gate_seed and `attribute`."""
     from repvideo_eval.repvideo import apply_repvideo, configure_repvideo, is_repvideo, set_gates
+    from repvideo_eval.repvideo.gates import expert_gate_seed, seeded_gates
 
     settings = card.repvideo
     assert settings is not None
@@ -57,12 +62,16 @@ def _apply_repvideo_settings(
         if learned_gates is None:
             raise UserError(
                 f"model card {card.name} asks for learned gates but its weights carry none",
-                "Set repvideo.gates to 'fixed' (with gate_value) or 'off' in the card.",
+                "Set repvideo.gates to 'fixed' (with gate_value), 'seeded' (with gate_seed) or "
+                "'off' in the card.",
             )
         set_gates(transformer, learned_gates)
         gates: Any = "learned"
     elif settings.gates == "fixed":
         gates = float(settings.gate_value)  # type: ignore[arg-type]
+    elif settings.gates == "seeded":
+        count = int(transformer.repvideo_gates.numel())
+        gates = seeded_gates(count, expert_gate_seed(int(settings.gate_seed or 0), attribute))
     else:
         gates = "off"
     return configure_repvideo(transformer, gates=gates, cache_window=settings.cache_window)
@@ -79,15 +88,17 @@ def _apply_repvideo_to_pipeline(
     """Apply the card's RepVideo block to every denoising transformer of `pipe` (Wan 2.2 A14B has
     two). `learned_gates(index, count)` gives transformer `index`'s learned gates (its adapter
     decides `count`, one per block of its loop), or None when its weights carry none."""
-    from repvideo_eval.repvideo import apply_repvideo, is_repvideo, pipeline_transformers
+    from repvideo_eval.repvideo import apply_repvideo, is_repvideo
+    from repvideo_eval.repvideo.apply import named_pipeline_transformers
 
     settings = card.repvideo
     assert settings is not None
-    for index, transformer in enumerate(pipeline_transformers(pipe)):
+    for index, (attribute, module) in enumerate(named_pipeline_transformers(pipe)):
+        transformer: Any = module  # a RepVideo model once apply_repvideo ran
         if not is_repvideo(transformer):
             apply_repvideo(transformer, cache_window=settings.cache_window, gate_init=0.5)
         count = int(transformer.repvideo_gates.numel())
-        _apply_repvideo_settings(transformer, card, learned_gates(index, count))
+        _apply_repvideo_settings(transformer, card, learned_gates(index, count), attribute)
 
 
 def _pipeline_class(card: ModelCard) -> Any:
@@ -150,8 +161,9 @@ def _offline_tokenizers(card: ModelCard, pipeline_class: Any, components: dict[s
 def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
     """A full-size random twin, its weights made in the card's dtype on `device`, and the
     offload mode, decided before any weight exists (from a meta build's sizes). The pipeline
-    class is the architecture file's (`_pipeline`); the card's `components.pipeline` entries are
-    its arguments (Wan 2.2's boundary_ratio, expand_timesteps)."""
+    class is the architecture file's (`_pipeline`), its arguments the file's `_pipeline_args` (what
+    the hub repo's model_index.json holds: Wan 2.2's boundary_ratio, expand_timesteps) updated by
+    the card's `components.pipeline` entries."""
     import diffusers
 
     from repvideo_eval.generation.random_twins import (
@@ -163,9 +175,8 @@ def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
     )
 
     architecture = architecture_of(card.hub_id)
-    pipeline_class = getattr(
-        diffusers, architecture_configs(architecture).get("_pipeline", "CogVideoXPipeline")
-    )
+    configs = architecture_configs(architecture)
+    pipeline_class = getattr(diffusers, configs.get("_pipeline", "CogVideoXPipeline"))
     dtype = TORCH_DTYPES[card.dtype]
     sizes = None
     if card.memory.offload == "auto" and device.startswith("cuda"):
@@ -176,6 +187,7 @@ def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
         architecture, seed, dtype, device, park_on=None if offload == "none" else "cpu"
     )
     _offline_tokenizers(card, pipeline_class, components)
+    components.update(configs.get("_pipeline_args", {}))
     components.update(dict(dict(card.components).get("pipeline", {})))
     pipe = pipeline_class(**components)
     if card.family == "hunyuanvideo":  # the offline Llama tokenizer has no chat template to crop

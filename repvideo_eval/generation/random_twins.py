@@ -10,7 +10,9 @@ An architecture file holds one config per component (``transformer``, ``vae``, `
 and, where the model has them, ``transformer_2`` and ``text_encoder_2``) and ``scheduler``; the
 keys starting with ``_`` say which class builds each component (``_classes``), where each config
 comes from (``_sources``), the parameter count the config builds (``_parameters``, checked by a
-test) and the published size it matches (``_published``).
+test), the published size it matches (``_published``), the pipeline class (``_pipeline``) and,
+where the hub repo's model_index.json sets them, the pipeline's arguments (``_pipeline_args``,
+e.g. Wan 2.2 A14B's boundary_ratio; their source is ``_sources["_pipeline_args"]``).
 
 Values: biases 0, one-dimensional weights (norm scales) 1, everything else normal with std
 1/sqrt(fan_in), so activations stay finite in fp16 and bf16. Each parameter's generator is

@@ -117,6 +117,8 @@ def build_tiny_components(seed: int) -> dict[str, Any]:
 
 
 def tiny_learned_gates(num_layers: int, seed: int) -> torch.Tensor:
-    """Stand-in for a checkpoint's learned gates: seeded values around the official init of 0.5."""
-    generator = torch.Generator().manual_seed(seed + 3)
-    return 0.5 + 0.3 * (torch.rand(num_layers, generator=generator) - 0.5)
+    """Stand-in for a checkpoint's learned gates: seeded values around the official init of 0.5
+    (the draw of `gates: seeded`, offset so that a tiny card's seed does not give the same)."""
+    from repvideo_eval.repvideo.gates import seeded_gates
+
+    return seeded_gates(num_layers, seed + 3)

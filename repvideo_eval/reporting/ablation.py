@@ -56,11 +56,15 @@ class Variant:
     cache_window: float
     gates: str
     gate_value: float | None
+    #: seeded gates: their seed (two seeds are two series, not one)
+    gate_seed: int | None = None
 
     @property
     def series(self) -> str:
         if self.gates == "fixed":
             return f"fixed g={self.gate_value:g}"
+        if self.gates == "seeded":
+            return f"seeded (seed {self.gate_seed})"
         return self.gates
 
 
@@ -72,10 +76,12 @@ def variant_of(card: dict[str, Any]) -> Variant:
     gates = str(repvideo.get("gates", "learned"))
     window = repvideo.get("cache_window")
     value = repvideo.get("gate_value")
+    seed = repvideo.get("gate_seed")
     return Variant(
         float(window) if window is not None and gates != "off" else math.nan,
         gates,
         float(value) if value is not None and gates == "fixed" else None,
+        int(seed) if seed is not None and gates == "seeded" else None,
     )
 
 
@@ -110,10 +116,11 @@ def check_only_repvideo_differs(records: RecordSet, baseline: str) -> None:
 
 def _order(row: Row) -> tuple:
     variant = variant_of(row.card)
-    rank = {"none (no RepVideo)": 0, "learned": 1, "fixed": 2, "off": 3}.get(variant.gates, 4)
+    rank = {"none (no RepVideo)": 0, "learned": 1, "fixed": 2, "seeded": 3, "off": 4}
     return (
-        rank,
+        rank.get(variant.gates, 5),
         variant.gate_value or 0.0,
+        variant.gate_seed or 0,
         math.inf if math.isnan(variant.cache_window) else variant.cache_window,
     )
 
@@ -212,7 +219,7 @@ def _table(
             "row": row.label,
             "baseline": row.label == baseline,
             "cache_window": "" if math.isnan(variant.cache_window) else int(variant.cache_window),
-            "gates": variant.gates,
+            "gates": variant.series if variant.gates == "seeded" else variant.gates,
             "gate_value": "" if variant.gate_value is None else variant.gate_value,
             "n_videos": row.n_videos,
             "random_weights": row.random_weights,
@@ -288,7 +295,7 @@ def _markdown(
         line = [
             row.label + (" (baseline)" if row.label == baseline else ""),
             formats.MISSING if math.isnan(variant.cache_window) else str(int(variant.cache_window)),
-            variant.gates,
+            variant.series if variant.gates == "seeded" else variant.gates,
             formats.MISSING if variant.gate_value is None else f"{variant.gate_value:g}",
             str(row.n_videos),
         ]

@@ -132,6 +132,8 @@ def card_settings(card: dict[str, Any], frame: pd.DataFrame) -> dict[str, str]:
         parts = [f"cache_window={repvideo.get('cache_window')}", f"gates={repvideo.get('gates')}"]
         if repvideo.get("gate_value") is not None:
             parts.append(f"gate_value={repvideo.get('gate_value')}")
+        if repvideo.get("gate_seed") is not None:
+            parts.append(f"gate_seed={repvideo.get('gate_seed')}")
         repvideo_text = ", ".join(parts)
     else:
         repvideo_text = "none"

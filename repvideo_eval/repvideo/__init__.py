@@ -34,6 +34,8 @@ _LAZY = {
     "set_cache_window": "repvideo_eval.repvideo.gates",
     "set_gates": "repvideo_eval.repvideo.gates",
     "set_gates_constant": "repvideo_eval.repvideo.gates",
+    "seeded_gates": "repvideo_eval.repvideo.gates",
+    "expert_gate_seed": "repvideo_eval.repvideo.gates",
     "load_repvideo": "repvideo_eval.repvideo.loading",
     "ensure_converted": "repvideo_eval.repvideo.sat_convert",
     "convert_sat_checkpoint": "repvideo_eval.repvideo.sat_convert",

@@ -89,7 +89,13 @@ def pipeline_transformers(pipe: object) -> list[torch.nn.Module]:
     """Every denoising transformer of a diffusers pipeline, in order; RepVideo wraps each.
 
     Each keeps its own gate vector: Wan 2.2 A14B's two experts are different networks, so a
-    learned gate of one says nothing about the other; fixed gates set both alike.
+    learned gate of one says nothing about the other; fixed gates set both alike, seeded gates
+    draw each expert's from its own seed.
     """
-    found = [getattr(pipe, name, None) for name in TRANSFORMER_ATTRIBUTES]
-    return [module for module in found if isinstance(module, torch.nn.Module)]
+    return [module for _name, module in named_pipeline_transformers(pipe)]
+
+
+def named_pipeline_transformers(pipe: object) -> list[tuple[str, torch.nn.Module]]:
+    """`pipeline_transformers` with each transformer's attribute name (seeded gates use it)."""
+    found = [(name, getattr(pipe, name, None)) for name in TRANSFORMER_ATTRIBUTES]
+    return [(name, module) for name, module in found if isinstance(module, torch.nn.Module)]

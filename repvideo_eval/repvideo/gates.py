@@ -2,11 +2,14 @@
 
 Ablations sweep the gates over {learned (from a checkpoint), a fixed constant, off} and the
 cache window. "off" switches the stock block loop back on (bit for bit the unmodified model)
-while keeping the gate values, so switching RepVideo on again restores them.
+while keeping the gate values, so switching RepVideo on again restores them. Seeded gates
+(`seeded_gates`) are the training-free alternative to a constant: one value per block, spread
+around the official init, the same on every machine for one seed.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import torch
@@ -15,13 +18,39 @@ from repvideo_eval.errors import UserError
 from repvideo_eval.repvideo.apply import is_repvideo
 from repvideo_eval.repvideo.block_loop import mixing_plan
 from repvideo_eval.repvideo.model_state import RepVideoMixin
-from repvideo_eval.repvideo.schedule import validate_cache_window
+from repvideo_eval.repvideo.schedule import PAPER_GATE_INIT, validate_cache_window
 
 #: Gate settings understood by configure_repvideo besides a number or a list of numbers.
 LEARNED = "learned"
 OFF = "off"
 
 GateSetting = str | float | int | Sequence[float] | torch.Tensor
+
+#: Width of the interval seeded gates are drawn from, centred on the official init of 0.5:
+#: every gate lies in [0.35, 0.65).
+SEEDED_GATE_SPREAD = 0.3
+
+
+def seeded_gates(count: int, seed: int) -> torch.Tensor:
+    """`count` gates (float32), uniform in [0.35, 0.65) around the official init of 0.5.
+
+    Drawn from a CPU generator seeded with `seed`, so one seed gives the same gates on every
+    machine and device (a CUDA generator's stream differs from the CPU's)."""
+    generator = torch.Generator(device="cpu").manual_seed(int(seed))
+    draws = torch.rand(int(count), generator=generator, dtype=torch.float32)
+    return PAPER_GATE_INIT + SEEDED_GATE_SPREAD * (draws - 0.5)
+
+
+def expert_gate_seed(gate_seed: int, attribute: str) -> int:
+    """The seed of the seeded gates of the pipeline's transformer `attribute`.
+
+    `transformer` takes `gate_seed` itself; another expert (Wan 2.2 A14B's `transformer_2`)
+    takes 63 bits of sha256("<gate_seed>:<attribute>"), so the two experts get different gates
+    and one card seed still fixes both."""
+    if attribute == "transformer":
+        return int(gate_seed)
+    digest = hashlib.sha256(f"{int(gate_seed)}:{attribute}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") & (2**63 - 1)
 
 
 def _require_repvideo(transformer: torch.nn.Module) -> RepVideoMixin:

@@ -1,6 +1,7 @@
-"""Full-size random twins of every family through generation/pipelines.py's random path, built on
-the meta device (real shapes, no memory): the architecture file's pipeline class, offline
-tokenizers, the card's pipeline arguments, and RepVideo on every transformer of the pipeline."""
+"""The registered full-size random twins of every family (models/<card>-random.yaml) through
+generation/pipelines.py's random path, built on the meta device (real shapes, no memory): the
+architecture file's pipeline class and arguments, offline tokenizers, and RepVideo on every
+transformer of the pipeline."""
 
 from __future__ import annotations
 
@@ -13,16 +14,16 @@ from repvideo_eval.config import RepVideoSettings
 from repvideo_eval.generation import pipelines, random_twins
 from repvideo_eval.repvideo import is_repvideo, pipeline_transformers
 
-#: architecture file -> the real card whose sampler and pipeline arguments the twin takes
-ARCHITECTURES = {
-    "wan2.2-t2v-a14b": "wan2.2-a14b",
-    "hunyuanvideo": "hunyuanvideo",
-    "ltx-video": "ltx-video",
-    "mochi-1": "mochi-1",
-    "wan2.1-t2v-1.3b": "wan2.1-1.3b",
-    "wan2.2-ti2v-5b": "wan2.2-ti2v-5b",
-    "cogvideox1.5-5b": "cogvideox1.5-5b",
-}
+#: one random card per architecture kind (wan2.1-14b-random is wan2.1-1.3b-random's, deeper)
+RANDOM_CARDS = (
+    "wan2.2-a14b-random",
+    "hunyuanvideo-random",
+    "ltx-video-random",
+    "mochi-1-random",
+    "wan2.1-1.3b-random",
+    "wan2.2-ti2v-5b-random",
+    "cogvideox1.5-5b-random",
+)
 FIXED = RepVideoSettings(cache_window=6, gates="fixed", gate_value=0.5)
 
 
@@ -36,29 +37,28 @@ def on_meta(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(random_twins, "build_random_component", empty)
 
 
-@pytest.mark.parametrize("architecture", ARCHITECTURES)
-def test_every_family_builds_its_random_pipeline_with_repvideo(
-    architecture: str, on_meta: None
-) -> None:
-    real = registry.load_card(ARCHITECTURES[architecture])
-    card = dataclasses.replace(
-        real,
-        name=f"{architecture}-random",
-        source="random",
-        hub_id=f"random:{architecture}",
-        random_seed=0,
-        repvideo=FIXED,
-    )
+@pytest.mark.parametrize("name", RANDOM_CARDS)
+def test_every_family_builds_its_random_pipeline_with_repvideo(name: str, on_meta: None) -> None:
+    card = dataclasses.replace(registry.load_card(name), repvideo=FIXED)
     pipe, offload = pipelines._random_pipeline(card, "cpu")
-    configs = random_twins.architecture_configs(architecture)
+    configs = random_twins.architecture_configs(random_twins.architecture_of(card.hub_id))
     assert type(pipe).__name__ == configs["_pipeline"] and offload == "none"
     transformers = pipeline_transformers(pipe)
-    expected = [name for name in ("transformer", "transformer_2") if name in configs]
+    expected = [a for a in ("transformer", "transformer_2") if a in configs]
     assert len(transformers) == len(expected)
-    for name, transformer in zip(expected, transformers):
-        assert transformer is getattr(pipe, name) and is_repvideo(transformer)
+    for attribute, transformer in zip(expected, transformers):
+        assert transformer is getattr(pipe, attribute) and is_repvideo(transformer)
         assert transformer.repvideo_cache_window == 6
-        blocks = configs[name]["num_layers"] + configs[name].get("num_single_layers", 0)
+        config = configs[attribute]
+        blocks = config["num_layers"] + config.get("num_single_layers", 0)
         assert transformer.repvideo_gates.shape[0] == blocks  # one gate per block of its loop
-    for name, pipeline_argument in dict(dict(real.components).get("pipeline", {})).items():
-        assert pipe.config[name] == pipeline_argument  # e.g. Wan 2.2 A14B's boundary_ratio
+    arguments = {
+        **configs.get("_pipeline_args", {}),
+        **dict(dict(card.components).get("pipeline", {})),
+    }
+    for argument, value in arguments.items():
+        assert pipe.config[argument] == value  # e.g. Wan 2.2 A14B's boundary_ratio
+    if "transformer_2" in configs:  # without a boundary the second expert would never run
+        assert pipe.config["boundary_ratio"] is not None
+    if card.family == "wan2.2":  # TI2V-5B's per-token timesteps
+        assert pipe.config["expand_timesteps"] is True

@@ -56,7 +56,7 @@ def test_bare_off_explicit_variants_and_duplicates(tmp_path: Path) -> None:
         ("cache_window: [0]\n", "positive integer"),
         ("cache_window: [true]\n", r"cache_window\[0\] must be an integer, got True"),
         ("cache_window: ['6']\n", r"cache_window\[0\] must be an integer, got '6'"),
-        ("cache_window: [6]\ngates: [sometimes]\n", "one of learned, fixed, off"),
+        ("cache_window: [6]\ngates: [sometimes]\n", "one of learned, fixed, seeded, off"),
         ("cache_window: [6]\ngates: [fixed]\ngate_value: [1.5]\n", "between 0 and 1"),
         ("cache_window: [6]\ncache_size: 3\n", "unknown key"),
         ("- 6\n- 4\n", "top level must be a mapping"),
