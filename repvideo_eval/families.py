@@ -27,8 +27,10 @@ class FamilyFacts:
     frame_step: int
     spatial_multiple: int
     schedulers: tuple[str, ...]
-    #: "cfg": classifier-free guidance with a negative branch; "embedded": guidance distilled
-    #: into the transformer (HunyuanVideo), no negative branch.
+    #: "cfg": classifier-free guidance with a negative branch, its scale a pipeline argument;
+    #: "guider": the same, run by the pipeline's `guider` component (ClassifierFreeGuidance,
+    #: HunyuanVideo 1.5), whose scale is set when the pipeline is built; "embedded": guidance
+    #: distilled into the transformer (HunyuanVideo), no negative branch.
     guidance: str = "cfg"
     #: An empty negative prompt means zeroed embeddings (CogVideoX's SAT sampler) rather than
     #: the encoded empty string (every other family, as diffusers does).
@@ -93,6 +95,8 @@ FAMILIES: dict[str, FamilyFacts] = {
             guidance="embedded",
             text_length=256,
         ),
+        # HunyuanVideo 1.5: 4x temporal, 16x spatial VAE, patch 1; Qwen2.5-VL text (1000 tokens:
+        # HunyuanVideo15Pipeline.tokenizer_max_length) plus ByT5 for quoted text; CFG by a guider.
         FamilyFacts(
             "hunyuanvideo1.5",
             "HunyuanVideo15Pipeline",
@@ -100,7 +104,8 @@ FAMILIES: dict[str, FamilyFacts] = {
             frame_step=4,
             spatial_multiple=16,
             schedulers=("flow-euler",),
-            supported=False,
+            guidance="guider",
+            text_length=1000,
         ),
         # LTX-Video: 8x temporal, 32x spatial, patch 1.
         FamilyFacts(
@@ -140,7 +145,6 @@ FAMILY_NAMES: tuple[str, ...] = tuple(FAMILIES)
 SUPPORTED_FAMILIES: tuple[str, ...] = tuple(n for n, f in FAMILIES.items() if f.supported)
 #: Why the documented-only families are not loadable (docs/models.md says the same).
 UNSUPPORTED_REASONS = {
-    "hunyuanvideo1.5": "its Qwen2.5-VL + ByT5 encoders and guider have no offline tiny twin yet",
     "ltx2": "LTX2Pipeline generates audio with the video (audio VAE, vocoder, Gemma 3 encoder), "
     "which the harness's video-only interface does not cover",
 }

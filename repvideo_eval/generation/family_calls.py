@@ -2,12 +2,17 @@
 keyword arguments of its `__call__`. The one place that knows the pipelines' signatures differ.
 
 Encodings are dicts of the pipeline's own keyword names (`prompt_embeds`, `prompt_attention_mask`,
-`pooled_prompt_embeds`); the negative branch takes the same names with `negative_` in front, as
-every diffusers video pipeline spells them.
+`pooled_prompt_embeds`, HunyuanVideo 1.5's `prompt_embeds_mask` and `prompt_embeds_2`); the
+negative branch takes the same names with `negative_` in front, as every diffusers video pipeline
+spells them. The "guider" families' call (HunyuanVideo 1.5) takes no guidance scale, text length
+or step callback: the scale lives in its `guider` component, the text length in
+`tokenizer_max_length`, and the applied scale is read off the guider as it combines.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -43,6 +48,15 @@ def encode_text(pipe: Any, family: str, text: str, max_length: int) -> dict[str,
             "prompt_embeds": embeds,
             "pooled_prompt_embeds": pooled,
             "prompt_attention_mask": mask,
+        }
+    if family == "hunyuanvideo1.5":
+        pipe.tokenizer_max_length = max_length  # its Qwen length: an attribute, no argument
+        embeds, mask, embeds_2, mask_2 = pipe.encode_prompt(prompt=text, device=device)
+        return {
+            "prompt_embeds": embeds,
+            "prompt_embeds_mask": mask,
+            "prompt_embeds_2": embeds_2,  # ByT5 of the prompt's quoted text (zeros when none)
+            "prompt_embeds_mask_2": mask_2,
         }
     encoded = pipe.encode_prompt(
         prompt=text,
@@ -80,7 +94,43 @@ def make_scheduler(sampler: SamplerSettings, config: Any) -> Any:
 
 def uses_negative_branch(card: ModelCard) -> bool:
     """Classifier-free guidance runs a negative branch; HunyuanVideo's guidance is embedded."""
-    return FAMILIES[card.family].guidance == "cfg" and card.sampler.guidance_scale > 1.0
+    return FAMILIES[card.family].guidance != "embedded" and card.sampler.guidance_scale > 1.0
+
+
+def apply_guider_scale(pipe: Any, card: ModelCard) -> None:
+    """A "guider" family's guidance scale is its guider's: the card's, whatever the guider built
+    or loaded with (a hub folder's guider/config.json, a twin's default)."""
+    if FAMILIES[card.family].guidance == "guider":
+        pipe.guider = pipe.guider.new(guidance_scale=float(card.sampler.guidance_scale))
+
+
+@contextmanager
+def recording_guidance(pipe: Any, family: str) -> Iterator[tuple[dict[str, Any], list[float]]]:
+    """(call keywords, scales): the guidance scale applied at each step, recorded while the
+    pipeline runs. Pipelines with a step callback report theirs (CogVideoX's dynamic CFG
+    changes it per step); a guider family's guider is watched as it combines the branches
+    (1.0 where it ran the conditional branch only)."""
+    applied: list[float] = []
+    if FAMILIES[family].guidance != "guider":
+
+        def on_step_end(pipeline: Any, step: int, timestep: Any, tensors: dict) -> dict:
+            applied.append(float(pipeline.guidance_scale))
+            return {}
+
+        yield {"callback_on_step_end": on_step_end}, applied
+        return
+    guider = pipe.guider
+    combine = guider.forward
+
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        applied.append(float(guider.guidance_scale) if guider.num_conditions > 1 else 1.0)
+        return combine(*args, **kwargs)
+
+    guider.forward = forward
+    try:
+        yield {}, applied
+    finally:
+        del guider.forward  # the class's own again
 
 
 def call_kwargs(card: ModelCard, max_length: int) -> dict[str, Any]:
@@ -91,10 +141,10 @@ def call_kwargs(card: ModelCard, max_length: int) -> dict[str, Any]:
         height=s.height,
         width=s.width,
         num_inference_steps=s.num_inference_steps,
-        guidance_scale=s.guidance_scale,
         output_type="np",
-        max_sequence_length=max_length,
     )
+    if FAMILIES[card.family].guidance != "guider":  # see the module docstring
+        kwargs.update(guidance_scale=s.guidance_scale, max_sequence_length=max_length)
     if card.family in ("cogvideox", "cogvideox1.5"):
         kwargs["use_dynamic_cfg"] = s.use_dynamic_cfg
     if s.guidance_scale_2 is not None:

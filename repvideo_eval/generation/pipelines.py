@@ -18,7 +18,13 @@ import torch
 from repvideo_eval.config import ModelCard
 from repvideo_eval.errors import UserError
 from repvideo_eval.families import FAMILIES
-from repvideo_eval.generation.family_calls import call_kwargs, make_scheduler, uses_negative_branch
+from repvideo_eval.generation.family_calls import (
+    apply_guider_scale,
+    call_kwargs,
+    make_scheduler,
+    recording_guidance,
+    uses_negative_branch,
+)
 from repvideo_eval.generation.guidance import dynamic_cfg_schedule
 from repvideo_eval.generation.prompt_cache import PromptEmbeddings
 from repvideo_eval.generation.runtime_options import (
@@ -124,9 +130,22 @@ def _tiny_pipeline(card: ModelCard) -> Any:
             card,
             lambda index, count: tiny_learned_gates(count, seed + GATE_SEED_STRIDE * index),
         )
-    if card.family == "hunyuanvideo":  # the tiny Llama has no chat template to crop
-        pipe.repvideo_eval_prompt_template = {"template": "{}", "crop_start": 0}
+    _offline_prompt_template(pipe, card)
     return pipe
+
+
+def _offline_prompt_template(pipe: Any, card: ModelCard) -> None:
+    """The prompt template of the offline tokenizers (tiny and random twins): HunyuanVideo's
+    Llama one has no chat template, so the prompt goes in bare; HunyuanVideo 1.5's chat template
+    (generation.tokenizer) has its own token count to crop before the user's text."""
+    if card.family == "hunyuanvideo":
+        pipe.repvideo_eval_prompt_template = {"template": "{}", "crop_start": 0}
+    elif card.family == "hunyuanvideo1.5":
+        from repvideo_eval.generation.tokenizer import tiny_chat_crop_start
+
+        pipe.prompt_template_encode_start_idx = tiny_chat_crop_start(
+            pipe.tokenizer, pipe.system_message
+        )
 
 
 def _check_transformer_config(transformer: Any, card: ModelCard) -> Any:
@@ -143,7 +162,8 @@ def _check_transformer_config(transformer: Any, card: ModelCard) -> Any:
 
 def _offline_tokenizers(card: ModelCard, pipeline_class: Any, components: dict[str, Any]) -> None:
     """Fill the tokenizers a random twin's pipeline still lacks with its family's tiny twin's
-    (their real vocabularies are not offline here; ids stay inside the full-size embeddings)."""
+    (their real vocabularies are not offline here; ids stay inside the full-size embeddings),
+    and its guider (HunyuanVideo 1.5; its scale is set from the card in load_pipeline)."""
     import inspect
 
     from repvideo_eval.generation.tiny_families import build_family_components
@@ -151,7 +171,7 @@ def _offline_tokenizers(card: ModelCard, pipeline_class: Any, components: dict[s
     wanted = [
         name
         for name in inspect.signature(pipeline_class.__init__).parameters
-        if name.startswith("tokenizer") and name not in components
+        if (name.startswith("tokenizer") or name == "guider") and name not in components
     ]
     if wanted:
         tiny = build_family_components(card.family, 0, {})
@@ -190,8 +210,7 @@ def _random_pipeline(card: ModelCard, device: str) -> tuple[Any, str]:
     components.update(configs.get("_pipeline_args", {}))
     components.update(dict(dict(card.components).get("pipeline", {})))
     pipe = pipeline_class(**components)
-    if card.family == "hunyuanvideo":  # the offline Llama tokenizer has no chat template to crop
-        pipe.repvideo_eval_prompt_template = {"template": "{}", "crop_start": 0}
+    _offline_prompt_template(pipe, card)
     if card.repvideo is not None:
         _apply_repvideo_to_pipeline(
             pipe,
@@ -273,6 +292,7 @@ def load_pipeline(card: ModelCard, device: str) -> Any:
     else:
         pipe = _hub_pipeline(card)
     pipe.scheduler = make_scheduler(card.sampler, pipe.scheduler.config)
+    apply_guider_scale(pipe, card)
     dtype = TORCH_DTYPES[card.dtype]
     if offload is None:  # loaded on the host: sizes are the real ones
         components = {n: getattr(pipe, n) for n in ("text_encoder", "transformer", "vae")}
@@ -311,21 +331,17 @@ def sample_video(
     encoded = embeddings.conditional_kwargs(prompt)
     negative = embeddings.negative_kwargs(encoded) if do_cfg else {}
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
-    applied: list[float] = []
-
-    def record_guidance(
-        pipeline: Any, step: int, timestep: Any, tensors: dict[str, Any]
-    ) -> dict[str, Any]:
-        applied.append(float(pipeline.guidance_scale))
-        return {}
-
-    with torch.inference_mode(), attention_backend(card.speed.attention):
+    with (
+        torch.inference_mode(),
+        attention_backend(card.speed.attention),
+        recording_guidance(pipe, card.family) as (recorder, applied),
+    ):
         result = pipe(
             **encoded,
             **negative,
             **call_kwargs(card, embeddings.max_length),
             generator=generator,
-            callback_on_step_end=record_guidance,
+            **recorder,
         )
     frames = np.asarray(result.frames[0], dtype=np.float32)
     timesteps = [float(t) for t in pipe.scheduler.timesteps]

@@ -18,6 +18,7 @@ import torch
 
 from repvideo_eval.errors import UserError
 from repvideo_eval.generation.tokenizer import (
+    build_tiny_chat_tokenizer,
     build_tiny_fast_tokenizer,
     build_tiny_t5_tokenizer,
     tiny_vocab_size,
@@ -203,6 +204,81 @@ def _hunyuanvideo(seed: int, overrides: Overrides) -> dict[str, Any]:
     )
 
 
+def _hunyuanvideo15(seed: int, overrides: Overrides) -> dict[str, Any]:
+    """HunyuanVideo 1.5: dual-stream blocks over video and one condition stream (Qwen2.5-VL text,
+    ByT5 glyph text, image), a 16x spatial VAE, CFG run by a `guider` component. The transformer
+    is repvideo.tiny_configs' with TINY_BLOCKS blocks; the encoders' widths follow its text dims.
+    The guider's scale is the card's (set by generation.pipelines when the pipeline is built)."""
+    from diffusers import (
+        AutoencoderKLHunyuanVideo15,
+        ClassifierFreeGuidance,
+        FlowMatchEulerDiscreteScheduler,
+        HunyuanVideo15Transformer3DModel,
+    )
+    from transformers import (
+        ByT5Tokenizer,
+        Qwen2_5_VLTextConfig,
+        Qwen2_5_VLTextModel,
+        T5Config,
+        T5EncoderModel,
+    )
+
+    from repvideo_eval.generation.tiny import tiny_text_encoder_fields
+    from repvideo_eval.repvideo.tiny_configs import TINY_CONFIGS
+
+    transformer_config = _config(
+        dict(TINY_CONFIGS["hunyuanvideo1.5"], num_layers=TINY_BLOCKS), overrides, "transformer"
+    )
+    vae_config = _config(
+        dict(
+            latent_channels=transformer_config["out_channels"],
+            block_out_channels=(8, 8, 8, 8, 8),
+            layers_per_block=1,
+            spatial_compression_ratio=16,
+            temporal_compression_ratio=4,
+        ),
+        overrides,
+        "vae",
+    )
+    # the real text model's rope layout (multimodal rope, sections of half a head: 8 / 2 = 4)
+    qwen = _config(
+        dict(
+            vocab_size=tiny_vocab_size(),
+            hidden_size=transformer_config["text_embed_dim"],
+            intermediate_size=37,
+            num_hidden_layers=3,  # the pipeline reads the third-from-last hidden state
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            rope_scaling={"mrope_section": [1, 1, 2], "rope_type": "default", "type": "mrope"},
+            pad_token_id=0,
+            bos_token_id=1,
+            eos_token_id=1,
+        ),
+        overrides,
+        "text_encoder",
+    )
+    byt5_tokenizer = ByT5Tokenizer()
+    byt5 = _config(
+        dict(
+            tiny_text_encoder_fields(),
+            vocab_size=len(byt5_tokenizer),
+            d_model=transformer_config["text_embed_2_dim"],
+        ),
+        overrides,
+        "text_encoder_2",
+    )
+    return dict(
+        transformer=_seeded(seed, lambda: HunyuanVideo15Transformer3DModel(**transformer_config)),
+        vae=_seeded(seed + 1, lambda: AutoencoderKLHunyuanVideo15(**vae_config)),
+        text_encoder=_seeded(seed + 2, lambda: Qwen2_5_VLTextModel(Qwen2_5_VLTextConfig(**qwen))),
+        tokenizer=build_tiny_chat_tokenizer(),
+        text_encoder_2=_seeded(seed + 3, lambda: T5EncoderModel(T5Config(**byt5))),
+        tokenizer_2=byt5_tokenizer,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=5.0),
+        guider=ClassifierFreeGuidance(guidance_scale=6.0),
+    )
+
+
 def _ltx(seed: int, overrides: Overrides) -> dict[str, Any]:
     """LTX-Video: the real 8x temporal, 32x spatial VAE compression (patch 4, three scalings)."""
     from diffusers import AutoencoderKLLTXVideo, LTXVideoTransformer3DModel
@@ -313,6 +389,7 @@ _BUILDERS: dict[str, Callable[[int, Overrides], dict[str, Any]]] = {
     "wan": lambda seed, o: _wan(seed, o, wan22=False),
     "wan2.2": lambda seed, o: _wan(seed, o, wan22=True),
     "hunyuanvideo": _hunyuanvideo,
+    "hunyuanvideo1.5": _hunyuanvideo15,
     "ltx": _ltx,
     "mochi": _mochi,
     "cogvideox1.5": _cogvideox15,

@@ -2,7 +2,8 @@
 
 The vocabulary is characters plus word-initial characters, with SentencePiece-style `▁` word
 boundaries and `</s>` appended, which is all the tiny T5 encoder needs: the same prompt always
-gives the same ids, and different prompts give different ids.
+gives the same ids, and different prompts give different ids. The same vocabulary with a chat
+template stands in for HunyuanVideo 1.5's Qwen2.5-VL tokenizer.
 """
 
 from __future__ import annotations
@@ -54,3 +55,27 @@ def build_tiny_fast_tokenizer(model_max_length: int = 77) -> PreTrainedTokenizer
         pad_token=PAD,
         model_max_length=model_max_length,
     )
+
+
+#: Roles and contents joined by spaces, then the generation prompt: the shape of Qwen's chat
+#: format (system turn, user turn, assistant turn opened) without its special tokens.
+TINY_CHAT_TEMPLATE = (
+    "{% for message in messages %}{{ message['role'] }} {{ message['content'] }} {% endfor %}"
+    "{% if add_generation_prompt %}assistant{% endif %}"
+)
+
+
+def build_tiny_chat_tokenizer() -> PreTrainedTokenizerFast:
+    """The in-memory vocabulary with TINY_CHAT_TEMPLATE, standing in for HunyuanVideo 1.5's
+    Qwen2.5-VL tokenizer (HunyuanVideo15Pipeline renders prompts with `apply_chat_template`)."""
+    tokenizer = build_tiny_fast_tokenizer(model_max_length=100_000)
+    tokenizer.chat_template = TINY_CHAT_TEMPLATE
+    return tokenizer
+
+
+def tiny_chat_crop_start(tokenizer: PreTrainedTokenizerFast, system_message: str) -> int:
+    """Tokens before the user's text in TINY_CHAT_TEMPLATE: the pipeline crops them off the
+    encoder output (the real pipeline crops Qwen's 108, its `prompt_template_encode_start_idx`).
+    Exact because the template joins turns with spaces, where the tokenizer splits words."""
+    prefix = f"system {system_message} user"
+    return len(tokenizer(prefix, add_special_tokens=False).input_ids)
