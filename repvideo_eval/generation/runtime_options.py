@@ -112,7 +112,8 @@ def apply_memory_options(pipe: Any, memory: MemorySettings, device: str, offload
 def _tiled_length(
     latent: int, tile_latent: int, tile_sample: int, factor: float, scale: int
 ) -> int:
-    """Pixels diffusers' CogVideoX tiled decode returns along one axis (it never crops the sum)."""
+    """Pixels diffusers' CogVideoX tiled decode returns along one axis (it never crops the sum);
+    HunyuanVideo 1.5's VAE decodes tiles the same way."""
     overlap = int(tile_latent * (1 - factor))
     limit = tile_sample - int(tile_sample * factor)
     return sum(
@@ -122,8 +123,10 @@ def _tiled_length(
 
 
 def tiled_decode_size(vae: Any, latent_height: int, latent_width: int) -> tuple[int, int]:
-    """(height, width) of a decoded frame with the VAE's current tiling settings."""
+    """(height, width) of a decoded frame with the VAE's current tiling settings. CogVideoX's
+    VAE has an overlap factor per axis, HunyuanVideo 1.5's one `tile_overlap_factor` for both."""
     scale = 2 ** (len(vae.config.block_out_channels) - 1)
+    shared = getattr(vae, "tile_overlap_factor", None)
     tiles = latent_height > vae.tile_latent_min_height or latent_width > vae.tile_latent_min_width
     if not (vae.use_tiling and tiles):
         return latent_height * scale, latent_width * scale
@@ -132,14 +135,14 @@ def tiled_decode_size(vae: Any, latent_height: int, latent_width: int) -> tuple[
             latent_height,
             vae.tile_latent_min_height,
             vae.tile_sample_min_height,
-            vae.tile_overlap_factor_height,
+            getattr(vae, "tile_overlap_factor_height", shared),
             scale,
         ),
         _tiled_length(
             latent_width,
             vae.tile_latent_min_width,
             vae.tile_sample_min_width,
-            vae.tile_overlap_factor_width,
+            getattr(vae, "tile_overlap_factor_width", shared),
             scale,
         ),
     )

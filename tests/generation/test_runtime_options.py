@@ -209,3 +209,24 @@ def test_offload_on_cpu_is_refused_before_loading_weights() -> None:
     )
     with pytest.raises(UserError, match="needs a CUDA device"):
         load_pipeline(card, "cpu")
+
+
+def test_hunyuanvideo15_tiled_sizes_match_diffusers() -> None:
+    """HunyuanVideo 1.5's VAE tiles as CogVideoX's does, with one overlap factor for both axes:
+    the size check reads it (its real card decodes 480x848 tiled)."""
+    from repvideo_eval.generation.runtime_options import check_tiled_size, tiled_decode_size
+    from repvideo_eval.generation.tiny_families import build_family_components
+
+    vae = build_family_components("hunyuanvideo1.5", 0, {})["vae"]
+    vae.enable_tiling(tile_sample_min_height=80, tile_sample_min_width=80)
+    vae.tile_latent_min_height = vae.tile_latent_min_width = 5  # 80 / 16: tiles of 5x5 latents
+    z = torch.randn(1, 4, 1, 7, 5, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        decoded = vae.decode(z).sample
+    assert tiled_decode_size(vae, 7, 5) == tuple(decoded.shape[-2:]) == (136, 92)
+    with pytest.raises(UserError, match="decodes 112x80 videos as 136x92"):
+        check_tiled_size(vae, 112, 80)
+    # diffusers' default tiles (256 pixels, 16 latents) add up at 480x848
+    vae.enable_tiling(tile_sample_min_height=256, tile_sample_min_width=256)
+    vae.tile_latent_min_height = vae.tile_latent_min_width = 16
+    check_tiled_size(vae, 480, 848)
