@@ -31,6 +31,7 @@ SLOW = (
     "wan2.2-tiny",
     "ltx-tiny",
     "mochi-tiny",
+    "hunyuanvideo1.5-tiny",
     "cogvideox1.5-tiny",
     "wan2.2-a14b-tiny",
 )

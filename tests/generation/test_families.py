@@ -24,6 +24,7 @@ SHIPPED = {
     "wan": (("wan2.1-1.3b", "wan2.1-14b", "wan2.2-a14b"), "wan-tiny"),
     "wan2.2": (("wan2.2-ti2v-5b",), "wan2.2-tiny"),
     "hunyuanvideo": (("hunyuanvideo",), "hunyuanvideo-tiny"),
+    "hunyuanvideo1.5": (("hunyuanvideo1.5",), "hunyuanvideo1.5-tiny"),
     "ltx": (("ltx-video",), "ltx-tiny"),
     "mochi": (("mochi-1",), "mochi-tiny"),
 }
@@ -99,6 +100,7 @@ def test_cogvideox_card_hashes_are_unchanged_by_the_generic_sampler() -> None:
         ("ltx", 160, "use 153 or 161"),
         ("mochi", 84, "use 79 or 85"),
         ("hunyuanvideo", 130, "use 129 or 133"),
+        ("hunyuanvideo1.5", 122, "use 121 or 125"),
     ],
 )
 def test_frames_breaking_the_vae_rule_name_the_rule_and_the_fix(
@@ -149,7 +151,7 @@ def test_unknown_pipeline_class_and_unsupported_family_are_one_line_errors() -> 
         UserError, match="family 'ltx2' is not supported yet: LTX2Pipeline generates audio"
     ):
         registry.card_from_dict(card_with("ltx-tiny", family="ltx2", pipeline=None))
-    assert not FAMILIES["ltx2"].supported and not FAMILIES["hunyuanvideo1.5"].supported
+    assert [name for name, facts in FAMILIES.items() if not facts.supported] == ["ltx2"]
 
 
 def _write_card(path: Path, data: dict) -> Path:
@@ -238,6 +240,48 @@ def test_each_prompt_and_the_negative_are_encoded_once_per_worker(tiny_pipes, na
     assert len(calls) == embeddings.encoder_calls == 2 + negative_encodes
     if card.family == "hunyuanvideo":  # pooled CLIP embedding and Llama mask travel together
         assert set(encoded) == {"prompt_embeds", "pooled_prompt_embeds", "prompt_attention_mask"}
+    if card.family == "hunyuanvideo1.5":  # Qwen and ByT5 embeddings, each with its mask
+        assert set(encoded) == {
+            "prompt_embeds",
+            "prompt_embeds_mask",
+            "prompt_embeds_2",
+            "prompt_embeds_mask_2",
+        }
+
+
+def test_hunyuanvideo15_twin_encodes_as_its_pipeline_does(tiny_pipes) -> None:
+    """The offline chat template is cropped where the user's text starts (the system message is
+    seen by the encoder, not kept), the card's text length holds, ByT5 encodes quoted text only,
+    and the guider's scale is the card's."""
+    from repvideo_eval.generation.family_calls import encode_text
+
+    pipe = tiny_pipes["hunyuanvideo1.5-tiny"]
+    card = registry.load_card("hunyuanvideo1.5-tiny")
+    length = card.sampler.max_sequence_length
+    assert pipe.guider.guidance_scale == card.sampler.guidance_scale != 6.5
+    seen: list[int] = []
+    pipe.text_encoder.register_forward_pre_hook(
+        lambda module, args, kwargs: seen.append(kwargs["input_ids"].shape[1]), with_kwargs=True
+    )
+    plain = encode_text(pipe, card.family, "a car", length)
+    crop = pipe.prompt_template_encode_start_idx
+    system = pipe.tokenizer(pipe.system_message, add_special_tokens=False).input_ids
+    assert seen == [crop + length] and crop > len(system)  # the system message went in
+    kept = pipe.tokenizer("a car assistant", add_special_tokens=False).input_ids
+    assert int(plain["prompt_embeds_mask"].sum()) == len(kept) < length  # cropped exactly
+    assert plain["prompt_embeds"].shape[1] == length
+    assert not plain["prompt_embeds_mask_2"].any() and not plain["prompt_embeds_2"].any()
+    quoted = encode_text(pipe, card.family, 'a sign that reads "OPEN"', length)
+    assert quoted["prompt_embeds_mask_2"].any() and quoted["prompt_embeds_2"].any()
+    assert quoted["prompt_embeds_2"].shape[1] == pipe.tokenizer_2_max_length == 256
+    changed = registry.card_from_dict(card_with(card.name, **{"sampler.guidance_scale": 6.5}))
+    from repvideo_eval.generation.family_calls import apply_guider_scale
+
+    apply_guider_scale(pipe, changed)
+    assert pipe.guider.guidance_scale == 6.5 and type(pipe.guider).__name__ == (
+        "ClassifierFreeGuidance"
+    )
+    apply_guider_scale(pipe, card)
 
 
 def test_generic_hub_form_loads_a_saved_pipeline_folder_like_its_twin(tiny_pipes, tmp_path) -> None:

@@ -24,6 +24,7 @@ TWINS = (
     "wan2.2-tiny",
     "wan2.2-a14b-tiny",
     "hunyuanvideo-tiny",
+    "hunyuanvideo1.5-tiny",
     "ltx-tiny",
     "mochi-tiny",
 )

@@ -18,6 +18,7 @@ from repvideo_eval.repvideo import is_repvideo, pipeline_transformers
 RANDOM_CARDS = (
     "wan2.2-a14b-random",
     "hunyuanvideo-random",
+    "hunyuanvideo1.5-random",
     "ltx-video-random",
     "mochi-1-random",
     "wan2.1-1.3b-random",
@@ -62,3 +63,9 @@ def test_every_family_builds_its_random_pipeline_with_repvideo(name: str, on_met
         assert pipe.config["boundary_ratio"] is not None
     if card.family == "wan2.2":  # TI2V-5B's per-token timesteps
         assert pipe.config["expand_timesteps"] is True
+    if card.family == "hunyuanvideo1.5":  # the parts no architecture file holds come offline
+        assert type(pipe.guider).__name__ == "ClassifierFreeGuidance"
+        assert type(pipe.tokenizer_2).__name__ == "ByT5Tokenizer" and pipe.tokenizer.chat_template
+        system = pipe.tokenizer(pipe.system_message, add_special_tokens=False).input_ids
+        assert pipe.prompt_template_encode_start_idx > len(system)  # the offline template's crop
+
