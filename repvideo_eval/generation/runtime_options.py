@@ -122,11 +122,15 @@ def _tiled_length(
     )
 
 
+def _overlap_factor(vae: Any, axis: str) -> float:
+    value = getattr(vae, f"tile_overlap_factor_{axis}", None)
+    return float(vae.tile_overlap_factor if value is None else value)
+
+
 def tiled_decode_size(vae: Any, latent_height: int, latent_width: int) -> tuple[int, int]:
     """(height, width) of a decoded frame with the VAE's current tiling settings. CogVideoX's
     VAE has an overlap factor per axis, HunyuanVideo 1.5's one `tile_overlap_factor` for both."""
     scale = 2 ** (len(vae.config.block_out_channels) - 1)
-    shared = getattr(vae, "tile_overlap_factor", None)
     tiles = latent_height > vae.tile_latent_min_height or latent_width > vae.tile_latent_min_width
     if not (vae.use_tiling and tiles):
         return latent_height * scale, latent_width * scale
@@ -135,14 +139,14 @@ def tiled_decode_size(vae: Any, latent_height: int, latent_width: int) -> tuple[
             latent_height,
             vae.tile_latent_min_height,
             vae.tile_sample_min_height,
-            getattr(vae, "tile_overlap_factor_height", shared),
+            _overlap_factor(vae, "height"),
             scale,
         ),
         _tiled_length(
             latent_width,
             vae.tile_latent_min_width,
             vae.tile_sample_min_width,
-            getattr(vae, "tile_overlap_factor_width", shared),
+            _overlap_factor(vae, "width"),
             scale,
         ),
     )
