@@ -99,9 +99,12 @@ def uses_negative_branch(card: ModelCard) -> bool:
 
 def apply_guider_scale(pipe: Any, card: ModelCard) -> None:
     """A "guider" family's guidance scale is its guider's: the card's, whatever the guider built
-    or loaded with (a hub folder's guider/config.json, a twin's default)."""
+    or loaded with (a hub folder's guider/config.json, a twin's default). The guider is enabled
+    exactly when uses_negative_branch holds (scale > 1, every other pipeline's rule), so the
+    negative branch it runs is always the card's negative prompt, encoded by the harness."""
     if FAMILIES[card.family].guidance == "guider":
-        pipe.guider = pipe.guider.new(guidance_scale=float(card.sampler.guidance_scale))
+        scale = float(card.sampler.guidance_scale)
+        pipe.guider = pipe.guider.new(guidance_scale=scale, enabled=uses_negative_branch(card))
 
 
 @contextmanager

@@ -278,9 +278,13 @@ def test_hunyuanvideo15_twin_encodes_as_its_pipeline_does(tiny_pipes) -> None:
     from repvideo_eval.generation.family_calls import apply_guider_scale
 
     apply_guider_scale(pipe, changed)
-    assert pipe.guider.guidance_scale == 6.5 and type(pipe.guider).__name__ == (
-        "ClassifierFreeGuidance"
+    assert type(pipe.guider).__name__ == "ClassifierFreeGuidance"
+    assert pipe.guider.guidance_scale == 6.5 and pipe.guider.num_conditions == 2
+    # at or below 1 no pipeline runs a negative branch: the guider is off (0.5 would run one)
+    apply_guider_scale(
+        pipe, registry.card_from_dict(card_with(card.name, **{"sampler.guidance_scale": 0.5}))
     )
+    assert pipe.guider.num_conditions == 1
     apply_guider_scale(pipe, card)
 
 
