@@ -508,10 +508,8 @@ FAMILY_ARCHITECTURES: tuple[str, ...] = (
 )
 #: The video of an architecture no registered card uses yet (its official settings and their
 #: source), as (frames, height, width, steps, classifier-free guidance, source). A random card
-#: for it takes precedence: then this entry can go.
-FALLBACK_VIDEOS: dict[str, tuple[int, int, int, int, bool, str]] = {
-    "hunyuanvideo1.5-480p-t2v": (121, 480, 848, 50, True, "tencent/HunyuanVideo-1.5 model card"),
-}
+#: for it takes precedence; empty while every family architecture has one.
+FALLBACK_VIDEOS: dict[str, tuple[int, int, int, int, bool, str]] = {}
 #: Small size (CPU): full widths, one block of each kind, one layer per VAE block, tiny latents.
 SMALL_DEPTH: dict[str, dict[str, Any]] = {
     "CogVideoXTransformer3DModel": {"num_layers": 1},

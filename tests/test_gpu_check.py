@@ -138,7 +138,13 @@ def test_each_family_video_is_the_real_cards_sampler() -> None:
     """--families measures each family at its real card's video, steps and guidance batch, read
     from the random twin card (e.g. Mochi's 163 frames, HunyuanVideo's batch of 1)."""
     module = _gpu_check()
-    for real_name in ("mochi-1", "hunyuanvideo", "wan2.2-a14b", "cogvideox1.5-5b"):
+    for real_name in (
+        "mochi-1",
+        "hunyuanvideo",
+        "hunyuanvideo1.5",
+        "wan2.2-a14b",
+        "cogvideox1.5-5b",
+    ):
         real = module.registry.load_card(real_name)
         twin = module.registry.load_card(f"{real_name}-random")
         architecture = twin.hub_id.removeprefix("random:")

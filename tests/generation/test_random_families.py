@@ -68,4 +68,3 @@ def test_every_family_builds_its_random_pipeline_with_repvideo(name: str, on_met
         assert type(pipe.tokenizer_2).__name__ == "ByT5Tokenizer" and pipe.tokenizer.chat_template
         system = pipe.tokenizer(pipe.system_message, add_special_tokens=False).input_ids
         assert pipe.prompt_template_encode_start_idx > len(system)  # the offline template's crop
-
