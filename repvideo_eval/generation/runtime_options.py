@@ -154,7 +154,11 @@ def tiled_decode_size(vae: Any, latent_height: int, latent_width: int) -> tuple[
 
 def check_tiled_size(vae: Any, height: int, width: int) -> None:
     """Tiled decoding only adds up to the frame size for some sizes (480x720 is one): refuse
-    the others instead of writing videos of the wrong size."""
+    the others instead of writing videos of the wrong size. Only VAEs that tile by overlap
+    factor (CogVideoX, HunyuanVideo 1.5) need it: the stride-tiling ones (HunyuanVideo, Mochi,
+    Wan, LTX) crop their tiled decode to the frame size and have no latent tile size."""
+    if not hasattr(vae, "tile_latent_min_height"):
+        return
     scale = 2 ** (len(vae.config.block_out_channels) - 1)
     got = tiled_decode_size(vae, height // scale, width // scale)
     if got != (height, width):

@@ -230,3 +230,27 @@ def test_hunyuanvideo15_tiled_sizes_match_diffusers() -> None:
     vae.enable_tiling(tile_sample_min_height=256, tile_sample_min_width=256)
     vae.tile_latent_min_height = vae.tile_latent_min_width = 16
     check_tiled_size(vae, 480, 848)
+
+
+@pytest.mark.parametrize("family", ["hunyuanvideo", "mochi"])
+def test_stride_tiling_vaes_decode_every_size_and_pass_the_check(family: str) -> None:
+    """HunyuanVideo's and Mochi's VAEs tile by stride and crop to the frame: their real cards
+    turn tiling on, so the size check must accept them (it read CogVideoX's attributes and
+    raised AttributeError at load) and the tiled frame must have the untiled size."""
+    from repvideo_eval.generation.runtime_options import check_tiled_size
+    from repvideo_eval.generation.tiny_families import build_family_components
+
+    vae = build_family_components(family, 0, {})["vae"]
+    scale = vae.spatial_compression_ratio
+    vae.enable_tiling(
+        tile_sample_min_height=4 * scale,
+        tile_sample_min_width=4 * scale,
+        tile_sample_stride_height=3 * scale,
+        tile_sample_stride_width=3 * scale,
+    )
+    channels = vae.config.latent_channels
+    z = torch.randn(1, channels, 1, 7, 5, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        decoded = vae.decode(z).sample
+    assert tuple(decoded.shape[-2:]) == (7 * scale, 5 * scale)
+    check_tiled_size(vae, 7 * scale, 5 * scale)
