@@ -33,9 +33,9 @@ from repvideo_eval.generation.runtime_options import (
     attention_backend,
     check_offload_device,
     check_tiled_size,
+    pipeline_weight_bytes,
     resolve_offload,
     runtime_record,
-    weight_bytes,
 )
 
 CONVERTED_MARKER = (
@@ -295,8 +295,7 @@ def load_pipeline(card: ModelCard, device: str) -> Any:
     apply_guider_scale(pipe, card)
     dtype = TORCH_DTYPES[card.dtype]
     if offload is None:  # loaded on the host: sizes are the real ones
-        components = {n: getattr(pipe, n) for n in ("text_encoder", "transformer", "vae")}
-        offload = resolve_offload(card.memory, device, weight_bytes(components))
+        offload = resolve_offload(card.memory, device, pipeline_weight_bytes(pipe))
     if offload == "none":
         pipe.to(device=device, dtype=dtype)
     else:  # the offload hooks move each component to `device` when it runs

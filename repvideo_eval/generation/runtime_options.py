@@ -37,6 +37,13 @@ def weight_bytes(modules: dict[str, torch.nn.Module]) -> dict[str, int]:
     return sizes
 
 
+def pipeline_weight_bytes(pipe: Any) -> dict[str, int]:
+    """Bytes per module component of a loaded pipeline: every one, so a second transformer
+    (Wan 2.2 A14B) or text encoder (HunyuanVideo, HunyuanVideo 1.5) counts toward `auto`."""
+    modules = {n: c for n, c in pipe.components.items() if isinstance(c, torch.nn.Module)}
+    return weight_bytes(modules)
+
+
 def choose_offload(
     component_bytes: dict[str, int], free_bytes: int, reserve: int = ACTIVATION_RESERVE_BYTES
 ) -> str:

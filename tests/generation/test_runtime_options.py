@@ -254,3 +254,31 @@ def test_stride_tiling_vaes_decode_every_size_and_pass_the_check(family: str) ->
         decoded = vae.decode(z).sample
     assert tuple(decoded.shape[-2:]) == (7 * scale, 5 * scale)
     check_tiled_size(vae, 7 * scale, 5 * scale)
+
+
+@pytest.mark.parametrize(
+    ("card", "extra"),
+    [("wan2.2-a14b-tiny", "transformer_2"), ("hunyuanvideo1.5-tiny", "text_encoder_2")],
+)
+def test_auto_offload_counts_every_module_of_a_loaded_pipeline(
+    card: str, extra: str, monkeypatch
+) -> None:
+    """The sizes `auto` decides on for a pipeline loaded on the host: the second expert and the
+    second text encoder count too (only text_encoder, transformer and vae did), and nothing
+    that is not a module."""
+    from repvideo_eval.generation import pipelines
+
+    seen: list[dict[str, int]] = []
+
+    def spy(memory, device, component_bytes=None):
+        seen.append(dict(component_bytes or {}))
+        return resolve_offload(memory, device, component_bytes)
+
+    monkeypatch.setattr(pipelines, "resolve_offload", spy)
+    pipe = load_pipeline(registry.load_card(card), "cpu")
+    (sizes,) = seen
+    assert {"text_encoder", "transformer", "vae", extra} <= set(sizes)
+    assert "scheduler" not in sizes and "tokenizer" not in sizes
+    module = getattr(pipe, extra)
+    tensors = [*module.parameters(), *module.buffers()]
+    assert sizes[extra] == sum(t.numel() * t.element_size() for t in tensors) > 0
