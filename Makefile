@@ -26,9 +26,13 @@ $(STAMP): pyproject.toml requirements/constraints.txt requirements/vbench-nodeps
 demo: $(STAMP)
 	$(PY) run_eval.py --model cogvideox-tiny,repvideo-tiny --suite smoke --output-dir results/runs/demo
 
-# Lint and types first (zero findings), then the fast suite.
+# Lint and types first (zero findings), then the fast suite over TEST_WORKERS processes
+# (pytest-xdist, one test file per process at a time so module fixtures are built once):
+# two processes halve the suite on 2 cores, since much of it waits on subprocesses it starts.
+# TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
 test: $(STAMP) lint chromium
-	$(PY) -m pytest -m "not slow" -q
+	$(PY) -m pytest -m "not slow" -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
