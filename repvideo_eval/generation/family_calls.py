@@ -21,7 +21,7 @@ from repvideo_eval.config import ModelCard, SamplerSettings
 from repvideo_eval.families import FAMILIES
 
 #: Families whose encode_prompt returns (embeds, mask, negative embeds, negative mask).
-_MASKED = ("ltx", "mochi")
+_MASKED = ("ltx", "ltx2", "mochi")
 
 
 def text_length(pipe: Any, sampler: SamplerSettings, family: str) -> int:
@@ -154,5 +154,8 @@ def call_kwargs(card: ModelCard, max_length: int) -> dict[str, Any]:
         kwargs["guidance_scale_2"] = s.guidance_scale_2
     if FAMILIES[card.family].passes_frame_rate:
         kwargs["frame_rate"] = s.fps
+    if "audio_guidance_scale" in FAMILIES[card.family].harness_kwargs:
+        # LTX-2 guides its audio too and runs the negative branch when either scale is > 1
+        kwargs["audio_guidance_scale"] = s.guidance_scale
     kwargs.update(dict(s.pipeline_kwargs))
     return kwargs

@@ -30,6 +30,7 @@ SLOW = (
     "wan-tiny",
     "wan2.2-tiny",
     "ltx-tiny",
+    "ltx2-tiny",
     "mochi-tiny",
     "hunyuanvideo1.5-tiny",
     "cogvideox1.5-tiny",

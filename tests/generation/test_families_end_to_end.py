@@ -26,6 +26,7 @@ TWINS = (
     "hunyuanvideo-tiny",
     "hunyuanvideo1.5-tiny",
     "ltx-tiny",
+    "ltx2-tiny",
     "mochi-tiny",
 )
 #: One pixel-formula dimension: the scorers are the same for every family (tests/test_end_to_end.py
@@ -122,6 +123,10 @@ def test_every_family_and_a_user_card_generate_score_and_rank(family_run) -> Non
         if card.family == "cogvideox1.5":
             expected_uncond = "zero-embeddings"
         assert data["sampler_trace"]["uncond"] == expected_uncond, name
+        # LTX-2's soundtrack is dropped, and the record says so; silent families record nothing
+        assert ("audio" in data["sampler_trace"]) == (card.family == "ltx2"), name
+        if card.family == "ltx2":
+            assert data["sampler_trace"]["audio"]["discarded"] is True
     # Scores for every model and dimension, then a leaderboard row per model.
     with (out / "per_video.csv").open() as stream:
         rows = list(csv.DictReader(stream))
