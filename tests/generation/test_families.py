@@ -182,6 +182,29 @@ def test_ltx2_audio_guidance_follows_the_card_s_guidance_scale() -> None:
         registry.card_from_dict(data)
 
 
+def test_ltx2_extra_guidance_passes_follow_the_pipeline_s_rules() -> None:
+    """LTX2Pipeline's defaults (0.42.1: STG 1, modality 3) turn both passes on; the shipped cards
+    turn them off; an audio scale of 0 falls back to the video one, as the pipeline does."""
+    from repvideo_eval.generation.family_calls import extra_guidance_passes
+
+    assert extra_guidance_passes(registry.load_card("ltx-2")) == []
+    assert extra_guidance_passes(registry.load_card("ltx2-tiny")) == []
+    assert extra_guidance_passes(registry.load_card("ltx-tiny")) == []
+    both = ["spatio-temporal guidance", "modality isolation guidance"]
+
+    def passes(**kwargs: float) -> list[str]:
+        data = card_with("ltx2-tiny")
+        data["sampler"]["pipeline_kwargs"] = kwargs
+        return extra_guidance_passes(registry.card_from_dict(data))
+
+    assert passes() == both  # the pipeline's own defaults
+    assert passes(stg_scale=0.0, modality_scale=1.0) == both  # the audio twins stay on
+    off = dict(stg_scale=0.0, audio_stg_scale=0.0, modality_scale=1.0, audio_modality_scale=1.0)
+    assert passes(**off) == []
+    assert passes(**{**off, "stg_scale": 1.0}) == ["spatio-temporal guidance"]  # audio 0 -> video
+    assert passes(**{**off, "audio_modality_scale": 2.0}) == ["modality isolation guidance"]
+
+
 def _write_card(path: Path, data: dict) -> Path:
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
