@@ -182,6 +182,43 @@ def test_ltx2_mixes_the_audio_stream_too_and_its_output_equals_the_reference() -
     assert adapter_for(stock).streams == ("video", "audio")
 
 
+def test_ltx2_guidance_passes_and_ltx23_options_are_the_stock_forward_with_gates_off() -> None:
+    """The adapter's forward carries LTX2Pipeline's other calls and LTX-2.3's options too:
+    spatio-temporal guidance on some blocks (it acts through perturbed attention), isolated
+    modalities, cross timesteps, prompt modulation from sigma, gated attention; gates 0 = the
+    stock forward bit for bit, nonzero gates still mix."""
+    import diffusers
+
+    from repvideo_eval.repvideo.tiny_configs import TINY_CONFIGS
+
+    _, _, inputs = _family("ltx2")
+    config = dict(TINY_CONFIGS["ltx2"], perturbed_attn=True, gated_attn=True)
+    config.update(audio_gated_attn=True, cross_attn_mod=True, audio_cross_attn_mod=True)
+    torch.manual_seed(4)
+    stock = diffusers.LTX2VideoTransformer3DModel(**config).eval()
+    model = apply_repvideo(copy.deepcopy(stock), cache_window=4)
+    set_gates(model, torch.zeros(TINY_LAYERS))
+    sigma = inputs["audio_timestep"] / 1000
+    base = {**inputs, "sigma": sigma}
+    variants = (
+        {"spatio_temporal_guidance_blocks": [1, 5]},
+        {"spatio_temporal_guidance_blocks": [2], "perturbation_mask": torch.tensor([0.0, 1.0])},
+        {"isolate_modalities": True},
+        {"use_cross_timestep": True, "audio_sigma": sigma / 2},
+    )
+    with torch.no_grad():
+        plain = stock(**base).sample
+        assert torch.equal(model(**base).sample, plain)
+        for extra in variants:
+            expected = stock(**base, **extra)
+            actual = model(**base, **extra)
+            assert torch.equal(actual.sample, expected.sample), extra
+            assert torch.equal(actual.audio_sample, expected.audio_sample), extra
+            assert not torch.equal(expected.sample, plain), extra  # the option acts
+        set_gates(model, _gates(7))
+        assert not torch.allclose(model(**base).sample, plain, atol=1e-4)
+
+
 def test_gate_count_is_the_whole_loop_for_hunyuan_dual_and_single_blocks() -> None:
     stock = build_tiny_transformer("hunyuanvideo", seed=0)
     assert len(stock.transformer_blocks) == 5 and len(stock.single_transformer_blocks) == 8
