@@ -300,6 +300,24 @@ def test_each_prompt_and_the_negative_are_encoded_once_per_worker(tiny_pipes, na
         }
 
 
+def test_ltx2_twin_keeps_the_video_and_records_the_audio_dropped(tiny_pipes) -> None:
+    """LTX2Pipeline returns a soundtrack with the frames: the harness keeps the card's frames and
+    says in the sampler trace (the sidecar's) that the audio was discarded. (The whole CLI run of
+    this twin is slow-marked in test_families_end_to_end.py.)"""
+    from repvideo_eval.generation.pipelines import sample_video
+
+    card = registry.load_card("ltx2-tiny")
+    frames, info = sample_video(tiny_pipes["ltx2-tiny"], card, "a red car", seed=3)
+    s = card.sampler
+    assert frames.shape == (s.num_frames, s.height, s.width, 3)
+    assert 0.0 <= frames.min() < frames.max() <= 1.0
+    assert info["audio"]["discarded"] is True
+    channels, samples = info["audio"]["shape"]
+    assert channels == tiny_pipes["ltx2-tiny"].vocoder.config.out_channels and samples > 0
+    assert info["guidance_applied"] == [s.guidance_scale] * s.num_inference_steps
+    assert info["uncond"] == "negative-prompt"
+
+
 def test_hunyuanvideo15_twin_encodes_as_its_pipeline_does(tiny_pipes) -> None:
     """The offline chat template is cropped where the user's text starts (the system message is
     seen by the encoder, not kept), the card's text length holds, ByT5 encodes quoted text only,

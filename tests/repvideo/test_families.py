@@ -182,6 +182,7 @@ def test_ltx2_mixes_the_audio_stream_too_and_its_output_equals_the_reference() -
     assert adapter_for(stock).streams == ("video", "audio")
 
 
+@pytest.mark.slow
 def test_ltx2_guidance_passes_and_ltx23_options_are_the_stock_forward_with_gates_off() -> None:
     """The adapter's forward carries LTX2Pipeline's other calls and LTX-2.3's options too:
     spatio-temporal guidance on some blocks (it acts through perturbed attention), isolated
