@@ -504,6 +504,7 @@ FAMILY_ARCHITECTURES: tuple[str, ...] = (
     "hunyuanvideo",
     "hunyuanvideo1.5-480p-t2v",
     "ltx-video",
+    "ltx-2",
     "mochi-1",
 )
 #: The video of an architecture no registered card uses yet (its official settings and their
@@ -521,6 +522,7 @@ SMALL_DEPTH: dict[str, dict[str, Any]] = {
     },
     "HunyuanVideo15Transformer3DModel": {"num_layers": 1, "num_refiner_layers": 1},
     "LTXVideoTransformer3DModel": {"num_layers": 1},
+    "LTX2VideoTransformer3DModel": {"num_layers": 1},
     "MochiTransformer3DModel": {"num_layers": 1},
     "AutoencoderKLCogVideoX": {"layers_per_block": 1},
     "AutoencoderKLWan": {"num_res_blocks": 1},
@@ -529,6 +531,10 @@ SMALL_DEPTH: dict[str, dict[str, Any]] = {
     "AutoencoderKLLTXVideo": {
         "layers_per_block": [1, 1, 1, 1, 1],
         "decoder_layers_per_block": [1, 1, 1, 1, 1],
+    },
+    "AutoencoderKLLTX2Video": {
+        "layers_per_block": [1, 1, 1, 1, 1],
+        "decoder_layers_per_block": [1, 1, 1, 1],
     },
     "AutoencoderKLMochi": {"layers_per_block": [1, 1, 1, 1, 1]},
 }
@@ -540,7 +546,14 @@ TEXT_TOKENS = {
     "HunyuanVideoTransformer3DModel": 256,
     "HunyuanVideo15Transformer3DModel": 1000,
     "LTXVideoTransformer3DModel": 128,
+    "LTX2VideoTransformer3DModel": 1024,
 }
+#: Audio latent frames LTX-2 denoises with the video (the card's 121 frames at 24 fps: round(121 /
+#: 24 s x 16000 Hz / 160 hop / 4) = 126; LTX2Pipeline's audio_num_frames); SMALL_AUDIO_TOKENS on a
+#: CPU. The audio VAE and vocoder decode is not measured (the harness discards the audio, but the
+#: pipeline still runs them once per video).
+AUDIO_TOKENS = {"LTX2VideoTransformer3DModel": 126}
+SMALL_AUDIO_TOKENS = 4
 
 
 def random_card_of(architecture: str) -> ModelCard | None:
@@ -591,10 +604,11 @@ def denoiser_inputs(
     dtype: torch.dtype,
     device: str,
     text_tokens: int | None = None,
+    audio_tokens: int | None = None,
 ) -> dict[str, Any]:
     """One denoising step's inputs for a family's transformer: random latents and text
     embeddings of the shapes its pipeline passes (prompt embeddings are computed once per
-    prompt, so the text encoder is not part of a step)."""
+    prompt, so the text encoder is not part of a step); LTX-2's audio latents too."""
     kind = type(transformer).__name__
     config = transformer.config
     frames, height, width = latent
@@ -654,6 +668,22 @@ def denoiser_inputs(
             "width": width,
             "rope_interpolation_scale": (8 / 25, 32, 32),
         }
+    if kind == "LTX2VideoTransformer3DModel":
+        audio = audio_tokens or AUDIO_TOKENS[kind]
+        # the connectors' outputs: the width the caption projections take, for both streams
+        return {
+            "hidden_states": rand(batch, frames * height * width, config.in_channels),
+            "audio_hidden_states": rand(batch, audio, config.audio_in_channels),
+            "encoder_hidden_states": rand(batch, tokens, config.caption_channels),
+            "audio_encoder_hidden_states": rand(batch, tokens, config.caption_channels),
+            "timestep": timestep.to(dtype),
+            "encoder_attention_mask": ones(tokens).to(dtype),
+            "audio_encoder_attention_mask": ones(tokens).to(dtype),
+            "num_frames": frames,
+            "height": height,
+            "width": width,
+            "audio_num_frames": audio,
+        }
     if kind == "MochiTransformer3DModel":
         length = text_tokens or config.max_sequence_length
         return {
@@ -702,7 +732,8 @@ def measure_family(architecture: str, ctx: dict[str, Any]) -> dict[str, Any]:
     latent = (latent[0] + (-latent[0]) % patch_t, latent[1], latent[2])  # pipelines pad to it
     batch = 2 if cfg else 1
     tokens = None if on_cuda else SMALL_TEXT_TOKENS
-    inputs = denoiser_inputs(transformer, batch, latent, dtype, device, tokens)
+    audio = None if on_cuda else SMALL_AUDIO_TOKENS
+    inputs = denoiser_inputs(transformer, batch, latent, dtype, device, tokens, audio)
     times = []
     with torch.inference_mode():
         for _ in range(ctx["size"].warmup_steps + ctx["family_steps"]):

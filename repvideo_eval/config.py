@@ -18,6 +18,7 @@ from typing import Any, Literal, get_args
 from repvideo_eval.families import (
     SCHEDULERS,
     check_pipeline,
+    check_pipeline_kwargs,
     check_scheduler,
     check_video_shape,
     family_facts,
@@ -309,6 +310,7 @@ class ModelCard:
         check_video_shape(
             self.family, self.sampler.num_frames, self.sampler.height, self.sampler.width
         )
+        check_pipeline_kwargs(self.family, (name for name, _ in self.sampler.pipeline_kwargs))
         if self.source == "tiny" and self.transformer_config:
             raise ValueError(
                 "transformer_config applies to hub weights; a tiny card's transformer is fixed"

@@ -7,6 +7,7 @@ before any model loads. One entry per family; docs/models.md lists the same fact
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 #: The schedulers of CogVideoX's SAT sampler (dynamic CFG applies to them only).
@@ -41,6 +42,10 @@ class FamilyFacts:
     passes_frame_rate: bool = False
     #: Shipped as cards and tiny twins (False: documented, not loadable yet).
     supported: bool = True
+    #: Pipeline arguments the harness sets from the card's sampler (a card's pipeline_kwargs may
+    #: not: LTX-2's audio guidance scale follows guidance_scale, so that the pipeline runs its
+    #: negative branch exactly when the harness encodes the negative prompt).
+    harness_kwargs: tuple[str, ...] = ()
 
 
 FAMILIES: dict[str, FamilyFacts] = {
@@ -118,6 +123,9 @@ FAMILIES: dict[str, FamilyFacts] = {
             text_length=128,
             passes_frame_rate=True,
         ),
+        # LTX-2: LTX-Video's compression (8x temporal, 32x spatial, patch 1); a Gemma 3 encoder
+        # (1024 tokens: LTX2Pipeline.__call__'s max_sequence_length); the pipeline also returns
+        # audio, which the harness discards (generation.pipelines.sample_video).
         FamilyFacts(
             "ltx2",
             "LTX2Pipeline",
@@ -125,7 +133,9 @@ FAMILIES: dict[str, FamilyFacts] = {
             frame_step=8,
             spatial_multiple=32,
             schedulers=("flow-euler",),
-            supported=False,
+            text_length=1024,
+            passes_frame_rate=True,
+            harness_kwargs=("audio_guidance_scale",),
         ),
         # Mochi-1: 6x temporal, 8x spatial, patch 2.
         FamilyFacts(
@@ -143,11 +153,9 @@ FAMILIES: dict[str, FamilyFacts] = {
 FAMILY_NAMES: tuple[str, ...] = tuple(FAMILIES)
 #: Families a card may name today (the others are documented and refused with the reason).
 SUPPORTED_FAMILIES: tuple[str, ...] = tuple(n for n, f in FAMILIES.items() if f.supported)
-#: Why the documented-only families are not loadable (docs/models.md says the same).
-UNSUPPORTED_REASONS = {
-    "ltx2": "LTX2Pipeline generates audio with the video (audio VAE, vocoder, Gemma 3 encoder), "
-    "which the harness's video-only interface does not cover",
-}
+#: Why the documented-only families are not loadable (docs/models.md says the same); empty
+#: while every family diffusers ships is supported.
+UNSUPPORTED_REASONS: dict[str, str] = {}
 
 
 def family_facts(name: str) -> FamilyFacts:
@@ -201,6 +209,16 @@ def check_video_shape(family: str, num_frames: int, height: int, width: int) -> 
                 f"{name} {value} is not a multiple of {multiple} ({family}: VAE x patch size); "
                 f"use {max(multiple, value // multiple * multiple)} or {(value // multiple + 1) * multiple}"
             )
+
+
+def check_pipeline_kwargs(family: str, names: Iterable[str]) -> None:
+    """A card's pipeline_kwargs may not set what the harness derives from its sampler."""
+    owned = sorted(set(names) & set(family_facts(family).harness_kwargs))
+    if owned:
+        raise ValueError(
+            f"sampler.pipeline_kwargs.{owned[0]} is set by the harness for {family} (it follows "
+            f"sampler.guidance_scale); remove it from pipeline_kwargs"
+        )
 
 
 def check_scheduler(

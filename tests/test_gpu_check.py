@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "gpu_check.py"
 
@@ -144,6 +145,7 @@ def test_each_family_video_is_the_real_cards_sampler() -> None:
         "hunyuanvideo1.5",
         "wan2.2-a14b",
         "cogvideox1.5-5b",
+        "ltx-2",
     ):
         real = module.registry.load_card(real_name)
         twin = module.registry.load_card(f"{real_name}-random")
@@ -177,6 +179,27 @@ def test_the_families_section_measures_one_family_at_small_size(tmp_path: Path) 
     assert "FAILED" not in text
 
 
+def test_ltx2_step_inputs_carry_the_audio_stream() -> None:
+    """LTX-2's step denoises the audio latents with the video: the card's 126 audio frames at
+    full size (121 frames at 24 fps), the small count on a CPU, both text streams."""
+    from repvideo_eval.generation.random_twins import build_empty_component
+
+    module = _gpu_check()
+    transformer = build_empty_component("ltx-2", "transformer", {"num_layers": 1})
+    full = module.denoiser_inputs(transformer, 2, (16, 16, 24), torch.bfloat16, "meta")
+    assert full["audio_hidden_states"].shape == (2, 126, 128)
+    assert full["encoder_hidden_states"].shape == full["audio_encoder_hidden_states"].shape
+    assert full["encoder_hidden_states"].shape == (2, 1024, 3840)
+    assert full["hidden_states"].shape == (2, 16 * 16 * 24, 128)
+    small = module.denoiser_inputs(transformer, 1, (2, 2, 2), torch.bfloat16, "meta", 16, 4)
+    assert small["audio_hidden_states"].shape == (1, 4, 128) and small["audio_num_frames"] == 4
+    real = module.registry.load_card("ltx-2").sampler
+    audio_per_second = 16000 / 160 / 4  # the transformer's audio rate (architecture file)
+    assert module.AUDIO_TOKENS["LTX2VideoTransformer3DModel"] == round(
+        real.num_frames / real.fps * audio_per_second
+    )
+
+
 @pytest.mark.slow
 def test_every_family_runs_at_small_size(tmp_path: Path) -> None:
     """What `make gpu-check-cpu` adds: every family's transformer step and VAE decode."""
@@ -200,6 +223,7 @@ def test_latent_geometry_of_every_family_vae() -> None:
         "hunyuanvideo": (16, 4, 8),
         "hunyuanvideo1.5-480p-t2v": (32, 4, 16),
         "ltx-video": (128, 8, 32),
+        "ltx-2": (128, 8, 32),
         "mochi-1": (12, 6, 8),
         "wan2.1-t2v-1.3b": (16, 4, 8),
         "wan2.2-ti2v-5b": (48, 4, 16),

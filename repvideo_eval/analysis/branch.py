@@ -3,8 +3,10 @@
 diffusers' CogVideoX pipelines build the guided batch as ``cat([negative_embeds, prompt_embeds])``
 and ``cat([latents] * 2)``, then split the prediction with ``chunk(2)`` into (uncond, cond): the
 unconditional branch comes first, the conditional one second, as in the official SAT code
-(``uc`` before ``c``). tests/analysis checks this order against a real pipeline call. LTX-Video
-and Mochi batch the same way.
+(``uc`` before ``c``). tests/analysis checks this order against a real pipeline call. LTX-Video,
+LTX-2 and Mochi batch the same way (LTX-2 with its spatio-temporal and modality guidance off, as
+its shipped cards: with them on, its pipeline adds conditional-only calls per step, and the
+runner refuses the card, generation.family_calls.extra_guidance_passes).
 
 diffusers' Wan, HunyuanVideo and HunyuanVideo 1.5 pipelines instead call the transformer once
 per branch, the conditional one first (Wan: ``noise_pred`` then ``noise_uncond``; HunyuanVideo:

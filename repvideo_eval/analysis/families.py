@@ -7,8 +7,9 @@ Every family's video stream is frame-major (token ``n`` of frame ``f`` is row
 - which blocks run, in order (HunyuanVideo: dual-stream, then single-stream blocks);
 - the self-attention module of a block (``attn1``, or ``attn`` for HunyuanVideo);
 - what that attention sees: ``[text | video]`` (CogVideoX), ``[video | text]`` (HunyuanVideo,
-  HunyuanVideo 1.5, Mochi: joint attention), or video only (Wan, LTX-Video: the text enters
-  through a separate cross-attention, which the frame statistics leave out). The layout's
+  HunyuanVideo 1.5, Mochi: joint attention), or video only (Wan, LTX-Video, LTX-2: the text
+  enters through a separate cross-attention, which the frame statistics leave out; LTX-2's audio
+  stream too, through its own audio-video cross-attention). The layout's
   ``text_len`` is the number of text tokens in that self-attention (0 for video-only).
 
 The statistics always see the text first (``attention_stats`` expects that order); see
@@ -91,17 +92,35 @@ def _hunyuan15(config: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> To
     return TokenLayout(condition, frames, grid_h, grid_w)
 
 
-def _ltx(config: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TokenLayout:
-    frames = argument(args, kwargs, "num_frames", 4)
-    height = argument(args, kwargs, "height", 5)
-    width = argument(args, kwargs, "width", 6)
+def _packed_layout(
+    config: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    first: int,
+    model: str,
+    pipeline: str,
+) -> TokenLayout:
+    """Packed latents (LTX-Video, LTX-2): the grid comes from num_frames, height and width,
+    passed from position ``first`` on."""
+    frames = argument(args, kwargs, "num_frames", first)
+    height = argument(args, kwargs, "height", first + 1)
+    width = argument(args, kwargs, "width", first + 2)
     if frames is None or height is None or width is None:
         raise UserError(
-            "LTX-Video diagnostics need num_frames, height and width in the transformer call",
-            "Sample through diffusers' LTXPipeline, which passes them.",
+            f"{model} diagnostics need num_frames, height and width in the transformer call",
+            f"Sample through diffusers' {pipeline}, which passes them.",
         )
     p, p_t = int(config.patch_size), int(config.patch_size_t)
     return TokenLayout(0, int(frames) // p_t, int(height) // p, int(width) // p)
+
+
+def _ltx(config: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TokenLayout:
+    return _packed_layout(config, args, kwargs, 4, "LTX-Video", "LTXPipeline")
+
+
+def _ltx2(config: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TokenLayout:
+    """LTX-2: the video stream only (its self-attention sees neither the text nor the audio)."""
+    return _packed_layout(config, args, kwargs, 10, "LTX-2", "LTX2Pipeline")
 
 
 def _mochi(config: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> TokenLayout:
@@ -133,6 +152,9 @@ PROBE_FAMILIES: dict[str, ProbeFamily] = {
     ),
     "LTXVideoTransformer3DModel": ProbeFamily(
         "ltx", ("transformer_blocks",), "attn1", "video_only", _LATENTS, _ltx
+    ),
+    "LTX2VideoTransformer3DModel": ProbeFamily(
+        "ltx2", ("transformer_blocks",), "attn1", "video_only", _LATENTS, _ltx2
     ),
     "MochiTransformer3DModel": ProbeFamily(
         "mochi", ("transformer_blocks",), "attn1", "video_first", _LATENTS, _mochi

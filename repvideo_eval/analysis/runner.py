@@ -92,9 +92,18 @@ def analyse_card(
     from repvideo_eval.analysis.families import probe_family
     from repvideo_eval.analysis.probes import RepresentationProbe, repvideo_gates
     from repvideo_eval.analysis.records import capture_rows, gate_rows, map_frame, rows_to_frame
+    from repvideo_eval.generation.family_calls import extra_guidance_passes
     from repvideo_eval.generation.pipelines import load_pipeline, sample_video
     from repvideo_eval.repvideo import pipeline_transformers
 
+    extra = extra_guidance_passes(card)
+    if extra:  # more transformer calls per step than the probes can read as steps
+        raise UserError(
+            f"{card.name}: analyze reads one transformer call per step, but the card turns on "
+            f"{' and '.join(extra)} (each adds conditional-only calls to every step)",
+            "Turn them off in sampler.pipeline_kwargs (stg_scale and audio_stg_scale 0.0, "
+            "modality_scale and audio_modality_scale 1.0, as models/ltx-2.yaml does).",
+        )
     pipe = load_pipeline(card, request.device)
     probe_family(pipe.transformer)  # one-line error for a transformer the probes cannot read
     # Wan 2.2 A14B's low-noise expert runs the late steps: probed too, on the same step count.

@@ -21,7 +21,7 @@ from repvideo_eval.config import ModelCard, SamplerSettings
 from repvideo_eval.families import FAMILIES
 
 #: Families whose encode_prompt returns (embeds, mask, negative embeds, negative mask).
-_MASKED = ("ltx", "mochi")
+_MASKED = ("ltx", "ltx2", "mochi")
 
 
 def text_length(pipe: Any, sampler: SamplerSettings, family: str) -> int:
@@ -136,6 +136,38 @@ def recording_guidance(pipe: Any, family: str) -> Iterator[tuple[dict[str, Any],
         del guider.forward  # the class's own again
 
 
+#: LTX-2's guidance passes beyond CFG, each one more (conditional-only) transformer call per step:
+#: name -> (video scale, audio scale, the value at and below which it is off)
+_LTX2_EXTRA_PASSES = {
+    "spatio-temporal guidance": ("stg_scale", "audio_stg_scale", 0.0),
+    "modality isolation guidance": ("modality_scale", "audio_modality_scale", 1.0),
+}
+
+
+def extra_guidance_passes(card: ModelCard) -> list[str]:
+    """The guidance passes beyond CFG a card's pipeline runs each step (LTX-2's, when on), as
+    LTX2Pipeline decides: the card's pipeline_kwargs over its `__call__` defaults, an audio scale
+    of 0 falling back to the video one. Empty for every other family."""
+    if card.family != "ltx2":
+        return []
+    import inspect
+
+    import diffusers
+
+    pipeline = getattr(diffusers, card.pipeline or FAMILIES[card.family].pipeline)
+    defaults = {
+        name: p.default for name, p in inspect.signature(pipeline.__call__).parameters.items()
+    }
+    given = dict(card.sampler.pipeline_kwargs)
+    passes = []
+    for name, (video_key, audio_key, off) in _LTX2_EXTRA_PASSES.items():
+        video = float(given.get(video_key, defaults[video_key]))
+        audio = float(given.get(audio_key, defaults[audio_key]) or video)
+        if video > off or audio > off:
+            passes.append(name)
+    return passes
+
+
 def call_kwargs(card: ModelCard, max_length: int) -> dict[str, Any]:
     """Everything the pipeline call takes besides the embeddings, generator and callback."""
     s = card.sampler
@@ -154,5 +186,8 @@ def call_kwargs(card: ModelCard, max_length: int) -> dict[str, Any]:
         kwargs["guidance_scale_2"] = s.guidance_scale_2
     if FAMILIES[card.family].passes_frame_rate:
         kwargs["frame_rate"] = s.fps
+    if "audio_guidance_scale" in FAMILIES[card.family].harness_kwargs:
+        # LTX-2 guides its audio too and runs the negative branch when either scale is > 1
+        kwargs["audio_guidance_scale"] = s.guidance_scale
     kwargs.update(dict(s.pipeline_kwargs))
     return kwargs

@@ -318,6 +318,8 @@ def sample_video(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """One video as float frames (T, H, W, 3) in [0, 1], plus what the sampler actually did.
 
+    A pipeline that also returns audio (LTX-2) has it dropped; the record says so (``audio``).
+
     CogVideoX's official sampler's unconditional branch uses zeroed text embeddings (negative
     prompt ""); other families encode their negative prompt; `uncond` records which form was
     used. Noise comes from a CPU generator so a seed gives the same latents on every device.
@@ -349,10 +351,13 @@ def sample_video(
         if s.use_dynamic_cfg
         else [s.guidance_scale] * len(timesteps)
     )
-    info = {
+    info: dict[str, Any] = {
         "timesteps": timesteps,
         "guidance_schedule": schedule,
         "guidance_applied": applied,
         "uncond": embeddings.uncond_kind if do_cfg else "none",
     }
+    audio = getattr(result, "audio", None)
+    if audio is not None:  # LTX-2 generates a soundtrack; videos are written and scored silent
+        info["audio"] = {"discarded": True, "shape": [int(n) for n in audio[0].shape]}
     return frames, info

@@ -42,6 +42,9 @@ COMPONENTS: tuple[str, ...] = (
     "text_encoder",
     "transformer_2",
     "text_encoder_2",
+    "connectors",  # LTX-2's text connectors, audio VAE and vocoder (appended: seeds unchanged)
+    "audio_vae",
+    "vocoder",
 )
 RANDOM_PREFIX = RANDOM_CARD_PREFIX
 #: The classes of an architecture file without ``_classes`` (the CogVideoX layout).
@@ -98,11 +101,14 @@ def module_components(configs: dict[str, Any]) -> tuple[str, ...]:
 
 
 def component_class(configs: dict[str, Any], component: str) -> type:
-    """The diffusers or transformers class named for `component` in the architecture file."""
-    library, _, name = configs.get("_classes", DEFAULT_CLASSES)[component].partition(".")
+    """The diffusers or transformers class named for `component` in the architecture file
+    (`diffusers.X`, or a module inside the library for classes it does not export at the top,
+    e.g. `diffusers.pipelines.ltx2.LTX2TextConnectors`)."""
+    module, _, name = configs.get("_classes", DEFAULT_CLASSES)[component].rpartition(".")
+    library = module.partition(".")[0]
     if library not in ("diffusers", "transformers"):
         raise ValueError(f"architecture classes come from diffusers or transformers, not {library}")
-    return getattr(importlib.import_module(library), name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
 def _parameter_seed(seed: int, name: str) -> int:

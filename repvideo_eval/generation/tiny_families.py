@@ -324,6 +324,138 @@ def _ltx(seed: int, overrides: Overrides) -> dict[str, Any]:
     return _t5_flow_components(seed, overrides, transformer, vae)
 
 
+def _ltx2(seed: int, overrides: Overrides) -> dict[str, Any]:
+    """LTX-2: the audio-video transformer of repvideo.tiny_configs (TINY_BLOCKS blocks), a Gemma 3
+    encoder whose every hidden state feeds the text connectors, the video VAE with the real 8x
+    temporal, 32x spatial compression, the audio VAE and the vocoder. The pipeline returns audio
+    with the video; the harness keeps the video only (generation.pipelines.sample_video)."""
+    from diffusers import (
+        AutoencoderKLLTX2Audio,
+        AutoencoderKLLTX2Video,
+        FlowMatchEulerDiscreteScheduler,
+        LTX2VideoTransformer3DModel,
+    )
+    from diffusers.pipelines.ltx2 import LTX2TextConnectors
+    from diffusers.pipelines.ltx2.vocoder import LTX2Vocoder
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration
+
+    from repvideo_eval.repvideo.tiny_configs import TINY_CONFIGS
+
+    # audio latents: 2 channels x (16 mel bins / 4) = 8 features per token
+    audio_vae_config = _config(
+        dict(
+            base_channels=8,  # = the packed audio latent width (its latents_mean/std size)
+            output_channels=2,
+            ch_mult=(1, 2, 4),
+            num_res_blocks=1,
+            in_channels=2,
+            resolution=32,
+            latent_channels=2,
+            mel_bins=16,
+        ),
+        overrides,
+        "audio_vae",
+    )
+    transformer_config = _config(
+        dict(
+            TINY_CONFIGS["ltx2"],
+            num_layers=TINY_BLOCKS,
+            audio_in_channels=audio_vae_config["base_channels"],
+            audio_out_channels=audio_vae_config["base_channels"],
+        ),
+        overrides,
+        "transformer",
+    )
+    text_width = transformer_config["caption_channels"]
+    gemma_text = dict(
+        vocab_size=tiny_vocab_size(),
+        hidden_size=text_width,
+        intermediate_size=37,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=8,
+        sliding_window=16,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=1,
+    )
+    gemma_text.update(overrides.get("text_encoder", {}))
+    gemma = Gemma3Config(
+        text_config=gemma_text,
+        vision_config=dict(
+            hidden_size=8,
+            intermediate_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            image_size=8,
+            patch_size=4,
+        ),
+        mm_tokens_per_image=4,
+    )
+    connectors_config = _config(
+        dict(
+            caption_channels=text_width,
+            text_proj_in_factor=gemma_text["num_hidden_layers"] + 1,  # every hidden state
+            video_connector_num_attention_heads=2,
+            video_connector_attention_head_dim=text_width // 2,
+            video_connector_num_layers=1,
+            video_connector_num_learnable_registers=None,
+            audio_connector_num_attention_heads=2,
+            audio_connector_attention_head_dim=text_width // 2,
+            audio_connector_num_layers=1,
+            audio_connector_num_learnable_registers=None,
+            connector_rope_base_seq_len=32,
+        ),
+        overrides,
+        "connectors",
+    )
+    # 4 down blocks (spatial, temporal, then 2x spatiotemporal) after patch 4: 32x spatial, 8x
+    # temporal, as the real VAE; the class's default ratios count every block, so they are given
+    vae_config = _config(
+        dict(
+            latent_channels=transformer_config["in_channels"],
+            block_out_channels=(8, 8, 8, 8),
+            decoder_block_out_channels=(8, 8, 8),
+            layers_per_block=(1, 1, 1, 1, 1),
+            decoder_layers_per_block=(1, 1, 1, 1),
+            upsample_residual=(False, False, False),
+            upsample_factor=(1, 1, 1),
+            spatial_compression_ratio=32,
+            temporal_compression_ratio=8,
+        ),
+        overrides,
+        "vae",
+    )
+    vocoder_config = _config(
+        dict(
+            in_channels=audio_vae_config["output_channels"] * audio_vae_config["mel_bins"],
+            hidden_channels=16,
+            out_channels=2,
+            upsample_kernel_sizes=[4, 4],
+            upsample_factors=[2, 2],
+            resnet_kernel_sizes=[3],
+            resnet_dilations=[[1, 3, 5]],
+            output_sampling_rate=16000,
+        ),
+        overrides,
+        "vocoder",
+    )
+    vae = _seeded(seed + 1, lambda: AutoencoderKLLTX2Video(**vae_config))
+    vae.use_framewise_encoding = False
+    vae.use_framewise_decoding = False
+    return dict(
+        transformer=_seeded(seed, lambda: LTX2VideoTransformer3DModel(**transformer_config)),
+        vae=vae,
+        text_encoder=_seeded(seed + 2, lambda: Gemma3ForConditionalGeneration(gemma)),
+        tokenizer=build_tiny_fast_tokenizer(model_max_length=1024),
+        connectors=_seeded(seed + 3, lambda: LTX2TextConnectors(**connectors_config)),
+        audio_vae=_seeded(seed + 4, lambda: AutoencoderKLLTX2Audio(**audio_vae_config)),
+        vocoder=_seeded(seed + 5, lambda: LTX2Vocoder(**vocoder_config)),
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+    )
+
+
 def _mochi(seed: int, overrides: Overrides) -> dict[str, Any]:
     """Mochi-1: asymmetric DiT (text and video streams of different widths), 6x temporal VAE."""
     from diffusers import AutoencoderKLMochi, MochiTransformer3DModel
@@ -391,6 +523,7 @@ _BUILDERS: dict[str, Callable[[int, Overrides], dict[str, Any]]] = {
     "hunyuanvideo": _hunyuanvideo,
     "hunyuanvideo1.5": _hunyuanvideo15,
     "ltx": _ltx,
+    "ltx2": _ltx2,
     "mochi": _mochi,
     "cogvideox1.5": _cogvideox15,
 }

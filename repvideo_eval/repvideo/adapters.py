@@ -57,6 +57,12 @@ ADAPTERS: dict[str, Adapter] = {
     "LTXVideoTransformer3DModel": Adapter(
         "ltx", f"{_PACKAGE}.ltx", "RepVideoLTXVideoTransformer3DModel", ("video",)
     ),
+    "LTX2VideoTransformer3DModel": Adapter(
+        "ltx2",
+        f"{_PACKAGE}.ltx2",
+        "RepVideoLTX2VideoTransformer3DModel",
+        ("video", "audio"),
+    ),
     "MochiTransformer3DModel": Adapter(
         "mochi", f"{_PACKAGE}.mochi", "RepVideoMochiTransformer3DModel", ("video", "text")
     ),

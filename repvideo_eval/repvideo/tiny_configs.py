@@ -116,6 +116,24 @@ TINY_CONFIGS: dict[str, dict[str, Any]] = {
         "num_layers": TINY_LAYERS,
         "caption_channels": 16,
     },
+    # LTX-2: video (width 16) and audio (width 8) streams with cross-modal attention in every
+    # block; each stream cross-attends to its own projection of the caption.
+    "ltx2": {
+        "in_channels": 8,
+        "out_channels": 8,
+        "patch_size": 1,
+        "patch_size_t": 1,
+        "num_attention_heads": 2,
+        "attention_head_dim": 8,
+        "cross_attention_dim": 16,  # = the video width, as 4096 in the real model
+        "audio_in_channels": 4,
+        "audio_out_channels": 4,
+        "audio_num_attention_heads": 2,
+        "audio_attention_head_dim": 4,
+        "audio_cross_attention_dim": 8,  # = the audio width, as 2048 in the real model
+        "num_layers": TINY_LAYERS,
+        "caption_channels": 16,
+    },
     # Mochi: dual stream with asymmetric widths (video 16, text 12); last block context_pre_only.
     "mochi": {
         "patch_size": 2,
@@ -145,6 +163,7 @@ TINY_CLASSES: dict[str, str] = {
     "hunyuanvideo": "HunyuanVideoTransformer3DModel",
     "hunyuanvideo1.5": "HunyuanVideo15Transformer3DModel",
     "ltx": "LTXVideoTransformer3DModel",
+    "ltx2": "LTX2VideoTransformer3DModel",
     "mochi": "MochiTransformer3DModel",
 }
 
@@ -159,6 +178,7 @@ _INPUT_SHAPES: dict[str, tuple[int, int, int, int]] = {
     "hunyuanvideo": (3, 8, 8, 8),
     "hunyuanvideo1.5": (3, 4, 4, 8),
     "ltx": (3, 4, 4, 8),
+    "ltx2": (3, 4, 4, 8),
     "mochi": (3, 8, 8, 8),
 }
 
@@ -341,6 +361,27 @@ def _ltx_inputs(draw: _Draw) -> dict[str, Any]:
     }
 
 
+def _ltx2_inputs(draw: _Draw) -> dict[str, Any]:
+    """Packed video tokens, 5 audio latent frames, one timestep per video token (as the pipeline)."""
+    tokens = draw.frames * draw.height * draw.width
+    audio_frames = 5
+    return {
+        "hidden_states": draw.randn(tokens, draw.config["in_channels"]),
+        "audio_hidden_states": draw.randn(audio_frames, draw.config["audio_in_channels"]),
+        "encoder_hidden_states": draw.text("caption_channels"),
+        "audio_encoder_hidden_states": draw.text("caption_channels"),
+        "timestep": draw.timesteps()[:, None].repeat(1, tokens),
+        "audio_timestep": draw.timesteps(),
+        "encoder_attention_mask": draw.text_mask(),
+        "audio_encoder_attention_mask": draw.text_mask(),
+        "num_frames": draw.frames,
+        "height": draw.height,
+        "width": draw.width,
+        "fps": 24.0,
+        "audio_num_frames": audio_frames,
+    }
+
+
 def _mochi_inputs(draw: _Draw) -> dict[str, Any]:
     return {
         "hidden_states": draw.video(),
@@ -355,5 +396,6 @@ _OTHER_INPUTS: dict[str, Callable[[_Draw], dict[str, Any]]] = {
     "hunyuanvideo": _hunyuan_inputs,
     "hunyuanvideo1.5": _hunyuan15_inputs,
     "ltx": _ltx_inputs,
+    "ltx2": _ltx2_inputs,
     "mochi": _mochi_inputs,
 }

@@ -30,6 +30,7 @@ SLOW = (
     "wan-tiny",
     "wan2.2-tiny",
     "ltx-tiny",
+    "ltx2-tiny",
     "mochi-tiny",
     "hunyuanvideo1.5-tiny",
     "cogvideox1.5-tiny",
@@ -118,3 +119,21 @@ def test_experts_of_another_family_are_refused() -> None:
     wan = build_tiny_transformer("wan-2.1", seed=0)
     with pytest.raises(UserError, match="one family per pipeline"):
         RepresentationProbe(wan, {1}, guided=True, experts=[build_tiny_transformer("ltx", seed=0)])
+
+
+def test_an_ltx2_card_with_extra_guidance_passes_is_refused_before_loading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LTX-2's spatio-temporal guidance adds a conditional-only call to every step: calls are no
+    longer steps, so analyze refuses the card in one line, before any weight is built."""
+    from repvideo_eval.errors import UserError
+    from repvideo_eval.generation import pipelines
+
+    data = registry.load_card("ltx2-tiny").to_dict()
+    data["name"] = "ltx2-stg"
+    data["sampler"]["pipeline_kwargs"]["stg_scale"] = 1.0
+    card = tmp_path / "ltx2-stg.yaml"
+    card.write_text(yaml.safe_dump(data), encoding="utf-8")
+    monkeypatch.setattr(pipelines, "load_pipeline", lambda *a, **k: pytest.fail("loaded"))
+    with pytest.raises(UserError, match="ltx2-stg: analyze reads one transformer call per step"):
+        _analyze(tmp_path, [str(card)])

@@ -21,7 +21,7 @@ from repvideo_eval.repvideo.tiny_configs import (
     tiny_inputs,
 )
 
-FAMILIES = ["wan-2.1", "wan-2.2-ti2v", "hunyuanvideo", "hunyuanvideo1.5", "ltx", "mochi"]
+FAMILIES = ["wan-2.1", "wan-2.2-ti2v", "hunyuanvideo", "hunyuanvideo1.5", "ltx", "ltx2", "mochi"]
 ROW = 1  # guided batch of 2: row 1 is the conditional branch
 
 
@@ -88,7 +88,7 @@ def _brute_force_masses(query, key, mask_valid, video_len, text_first_order, lay
     return frame_mass, text_mass
 
 
-@pytest.mark.parametrize("name", ["wan-2.1", "hunyuanvideo", "hunyuanvideo1.5", "ltx"])
+@pytest.mark.parametrize("name", ["wan-2.1", "hunyuanvideo", "hunyuanvideo1.5", "ltx", "ltx2"])
 def test_frame_masses_equal_a_brute_force_softmax_of_the_models_attention(name: str) -> None:
     """Independent spy on diffusers' dispatch_attention_fn: full softmax, masked padding."""
     model = build_tiny_transformer(name, seed=0)

@@ -26,6 +26,7 @@ SHIPPED = {
     "hunyuanvideo": (("hunyuanvideo",), "hunyuanvideo-tiny"),
     "hunyuanvideo1.5": (("hunyuanvideo1.5",), "hunyuanvideo1.5-tiny"),
     "ltx": (("ltx-video",), "ltx-tiny"),
+    "ltx2": (("ltx-2",), "ltx2-tiny"),
     "mochi": (("mochi-1",), "mochi-tiny"),
 }
 TINY_TWINS = sorted({twin for _, twin in SHIPPED.values()} | {"wan2.2-a14b-tiny"})
@@ -98,6 +99,7 @@ def test_cogvideox_card_hashes_are_unchanged_by_the_generic_sampler() -> None:
         ("wan", 80, "use 77 or 81"),
         ("cogvideox1.5", 41, "use 33 or 49"),  # 41 = 4 x 10 + 1: CogVideoX's rule, not 1.5's
         ("ltx", 160, "use 153 or 161"),
+        ("ltx2", 120, "use 113 or 121"),
         ("mochi", 84, "use 79 or 85"),
         ("hunyuanvideo", 130, "use 129 or 133"),
         ("hunyuanvideo1.5", 122, "use 121 or 125"),
@@ -142,16 +144,65 @@ def test_vbench_mode_auto_follows_each_family_s_length() -> None:
     assert resolve_vbench_mode("auto", (registry.load_card("wan2.1-1.3b"),)) == "long"
 
 
-def test_unknown_pipeline_class_and_unsupported_family_are_one_line_errors() -> None:
+def test_unknown_pipeline_class_and_unsupported_family_are_one_line_errors(monkeypatch) -> None:
+    import dataclasses
+
+    from repvideo_eval import families
+
     with pytest.raises(UserError, match="unknown pipeline class 'AnimateDiffPipeline'; supported"):
         registry.card_from_dict(card_with("wan-tiny", pipeline="AnimateDiffPipeline"))
     with pytest.raises(UserError, match="pipeline LTXPipeline does not belong to family 'wan'"):
         registry.card_from_dict(card_with("wan-tiny", pipeline="LTXPipeline"))
+    # every family diffusers ships is supported today; a documented-only one is refused with
+    # its reason (here ltx2 marked unsupported, as it was before its audio was handled)
+    assert [name for name, facts in FAMILIES.items() if not facts.supported] == []
+    monkeypatch.setitem(FAMILIES, "ltx2", dataclasses.replace(FAMILIES["ltx2"], supported=False))
+    monkeypatch.setitem(families.UNSUPPORTED_REASONS, "ltx2", "its pipeline returns audio")
     with pytest.raises(
-        UserError, match="family 'ltx2' is not supported yet: LTX2Pipeline generates audio"
+        UserError, match="family 'ltx2' is not supported yet: its pipeline returns audio"
     ):
-        registry.card_from_dict(card_with("ltx-tiny", family="ltx2", pipeline=None))
-    assert [name for name, facts in FAMILIES.items() if not facts.supported] == ["ltx2"]
+        registry.card_from_dict(card_with("ltx2-tiny"))
+
+
+def test_ltx2_audio_guidance_follows_the_card_s_guidance_scale() -> None:
+    """LTX2Pipeline runs a negative branch when its video or audio scale is > 1: the harness sets
+    the audio scale from guidance_scale, and a card may not set it apart."""
+    from repvideo_eval.generation.family_calls import call_kwargs, uses_negative_branch
+
+    for scale in (1.0, 3.0):
+        card = registry.card_from_dict(card_with("ltx2-tiny", **{"sampler.guidance_scale": scale}))
+        kwargs = call_kwargs(card, 16)
+        assert kwargs["audio_guidance_scale"] == kwargs["guidance_scale"] == scale
+        assert uses_negative_branch(card) == (scale > 1)
+    data = card_with("ltx2-tiny")
+    data["sampler"]["pipeline_kwargs"] = {"audio_guidance_scale": 7.0}
+    with pytest.raises(
+        UserError, match="pipeline_kwargs.audio_guidance_scale is set by the harness"
+    ):
+        registry.card_from_dict(data)
+
+
+def test_ltx2_extra_guidance_passes_follow_the_pipeline_s_rules() -> None:
+    """LTX2Pipeline's defaults (0.42.1: STG 1, modality 3) turn both passes on; the shipped cards
+    turn them off; an audio scale of 0 falls back to the video one, as the pipeline does."""
+    from repvideo_eval.generation.family_calls import extra_guidance_passes
+
+    assert extra_guidance_passes(registry.load_card("ltx-2")) == []
+    assert extra_guidance_passes(registry.load_card("ltx2-tiny")) == []
+    assert extra_guidance_passes(registry.load_card("ltx-tiny")) == []
+    both = ["spatio-temporal guidance", "modality isolation guidance"]
+
+    def passes(**kwargs: float) -> list[str]:
+        data = card_with("ltx2-tiny")
+        data["sampler"]["pipeline_kwargs"] = kwargs
+        return extra_guidance_passes(registry.card_from_dict(data))
+
+    assert passes() == both  # the pipeline's own defaults
+    assert passes(stg_scale=0.0, modality_scale=1.0) == both  # the audio twins stay on
+    off = dict(stg_scale=0.0, audio_stg_scale=0.0, modality_scale=1.0, audio_modality_scale=1.0)
+    assert passes(**off) == []
+    assert passes(**{**off, "stg_scale": 1.0}) == ["spatio-temporal guidance"]  # audio 0 -> video
+    assert passes(**{**off, "audio_modality_scale": 2.0}) == ["modality isolation guidance"]
 
 
 def _write_card(path: Path, data: dict) -> Path:
@@ -247,6 +298,24 @@ def test_each_prompt_and_the_negative_are_encoded_once_per_worker(tiny_pipes, na
             "prompt_embeds_2",
             "prompt_embeds_mask_2",
         }
+
+
+def test_ltx2_twin_keeps_the_video_and_records_the_audio_dropped(tiny_pipes) -> None:
+    """LTX2Pipeline returns a soundtrack with the frames: the harness keeps the card's frames and
+    says in the sampler trace (the sidecar's) that the audio was discarded. (The whole CLI run of
+    this twin is slow-marked in test_families_end_to_end.py.)"""
+    from repvideo_eval.generation.pipelines import sample_video
+
+    card = registry.load_card("ltx2-tiny")
+    frames, info = sample_video(tiny_pipes["ltx2-tiny"], card, "a red car", seed=3)
+    s = card.sampler
+    assert frames.shape == (s.num_frames, s.height, s.width, 3)
+    assert 0.0 <= frames.min() < frames.max() <= 1.0
+    assert info["audio"]["discarded"] is True
+    channels, samples = info["audio"]["shape"]
+    assert channels == tiny_pipes["ltx2-tiny"].vocoder.config.out_channels and samples > 0
+    assert info["guidance_applied"] == [s.guidance_scale] * s.num_inference_steps
+    assert info["uncond"] == "negative-prompt"
 
 
 def test_hunyuanvideo15_twin_encodes_as_its_pipeline_does(tiny_pipes) -> None:

@@ -195,6 +195,7 @@ FAMILY_ARCHITECTURES = (
     "hunyuanvideo",
     "hunyuanvideo1.5-480p-t2v",
     "ltx-video",
+    "ltx-2",
     "mochi-1",
 )
 

@@ -20,6 +20,7 @@ RANDOM_CARDS = (
     "hunyuanvideo-random",
     "hunyuanvideo1.5-random",
     "ltx-video-random",
+    "ltx-2-random",
     "mochi-1-random",
     "wan2.1-1.3b-random",
     "wan2.2-ti2v-5b-random",

@@ -177,6 +177,28 @@ class LTXListLoop(ReferenceLoop):
         return h
 
 
+class LTX2ListLoop(ReferenceLoop):
+    """LTX-2's video and audio streams: two Python lists (the widths differ), one gate per block.
+
+    The stock forward calls the block with keyword arguments; the loop passes them through, so
+    everything but the two streams comes from diffusers' own forward.
+    """
+
+    def forward(self, hidden_states, audio_hidden_states, **context):
+        video, audio = hidden_states, audio_hidden_states
+        caches = ([video], [audio])
+        for i, block in enumerate(self.blocks):
+            g = self.gates[i]
+            video = g * torch.stack(caches[0]).mean(0) + (1 - g) * video
+            audio = g * torch.stack(caches[1]).mean(0) + (1 - g) * audio
+            video, audio = block(hidden_states=video, audio_hidden_states=audio, **context)
+            if i % self.window == 0:
+                caches = ([video], [audio])
+            else:
+                caches = (caches[0] + [video], caches[1] + [audio])
+        return video, audio
+
+
 def stock_with_loop(
     stock_model: torch.nn.Module, loop_cls: type, gates: torch.Tensor, window: int
 ) -> torch.nn.Module:

@@ -16,6 +16,7 @@ import torch
 
 from repvideo.reference_loops import (
     HunyuanConcatLoop,
+    LTX2ListLoop,
     LTXListLoop,
     MochiListLoop,
     OfficialConcatLoop,
@@ -42,6 +43,7 @@ REFERENCES = {
     "hunyuanvideo": HunyuanConcatLoop,
     "hunyuanvideo1.5": HunyuanConcatLoop,
     "ltx": LTXListLoop,
+    "ltx2": LTX2ListLoop,
     "mochi": MochiListLoop,
 }
 
@@ -164,6 +166,60 @@ def test_hunyuan_window_6_straddles_the_dual_single_transition() -> None:
     assert relative_error(_out(model, inputs), expected) <= 1e-6
 
 
+def test_ltx2_mixes_the_audio_stream_too_and_its_output_equals_the_reference() -> None:
+    """LTX-2 returns audio with the video: the audio output follows the reference loop too, and
+    mixing only reaches it through the audio stream's own mix (not only via the video)."""
+    name, stock, inputs = _family("ltx2")
+    gates = _gates(4)
+    model = apply_repvideo(copy.deepcopy(stock), cache_window=4)
+    set_gates(model, gates)
+    with torch.no_grad():
+        expected = stock_with_loop(stock, LTX2ListLoop, gates, 4)(**inputs).audio_sample
+        actual = model(**inputs).audio_sample
+        stock_audio = stock(**inputs).audio_sample
+    assert relative_error(actual, expected) <= 1e-6
+    assert relative_error(stock_audio, expected) > 1e-3
+    assert adapter_for(stock).streams == ("video", "audio")
+
+
+@pytest.mark.slow
+def test_ltx2_guidance_passes_and_ltx23_options_are_the_stock_forward_with_gates_off() -> None:
+    """The adapter's forward carries LTX2Pipeline's other calls and LTX-2.3's options too:
+    spatio-temporal guidance on some blocks (it acts through perturbed attention), isolated
+    modalities, cross timesteps, prompt modulation from sigma, gated attention; gates 0 = the
+    stock forward bit for bit, nonzero gates still mix."""
+    import diffusers
+
+    from repvideo_eval.repvideo.tiny_configs import TINY_CONFIGS
+
+    _, _, inputs = _family("ltx2")
+    config = dict(TINY_CONFIGS["ltx2"], perturbed_attn=True, gated_attn=True)
+    config.update(audio_gated_attn=True, cross_attn_mod=True, audio_cross_attn_mod=True)
+    torch.manual_seed(4)
+    stock = diffusers.LTX2VideoTransformer3DModel(**config).eval()
+    model = apply_repvideo(copy.deepcopy(stock), cache_window=4)
+    set_gates(model, torch.zeros(TINY_LAYERS))
+    sigma = inputs["audio_timestep"] / 1000
+    base = {**inputs, "sigma": sigma}
+    variants = (
+        {"spatio_temporal_guidance_blocks": [1, 5]},
+        {"spatio_temporal_guidance_blocks": [2], "perturbation_mask": torch.tensor([0.0, 1.0])},
+        {"isolate_modalities": True},
+        {"use_cross_timestep": True, "audio_sigma": sigma / 2},
+    )
+    with torch.no_grad():
+        plain = stock(**base).sample
+        assert torch.equal(model(**base).sample, plain)
+        for extra in variants:
+            expected = stock(**base, **extra)
+            actual = model(**base, **extra)
+            assert torch.equal(actual.sample, expected.sample), extra
+            assert torch.equal(actual.audio_sample, expected.audio_sample), extra
+            assert not torch.equal(expected.sample, plain), extra  # the option acts
+        set_gates(model, _gates(7))
+        assert not torch.allclose(model(**base).sample, plain, atol=1e-4)
+
+
 def test_gate_count_is_the_whole_loop_for_hunyuan_dual_and_single_blocks() -> None:
     stock = build_tiny_transformer("hunyuanvideo", seed=0)
     assert len(stock.transformer_blocks) == 5 and len(stock.single_transformer_blocks) == 8
@@ -178,7 +234,7 @@ def test_lookup_accepts_every_tiny_family(name: str) -> None:
 
 
 def test_lookup_refuses_an_unsupported_class_with_one_line() -> None:
-    assert not can_wrap("LTX2VideoTransformer3DModel")
+    assert not can_wrap("FluxTransformer2DModel")
     assert not can_wrap(torch.nn.Linear(2, 2))
     with pytest.raises(UserError) as error:
         adapter_for("FluxTransformer2DModel")
