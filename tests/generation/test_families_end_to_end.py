@@ -26,12 +26,9 @@ TWINS = (
     "hunyuanvideo-tiny",
     "hunyuanvideo1.5-tiny",
     "ltx-tiny",
+    "ltx2-tiny",
     "mochi-tiny",
 )
-#: Twins whose run is slow-marked, each a run of its own: LTX-2's (its Gemma 3 and LTX2Pipeline
-#: imports and audio decode add ~5-10 s per run on the shared CPU). The fast suite samples it
-#: in-process (tests/generation/test_families.py::test_ltx2_twin_keeps_the_video_and_records_the_audio_dropped).
-SLOW_TWINS = ("ltx2-tiny",)
 #: One pixel-formula dimension: the scorers are the same for every family (tests/test_end_to_end.py
 #: covers them); what differs per family is generation.
 DIMENSIONS = ("temporal_flickering",)
@@ -114,12 +111,6 @@ def _cards() -> dict[str, object]:
 def test_every_family_and_a_user_card_generate_score_and_rank(family_run) -> None:
     out, result = family_run
     _check_run(out, result, _cards())
-
-
-@pytest.mark.slow
-def test_the_slow_twins_generate_score_and_rank(tmp_path: Path) -> None:
-    out, result = _run(tmp_path, SLOW_TWINS)
-    _check_run(out, result, {name: registry.load_card(name) for name in SLOW_TWINS})
 
 
 def _check_run(out: Path, result: subprocess.CompletedProcess, cards: dict) -> None:

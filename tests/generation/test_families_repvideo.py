@@ -26,9 +26,7 @@ TWINS = (
     "hunyuanvideo-tiny",
     "hunyuanvideo1.5-tiny",
     "ltx-tiny",
-    # LTX-2's twin (audio VAE, vocoder, Gemma 3) is the heaviest: slow here; its transformer's
-    # gates-off and reference checks run fast in tests/repvideo/test_families.py
-    pytest.param("ltx2-tiny", marks=pytest.mark.slow),
+    "ltx2-tiny",
     "mochi-tiny",
 )
 PROMPT = "a red car driving down a road"
