@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from repvideo_eval.errors import UserError
+from repvideo_eval.generation.tiny import TINY_TEXT_DIM  # the tiny T5's width
 from repvideo_eval.generation.tokenizer import (
     build_tiny_chat_tokenizer,
     build_tiny_fast_tokenizer,
@@ -26,7 +27,6 @@ from repvideo_eval.generation.tokenizer import (
 
 #: Blocks per tiny transformer: enough for a RepVideo cache window to reset (window 2 or 3).
 TINY_BLOCKS = 4
-TEXT_DIM = 32
 
 Overrides = Mapping[str, Mapping[str, Any]]
 
@@ -94,7 +94,7 @@ def _wan(seed: int, overrides: Overrides, wan22: bool) -> dict[str, Any]:
             attention_head_dim=12,
             in_channels=channels,
             out_channels=channels,
-            text_dim=TEXT_DIM,
+            text_dim=TINY_TEXT_DIM,
             freq_dim=32,
             ffn_dim=32,
             num_layers=TINY_BLOCKS,
@@ -293,7 +293,7 @@ def _ltx(seed: int, overrides: Overrides) -> dict[str, Any]:
             attention_head_dim=8,
             cross_attention_dim=32,
             num_layers=TINY_BLOCKS,
-            caption_channels=TEXT_DIM,
+            caption_channels=TINY_TEXT_DIM,
         ),
         overrides,
         "transformer",
@@ -469,7 +469,7 @@ def _mochi(seed: int, overrides: Overrides) -> dict[str, Any]:
             pooled_projection_dim=16,
             in_channels=12,
             qk_norm="rms_norm",
-            text_embed_dim=TEXT_DIM,
+            text_embed_dim=TINY_TEXT_DIM,
             time_embed_dim=4,
             activation_fn="swiglu",
             max_sequence_length=16,
