@@ -32,6 +32,19 @@ _COGVIDEOX_COMMON: dict[str, Any] = {
     "max_text_seq_length": 8,
 }
 
+#: The tiny LTX-Video transformer, and LTX-2's video stream.
+_LTX_VIDEO_STREAM: dict[str, Any] = {
+    "in_channels": 8,
+    "out_channels": 8,
+    "patch_size": 1,
+    "patch_size_t": 1,
+    "num_attention_heads": 2,
+    "attention_head_dim": 8,
+    "cross_attention_dim": 16,
+    "num_layers": TINY_LAYERS,
+    "caption_channels": 16,
+}
+
 TINY_CONFIGS: dict[str, dict[str, Any]] = {
     # CogVideoX-2B: fixed 3D sin-cos position table added in patch_embed.
     "cogvideox-2b": dict(_COGVIDEOX_COMMON),
@@ -105,34 +118,18 @@ TINY_CONFIGS: dict[str, dict[str, Any]] = {
         "task_type": "t2v",
     },
     # LTX-Video: packed token input, video self-attention plus cross-attention to the caption.
-    "ltx": {
-        "in_channels": 8,
-        "out_channels": 8,
-        "patch_size": 1,
-        "patch_size_t": 1,
-        "num_attention_heads": 2,
-        "attention_head_dim": 8,
-        "cross_attention_dim": 16,
-        "num_layers": TINY_LAYERS,
-        "caption_channels": 16,
-    },
+    "ltx": dict(_LTX_VIDEO_STREAM),
     # LTX-2: video (width 16) and audio (width 8) streams with cross-modal attention in every
     # block; each stream cross-attends to its own projection of the caption.
+    # The video stream is LTX-Video's (its cross_attention_dim = the video width, as 4096 in
+    # the real model).
     "ltx2": {
-        "in_channels": 8,
-        "out_channels": 8,
-        "patch_size": 1,
-        "patch_size_t": 1,
-        "num_attention_heads": 2,
-        "attention_head_dim": 8,
-        "cross_attention_dim": 16,  # = the video width, as 4096 in the real model
+        **_LTX_VIDEO_STREAM,
         "audio_in_channels": 4,
         "audio_out_channels": 4,
         "audio_num_attention_heads": 2,
         "audio_attention_head_dim": 4,
         "audio_cross_attention_dim": 8,  # = the audio width, as 2048 in the real model
-        "num_layers": TINY_LAYERS,
-        "caption_channels": 16,
     },
     # Mochi: dual stream with asymmetric widths (video 16, text 12); last block context_pre_only.
     "mochi": {
