@@ -53,8 +53,9 @@ def _t5(seed: int, overrides: Overrides, umt5: bool = False) -> Any:
 
 
 def _hf_text_fields(**fields: Any) -> dict[str, Any]:
-    """A tiny transformers text encoder's config (Llama, CLIP): the shared sizes plus `fields`."""
-    return dict(
+    """A tiny transformers text encoder's config (Llama, CLIP, Qwen2.5-VL, Gemma 3): the shared
+    sizes, with `fields` added or replacing them."""
+    shared = dict(
         vocab_size=tiny_vocab_size(),
         intermediate_size=37,
         num_attention_heads=4,
@@ -62,8 +63,8 @@ def _hf_text_fields(**fields: Any) -> dict[str, Any]:
         pad_token_id=0,
         bos_token_id=1,
         eos_token_id=1,
-        **fields,
     )
+    return {**shared, **fields}
 
 
 def _t5_flow_components(
@@ -242,17 +243,12 @@ def _hunyuanvideo15(seed: int, overrides: Overrides) -> dict[str, Any]:
     )
     # the real text model's rope layout (multimodal rope, sections of half a head: 8 / 2 = 4)
     qwen = _config(
-        dict(
-            vocab_size=tiny_vocab_size(),
+        _hf_text_fields(
             hidden_size=transformer_config["text_embed_dim"],
-            intermediate_size=37,
             num_hidden_layers=3,  # the pipeline reads the third-from-last hidden state
             num_attention_heads=2,
             num_key_value_heads=1,
             rope_scaling={"mrope_section": [1, 1, 2], "rope_type": "default", "type": "mrope"},
-            pad_token_id=0,
-            bos_token_id=1,
-            eos_token_id=1,
         ),
         overrides,
         "text_encoder",
@@ -367,18 +363,12 @@ def _ltx2(seed: int, overrides: Overrides) -> dict[str, Any]:
         "transformer",
     )
     text_width = transformer_config["caption_channels"]
-    gemma_text = dict(
-        vocab_size=tiny_vocab_size(),
+    gemma_text = _hf_text_fields(
         hidden_size=text_width,
-        intermediate_size=37,
-        num_hidden_layers=2,
         num_attention_heads=2,
         num_key_value_heads=1,
         head_dim=8,
         sliding_window=16,
-        pad_token_id=0,
-        bos_token_id=1,
-        eos_token_id=1,
     )
     gemma_text.update(overrides.get("text_encoder", {}))
     gemma = Gemma3Config(
