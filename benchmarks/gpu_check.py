@@ -507,10 +507,6 @@ FAMILY_ARCHITECTURES: tuple[str, ...] = (
     "ltx-2",
     "mochi-1",
 )
-#: The video of an architecture no registered card uses yet (its official settings and their
-#: source), as (frames, height, width, steps, classifier-free guidance, source). A random card
-#: for it takes precedence; empty while every family architecture has one.
-FALLBACK_VIDEOS: dict[str, tuple[int, int, int, int, bool, str]] = {}
 #: Small size (CPU): full widths, one block of each kind, one layer per VAE block, tiny latents.
 SMALL_DEPTH: dict[str, dict[str, Any]] = {
     "CogVideoXTransformer3DModel": {"num_layers": 1},
@@ -567,12 +563,14 @@ def random_card_of(architecture: str) -> ModelCard | None:
 
 def family_video(architecture: str) -> tuple[int, int, int, int, bool, str]:
     """The video a family's card makes: (frames, height, width, steps, negative branch, source),
-    from its random twin card's sampler (the real card's), else FALLBACK_VIDEOS."""
+    from its random twin card's sampler (the real card's)."""
     from repvideo_eval.generation.family_calls import uses_negative_branch
 
     card = random_card_of(architecture)
     if card is None:
-        return FALLBACK_VIDEOS[architecture]
+        raise ValueError(
+            f"no card has weights random:{architecture}; add models/<card>-random.yaml for it"
+        )
     s = card.sampler
     cfg = uses_negative_branch(card)  # HunyuanVideo's embedded guidance runs a batch of 1
     return s.num_frames, s.height, s.width, s.num_inference_steps, cfg, f"card {card.name}"

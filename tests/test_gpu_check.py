@@ -132,7 +132,7 @@ def test_every_shipped_architecture_has_a_family_video() -> None:
     assert set(architecture_names()) - set(module.FAMILY_ARCHITECTURES) == {"cogvideox-5b"}
     assert module.parse_families("all") == list(module.FAMILY_ARCHITECTURES)
     for architecture in module.FAMILY_ARCHITECTURES:
-        assert module.random_card_of(architecture) or architecture in module.FALLBACK_VIDEOS
+        assert module.random_card_of(architecture)
 
 
 def test_each_family_video_is_the_real_cards_sampler() -> None:
