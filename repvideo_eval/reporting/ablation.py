@@ -60,6 +60,12 @@ class Variant:
     gate_seed: int | None = None
 
     @property
+    def gates_label(self) -> str:
+        """The gates column of the tables: the mode, with the seed for seeded gates (the gate
+        value has a column of its own)."""
+        return self.series if self.gates == "seeded" else self.gates
+
+    @property
     def series(self) -> str:
         if self.gates == "fixed":
             return f"fixed g={self.gate_value:g}"
@@ -219,7 +225,7 @@ def _table(
             "row": row.label,
             "baseline": row.label == baseline,
             "cache_window": "" if math.isnan(variant.cache_window) else int(variant.cache_window),
-            "gates": variant.series if variant.gates == "seeded" else variant.gates,
+            "gates": variant.gates_label,
             "gate_value": "" if variant.gate_value is None else variant.gate_value,
             "n_videos": row.n_videos,
             "random_weights": row.random_weights,
@@ -295,7 +301,7 @@ def _markdown(
         line = [
             row.label + (" (baseline)" if row.label == baseline else ""),
             formats.MISSING if math.isnan(variant.cache_window) else str(int(variant.cache_window)),
-            variant.series if variant.gates == "seeded" else variant.gates,
+            variant.gates_label,
             formats.MISSING if variant.gate_value is None else f"{variant.gate_value:g}",
             str(row.n_videos),
         ]
