@@ -22,6 +22,14 @@ from repvideo_eval.repvideo.block_loop import Streams
 from repvideo_eval.repvideo.model_state import RepVideoMixin, apply_lora_scale
 
 
+def additive_text_mask(mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
+    """A 2-D keep/drop text mask as the additive bias the blocks take (as the stock forwards of
+    LTX-Video and LTX-2 turn it)."""
+    if mask is not None and mask.ndim == 2:
+        return ((1 - mask.to(dtype)) * -10000.0).unsqueeze(1)
+    return mask
+
+
 class RepVideoLTXVideoTransformer3DModel(RepVideoMixin, LTXVideoTransformer3DModel):
     """LTX-Video transformer whose block loop mixes each block's video input with the cached mean."""
 
@@ -47,9 +55,7 @@ class RepVideoLTXVideoTransformer3DModel(RepVideoMixin, LTXVideoTransformer3DMod
         image_rotary_emb = self.rope(
             hidden_states, num_frames, height, width, rope_interpolation_scale, video_coords
         )
-        if encoder_attention_mask is not None and encoder_attention_mask.ndim == 2:
-            encoder_attention_mask = (1 - encoder_attention_mask.to(hidden_states.dtype)) * -10000.0
-            encoder_attention_mask = encoder_attention_mask.unsqueeze(1)
+        encoder_attention_mask = additive_text_mask(encoder_attention_mask, hidden_states.dtype)
 
         batch_size = hidden_states.size(0)
         video = self.proj_in(hidden_states)

@@ -22,14 +22,8 @@ from diffusers import LTX2VideoTransformer3DModel
 from diffusers.models.transformers.transformer_ltx2 import AudioVisualModelOutput
 
 from repvideo_eval.repvideo.block_loop import Streams
+from repvideo_eval.repvideo.ltx import additive_text_mask
 from repvideo_eval.repvideo.model_state import RepVideoMixin, apply_lora_scale
-
-
-def _additive_mask(mask: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
-    """A 2-D keep/drop text mask as the additive bias the blocks take (as the stock forward)."""
-    if mask is not None and mask.ndim == 2:
-        return ((1 - mask.to(dtype)) * -10000.0).unsqueeze(1)
-    return mask
 
 
 class RepVideoLTX2VideoTransformer3DModel(RepVideoMixin, LTX2VideoTransformer3DModel):
@@ -127,8 +121,8 @@ class RepVideoLTX2VideoTransformer3DModel(RepVideoMixin, LTX2VideoTransformer3DM
         config: Any = self.config
         audio_timestep = audio_timestep if audio_timestep is not None else timestep
         audio_sigma = audio_sigma if audio_sigma is not None else sigma
-        encoder_attention_mask = _additive_mask(encoder_attention_mask, hidden_states.dtype)
-        audio_encoder_attention_mask = _additive_mask(
+        encoder_attention_mask = additive_text_mask(encoder_attention_mask, hidden_states.dtype)
+        audio_encoder_attention_mask = additive_text_mask(
             audio_encoder_attention_mask, audio_hidden_states.dtype
         )
         if video_self_attention_mask is not None:
